@@ -1,0 +1,92 @@
+"""Linkgap: a self-hosted outreach CRM for link-building teams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the web application; never starts a scheduler (that is `crm worker`)."""
+    app = Flask(
+        __name__,
+        instance_path=str((config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    register_config(app, config)
+    register_extensions(app)
+    register_access_control(app)
+    register_blueprints(app)
+    register_error_pages(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def register_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    from crm.config import load_config
+
+    app.config.update(load_config(Path(app.instance_path), overrides))
+
+
+def register_extensions(app: Flask) -> None:
+    from crm import models
+    from crm.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> models.User | None:
+        return db.session.get(models.User, int(user_id))
+
+
+def register_access_control(app: Flask) -> None:
+    from crm.web.access import enforce_access
+
+    # Registered before any blueprint hook: an anonymous request is sent to sign in
+    # before anything else looks at it.
+    app.before_request(enforce_access)
+
+
+def register_blueprints(app: Flask) -> None:
+    from crm.web import register_all
+
+    register_all(app)
+
+
+def register_error_pages(app: Flask) -> None:
+    from crm.web.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from crm.web.helpers import register_helpers
+
+    register_helpers(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from crm.web.helpers import add_security_headers
+
+    app.after_request(add_security_headers)
+
+
+def register_commands(app: Flask) -> None:
+    from crm.cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,1 @@
+"""Core services on users, campaigns and the audit log (flush, never commit)."""

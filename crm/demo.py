@@ -1,0 +1,81 @@
+"""A demo workspace for the first `make run`, so a new user lands in something real.
+
+Areas extend the demo by appending a step to DEMO_STEPS; each step receives the
+demo campaign and only flushes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+
+from crm.core.campaigns import add_target_page, create_campaign
+from crm.core.users import create_user
+from crm.extensions import db
+from crm.models import Campaign, Role, User
+
+DEMO_LOGIN = ("admin@demo.linkgap.example", "linkgap-demo-admin")
+DEMO_TEAM = [
+    ("manager@demo.linkgap.example", "Morgan Manager", Role.MANAGER, "linkgap-demo-manager"),
+    (
+        "specialist@demo.linkgap.example",
+        "Sam Specialist",
+        Role.SPECIALIST,
+        "linkgap-demo-specialist",
+    ),
+]
+DEMO_CAMPAIGN = "Sample Site · project tools"
+DEMO_SITE = "sample-site.example"
+DEMO_COMPETITORS = ["toolreview.example", "rival-a.com", "rival-b.com", "rival-c.com"]
+DEMO_TARGETS = [
+    (
+        "https://sample-site.example/kanban-guide",
+        "The complete guide to kanban boards",
+        "guide",
+        ["kanban", "project management", "agile"],
+    ),
+    (
+        "https://sample-site.example/best-project-tools",
+        "21 best project management tools",
+        "list",
+        ["project management", "tools", "software"],
+    ),
+    (
+        "https://sample-site.example/remote-work-survey-2026",
+        "Remote work survey 2026: the data",
+        "data",
+        ["remote work", "survey", "statistics"],
+    ),
+    (
+        "https://sample-site.example/trello-vs-asana",
+        "Trello vs Asana, tested",
+        "comparison",
+        ["trello", "asana", "comparison"],
+    ),
+    (
+        "https://sample-site.example/sprint-calculator",
+        "Sprint capacity calculator",
+        "tool",
+        ["sprint", "capacity", "calculator"],
+    ),
+]
+
+DemoStep = Callable[[Campaign], None]
+DEMO_STEPS: list[DemoStep] = []
+
+
+def seed_demo_workspace(*, force: bool = False) -> bool:
+    """Create the demo team and campaign when the database has no users; flush only."""
+    if not force and db.session.scalar(select(func.count()).select_from(User)):
+        return False
+    email, password = DEMO_LOGIN
+    create_user(email, Role.ADMIN, password, "Demo Admin")
+    team = [create_user(e, role, pw, name) for e, name, role, pw in DEMO_TEAM]
+    campaign = create_campaign(DEMO_CAMPAIGN, DEMO_SITE, DEMO_COMPETITORS, members=team)
+    for url, title, category, keywords in DEMO_TARGETS:
+        add_target_page(campaign, url, title=title, category=category, keywords=keywords)
+    for step in DEMO_STEPS:
+        step(campaign)
+    db.session.flush()
+    return True

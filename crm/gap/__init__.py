@@ -1,0 +1,1 @@
+"""Pure gap engine: export parsers, domain normalisation, gap, scoring, mapping."""

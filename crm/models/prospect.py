@@ -1,0 +1,108 @@
+"""Prospects (a referring domain in a campaign) and their timeline."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.extensions import db
+from crm.models.base import UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from crm.models.campaign import Campaign, TargetPage
+    from crm.models.contact import Contact
+    from crm.models.user import User
+
+
+class ProspectStatus(enum.StrEnum):
+    """The pipeline: new -> qualified / excluded -> in sequence -> replied -> negotiating ->
+    won / declined / lost."""
+
+    NEW = "new"
+    QUALIFIED = "qualified"
+    EXCLUDED = "excluded"
+    IN_SEQUENCE = "in_sequence"
+    REPLIED = "replied"
+    NEGOTIATING = "negotiating"
+    WON = "won"
+    DECLINED = "declined"
+    LOST = "lost"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Prospect(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "prospects"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "domain"),
+        Index("ix_prospects_campaign_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # Registrable domain (DESIGN §4), Unicode form, lower-case.
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    status: Mapped[ProspectStatus] = mapped_column(
+        str_enum(ProspectStatus), default=ProspectStatus.NEW
+    )
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Where the prospect came from: an import, "manual", or a list's label.
+    source: Mapped[str] = mapped_column(String(120), default="manual")
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    target_page_id: Mapped[int | None] = mapped_column(
+        ForeignKey("target_pages.id", ondelete="SET NULL")
+    )
+    angle: Mapped[str | None] = mapped_column(String(80))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    assigned_to: Mapped[User | None] = relationship()
+    target_page: Mapped[TargetPage | None] = relationship()
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="prospect", cascade="all, delete-orphan", order_by="Contact.id"
+    )
+    touchpoints: Mapped[list[Touchpoint]] = relationship(
+        back_populates="prospect",
+        cascade="all, delete-orphan",
+        order_by="Touchpoint.at",
+    )
+
+
+class TouchpointKind(enum.StrEnum):
+    SENT = "sent"
+    REPLY = "reply"
+    BOUNCE = "bounce"
+    NOTE = "note"
+    STATUS_CHANGE = "status_change"
+    LINK_WON = "link_won"
+    LINK_LOST = "link_lost"
+    IMPORTED = "imported"
+
+
+class Touchpoint(db.Model):  # type: ignore[name-defined]
+    """One entry of a prospect's timeline."""
+
+    __tablename__ = "touchpoints"
+    __table_args__ = (Index("ix_touchpoints_prospect_at", "prospect_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prospect_id: Mapped[int] = mapped_column(ForeignKey("prospects.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    kind: Mapped[TouchpointKind] = mapped_column(str_enum(TouchpointKind))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # References to what the entry is about (touch id, inbound message id, won link id...).
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    prospect: Mapped[Prospect] = relationship(back_populates="touchpoints")
+    actor: Mapped[User | None] = relationship()

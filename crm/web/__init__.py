@@ -1,0 +1,12 @@
+"""Blueprints, one per area; register_all() wires them into the app."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_all(app: Flask) -> None:
+    from crm.web import auth, campaigns, home, inbox, links, prospects, reports, sequences, settings
+
+    for module in (auth, home, campaigns, prospects, sequences, inbox, links, reports, settings):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,12 @@
+"""Links: the area's pages (the area's issue replaces this empty state)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+bp = Blueprint("links", __name__, url_prefix="/links")
+
+
+@bp.route("")
+def index() -> str:
+    return render_template("empty_area.html", area="links")
