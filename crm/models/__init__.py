@@ -3,25 +3,67 @@
 from crm.models.base import UTCDateTime, utcnow
 from crm.models.campaign import Campaign, Competitor, Site, TargetCategory, TargetPage
 from crm.models.contact import Contact, Suppression, SuppressionKind
+from crm.models.gap import ColumnMapping, Evidence, GapImport, ImportState, SnapshotDomain
+from crm.models.inbound import (
+    InboundKind,
+    InboundMessage,
+    MailboxFolder,
+    Notification,
+    ReplyOutcome,
+)
+from crm.models.outreach import (
+    Angle,
+    Enrollment,
+    EnrollmentState,
+    Mailbox,
+    Security,
+    Sequence,
+    SequenceStep,
+    StopReason,
+    Touch,
+    TouchState,
+    WorkerLock,
+)
 from crm.models.prospect import Prospect, ProspectStatus, Touchpoint, TouchpointKind
 from crm.models.user import AuditLog, Role, User
 
 __all__ = [
+    "Angle",
     "AuditLog",
     "Campaign",
+    "ColumnMapping",
     "Competitor",
     "Contact",
+    "Enrollment",
+    "EnrollmentState",
+    "Evidence",
+    "GapImport",
+    "ImportState",
+    "InboundKind",
+    "InboundMessage",
+    "Mailbox",
+    "MailboxFolder",
+    "Notification",
     "Prospect",
     "ProspectStatus",
+    "ReplyOutcome",
     "Role",
+    "Security",
+    "Sequence",
+    "SequenceStep",
     "Site",
+    "SnapshotDomain",
+    "StopReason",
     "Suppression",
     "SuppressionKind",
     "TargetCategory",
     "TargetPage",
+    "Touch",
+    "TouchState",
     "Touchpoint",
     "TouchpointKind",
     "UTCDateTime",
     "User",
+    "WorkerLock",
     "utcnow",
 ]

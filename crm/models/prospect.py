@@ -42,6 +42,9 @@ class Prospect(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         UniqueConstraint("campaign_id", "domain"),
         Index("ix_prospects_campaign_status", "campaign_id", "status"),
+        Index("ix_prospects_campaign_gap_score", "campaign_id", "in_gap", "score"),
+        Index("ix_prospects_campaign_authority", "campaign_id", "authority"),
+        Index("ix_prospects_campaign_tier", "campaign_id", "tier"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,8 +63,41 @@ class Prospect(db.Model):  # type: ignore[name-defined]
     target_page_id: Mapped[int | None] = mapped_column(
         ForeignKey("target_pages.id", ondelete="SET NULL")
     )
+    # Slug of the outreach angle (crm.outreach.angles).
     angle: Mapped[str | None] = mapped_column(String(80))
+    target_confirmed: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
+
+    # Gap facts of the newest snapshot, denormalised so the gap table can filter
+    # and sort 100,000 prospects in SQL (DESIGN §4).
+    in_gap: Mapped[bool] = mapped_column(default=False)
+    links_to_us: Mapped[bool] = mapped_column(default=False)
+    overlap: Mapped[int] = mapped_column(default=0)
+    tier: Mapped[int | None] = mapped_column()
+    # Bits of crm.gap.compute categories: best, strong, weak, shared, unique.
+    category_bits: Mapped[int] = mapped_column(default=0)
+    competitors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    backlinks: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    authority: Mapped[float | None] = mapped_column()
+    traffic: Mapped[int | None] = mapped_column()
+    dofollow: Mapped[bool | None] = mapped_column()
+    spam: Mapped[bool | None] = mapped_column()
+    language: Mapped[str | None] = mapped_column(String(16))
+    link_type: Mapped[str | None] = mapped_column(String(40))
+    link_type_manual: Mapped[bool] = mapped_column(default=False)
+    broken_link: Mapped[bool] = mapped_column(default=False)
+    # Scoring (0-1 each) with one-line explanations, and the weighted total.
+    score: Mapped[float] = mapped_column(default=0.0)
+    score_parts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    relevance_override: Mapped[int | None] = mapped_column()
+    # Why the prospect is hidden: a rule code (filter or exclusion) or "unwinnable".
+    excluded_by: Mapped[str | None] = mapped_column(String(60))
+    excluded_note: Mapped[str] = mapped_column(Text, default="")
+    # A hidden prospect restored by hand stays visible whatever the rules say.
+    restored: Mapped[bool] = mapped_column(default=False)
+    last_import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("gap_imports.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
