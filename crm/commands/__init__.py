@@ -17,9 +17,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def register_all(group: AppGroup) -> None:
-    from crm.commands import core
+    from crm.commands import core, worker
 
     core.register(group)
+    worker.register(group)
 
 
 def user_errors(fn: F) -> F:

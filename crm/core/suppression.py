@@ -1,0 +1,61 @@
+"""The do-not-contact list: addresses and whole domains (services: flush only)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from sqlalchemy import select
+
+from crm.core.errors import UserError
+from crm.extensions import db
+from crm.models import Suppression, SuppressionKind, User
+
+
+def normalise_suppression(value: str) -> tuple[SuppressionKind, str]:
+    """Tell an address from a domain and normalise it (domain -> registrable domain)."""
+    from crm.gap.domains import DomainError, registrable_domain
+
+    text = value.strip().lower()
+    if not text:
+        raise UserError("nothing to suppress: give an email address or a domain")
+    if "@" in text:
+        from crm.core.users import normalise_login_email
+
+        return SuppressionKind.ADDRESS, normalise_login_email(text)
+    try:
+        return SuppressionKind.DOMAIN, registrable_domain(text)
+    except DomainError as exc:
+        raise UserError(f"invalid domain {value.strip()!r}: {exc}") from exc
+
+
+def suppress(value: str, reason: str = "", *, actor: User | None = None) -> Suppression:
+    """Add an address or domain to the suppression list (idempotent)."""
+    kind, normalised = normalise_suppression(value)
+    existing = db.session.scalar(select(Suppression).where(Suppression.value == normalised))
+    if existing is not None:
+        return existing
+    entry = Suppression(
+        kind=kind,
+        value=normalised,
+        reason=reason.strip(),
+        created_by_id=actor.id if actor is not None else None,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def suppression_for(address: str) -> Suppression | None:
+    """Return the entry that forbids emailing this address (the address or its domain)."""
+    from crm.gap.domains import DomainError, registrable_domain
+
+    address = address.strip().lower()
+    candidates = [address]
+    if "@" in address:
+        with contextlib.suppress(DomainError):
+            candidates.append(registrable_domain(address.rsplit("@", 1)[1]))
+    return db.session.scalar(select(Suppression).where(Suppression.value.in_(candidates)))
+
+
+def is_suppressed(address: str) -> bool:
+    return suppression_for(address) is not None
