@@ -1,0 +1,1 @@
+"""Outreach: angles, sequences, templates, sending windows and the pre-send gate."""

@@ -1,0 +1,98 @@
+"""When each touch of an enrollment is due (DESIGN §1.6, §5).
+
+Touches are planned at enrollment: step 1 at the first window slot from
+``now``, step n at step 1 plus its day offset (local days in the contact's
+timezone, so Day 4 keeps the time of day across a DST change), each moved
+into the sending window. When touches run late (a paused enrollment, a full
+daily cap, a mailbox outage), ``replan_touches`` pushes the unsent ones so
+they keep their order and spacing: step n+1 is never due before step n was
+sent (or is due) plus the gap between their offsets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+
+from crm.outreach.angles import step_gaps
+from crm.outreach.windows import SendingWindow, add_local_days
+
+
+@dataclass(frozen=True)
+class PlannedTouch:
+    """A step number (1-based) and when it is due."""
+
+    step: int
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class TouchTiming:
+    """A touch as planned so far: its step, due time and send time if sent."""
+
+    step: int
+    due_at: datetime
+    sent_at: datetime | None = None
+
+
+def _slot(moment: datetime, window: SendingWindow | None, tz: tzinfo) -> datetime:
+    return window.next_slot(moment, tz) if window is not None else moment.astimezone(UTC)
+
+
+def plan_touches(
+    now: datetime,
+    offsets_days: Sequence[int],
+    tz: tzinfo,
+    window: SendingWindow | None = None,
+) -> list[PlannedTouch]:
+    """Plan every step of a new enrollment from ``now``, in the contact's timezone."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    step_gaps(list(offsets_days))
+    first = _slot(now, window, tz)
+    planned = [PlannedTouch(1, first)]
+    for step, offset in enumerate(offsets_days[1:], start=2):
+        planned.append(PlannedTouch(step, _slot(add_local_days(first, offset, tz), window, tz)))
+    return planned
+
+
+def follow_up_not_before(previous_sent_at: datetime, gap_days: int, tz: tzinfo) -> datetime:
+    """Return the earliest a follow-up may go: the previous send plus its gap in local days."""
+    return add_local_days(previous_sent_at, gap_days, tz)
+
+
+def replan_touches(
+    touches: Sequence[TouchTiming],
+    offsets_days: Sequence[int],
+    now: datetime,
+    tz: tzinfo,
+    window: SendingWindow | None = None,
+) -> list[PlannedTouch]:
+    """Return new due times for the unsent touches, in step order.
+
+    A touch is never moved earlier than it was planned, never before ``now``,
+    and never before the step before it was sent (or is now due) plus the gap
+    between their offsets. Sent touches are left out of the result.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    step_gaps(list(offsets_days))
+    ordered = sorted(touches, key=lambda t: t.step)
+    steps = [t.step for t in ordered]
+    if len(set(steps)) != len(steps) or any(s < 1 or s > len(offsets_days) for s in steps):
+        raise ValueError("touches must have distinct steps within the sequence")
+    result: list[PlannedTouch] = []
+    previous: tuple[int, datetime] | None = None  # (step, sent or due at)
+    for touch in ordered:
+        if touch.sent_at is not None:
+            previous = (touch.step, touch.sent_at)
+            continue
+        earliest = max(touch.due_at, now)
+        if previous is not None:
+            gap = offsets_days[touch.step - 1] - offsets_days[previous[0] - 1]
+            earliest = max(earliest, add_local_days(previous[1], gap, tz))
+        due = _slot(earliest, window, tz)
+        result.append(PlannedTouch(touch.step, due))
+        previous = (touch.step, due)
+    return result
