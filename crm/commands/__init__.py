@@ -17,10 +17,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def register_all(group: AppGroup) -> None:
-    from crm.commands import core, worker
+    from crm.commands import core, prospects, worker
 
-    core.register(group)
-    worker.register(group)
+    for area in (core, prospects, worker):
+        area.register(group)
 
 
 def user_errors(fn: F) -> F:

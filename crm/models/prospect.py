@@ -37,6 +37,18 @@ class ProspectStatus(enum.StrEnum):
         return self.value.replace("_", " ")
 
 
+# Bits of Prospect.category_bits, in the order DESIGN §4 names the categories.
+CATEGORY_BITS = {"best": 1, "strong": 2, "weak": 4, "shared": 8, "unique": 16}
+
+
+def categories_of(bits: int) -> list[str]:
+    return [name for name, bit in CATEGORY_BITS.items() if bits & bit]
+
+
+def category_bits_of(names: list[str] | set[str] | tuple[str, ...]) -> int:
+    return sum(CATEGORY_BITS[n] for n in set(names))
+
+
 class Prospect(db.Model):  # type: ignore[name-defined]
     __tablename__ = "prospects"
     __table_args__ = (
@@ -100,6 +112,10 @@ class Prospect(db.Model):  # type: ignore[name-defined]
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def categories(self) -> list[str]:
+        return categories_of(self.category_bits)
 
     campaign: Mapped[Campaign] = relationship()
     assigned_to: Mapped[User | None] = relationship()

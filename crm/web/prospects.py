@@ -1,12 +1,36 @@
-"""Prospects: the area's pages (the area's issue replaces this empty state)."""
+"""Prospects: the list across campaigns, and one prospect's page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, g, render_template
+from flask_login import current_user
 
-bp = Blueprint("prospects", __name__, url_prefix="/prospects")
+from crm.core.prospects import prospect_facts
+from crm.extensions import db
+from crm.models import Prospect
+from crm.web.access import visible_campaigns_query
+from crm.web.panels import prospect_panels
+
+bp = Blueprint("prospects", __name__)
 
 
-@bp.route("")
+@bp.route("/prospects")
 def index() -> str:
-    return render_template("empty_area.html", area="prospects")
+    campaigns = db.session.scalars(visible_campaigns_query(current_user)).all()
+    return render_template("prospects/index.html", campaigns=campaigns)
+
+
+@bp.route("/campaigns/<int:campaign_id>/prospects/<int:prospect_id>")
+def show(campaign_id: int, prospect_id: int) -> str:
+    prospect = db.session.get(Prospect, prospect_id)
+    if prospect is None or prospect.campaign_id != campaign_id:
+        abort(404)
+    panels = prospect_panels(prospect)
+    return render_template(
+        "prospects/show.html",
+        campaign=g.campaign,
+        prospect=prospect,
+        facts=prospect_facts(prospect),
+        main_panels=[p for p in panels if p.column == "main"],
+        side_panels=[p for p in panels if p.column == "side"],
+    )

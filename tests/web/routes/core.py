@@ -25,6 +25,7 @@ ROUTES = {
     "settings.new_user": ADMIN_PAGE,
     "settings.edit_user": Expect(specialist=403, manager=403, args={"user_id": "specialist_id"}),
     "prospects.index": PAGE,
+    "prospects.show": Expect(args={"prospect_id": "prospect_id"}),
     "sequences.index": PAGE,
     "inbox.index": PAGE,
     "links.index": PAGE,
@@ -37,3 +38,6 @@ _ = PUBLIC
 def build_world(world: dict[str, Any]) -> None:
     world["static_file"] = "app.css"
     world["specialist_id"] = world["specialist"].id
+    from tests.factories import ProspectFactory
+
+    world["prospect_id"] = ProspectFactory(campaign=world["campaign"]).id
