@@ -17,9 +17,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def register_all(group: AppGroup) -> None:
-    from crm.commands import core, prospects, worker
+    from crm.commands import core, outreach, prospects, worker
 
-    for area in (core, prospects, worker):
+    for area in (core, prospects, outreach, worker):
         area.register(group)
 
 

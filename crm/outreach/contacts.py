@@ -1,0 +1,172 @@
+"""Contacts of prospects: add, change, and import from CSV (services: flush only)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from crm.core.errors import UserError
+from crm.core.users import normalise_login_email
+from crm.extensions import db
+from crm.models import Campaign, Contact, Prospect
+from crm.outreach.windows import parse_timezone
+
+CONTACT_COLUMNS = ("domain", "email", "first_name", "last_name", "role", "timezone")
+REQUIRED_COLUMNS = ("domain", "email")
+MAX_IMPORT_ROWS = 100_000
+
+
+@dataclass
+class ContactFields:
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    role: str = ""
+    timezone: str = ""
+
+
+def clean_contact_fields(f: ContactFields) -> ContactFields:
+    """Validate an address (syntax only) and a timezone; raise UserError naming the field."""
+    email = normalise_login_email(f.email)
+    tz = f.timezone.strip()
+    if tz:
+        try:
+            parse_timezone(tz)
+        except ValueError as exc:
+            raise UserError(str(exc), field="timezone") from None
+    return ContactFields(
+        email=email,
+        first_name=f.first_name.strip()[:80],
+        last_name=f.last_name.strip()[:80],
+        role=f.role.strip()[:120],
+        timezone=tz,
+    )
+
+
+def add_contact(prospect: Prospect, f: ContactFields, *, source: str = "manual") -> Contact:
+    """Add a contact to a prospect, or update the one with the same address."""
+    clean = clean_contact_fields(f)
+    contact = db.session.scalar(
+        select(Contact).where(Contact.prospect_id == prospect.id, Contact.email == clean.email)
+    )
+    if contact is None:
+        contact = Contact(prospect=prospect, email=clean.email, source=source)
+        db.session.add(contact)
+    update_contact(contact, clean)
+    db.session.flush()
+    return contact
+
+
+def update_contact(contact: Contact, f: ContactFields) -> None:
+    clean = clean_contact_fields(f)
+    if clean.email != contact.email:
+        clash = db.session.scalar(
+            select(Contact.id).where(
+                Contact.prospect_id == contact.prospect_id, Contact.email == clean.email
+            )
+        )
+        if clash is not None:
+            raise UserError(f"{clean.email} is already a contact of this prospect", field="email")
+    contact.email = clean.email
+    contact.first_name = clean.first_name
+    contact.last_name = clean.last_name
+    contact.role = clean.role
+    contact.timezone = clean.timezone
+
+
+@dataclass
+class ContactImportResult:
+    added: int = 0
+    updated: int = 0
+    new_prospects: list[str] = field(default_factory=list)
+
+
+def _decode(data: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise UserError(f"{name}, line {line}: not UTF-8 text ({exc.reason})") from None
+    raise AssertionError("unreachable")
+
+
+def import_contacts_csv(campaign: Campaign, data: bytes, name: str) -> ContactImportResult:
+    """Import contacts from CSV; every row is checked before anything is written."""
+    from crm.gap.domains import DomainError, registrable_domain
+
+    text = _decode(data, name)
+    if not text.strip():
+        raise UserError(f"{name}: the file is empty")
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:4096], delimiters=",;\t"
+        )
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = [h.strip().lower().replace(" ", "_") for h in next(reader)]
+    except StopIteration:
+        raise UserError(f"{name}: the file is empty") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise UserError(
+            f"{name}, line 1: missing column {', '.join(missing)} "
+            f"(found: {', '.join(header) or 'nothing'})"
+        )
+    index = {col: header.index(col) for col in CONTACT_COLUMNS if col in header}
+    rows: list[tuple[str, ContactFields]] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(rows) >= MAX_IMPORT_ROWS:
+                raise UserError(f"{name}: more than {MAX_IMPORT_ROWS} rows; split the file")
+
+            def cell(col: str, row: list[str] = row) -> str:
+                i = index.get(col)
+                return row[i] if i is not None and i < len(row) else ""
+
+            try:
+                domain = registrable_domain(cell("domain"))
+            except DomainError as exc:
+                raise UserError(f"{name}, line {line}, column domain: {exc}") from None
+            fields = ContactFields(
+                cell("email"), cell("first_name"), cell("last_name"), cell("role"), cell("timezone")
+            )
+            try:
+                rows.append((domain, clean_contact_fields(fields)))
+            except UserError as exc:
+                raise UserError(f"{name}, line {line}, column {exc.field}: {exc.message}") from None
+    except csv.Error as exc:
+        raise UserError(f"{name}, line {reader.line_num}: broken CSV ({exc})") from None
+
+    result = ContactImportResult()
+    prospects = {
+        p.domain: p
+        for p in db.session.scalars(select(Prospect).where(Prospect.campaign_id == campaign.id))
+    }
+    for domain, fields in rows:
+        prospect = prospects.get(domain)
+        if prospect is None:
+            prospect = Prospect(campaign=campaign, domain=domain, source="contacts import")
+            db.session.add(prospect)
+            db.session.flush()
+            prospects[domain] = prospect
+            result.new_prospects.append(domain)
+        existing = db.session.scalar(
+            select(Contact.id).where(
+                Contact.prospect_id == prospect.id, Contact.email == fields.email
+            )
+        )
+        add_contact(prospect, fields, source=f"import {name}")
+        if existing is None:
+            result.added += 1
+        else:
+            result.updated += 1
+    return result

@@ -1,0 +1,127 @@
+"""Mailboxes: create and change the accounts we send from (services: flush only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from crm.core.errors import UserError
+from crm.core.users import normalise_login_email
+from crm.crypto import decrypt_secret, encrypt_secret
+from crm.extensions import db
+from crm.models import Mailbox, Security
+from crm.outreach.windows import SendingWindow, format_days, parse_timezone
+
+
+@dataclass
+class MailboxSettings:
+    """Everything an admin sets on a mailbox; password None keeps the stored one."""
+
+    name: str
+    from_email: str
+    from_name: str
+    username: str
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    imap_host: str
+    imap_port: int
+    imap_security: str
+    password: str | None = None
+    imap_folders: str = "INBOX"
+    daily_cap: int = 50
+    min_spacing_seconds: int = 120
+    window: str = "09:00-17:00"
+    days: str = "mon,tue,wed,thu,fri"
+    timezone: str = "UTC"
+
+
+def _security(value: str, field: str) -> Security:
+    try:
+        return Security(value.strip().lower())
+    except ValueError:
+        raise UserError(
+            f"{field} must be none, starttls or tls, not {value!r}", field=field
+        ) from None
+
+
+def _port(value: int, field: str) -> int:
+    if not 1 <= int(value) <= 65535:
+        raise UserError(f"{field} must be a port number (1-65535)", field=field)
+    return int(value)
+
+
+def apply_mailbox_settings(mailbox: Mailbox, s: MailboxSettings) -> Mailbox:
+    """Validate settings and copy them onto a mailbox; encrypt a new password."""
+    name = s.name.strip()
+    if not name:
+        raise UserError("a mailbox needs a name", field="name")
+    clash = db.session.scalar(select(Mailbox.id).where(Mailbox.name == name))
+    if clash is not None and clash != mailbox.id:
+        raise UserError(f"a mailbox named {name!r} already exists", field="name")
+    try:
+        window = SendingWindow.parse(s.window, s.days)
+    except ValueError as exc:
+        raise UserError(str(exc), field="window") from None
+    try:
+        parse_timezone(s.timezone)
+    except ValueError as exc:
+        raise UserError(str(exc), field="timezone") from None
+    if s.daily_cap < 1:
+        raise UserError("the daily cap must be at least 1", field="daily_cap")
+    if s.min_spacing_seconds < 0:
+        raise UserError("spacing cannot be negative", field="min_spacing_seconds")
+    for host, field in ((s.smtp_host, "smtp_host"), (s.imap_host, "imap_host")):
+        if not host.strip():
+            raise UserError(f"{field.replace('_', ' ')} is required", field=field)
+    mailbox.name = name
+    mailbox.from_email = normalise_login_email(s.from_email)
+    mailbox.from_name = s.from_name.strip()
+    mailbox.username = s.username.strip() or mailbox.from_email
+    mailbox.smtp_host = s.smtp_host.strip()
+    mailbox.smtp_port = _port(s.smtp_port, "smtp_port")
+    mailbox.smtp_security = _security(s.smtp_security, "smtp_security")
+    mailbox.imap_host = s.imap_host.strip()
+    mailbox.imap_port = _port(s.imap_port, "imap_port")
+    mailbox.imap_security = _security(s.imap_security, "imap_security")
+    mailbox.imap_folders = (
+        ",".join(f.strip() for f in (s.imap_folders or "INBOX").split(",") if f.strip()) or "INBOX"
+    )
+    mailbox.daily_cap = int(s.daily_cap)
+    mailbox.min_spacing_seconds = int(s.min_spacing_seconds)
+    mailbox.window_start = f"{window.start:%H:%M}"
+    mailbox.window_end = f"{window.end:%H:%M}"
+    mailbox.days = format_days(window.days)
+    mailbox.timezone = s.timezone.strip()
+    if s.password:
+        mailbox.password_encrypted = encrypt_secret(
+            current_app.config["ENCRYPTION_KEY"], s.password
+        )
+    elif not mailbox.password_encrypted:
+        raise UserError("a new mailbox needs its password", field="password")
+    return mailbox
+
+
+def create_mailbox(s: MailboxSettings) -> Mailbox:
+    mailbox = apply_mailbox_settings(Mailbox(), s)
+    db.session.add(mailbox)
+    db.session.flush()
+    return mailbox
+
+
+def mailbox_password(mailbox: Mailbox) -> str:
+    """Decrypt the mailbox password for a connection (never for display)."""
+    return decrypt_secret(current_app.config["ENCRYPTION_KEY"], mailbox.password_encrypted)
+
+
+def mailbox_window(mailbox: Mailbox) -> SendingWindow:
+    return SendingWindow.parse(f"{mailbox.window_start}-{mailbox.window_end}", mailbox.days)
+
+
+def find_mailbox(name: str) -> Mailbox:
+    mailbox = db.session.scalar(select(Mailbox).where(Mailbox.name == name.strip()))
+    if mailbox is None:
+        raise UserError(f"no mailbox named {name!r}")
+    return mailbox

@@ -1,0 +1,149 @@
+"""Contacts import, suppression and mailboxes from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from crm.core.suppression import is_suppressed
+from crm.models import Contact, Mailbox, Prospect
+from crm.outreach.mailboxes import mailbox_password
+from tests.factories import ProspectFactory
+
+pytestmark = pytest.mark.postgres
+
+
+def cli(app: Flask, *args: str, stdin: str | None = None) -> Any:
+    return app.test_cli_runner().invoke(args=list(args), input=stdin)
+
+
+def test_contacts_import_adds_contacts_and_creates_missing_prospects(
+    app: Flask, db: Any, team: dict[str, Any], tmp_path: Path
+) -> None:
+    ProspectFactory(campaign=team["campaign"], domain="pmtoolsreview.com")
+    db.session.commit()
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "domain,email,first_name,last_name,role,timezone\n"
+        "https://www.pmtoolsreview.com/,Sarah@PMToolsReview.com,Sarah,Lee,Editor,Europe/London\n"
+        "newblog.org,ed@newblog.org,Ed,,,\n"
+    )
+    result = cli(app, "contacts", "import", "Mine", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "added": 2,
+        "updated": 0,
+        "new_prospects": ["newblog.org"],
+    }
+    sarah = db.session.query(Contact).filter_by(email="sarah@pmtoolsreview.com").one()
+    assert sarah.timezone == "Europe/London" and sarah.prospect.domain == "pmtoolsreview.com"
+    again = cli(app, "contacts", "import", "Mine", str(path), "--format", "json")
+    assert json.loads(again.stdout)["updated"] == 2
+
+
+def test_contacts_import_with_one_bad_row_names_line_and_column_and_imports_nothing(
+    app: Flask, db: Any, team: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "domain,email,timezone\na.example.com,ok@a.example.com,\nb.example.com,not-an-address,\n"
+    )
+    result = cli(app, "contacts", "import", "Mine", str(path))
+    assert result.exit_code == 1
+    assert "contacts.csv, line 3, column email" in result.stderr
+    assert db.session.query(Contact).count() == 0
+    assert db.session.query(Prospect).count() == 0
+
+
+def test_contacts_import_refuses_a_file_without_an_email_column(
+    app: Flask, team: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("domain,name\na.com,x\n")
+    result = cli(app, "contacts", "import", "Mine", str(path))
+    assert result.exit_code == 1
+    assert "missing column email (found: domain, name)" in result.stderr
+
+
+def test_suppress_takes_an_address_or_a_whole_domain(app: Flask, db: Any) -> None:
+    assert cli(app, "suppress", "Boss@Example.com", "--reason", "asked").exit_code == 0
+    assert cli(app, "suppress", "https://www.spammy.co.uk/x").exit_code == 0
+    assert is_suppressed("boss@example.com")
+    assert is_suppressed("anyone@news.spammy.co.uk")
+    assert not is_suppressed("other@example.com")
+    bad = cli(app, "suppress", "not a domain")
+    assert bad.exit_code == 1 and "invalid domain" in bad.stderr
+
+
+def test_mailboxes_add_encrypts_the_password_and_never_lists_it(app: Flask, db: Any) -> None:
+    result = cli(
+        app,
+        "mailboxes",
+        "add",
+        "outreach",
+        "--email",
+        "ana@sample-site.example",
+        "--username",
+        "ana",
+        "--password-stdin",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        "2525",
+        "--smtp-security",
+        "none",
+        "--imap-host",
+        "127.0.0.1",
+        "--imap-port",
+        "1143",
+        "--imap-security",
+        "none",
+        "--window",
+        "08:30-18:00",
+        "--days",
+        "mon-fri",
+        "--timezone",
+        "Europe/Berlin",
+        "--daily-cap",
+        "40",
+        stdin="s3cret-pass\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    mailbox = db.session.query(Mailbox).one()
+    assert b"s3cret" not in mailbox.password_encrypted
+    assert mailbox_password(mailbox) == "s3cret-pass"
+    assert mailbox.days == "mon,tue,wed,thu,fri" and mailbox.window_start == "08:30"
+    listed = cli(app, "mailboxes", "list", "--format", "json")
+    assert "s3cret" not in listed.stdout
+    assert json.loads(listed.stdout)[0]["window"] == "08:30-18:00 mon,tue,wed,thu,fri Europe/Berlin"
+
+
+def test_mailboxes_add_refuses_an_unknown_timezone(app: Flask) -> None:
+    result = cli(
+        app,
+        "mailboxes",
+        "add",
+        "x",
+        "--email",
+        "a@b.co",
+        "--username",
+        "a",
+        "--password-stdin",
+        "--smtp-host",
+        "h",
+        "--smtp-port",
+        "25",
+        "--imap-host",
+        "h",
+        "--imap-port",
+        "143",
+        "--timezone",
+        "Mars/Olympus",
+        stdin="pw\n",
+    )
+    assert result.exit_code == 1
+    assert "unknown timezone 'Mars/Olympus'" in result.stderr
