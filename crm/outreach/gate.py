@@ -64,9 +64,24 @@ class Decision:
     reason: Reason | None = None
     until: datetime | None = None
     detail: str = ""
+    # For cap and spacing: when the mailbox itself may send again, whoever to.
+    mailbox_until: datetime | None = None
+
+    @property
+    def holds_mailbox(self) -> bool:
+        """Say whether the mailbox, not just this touch, must wait (cap, spacing, pause).
+
+        A sender pass then stops the mailbox (until ``mailbox_until`` for cap
+        and spacing) instead of asking about every other due touch.
+        """
+        return self.reason in _MAILBOX_REASONS
 
 
 SEND = Decision(Verdict.SEND)
+
+_MAILBOX_REASONS = frozenset(
+    {Reason.DAILY_CAP, Reason.SPACING, Reason.MAILBOX_PAUSED, Reason.NO_CAP}
+)
 
 
 @dataclass(frozen=True)
@@ -209,6 +224,7 @@ def decide(
         )
 
     first: tuple[Reason, str] | None = None
+    mailbox_until: datetime | None = None
     at = now
     if touch.due_at > at:
         at, first = touch.due_at, (Reason.NOT_DUE, "not due yet")
@@ -226,13 +242,15 @@ def decide(
         cap = mailbox.daily_cap
         if cap is not None and mailbox.sent_on_day_of(at) >= cap:
             at, moved = max(at, mailbox.day_end), True
-            first = first or (Reason.DAILY_CAP, f"daily cap of {cap} reached")
+            if first is None:
+                first, mailbox_until = (Reason.DAILY_CAP, f"daily cap of {cap} reached"), at
         ready = spacing_ready_at(mailbox.last_sent_at, mailbox.min_spacing)
         if ready is not None and at < ready:
             at, moved = ready + max(jitter, timedelta(0)), True
-            first = first or (Reason.SPACING, "spacing between sends")
+            if first is None:
+                first, mailbox_until = (Reason.SPACING, "spacing between sends"), at
         if not moved:
             break
     if first is None:
         return SEND
-    return Decision(Verdict.DEFER, first[0], at, first[1])
+    return Decision(Verdict.DEFER, first[0], at, first[1], mailbox_until)

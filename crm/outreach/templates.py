@@ -296,11 +296,12 @@ def _wrap(context: Mapping[str, Mapping[str, object | None]]) -> dict[str, _Merg
 
 def _render(source: str, part: str, context: Mapping[str, Mapping[str, object | None]]) -> str:
     template = _compile(source, part)
+    records = _wrap(context)
     limit = MAX_SUBJECT_OUTPUT if part == "subject" else MAX_BODY_OUTPUT
     chunks: list[str] = []
     size = 0
     try:
-        stream: Iterator[str] = template.generate(_wrap(context))
+        stream: Iterator[str] = template.generate(records)
         for chunk in stream:
             size += len(chunk)
             if size > limit:
@@ -308,15 +309,41 @@ def _render(source: str, part: str, context: Mapping[str, Mapping[str, object | 
             chunks.append(chunk)
     except TemplateProblem:
         raise
-    except UndefinedError as exc:
-        raise TemplateProblem(str(exc.message), part=part) from None
-    except SecurityError as exc:
-        raise TemplateProblem(f"not allowed: {exc.message}", part=part) from None
-    except TemplateError as exc:
-        raise TemplateProblem(exc.message or type(exc).__name__, part=part) from None
-    except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
-        raise TemplateProblem(f"cannot render: {type(exc).__name__}", part=part) from None
+    except (
+        TemplateError,
+        ArithmeticError,
+        TypeError,
+        ValueError,
+        LookupError,
+        RecursionError,
+    ) as exc:
+        raise TemplateProblem(_reason(exc), part=part, line=_template_line(exc)) from None
     return "".join(chunks)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, UndefinedError):
+        return str(exc.message)
+    if isinstance(exc, SecurityError):
+        return f"not allowed: {exc.message}"
+    if isinstance(exc, TemplateError):
+        return exc.message or type(exc).__name__
+    return f"cannot render: {type(exc).__name__}"
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """Return the template line an exception was raised on, if Jinja mapped it.
+
+    Jinja rewrites tracebacks so the template's own frames carry its line
+    numbers, under the file name "<template>".
+    """
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def check_subject(subject: str) -> str:
