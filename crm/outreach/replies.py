@@ -1,0 +1,332 @@
+"""What an inbound message answers, and what it changes in the outreach (DESIGN §6).
+
+Pure rules: the database is reached through the small `TouchLookup` protocol
+the service implements, and every decision is returned as plain values that
+the service applies and the job commits.
+
+Matching, in order:
+1. In-Reply-To / References naming one of our touches' Message-IDs (for a
+   bounce also the Message-ID of the returned original in the report);
+2. for a bounce, the failed recipient among addresses we wrote to;
+3. the sender's address among contacts who received a touch;
+4. any address at the same registrable domain that received one (a colleague
+   answering), but never at a free-mail provider.
+IDs that merely appear in the body (a quoted thread) are never read, and our
+own sent copies (From one of our mailboxes, or carrying a touch's own
+Message-ID) are recognised first and skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol
+
+from crm.gap.domains import DomainError, registrable_domain
+from crm.mail.classify import BounceInfo, Classification, classify
+from crm.mail.ooo import next_working_day
+from crm.mail.parse import InboundFacts
+
+MatchMethod = Literal["message_id", "bounce_recipient", "sender", "domain"]
+Outcome = Literal["positive", "neutral", "negative"]
+StopReason = Literal["replied", "bounced", "unsubscribed"]
+
+# A sent message and the reply to it may carry clocks that disagree a little.
+CLOCK_SKEW = timedelta(minutes=10)
+
+# Addresses at these domains belong to unrelated people: never match "a colleague".
+FREE_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "ymail.com", "aol.com", "icloud.com", "me.com", "mac.com", "proton.me",
+    "protonmail.com", "pm.me", "gmx.com", "gmx.de", "gmx.net", "web.de", "t-online.de",
+    "freenet.de", "orange.fr", "wanadoo.fr", "free.fr", "laposte.net", "sfr.fr",
+    "hotmail.fr", "yahoo.fr", "hotmail.es", "yahoo.es", "yahoo.co.uk", "hotmail.co.uk",
+    "btinternet.com", "mail.ru", "yandex.ru", "yandex.com", "zoho.com", "fastmail.com",
+    "hey.com", "tutanota.com", "qq.com", "163.com",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TouchRef:
+    """The facts of one sent touch that matching needs."""
+
+    touch_id: int
+    enrollment_id: int
+    prospect_id: int
+    contact_email: str
+    message_id: str
+    sent_at: datetime | None
+    step: int = 1
+
+
+class TouchLookup(Protocol):
+    """How matching reads our touches; the service implements it with queries."""
+
+    def touches_by_message_ids(self, message_ids: Sequence[str]) -> Mapping[str, TouchRef]:
+        """Return our touches whose Message-ID is one of `message_ids`, keyed by that ID."""
+        ...
+
+    def touches_sent_to(self, address: str) -> Sequence[TouchRef]:
+        """Return the sent touches whose recipient is `address` (lower-case)."""
+        ...
+
+    def touches_sent_to_domain(self, domain: str) -> Sequence[TouchRef]:
+        """Return the sent touches whose recipient's registrable domain is `domain`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Match:
+    """The touch a message answers, how it was found, and a line saying so."""
+
+    touch: TouchRef
+    method: MatchMethod
+    detail: str
+
+
+@dataclass(frozen=True)
+class InboundReading:
+    """The verdict on one inbound message: our own copy, or its match and classification."""
+
+    own_copy: bool
+    match: Match | None
+    classification: Classification
+
+
+def _domain(address: str) -> str | None:
+    host = address.rpartition("@")[2]
+    if not host:
+        return None
+    try:
+        return registrable_domain(host)
+    except DomainError:
+        return None
+
+
+def _latest_before(touches: Sequence[TouchRef], when: datetime | None) -> TouchRef | None:
+    """Return the most recently sent touch that was sent before the message was written."""
+    sent = [t for t in touches if t.sent_at is not None]
+    if when is not None:
+        sent = [t for t in sent if t.sent_at is not None and t.sent_at <= when + CLOCK_SKEW]
+    return max(sent, key=lambda t: (t.sent_at or datetime.min.replace(tzinfo=UTC), t.step),
+               default=None)  # fmt: skip
+
+
+def _by_ids(ids: Sequence[str], found: Mapping[str, TouchRef]) -> Match | None:
+    for message_id in ids:  # In-Reply-To first, then References from the newest
+        touch = found.get(message_id)
+        if touch is not None:
+            return Match(touch, "message_id", f"answers our message {message_id}")
+    return None
+
+
+def match_message(
+    facts: InboundFacts,
+    lookup: TouchLookup,
+    *,
+    bounce: BounceInfo | None = None,
+    our_domains: Collection[str] = (),
+    known: Mapping[str, TouchRef] | None = None,
+) -> Match | None:
+    """Find the touch a message answers; with `bounce`, the touch that bounced.
+
+    `known` is the result of `lookup.touches_by_message_ids` for the message's IDs
+    when the caller already has it.
+    """
+    ids = facts.thread_ids
+    if bounce is not None and facts.original_message_id:
+        ids = [facts.original_message_id, *ids]
+    if known is None:
+        known = lookup.touches_by_message_ids(ids) if ids else {}
+    found = _by_ids(ids, known)
+    if found is not None:
+        return found
+    if bounce is not None:  # a bounce comes from a mail server: never guess by its sender
+        if not bounce.recipient:
+            return None
+        touch = _latest_before(lookup.touches_sent_to(bounce.recipient.lower()), None)
+        if touch is None:
+            return None
+        return Match(touch, "bounce_recipient", f"bounce for {bounce.recipient}, who we wrote to")
+    sender = facts.from_address
+    if not sender:
+        return None
+    touch = _latest_before(lookup.touches_sent_to(sender), facts.date)
+    if touch is not None:
+        return Match(touch, "sender", f"from {sender}, who received step {touch.step}")
+    domain = _domain(sender)
+    if domain is None or domain in FREE_MAIL_DOMAINS or domain in our_domains:
+        return None
+    touch = _latest_before(lookup.touches_sent_to_domain(domain), facts.date)
+    if touch is None:
+        return None
+    return Match(
+        touch, "domain", f"from {sender}, a colleague of {touch.contact_email} at {domain}"
+    )
+
+
+def read_inbound(
+    facts: InboundFacts,
+    lookup: TouchLookup,
+    *,
+    mailbox_addresses: Collection[str],
+    now: datetime,
+) -> InboundReading:
+    """Match and classify one message read from one of our mailboxes."""
+    ours = {a.lower() for a in mailbox_addresses}
+    candidates = [facts.message_id, facts.original_message_id, *facts.thread_ids]
+    ids = list(dict.fromkeys(i for i in candidates if i))
+    known = lookup.touches_by_message_ids(ids) if ids else {}
+    if facts.from_address in ours or (facts.message_id and facts.message_id in known):
+        own = Classification("unrelated", ["our own sent message"])
+        return InboundReading(own_copy=True, match=None, classification=own)
+    our_domains = {d for a in ours if (d := _domain(a))}
+    first = classify(facts, now=now)  # a bounce is a bounce whoever it concerns
+    if first.bounce is not None:
+        found = match_message(facts, lookup, bounce=first.bounce, known=known)
+        return InboundReading(own_copy=False, match=found, classification=first)
+    found = match_message(facts, lookup, our_domains=our_domains, known=known)
+    classification = classify(
+        facts,
+        references_us=found is not None and found.method == "message_id",
+        from_correspondent=found is not None,
+        now=now,
+    )
+    if classification.kind == "unrelated" and found is not None and found.method != "message_id":
+        found = None  # a newsletter from a prospect's address answers nothing of ours
+    return InboundReading(own_copy=False, match=found, classification=classification)
+
+
+# --- effects ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What the service must change for one classified message; nothing is applied here."""
+
+    stop_enrollment: bool = False
+    stop_reason: StopReason | None = None
+    stop_other_enrollments: bool = False
+    prospect_status: str | None = None
+    suppress: str | None = None
+    suppress_reason: str | None = None
+    mark_contact: str | None = None
+    count_soft_bounce: bool = False
+    reschedule_next_touch_to: datetime | None = None
+    notify_specialist: bool = False
+    triage: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+
+def decide_effects(
+    classification: Classification,
+    match: Match | None,
+    *,
+    sender: str,
+    stop_other_enrollments: bool,
+    next_touch_due: datetime | None,
+    now: datetime,
+) -> Effects:
+    """Decide the effects of a message on its enrollment, prospect, contact and suppressions.
+
+    `stop_other_enrollments` is the campaign setting; `next_touch_due` is when the
+    enrollment's next scheduled touch is due, if any.
+    """
+    kind = classification.kind
+    triage = match is None
+    bounce = classification.bounce
+    if kind == "bounce_hard":
+        address = (bounce.recipient if bounce else None) or (
+            match.touch.contact_email if match else None
+        )
+        return Effects(
+            stop_enrollment=not triage, stop_reason="bounced" if not triage else None,
+            suppress=address, suppress_reason="hard bounce" if address else None,
+            mark_contact="bounced" if address else None, triage=triage,
+            reasons=[f"hard bounce{f' for {address}' if address else ''}: stop and suppress"],
+        )  # fmt: skip
+    if kind == "bounce_soft":
+        return Effects(
+            count_soft_bounce=not triage, triage=triage,
+            reasons=["soft bounce: the sequence goes on; the bounce is counted"],
+        )  # fmt: skip
+    if kind == "unsubscribe_request":
+        return Effects(
+            stop_enrollment=not triage, stop_reason="unsubscribed" if not triage else None,
+            stop_other_enrollments=stop_other_enrollments and not triage, suppress=sender or None,
+            suppress_reason="asked not to be contacted", triage=triage,
+            reasons=["unsubscribe request: suppress the sender and stop"],
+        )  # fmt: skip
+    if triage:
+        return Effects(triage=True, reasons=["not matched to any touch: waits in triage"])
+    if kind == "human_reply":
+        return Effects(
+            stop_enrollment=True, stop_reason="replied",
+            stop_other_enrollments=stop_other_enrollments, prospect_status="replied",
+            notify_specialist=True,
+            reasons=["human reply: stop the sequence"
+                     + (" and the prospect's other sequences" if stop_other_enrollments else "")],
+        )  # fmt: skip
+    if kind == "ooo":
+        return _ooo_effects(classification, next_touch_due, now)
+    return Effects(reasons=[f"{kind.replace('_', ' ')}: nothing changes"])
+
+
+def _ooo_effects(
+    classification: Classification, next_touch_due: datetime | None, now: datetime
+) -> Effects:
+    back = classification.return_date
+    if back is None:
+        return Effects(reasons=["out of office without a return date: nothing changes"])
+    if next_touch_due is None:
+        return Effects(reasons=[f"out of office until {back}: no touch left to move"])
+    day = next_working_day(back)
+    moved = datetime.combine(day, next_touch_due.timetz())
+    if moved <= next_touch_due or moved <= now:
+        return Effects(reasons=[f"out of office until {back}: the next touch is already later"])
+    return Effects(
+        reschedule_next_touch_to=moved,
+        reasons=[f"out of office until {back}: next touch moved to {day.isoformat()}"],
+    )
+
+
+# --- suggested outcome ----------------------------------------------------------------
+
+_NEGATIVE = re.compile(
+    r"\bnot interested\b|\bno,? thanks?\b|\bno thank you\b|\bwe (?:don't|do not|won't|will not)"
+    r" (?:accept|link|add|do|publish|allow|take)\b|\bnot (?:a fit|a good fit|relevant)\b"
+    r"|\bwe(?:'re| are) not (?:able|accepting|adding)\b|\bunfortunately\b|\bpass on this\b"
+    r"|\bplease (?:remove|stop)\b|\bkein interesse\b|\bpas intéressée?\b"
+    r"|\bno (?:nos|me) interesa\b|\bno estamos interesados\b",
+    re.IGNORECASE,
+)  # fmt: skip
+_NEUTRAL = re.compile(
+    r"\b(?:how much|what(?:'s| is) (?:your|the) (?:budget|rate|price|fee)|our (?:rate|fee|price)s?"
+    r"|sponsored|paid (?:post|placement|link)|pricing|price list|\$\s?\d+|€\s?\d+|\d+\s?(?:usd|eur)"
+    r"|let me (?:check|think|ask|get back)|i'll (?:check|ask|get back|forward|pass)"
+    r"|forwarded (?:this|your)|send (?:me )?more (?:info|details)|can you (?:tell|send|share))\b",
+    re.IGNORECASE,
+)  # fmt: skip
+_POSITIVE = re.compile(
+    r"\b(?:sure|happy to|glad to|sounds good|sounds great|great (?:resource|piece|article|idea)"
+    r"|(?:i|we)(?:'ve| have) (?:added|included|linked|updated)|(?:i|we)(?:'ll| will) (?:add"
+    r"|include|link|update)|it(?:'s| is) (?:live|added|up)|link is (?:live|up)|done\b|added it"
+    r"|go ahead|send (?:it|the draft|over)|interested|love to|would be happy"
+    r"|gerne|avec plaisir|volontiers|con gusto|encantad[oa])",
+    re.IGNORECASE,
+)  # fmt: skip
+
+
+def suggest_outcome(snippet: str, subject: str = "") -> tuple[Outcome, str]:
+    """Suggest positive, neutral or negative for a human reply, with the words that said so."""
+    text = f"{subject}\n{snippet}"
+    rules: tuple[tuple[Outcome, re.Pattern[str]], ...] = (
+        ("negative", _NEGATIVE), ("neutral", _NEUTRAL), ("positive", _POSITIVE),
+    )  # fmt: skip
+    for outcome, pattern in rules:
+        found = pattern.search(text)
+        if found:
+            return outcome, f'says "{found.group(0)}"'
+    return "neutral", "no clear cue: read it"
