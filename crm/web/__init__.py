@@ -6,7 +6,31 @@ from flask import Flask
 
 
 def register_all(app: Flask) -> None:
-    from crm.web import auth, campaigns, home, inbox, links, prospects, reports, sequences, settings
+    from crm.web import (
+        auth,
+        campaigns,
+        contacts,
+        home,
+        inbox,
+        links,
+        mailboxes,
+        prospects,
+        reports,
+        sequences,
+        settings,
+    )
 
-    for module in (auth, home, campaigns, prospects, sequences, inbox, links, reports, settings):
+    for module in (
+        auth,
+        home,
+        campaigns,
+        prospects,
+        contacts,
+        sequences,
+        mailboxes,
+        inbox,
+        links,
+        reports,
+        settings,
+    ):
         app.register_blueprint(module.bp)

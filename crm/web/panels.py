@@ -23,6 +23,7 @@ class Panel:
 
 
 PROSPECT_PANELS: list[str] = [
+    "crm.web.contacts:contacts_panel",
     "crm.web.panels:timeline_panel",
 ]
 

@@ -1,0 +1,107 @@
+"""Mailboxes, contacts and the suppression list in the browser's forms."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from crm.models import Contact, Mailbox, Suppression
+from tests.factories import ProspectFactory
+
+MAILBOX_FORM = {
+    "name": "outreach",
+    "from_email": "ana@sample-site.example",
+    "from_name": "Ana",
+    "username": "",
+    "password": "app-password-1",
+    "smtp_host": "127.0.0.1",
+    "smtp_port": "2525",
+    "smtp_security": "none",
+    "imap_host": "127.0.0.1",
+    "imap_port": "1143",
+    "imap_security": "none",
+    "imap_folders": "INBOX, Replies",
+    "daily_cap": "40",
+    "min_spacing_seconds": "90",
+    "window": "09:00-17:30",
+    "days": "mon-fri",
+    "timezone": "Europe/London",
+}
+
+
+def test_admin_adds_a_mailbox_and_the_password_is_never_shown_back(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    client.login(team["admin"].email)
+    response = client.post_form("/settings/mailboxes/new", MAILBOX_FORM)
+    assert response.status_code == 302
+    mailbox = db.session.query(Mailbox).one()
+    assert mailbox.username == "ana@sample-site.example"
+    assert mailbox.imap_folders == "INBOX,Replies"
+    html = client.get(f"/settings/mailboxes/{mailbox.id}").get_data(as_text=True)
+    assert "password set" in html
+    assert "app-password-1" not in html
+
+
+def test_mailbox_form_puts_a_bad_window_next_to_its_field(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    client.login(team["admin"].email)
+    response = client.post_form("/settings/mailboxes/new", {**MAILBOX_FORM, "window": "9-5"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'id="window-error"' in html and "is not HH:MM-HH:MM" in html
+    assert db.session.query(Mailbox).count() == 0
+
+
+def test_specialist_adds_a_contact_on_the_prospect_page(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    prospect = ProspectFactory(campaign=team["campaign"], domain="pmtoolsreview.com")
+    db.session.commit()
+    page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
+    client.login(team["specialist"].email)
+    response = client.post_form(
+        f"{page}/contacts",
+        {"email": "Sarah@pmtoolsreview.com", "first_name": "Sarah", "timezone": "Europe/Paris"},
+        page=page,
+    )
+    assert response.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "sarah@pmtoolsreview.com" in html
+    bad = client.post_form(
+        f"{page}/contacts", {"email": "sarah", "timezone": "Nowhere/X"}, page=page
+    )
+    assert bad.status_code == 422
+    assert db.session.query(Contact).count() == 1
+
+
+def test_suppressed_contact_is_marked_on_the_prospect_page(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    prospect = ProspectFactory(campaign=team["campaign"], domain="blocked.com")
+    db.session.add(Contact(prospect=prospect, email="ed@blocked.com"))
+    db.session.commit()
+    client.login(team["specialist"].email)
+    client.post_form("/suppressions", {"value": "blocked.com", "reason": "partner"})
+    assert db.session.query(Suppression).one().value == "blocked.com"
+    html = client.get(f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}").get_data(
+        as_text=True
+    )
+    assert "suppressed (domain)" in html
+
+
+def test_contacts_csv_upload_with_a_bad_row_shows_the_line_and_imports_nothing(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    url = f"/campaigns/{team['campaign'].id}/contacts/import"
+    client.login(team["specialist"].email)
+    data = b"domain,email\nok.com,a@ok.com\nbad.com,nope\n"
+    response = client.post(
+        url,
+        data={"csrf_token": client.csrf_token(url), "file": (io.BytesIO(data), "team.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert "team.csv, line 3, column email" in response.get_data(as_text=True)
+    assert db.session.query(Contact).count() == 0
