@@ -1,0 +1,1 @@
+"""Mail: composing and sending touches (SMTP), reading and classifying replies (IMAP)."""

@@ -1,0 +1,240 @@
+"""Build the email of one touch (DESIGN §5): headers, threading and unsubscribe.
+
+Every message has Date, a Message-ID under the mailbox's domain, From with
+the sender's name, a plain-text part (and optionally an HTML one),
+``List-Unsubscribe`` with a signed one-click URL and
+``List-Unsubscribe-Post``. A follow-up replies in the thread of the first
+touch: "Re: " + the first subject, ``In-Reply-To`` the touch before it and
+``References`` every earlier touch.
+
+All header values are checked here; a CR, LF or other control character in
+any of them raises ``ComposeError`` rather than producing a header that
+could smuggle in another one.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy as email_policy
+from email.header import Header
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage
+from email.policy import Policy
+from email.utils import format_datetime
+from typing import Any
+
+import idna
+
+_RE_PREFIX = re.compile(r"^\s*re\s*:\s*", re.IGNORECASE)
+_MESSAGE_ID = re.compile(r"^<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+>$")
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
+
+
+class ComposeError(ValueError):
+    """A touch's message cannot be built safely; the reason is one line."""
+
+
+class _UriListHeader(UnstructuredHeader, BaseHeader):
+    """A header of <URI>, <URI> that folds only between URIs and is never encoded.
+
+    The stock folding turns a long one-click URL into RFC 2047 encoded words,
+    which mail providers do not decode in List-Unsubscribe.
+    """
+
+    def fold(self, *, policy: Policy) -> str:
+        items = [item.strip() for item in str(self).split(",") if item.strip()]
+        separator = "," + policy.linesep + " "
+        return f"{self.name}: {separator.join(items)}{policy.linesep}"
+
+
+class _SubjectHeader(UnstructuredHeader, BaseHeader):
+    """A Subject whose non-ASCII form is encoded whole, so it decodes to exactly itself.
+
+    The stock folding mixes plain words and encoded words and can add a space
+    where it folds; encoded words separated by folding whitespace cannot.
+    """
+
+    def fold(self, *, policy: Policy) -> str:
+        text = str(self)
+        if text.isascii():
+            return str(super().fold(policy=policy))
+        encoded = Header(text, "utf-8", header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
+def _make_policy() -> email_policy.EmailPolicy[EmailMessage]:
+    registry = HeaderRegistry()
+    registry.map_to_type("list-unsubscribe", _UriListHeader)
+    registry.map_to_type("subject", _SubjectHeader)
+    return email_policy.SMTP.clone(header_factory=registry, cte_type="7bit")
+
+
+# SMTP line ends; 7-bit transfer encodings, so no server needs 8BITMIME.
+POLICY = _make_policy()
+
+
+def _check_header_text(value: str, what: str) -> str:
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs"):
+            raise ComposeError(f"{what} contains a line break or control character")
+    return value
+
+
+def ascii_domain(domain: str) -> str:
+    """Return a domain in lower-case ASCII (punycode), or raise ComposeError."""
+    text = _check_header_text(domain.strip().rstrip("."), "the domain").lower()
+    try:
+        encoded = idna.encode(text, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise ComposeError(f"{domain!r} is not a valid domain") from None
+    if "." not in encoded:
+        raise ComposeError(f"{domain!r} is not a fully qualified domain")
+    return encoded
+
+
+def split_address(address: str) -> tuple[str, str]:
+    """Return (local part, ASCII domain) of an address, or raise ComposeError."""
+    text = _check_header_text(address.strip(), "the address")
+    local, at, domain = text.rpartition("@")
+    if not at or not local or not _LOCAL_PART.match(local) or ".." in local:
+        raise ComposeError(f"{address!r} is not a plain email address")
+    return local, ascii_domain(domain)
+
+
+def new_message_id(domain: str) -> str:
+    """Return a new, globally unique Message-ID under domain: ``<random@domain>``.
+
+    128 random bits and nothing else: unlike ``email.utils.make_msgid`` it
+    never reveals the host name, process id or time of the machine.
+    """
+    return f"<{secrets.token_hex(16)}@{ascii_domain(domain)}>"
+
+
+def message_id_domain(sender_address: str) -> str:
+    """Return the domain a mailbox's Message-IDs go under: its address's domain."""
+    return split_address(sender_address)[1]
+
+
+def check_message_id(message_id: str) -> str:
+    """Return a Message-ID unchanged if it is ``<local@domain>``, else raise ComposeError."""
+    if not _MESSAGE_ID.match(message_id):
+        raise ComposeError(f"{message_id!r} is not a Message-ID like <id@domain>")
+    return message_id
+
+
+def reply_subject(first_subject: str) -> str:
+    """Return "Re: " + the first subject, without doubling an existing "Re:"."""
+    subject = _check_header_text(first_subject, "the subject").strip()
+    return "Re: " + _RE_PREFIX.sub("", subject, count=1) if subject else "Re:"
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """Everything needed to build one touch's message; plain values only.
+
+    ``subject`` is this touch's rendered subject; for a follow-up (``thread``
+    not empty) pass the thread's first subject and the message says "Re: " +
+    it. ``thread`` is the Message-IDs of the enrollment's touches already
+    sent, oldest first.
+    """
+
+    message_id: str
+    sender_address: str
+    recipient_address: str
+    subject: str
+    text: str
+    date: datetime
+    unsubscribe_url: str
+    sender_name: str | None = None
+    recipient_name: str | None = None
+    thread: Sequence[str] = field(default_factory=tuple)
+    html: str | None = None
+    unsubscribe_mailto: str | None = None
+    reply_to: str | None = None
+
+
+def _address(address: str, name: str | None) -> Address:
+    local, domain = split_address(address)
+    display = _check_header_text((name or "").strip(), "the display name")
+    try:
+        return Address(display_name=display, username=local, domain=domain)
+    except (ValueError, TypeError) as exc:
+        raise ComposeError(f"{address!r} cannot be used as an address: {exc}") from None
+
+
+def _uri(uri: str, what: str) -> str:
+    text = _check_header_text(uri.strip(), what)
+    if not text.isascii() or any(ch in text for ch in " <>,\"'\\"):
+        raise ComposeError(f"{what} must be an ASCII URI without spaces, <, > or commas")
+    return text
+
+
+def build_message(email: OutgoingEmail) -> EmailMessage:
+    """Return the EmailMessage of a touch, ready for ``to_bytes``."""
+    if email.date.tzinfo is None:
+        raise ComposeError("the Date must be timezone-aware")
+    message_id = check_message_id(email.message_id)
+    thread = [check_message_id(mid) for mid in email.thread]
+    if message_id in thread:
+        raise ComposeError("a message cannot reply to itself")
+    subject = (
+        reply_subject(email.subject)
+        if thread
+        else _check_header_text(email.subject, "the subject").strip()
+    )
+    if not subject:
+        raise ComposeError("the first touch of a thread needs a subject")
+    if not email.unsubscribe_url.startswith(("https://", "http://")):
+        raise ComposeError("the unsubscribe URL must be http(s)")
+    unsubscribe = [f"<{_uri(email.unsubscribe_url, 'the unsubscribe URL')}>"]
+    if email.unsubscribe_mailto:
+        if not email.unsubscribe_mailto.startswith("mailto:"):
+            raise ComposeError("the unsubscribe mailto must start with mailto:")
+        unsubscribe.append(f"<{_uri(email.unsubscribe_mailto, 'the unsubscribe mailto')}>")
+
+    msg = EmailMessage(policy=POLICY)
+    msg["Date"] = format_datetime(email.date)
+    msg["Message-ID"] = message_id
+    msg["From"] = _address(email.sender_address, email.sender_name)
+    msg["To"] = _address(email.recipient_address, email.recipient_name)
+    if email.reply_to:
+        msg["Reply-To"] = _address(email.reply_to, None)
+    msg["Subject"] = subject
+    if thread:
+        msg["In-Reply-To"] = thread[-1]
+        msg["References"] = " ".join(thread)
+    msg["List-Unsubscribe"] = ", ".join(unsubscribe)
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(_body_text(email.text))
+    if email.html is not None:
+        msg.add_alternative(email.html, subtype="html")
+    return msg
+
+
+def _body_text(text: str) -> str:
+    body = text.replace("\r\n", "\n").replace("\r", "\n")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in body):
+        raise ComposeError("the text part contains control characters")
+    return body if body.endswith("\n") else body + "\n"
+
+
+def to_bytes(message: EmailMessage) -> bytes:
+    """Return the message as SMTP wants it: CRLF line ends, 7-bit clean."""
+    raw: Any = message.as_bytes(policy=POLICY)
+    return bytes(raw)
+
+
+def envelope_sender(message: EmailMessage) -> str:
+    """Return the bare From address of a built message (the SMTP MAIL FROM)."""
+    sender = message["From"]
+    return str(sender.addresses[0].addr_spec)
+
+
+def envelope_recipients(message: EmailMessage) -> list[str]:
+    """Return the bare To addresses of a built message (the SMTP RCPT TO list)."""
+    return [str(a.addr_spec) for a in message["To"].addresses]
