@@ -20,7 +20,7 @@ whose template fails is blocked with that reason and never sent.
 from __future__ import annotations
 
 import difflib
-import unicodedata
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -114,6 +114,12 @@ _REFUSED_NODE_REASONS: dict[type[nodes.Node], str] = {
     nodes.Assign: "{% set %} is not allowed",
     nodes.AssignBlock: "{% set %} is not allowed",
 }
+
+
+# Unicode categories Cc (C0, DEL, C1), Zl, Zp and Cs (lone surrogates); a body
+# may keep tabs and line feeds.
+_LINE_BREAK_OR_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_BODY_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class TemplateProblem(ValueError):
@@ -267,7 +273,7 @@ def _compile(source: str, part: str) -> Any:
 
 
 def _has_line_break_or_control(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs") for ch in text)
+    return _LINE_BREAK_OR_CONTROL.search(text) is not None
 
 
 def _wrap(context: Mapping[str, Mapping[str, object | None]]) -> dict[str, _MergeRecord]:
@@ -363,7 +369,7 @@ def render_subject(source: str, context: Mapping[str, Mapping[str, object | None
 def render_body(source: str, context: Mapping[str, Mapping[str, object | None]]) -> str:
     """Render a plain-text body template, with LF line ends and no trailing blanks."""
     text = _render(source, "body", context).replace("\r\n", "\n").replace("\r", "\n")
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+    if _BODY_CONTROL.search(text):
         raise TemplateProblem("the result contains control characters", part="body")
     return text.strip("\n") + "\n"
 

@@ -16,6 +16,7 @@ from crm.mail.compose import (
     ascii_domain,
     build_message,
     check_message_id,
+    compose_bytes,
     envelope_recipients,
     envelope_sender,
     message_id_domain,
@@ -195,3 +196,55 @@ def test_envelope_comes_from_the_headers() -> None:
     message = build_message(first_touch())
     assert envelope_sender(message) == "alex@example-planner.com"
     assert envelope_recipients(message) == ["sarah@pmtoolsreview.com"]
+
+
+ROUND_TRIP_CASES = {
+    "first touch": {},
+    "follow-up": {"thread": [f"<t{i}@example-planner.com>" for i in range(6)]},
+    "non-ascii": {
+        "subject": "Über die Seite „Gantt-Vorlagen“ – ein Vorschlag für Ihre Leser " * 2,
+        "sender_name": "Zoë Brontë, SEO",
+        "recipient_name": 'Sarah "Sal" Lée',
+        "text": "Grüße\n" + "ä" * 300 + "\ntrailing space \n\ttab\n",
+    },
+    "html": {"html": "<p>Hi Sarah,</p>\n<p>" + "long line " * 50 + "</p>"},
+    "long ascii subject": {
+        "subject": "word " * 40 + "end",
+        "reply_to": "replies@example-planner.com",
+    },
+    "no names": {"sender_name": None, "recipient_name": None},
+}
+
+
+@pytest.mark.parametrize("changes", ROUND_TRIP_CASES.values(), ids=ROUND_TRIP_CASES.keys())
+def test_compose_bytes_is_what_the_email_package_reads_and_writes_back(
+    changes: dict[str, object],
+) -> None:
+    touch = first_touch(**changes)
+    raw = compose_bytes(touch)
+    assert raw.isascii() and raw.endswith(b"\r\n")
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert to_bytes(build_message(touch)) == raw
+    message = build_message(touch)
+    assert not message.defects
+    for part in message.walk():
+        assert not part.defects
+    assert message["Subject"] == (
+        reply_subject(touch.subject) if touch.thread else touch.subject.strip()
+    )
+    expected_from = touch.sender_name or ""
+    assert message["From"].addresses[0].display_name == expected_from
+    assert message["To"].addresses[0].display_name == (touch.recipient_name or "")
+    assert text_of(message.get_body(("plain",))) == touch.text  # type: ignore[arg-type]
+    if touch.html is not None:
+        html = message.get_body(("html",))
+        assert text_of(html).rstrip("\n") == touch.html  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("changes", ROUND_TRIP_CASES.values(), ids=ROUND_TRIP_CASES.keys())
+def test_header_lines_stay_within_78_characters_except_unbreakable_uris(
+    changes: dict[str, object],
+) -> None:
+    head = compose_bytes(first_touch(**changes)).split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\r\n"):
+        assert len(line) <= 78 or line.startswith(b"List-Unsubscribe: <https://"), line

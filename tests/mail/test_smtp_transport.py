@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm.mail.compose import OutgoingEmail, build_message, new_message_id, to_bytes
+from crm.mail.compose import OutgoingEmail, build_message, compose_bytes, new_message_id
 from crm.mail.smtp import (
     MemoryTransport,
     Security,
@@ -26,7 +26,7 @@ Factory = Callable[..., SmtpTestServer]
 
 
 def touch(to: str = SARAH, text: str = "Hi Sarah,\n\nA short note.\n") -> bytes:
-    message = build_message(
+    return compose_bytes(
         OutgoingEmail(
             message_id=new_message_id("example-planner.com"),
             sender_address="alex@example-planner.com",
@@ -38,7 +38,6 @@ def touch(to: str = SARAH, text: str = "Hi Sarah,\n\nA short note.\n") -> bytes:
             unsubscribe_url="https://crm.example-planner.com/u/token",
         )
     )
-    return to_bytes(message)
 
 
 def send(transport: SmtpTransport, raw: bytes, to: str | list[str] = SARAH) -> SendOutcome:
