@@ -13,7 +13,8 @@ the server, or a certificate that does not verify, pauses the mailbox.
   accepted); try again later with the same Message-ID (``retry_delay``);
 - ``hard_bounce``: the server refused the recipient for good (5xx); suppress;
 - ``pause_mailbox``: policy or authentication (5.7.x, 535, sender refused,
-  TLS): pause the mailbox with the reason; no recipient is at fault;
+  TLS): pause the mailbox with the reason; no recipient is at fault, and the
+  transport sends nothing more in this pass;
 - ``failed``: refused for good, but for the message itself (size, content);
 - ``uncertain``: the connection broke after the whole message was sent and
   before the server answered, so it may have been accepted; never re-send
@@ -249,14 +250,15 @@ class SmtpTransport:
             # The kept connection died while idle (server timeout between
             # sends); nothing was sent yet, so try once on a fresh one.
             outcome = self._transaction(raw, mail_from, rcpts)
+        if outcome.kind is OutcomeKind.PAUSE_MAILBOX:
+            # The mailbox is to be paused: send nothing more in this pass.
+            self._fatal = outcome
         return outcome
 
     def _transaction(self, raw: bytes, mail_from: str, rcpts: list[str]) -> SendOutcome:
         if self._conn is None:
             failure = self._connect()
             if failure is not None:
-                if failure.kind is OutcomeKind.PAUSE_MAILBOX:
-                    self._fatal = failure
                 return failure
         conn = self._conn
         assert conn is not None

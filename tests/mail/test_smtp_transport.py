@@ -106,6 +106,9 @@ def test_554_5_7_1_at_data_pauses_the_mailbox(smtp_server: SmtpTestServer) -> No
     smtp_server.script.data("554 5.7.1 Message rejected: sender reputation")
     with SmtpTransport(smtp_server.settings()) as transport:
         outcome = send(transport, touch())
+        commands = len(smtp_server.script.seen)
+        assert send(transport, touch()) == outcome  # nothing more goes out this pass
+        assert len(smtp_server.script.seen) == commands
     assert (outcome.kind, outcome.status, outcome.stage) == (
         OutcomeKind.PAUSE_MAILBOX,
         "5.7.1",
