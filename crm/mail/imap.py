@@ -99,6 +99,8 @@ def _translated(what: str) -> Iterator[None]:
         yield
     except LoginError as exc:
         raise ImapError(f"{what}: login refused ({_text(exc)})") from None
+    except ssl.SSLCertVerificationError as exc:
+        raise ImapError(f"{what}: certificate not trusted ({exc.verify_message})") from exc
     except _NETWORK_ERRORS as exc:
         raise ImapConnectionLost(f"{what}: connection lost ({_text(exc)})") from exc
     except imaplib.IMAP4.error as exc:
@@ -148,7 +150,21 @@ def poll_folder(
     limit: int | None = None,
     rescan_days: int = RESCAN_DAYS,
 ) -> PollBatch:
-    """Read the messages of `folder` that are newer than `cursor`, in UID order."""
+    """Read the messages of `folder` that are newer than `cursor`, in UID order.
+
+    On ImapConnectionLost the connection is closed: connect again next pass.
+    """
+    try:
+        return _poll(client, folder, cursor, now=now, limit=limit, rescan_days=rescan_days)
+    except ImapConnectionLost:
+        _close(client)
+        raise
+
+
+def _poll(
+    client: IMAPClient, folder: str, cursor: Cursor, *, now: datetime, limit: int | None,
+    rescan_days: int,
+) -> PollBatch:  # fmt: skip
     with _translated(f"IMAP folder {folder!r}"):
         info = client.select_folder(folder, readonly=True)
         uidvalidity = int(info[b"UIDVALIDITY"])
