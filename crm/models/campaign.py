@@ -105,6 +105,8 @@ class TargetPage(db.Model):  # type: ignore[name-defined]
     )
     # Topic keywords, comma separated, lower-case.
     topics: Mapped[str] = mapped_column(Text, default="")
+    # What this page adds, in one sentence: the `target.pitch` merge field.
+    pitch: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="target_pages")

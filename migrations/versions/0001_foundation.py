@@ -104,6 +104,7 @@ def upgrade():
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('category', sa.Enum('guide', 'list', 'tool', 'data', 'comparison', 'other', name='targetcategory', native_enum=False, length=24), nullable=False),
     sa.Column('topics', sa.Text(), nullable=False),
+    sa.Column('pitch', sa.Text(), nullable=False),
     sa.Column('created_at', crm.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_target_pages_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_target_pages')),

@@ -1,0 +1,128 @@
+"""Angles and their sequences in the database: seeding the built-ins, editing steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from crm.core.errors import UserError
+from crm.extensions import db
+from crm.models import Angle, Sequence, SequenceStep
+from crm.outreach.angles import BUILTIN_ANGLES, angle_slug
+from crm.outreach.default_sequences import default_sequence
+from crm.outreach.templates import TemplateProblem, validate_template
+
+MAX_STEPS = 8
+
+
+@dataclass
+class StepInput:
+    day_offset: int
+    subject: str
+    body: str
+
+
+def ensure_builtin_sequences() -> None:
+    """Create the built-in angles and their default sequences when missing (idempotent)."""
+    have = {a.slug for a in db.session.scalars(select(Angle))}
+    for builtin in BUILTIN_ANGLES:
+        if builtin.slug in have:
+            continue
+        angle = Angle(slug=builtin.slug, label=builtin.label, hint=builtin.hint, builtin=True)
+        angle.sequence = Sequence(
+            steps=[
+                SequenceStep(
+                    position=i,
+                    day_offset=s.offset_days,
+                    subject_template=s.subject,
+                    body_template=s.body,
+                )
+                for i, s in enumerate(default_sequence(builtin.slug), start=1)
+            ]
+        )
+        db.session.add(angle)
+    db.session.flush()
+
+
+def find_angle(slug_or_label: str) -> Angle:
+    """Look an angle up by slug or label ("resource replacement" or "resource-replacement")."""
+    ensure_builtin_sequences()
+    try:
+        slug = angle_slug(slug_or_label)
+    except ValueError as exc:
+        raise UserError(str(exc), field="angle") from None
+    angle = db.session.scalar(select(Angle).where(Angle.slug == slug))
+    if angle is None:
+        known = ", ".join(a.label for a in db.session.scalars(select(Angle).order_by(Angle.label)))
+        raise UserError(f"unknown angle {slug_or_label!r}: choose one of {known}", field="angle")
+    return angle
+
+
+def sequence_for_angle(slug_or_label: str) -> Sequence:
+    angle = find_angle(slug_or_label)
+    if angle.sequence is None:
+        angle.sequence = Sequence(steps=[])
+        db.session.flush()
+    return angle.sequence
+
+
+def add_angle(label: str, hint: str = "") -> Angle:
+    """Add a team's own angle with a one-step empty sequence to fill in."""
+    label = label.strip()
+    try:
+        slug = angle_slug(label)
+    except ValueError as exc:
+        raise UserError(str(exc), field="label") from None
+    ensure_builtin_sequences()
+    if db.session.scalar(select(Angle.id).where(Angle.slug == slug)) is not None:
+        raise UserError(f"an angle called {label!r} already exists", field="label")
+    angle = Angle(slug=slug, label=label.lower(), hint=hint.strip(), builtin=False)
+    angle.sequence = Sequence(steps=[])
+    db.session.add(angle)
+    db.session.flush()
+    return angle
+
+
+def step_problems(steps: list[StepInput]) -> list[tuple[int, TemplateProblem]]:
+    """Return (position, problem) for every step whose templates do not render."""
+    found: list[tuple[int, TemplateProblem]] = []
+    for position, step in enumerate(steps, start=1):
+        subject = step.subject if position == 1 else (step.subject or "")
+        for problem in validate_template(subject or "x", step.body):
+            found.append((position, problem))
+    return found
+
+
+def save_sequence_steps(sequence: Sequence, steps: list[StepInput]) -> None:
+    """Replace a sequence's steps after checking offsets and templates."""
+    if not steps:
+        raise UserError("a sequence needs at least one step", field="steps")
+    if len(steps) > MAX_STEPS:
+        raise UserError(f"a sequence has at most {MAX_STEPS} steps", field="steps")
+    if not steps[0].subject.strip():
+        raise UserError("the first step needs a subject", field="steps")
+    previous = -1
+    for position, step in enumerate(steps, start=1):
+        if step.day_offset <= previous:
+            raise UserError(
+                f"step {position}: day offsets must increase (day {step.day_offset} after "
+                f"day {previous})",
+                field="steps",
+            )
+        previous = step.day_offset
+    problems = step_problems(steps)
+    if problems:
+        position, problem = problems[0]
+        raise UserError(f"step {position}: {problem}", field="steps")
+    existing = {s.position: s for s in sequence.steps}
+    for position, step in enumerate(steps, start=1):
+        row = existing.pop(position, None) or SequenceStep(position=position)
+        row.day_offset = step.day_offset
+        row.subject_template = step.subject
+        row.body_template = step.body
+        if row not in sequence.steps:
+            sequence.steps.append(row)
+    for leftover in existing.values():
+        sequence.steps.remove(leftover)
+    db.session.flush()
