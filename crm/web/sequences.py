@@ -1,12 +1,217 @@
-"""Sequences: the area's pages (the area's issue replaces this empty state)."""
+"""Sequences: the angles, and an editor for each angle's steps with a live preview."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from crm.core.audit import record_audit
+from crm.core.errors import UserError
+from crm.extensions import db
+from crm.models import Angle, Contact, Enrollment, EnrollmentState, Prospect, Role
+from crm.outreach.merge_fields import MERGE_FIELDS, SAMPLE_CONTEXT
+from crm.outreach.sequences import (
+    StepInput,
+    add_angle,
+    ensure_builtin_sequences,
+    find_angle,
+    save_sequence_steps,
+)
+from crm.outreach.templates import TemplateProblem, render_body, render_subject
+from crm.web.access import requires
+from crm.web.forms import attach_user_error
 
 bp = Blueprint("sequences", __name__, url_prefix="/sequences")
 
 
+class StepForm(Form):
+    day_offset = IntegerField(
+        "Day",
+        validators=[NumberRange(min=0, max=365)],
+        description="Days after the first touch (0 = day 1).",
+    )
+    subject = StringField(
+        "Subject",
+        validators=[Optional(), Length(max=500)],
+        description="Empty on a follow-up: it threads as “Re: ” + the first.",
+    )
+    body = TextAreaField(
+        "Body", validators=[DataRequired(), Length(max=20_000)], render_kw={"rows": 9}
+    )
+    remove = BooleanField("Remove this step")
+
+
+class SequenceForm(FlaskForm):
+    steps = FieldList(FormField(StepForm), min_entries=1, max_entries=8)
+
+
+class AngleForm(FlaskForm):
+    label = StringField("New angle", validators=[DataRequired(), Length(max=120)])
+    hint = StringField("When to use it", validators=[Optional(), Length(max=300)])
+
+
+def _angle(slug: str) -> Angle:
+    try:
+        return find_angle(slug)
+    except UserError:
+        abort(404)
+
+
+def _inputs(form: SequenceForm) -> list[StepInput]:
+    return [
+        StepInput(entry.day_offset.data or 0, entry.subject.data or "", entry.body.data or "")
+        for entry in form.steps.entries
+        if not entry.remove.data
+    ]
+
+
+def preview_context(prospect: Prospect | None) -> tuple[dict[str, Any], str]:
+    """Merge values for the preview: a chosen prospect's, else the sample prospect's."""
+    if prospect is None:
+        return SAMPLE_CONTEXT, "the sample prospect"
+    try:
+        from crm.outreach.enrollment import merge_context
+    except ImportError:  # the sending engine is not installed in this build yet
+        return SAMPLE_CONTEXT, "the sample prospect"
+    contact = prospect.contacts[0] if prospect.contacts else None
+    return merge_context(prospect=prospect, contact=contact), prospect.domain
+
+
+def _render_step(step: StepInput, first_subject: str, ctx: dict[str, Any]) -> dict[str, Any]:
+    try:
+        subject = render_subject(step.subject, ctx) if step.subject else ""
+        body = render_body(step.body, ctx)
+    except TemplateProblem as problem:
+        return {"problem": str(problem)}
+    if not subject:
+        # A follow-up threads under the first touch; its problems show on step 1.
+        try:
+            subject = "Re: " + render_subject(first_subject, ctx)
+        except TemplateProblem:
+            subject = "Re: …"
+    return {"subject": subject, "body": body, "words": len(body.split())}
+
+
 @bp.route("")
-def index() -> str:
-    return render_template("empty_area.html", area="sequences")
+def index() -> Response | str:
+    ensure_builtin_sequences()
+    db.session.commit()
+    angles = db.session.scalars(select(Angle).order_by(Angle.builtin.desc(), Angle.label)).all()
+    active: dict[str, int] = dict(
+        db.session.execute(
+            select(Enrollment.angle, db.func.count())
+            .where(Enrollment.state == EnrollmentState.ACTIVE)
+            .group_by(Enrollment.angle)
+        ).all()
+    )
+    return render_template("sequences/index.html", angles=angles, active=active, form=AngleForm())
+
+
+@bp.route("/angles", methods=["POST"])
+@requires(Role.MANAGER)
+def create_angle() -> Response | tuple[str, int]:
+    form = AngleForm()
+    if form.validate_on_submit():
+        try:
+            angle = add_angle(form.label.data or "", form.hint.data or "")
+        except UserError as exc:
+            db.session.rollback()
+            attach_user_error(form, exc, "label")
+        else:
+            db.session.commit()
+            flash(f"Angle “{angle.label}” added. Write its sequence next.", "ok")
+            return redirect(url_for("sequences.edit", slug=angle.slug))
+    angles = db.session.scalars(select(Angle).order_by(Angle.label)).all()
+    return render_template("sequences/index.html", angles=angles, active={}, form=form), 422
+
+
+@bp.route("/<slug>", methods=["GET", "POST"])
+def edit(slug: str) -> Response | str:
+    angle = _angle(slug)
+    sequence = angle.sequence
+    assert sequence is not None
+    form = SequenceForm()
+    if not form.is_submitted():
+        form = SequenceForm(
+            data={
+                "steps": [
+                    {
+                        "day_offset": s.day_offset,
+                        "subject": s.subject_template,
+                        "body": s.body_template,
+                    }
+                    for s in sequence.steps
+                ]
+                or [{"day_offset": 0, "subject": "", "body": ""}]
+            }
+        )
+    elif request.form.get("action") == "add-step":
+        last = form.steps.entries[-1].day_offset.data or 0 if form.steps.entries else 0
+        form.steps.append_entry({"day_offset": last + 4, "subject": "", "body": ""})
+    elif form.validate_on_submit():
+        if not current_user.has_role(Role.MANAGER):
+            abort(403)
+        try:
+            save_sequence_steps(sequence, _inputs(form))
+            record_audit(
+                "sequence.update",
+                user=current_user,
+                object_type="sequence",
+                object_id=sequence.id,
+                angle=angle.slug,
+            )
+        except UserError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(f"Sequence for “{angle.label}” saved.", "ok")
+            return redirect(url_for("sequences.edit", slug=angle.slug))
+    prospects = (
+        db.session.scalars(
+            select(Prospect).join(Contact).where(Prospect.angle == angle.slug).limit(50)
+        )
+        .unique()
+        .all()
+    )
+    return render_template(
+        "sequences/edit.html",
+        angle=angle,
+        form=form,
+        merge_fields=MERGE_FIELDS,
+        prospects=prospects,
+        can_edit=current_user.has_role(Role.MANAGER),
+    )
+
+
+@bp.route("/<slug>/preview", methods=["POST"])
+def preview(slug: str) -> str:
+    """Render every step against the chosen prospect (htmx target of the editor)."""
+    angle = _angle(slug)
+    form = SequenceForm()
+    prospect = None
+    chosen = request.form.get("prospect_id", "")
+    if chosen.isdigit():
+        prospect = db.session.get(Prospect, int(chosen))
+    ctx, who = preview_context(prospect)
+    steps = _inputs(form)
+    first_subject = steps[0].subject if steps else ""
+    rendered = [
+        (i, s.day_offset, _render_step(s, first_subject, ctx)) for i, s in enumerate(steps, start=1)
+    ]
+    return render_template("sequences/_preview.html", angle=angle, rendered=rendered, who=who)

@@ -26,7 +26,6 @@ ROUTES = {
     "settings.edit_user": Expect(specialist=403, manager=403, args={"user_id": "specialist_id"}),
     "prospects.index": PAGE,
     "prospects.show": Expect(args={"prospect_id": "prospect_id"}),
-    "sequences.index": PAGE,
     "inbox.index": PAGE,
     "links.index": PAGE,
     "reports.index": PAGE,
