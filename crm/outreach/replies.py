@@ -29,7 +29,11 @@ from crm.mail.classify import BounceInfo, Classification, classify
 from crm.mail.ooo import next_working_day
 from crm.mail.parse import InboundFacts
 
-MatchMethod = Literal["message_id", "bounce_recipient", "sender", "domain"]
+MatchMethod = Literal[
+    "in_reply_to", "references", "bounce_original", "bounce_recipient", "sender", "domain"
+]  # fmt: skip
+# Methods that mean the message names one of our Message-IDs in its own headers.
+THREAD_METHODS: frozenset[str] = frozenset({"in_reply_to", "references", "bounce_original"})
 Outcome = Literal["positive", "neutral", "negative"]
 StopReason = Literal["replied", "bounced", "unsubscribed"]
 
@@ -114,11 +118,34 @@ def _latest_before(touches: Sequence[TouchRef], when: datetime | None) -> TouchR
                default=None)  # fmt: skip
 
 
-def _by_ids(ids: Sequence[str], found: Mapping[str, TouchRef]) -> Match | None:
-    for message_id in ids:  # In-Reply-To first, then References from the newest
+_SAYS: dict[str, str] = {
+    "in_reply_to": "In-Reply-To names our message",
+    "references": "References name our message",
+    "bounce_original": "the bounce returns our message",
+}
+
+
+def _thread_ids(facts: InboundFacts, bounce: BounceInfo | None) -> list[tuple[str, MatchMethod]]:
+    """Return the IDs to look up, most telling first, with the header each came from."""
+    pairs: list[tuple[str, MatchMethod]] = []
+    if bounce is not None and facts.original_message_id:
+        pairs.append((facts.original_message_id, "bounce_original"))
+    if facts.in_reply_to:
+        pairs.append((facts.in_reply_to, "in_reply_to"))
+    pairs += [(i, "references") for i in reversed(facts.references)]  # newest first
+    unique: dict[str, MatchMethod] = {}
+    for message_id, method in pairs:
+        unique.setdefault(message_id, method)
+    return list(unique.items())
+
+
+def _by_ids(
+    pairs: Sequence[tuple[str, MatchMethod]], found: Mapping[str, TouchRef]
+) -> Match | None:
+    for message_id, method in pairs:
         touch = found.get(message_id)
         if touch is not None:
-            return Match(touch, "message_id", f"answers our message {message_id}")
+            return Match(touch, method, f"{_SAYS[method]} {message_id}")
     return None
 
 
@@ -135,12 +162,11 @@ def match_message(
     `known` is the result of `lookup.touches_by_message_ids` for the message's IDs
     when the caller already has it.
     """
-    ids = facts.thread_ids
-    if bounce is not None and facts.original_message_id:
-        ids = [facts.original_message_id, *ids]
+    pairs = _thread_ids(facts, bounce)
     if known is None:
+        ids = [i for i, _ in pairs]
         known = lookup.touches_by_message_ids(ids) if ids else {}
-    found = _by_ids(ids, known)
+    found = _by_ids(pairs, known)
     if found is not None:
         return found
     if bounce is not None:  # a bounce comes from a mail server: never guess by its sender
@@ -190,11 +216,11 @@ def read_inbound(
     found = match_message(facts, lookup, our_domains=our_domains, known=known)
     classification = classify(
         facts,
-        references_us=found is not None and found.method == "message_id",
+        references_us=found is not None and found.method in THREAD_METHODS,
         from_correspondent=found is not None,
         now=now,
     )
-    if classification.kind == "unrelated" and found is not None and found.method != "message_id":
+    if classification.kind == "unrelated" and found and found.method not in THREAD_METHODS:
         found = None  # a newsletter from a prospect's address answers nothing of ours
     return InboundReading(own_copy=False, match=found, classification=classification)
 
@@ -302,10 +328,15 @@ _NEGATIVE = re.compile(
     r"|\bno (?:nos|me) interesa\b|\bno estamos interesados\b",
     re.IGNORECASE,
 )  # fmt: skip
-_NEUTRAL = re.compile(
+# Money talk means a negotiation, whatever else the reply says.
+_NEGOTIATING = re.compile(
     r"\b(?:how much|what(?:'s| is) (?:your|the) (?:budget|rate|price|fee)|our (?:rate|fee|price)s?"
-    r"|sponsored|paid (?:post|placement|link)|pricing|price list|\$\s?\d+|€\s?\d+|\d+\s?(?:usd|eur)"
-    r"|let me (?:check|think|ask|get back)|i'll (?:check|ask|get back|forward|pass)"
+    r"|sponsored|paid (?:post|placement|link)|pricing|price list|\d+\s?(?:usd|eur))\b"
+    r"|[$€£]\s?\d+",
+    re.IGNORECASE,
+)  # fmt: skip
+_UNDECIDED = re.compile(
+    r"\b(?:let me (?:check|think|ask|get back)|i'll (?:check|ask|get back|forward|pass)"
     r"|forwarded (?:this|your)|send (?:me )?more (?:info|details)|can you (?:tell|send|share))\b",
     re.IGNORECASE,
 )  # fmt: skip
@@ -323,7 +354,8 @@ def suggest_outcome(snippet: str, subject: str = "") -> tuple[Outcome, str]:
     """Suggest positive, neutral or negative for a human reply, with the words that said so."""
     text = f"{subject}\n{snippet}"
     rules: tuple[tuple[Outcome, re.Pattern[str]], ...] = (
-        ("negative", _NEGATIVE), ("neutral", _NEUTRAL), ("positive", _POSITIVE),
+        ("negative", _NEGATIVE), ("neutral", _NEGOTIATING), ("positive", _POSITIVE),
+        ("neutral", _UNDECIDED),
     )  # fmt: skip
     for outcome, pattern in rules:
         found = pattern.search(text)

@@ -42,7 +42,7 @@ def test_in_reply_to_is_preferred_over_older_references() -> None:
         "In-Reply-To: <t2@taskorbit.com>\r\nReferences: <t1@taskorbit.com> <t2@taskorbit.com>"
     )
     found = match_message(facts, lookup())
-    assert found is not None and found.method == "message_id"
+    assert found is not None and found.method == "in_reply_to"
     assert found.touch == SECOND
 
 
@@ -52,7 +52,7 @@ def test_any_reference_matches_when_in_reply_to_is_foreign() -> None:
         "References: <t1@taskorbit.com> <internal@blog.example>"
     )
     found = match_message(facts, lookup())
-    assert found is not None and found.touch == FIRST and found.method == "message_id"
+    assert found is not None and found.touch == FIRST and found.method == "references"
 
 
 def test_ids_quoted_in_the_body_are_never_matched() -> None:
@@ -133,7 +133,7 @@ def test_lookup_is_asked_once_for_all_message_ids() -> None:
 
 # --- effects -------------------------------------------------------------------------------
 
-MATCH = Match(FIRST, "message_id", "answers our message <t1@taskorbit.com>")
+MATCH = Match(FIRST, "in_reply_to", "In-Reply-To names our message <t1@taskorbit.com>")
 
 
 def verdict(kind: str, **extra: object) -> Classification:
@@ -229,6 +229,8 @@ def test_anything_unmatched_waits_in_triage() -> None:
         ("Hi Emma, who are you?", "neutral"),
         ("Gerne, schicken Sie mir den Link.", "positive"),
         ("Kein Interesse.", "negative"),
+        ("Oliver forwarded your note. Happy to swap the link.", "positive"),
+        ("Happy to add it for $50.", "neutral"),
     ],
 )
 def test_suggested_outcome_says_why(text: str, outcome: str) -> None:
