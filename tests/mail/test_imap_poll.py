@@ -20,7 +20,8 @@ from crm.mail.imap import (
     connect,
     poll_folder,
 )
-from tests.fixtures.dovecot import DovecotAccount, DropProxy, free_port
+from tests.fixtures.dovecot import DovecotAccount, free_port
+from tests.mail.drop_proxy import DropProxy
 
 NOW = datetime.now(UTC)
 
