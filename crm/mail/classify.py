@@ -168,6 +168,8 @@ def _from_daemon(facts: InboundFacts) -> str | None:
         return f"From: {facts.from_address}"
     if _DAEMON_NAME.match(facts.from_name):
         return f"From: {facts.from_name}"
+    if facts.headers.get("return-path", "").strip() == "<>":  # the null sender of reports
+        return "Return-Path: <>"
     return None
 
 

@@ -153,6 +153,13 @@ def test_bounce_without_a_status_code_reads_the_words() -> None:
     assert "no status code: treated as final" in hard.evidence
 
 
+def test_null_return_path_marks_a_bounce_from_an_unusual_sender() -> None:
+    headers = "From: Mail Robot <robot@mx.example>\r\nReturn-Path: <>\r\nSubject: Undeliverable"
+    verdict = classify(facts(headers, "550 5.1.1 <gone@x.example>"))
+    assert verdict.kind == "bounce_hard"
+    assert "Return-Path: <>" in verdict.evidence
+
+
 def test_a_person_writing_about_an_undeliverable_email_is_not_a_bounce() -> None:
     verdict = classify(
         facts("From: Sarah <sarah@x.example>\r\nSubject: Re: Undeliverable invoice", "Fixed!"),
