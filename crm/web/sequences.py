@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
 from crm.extensions import db
-from crm.models import Angle, Contact, Enrollment, EnrollmentState, Prospect, Role
+from crm.models import Angle, Contact, Enrollment, EnrollmentState, Mailbox, Prospect, Role
 from crm.outreach.merge_fields import MERGE_FIELDS, SAMPLE_CONTEXT
 from crm.outreach.sequences import (
     StepInput,
@@ -84,12 +84,14 @@ def preview_context(prospect: Prospect | None) -> tuple[dict[str, Any], str]:
     """Merge values for the preview: a chosen prospect's, else the sample prospect's."""
     if prospect is None:
         return SAMPLE_CONTEXT, "the sample prospect"
-    try:
-        from crm.outreach.enrollment import merge_context
-    except ImportError:  # the sending engine is not installed in this build yet
-        return SAMPLE_CONTEXT, "the sample prospect"
-    contact = prospect.contacts[0] if prospect.contacts else None
-    return merge_context(prospect=prospect, contact=contact), prospect.domain
+    from crm.outreach.enrollment import enrollment_context
+
+    contact = prospect.contacts[0] if prospect.contacts else Contact(email="", prospect=None)
+    mailbox = db.session.scalar(select(Mailbox).order_by(Mailbox.paused, Mailbox.id)) or Mailbox(
+        from_name=SAMPLE_CONTEXT["sender"]["name"], from_email=SAMPLE_CONTEXT["sender"]["email"]
+    )
+    who = f"{prospect.domain} ({contact.email or 'no contact yet'})"
+    return enrollment_context(contact, prospect, mailbox), who
 
 
 def _render_step(step: StepInput, first_subject: str, ctx: dict[str, Any]) -> dict[str, Any]:

@@ -112,3 +112,29 @@ def test_manager_adds_an_angle_of_their_own(client: Any, db: Any, team: dict[str
     )
     assert response.status_code == 302
     assert db.session.query(Angle).filter_by(slug="podcast-guest").one().builtin is False
+
+
+def test_preview_renders_for_a_chosen_prospect_and_its_first_contact(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    from tests.factories import ContactFactory, ProspectFactory
+
+    prospect = ProspectFactory(
+        campaign=team["campaign"], domain="pmtoolsreview.com", angle="broken-link"
+    )
+    ContactFactory(prospect=prospect, first_name="Priya", email="priya@pmtoolsreview.com")
+    db.session.commit()
+    client.login(team["specialist"].email)
+    data = {
+        "prospect_id": str(prospect.id),
+        **_steps_form(
+            [
+                (0, "For {{ prospect.domain }}", "Hi {{ contact.first_name }}!"),
+            ]
+        ),
+    }
+    html = client.post_form(
+        "/sequences/broken-link/preview", data, page="/sequences/broken-link"
+    ).get_data(as_text=True)
+    assert "For pmtoolsreview.com" in html
+    assert "Hi Priya!" in html
