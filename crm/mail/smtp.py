@@ -75,8 +75,16 @@ class MailTransport(Protocol):
         message: EmailMessage | bytes,
         recipients: str | Sequence[str] | None = None,
         sender: str | None = None,
+        *,
+        before_data: Callable[[], None] | None = None,
     ) -> SendOutcome:
-        """Send one message; recipients and sender default to its To and From."""
+        """Send one message; recipients and sender default to its To and From.
+
+        ``before_data`` runs once the server accepted the envelope and said 354,
+        right before the message itself goes out: the outbox commits ``sending``
+        there. If it raises, the connection is dropped without the final dot
+        (the server discards the message) and the exception propagates.
+        """
         ...
 
 
@@ -234,13 +242,15 @@ class SmtpTransport:
         message: EmailMessage | bytes,
         recipients: str | Sequence[str] | None = None,
         sender: str | None = None,
+        *,
+        before_data: Callable[[], None] | None = None,
     ) -> SendOutcome:
         """Send one message over the pass's connection; see the module docstring."""
         raw, mail_from, rcpts = _envelope(message, recipients, sender)
         if self._fatal is not None:
             return self._fatal
         reused = self._conn is not None
-        outcome = self._transaction(raw, mail_from, rcpts)
+        outcome = self._transaction(raw, mail_from, rcpts, before_data)
         if (
             reused
             and outcome.kind is OutcomeKind.RETRY
@@ -249,13 +259,19 @@ class SmtpTransport:
         ):
             # The kept connection died while idle (server timeout between
             # sends); nothing was sent yet, so try once on a fresh one.
-            outcome = self._transaction(raw, mail_from, rcpts)
+            outcome = self._transaction(raw, mail_from, rcpts, before_data)
         if outcome.kind is OutcomeKind.PAUSE_MAILBOX:
             # The mailbox is to be paused: send nothing more in this pass.
             self._fatal = outcome
         return outcome
 
-    def _transaction(self, raw: bytes, mail_from: str, rcpts: list[str]) -> SendOutcome:
+    def _transaction(
+        self,
+        raw: bytes,
+        mail_from: str,
+        rcpts: list[str],
+        before_data: Callable[[], None] | None = None,
+    ) -> SendOutcome:
         if self._conn is None:
             failure = self._connect()
             if failure is not None:
@@ -292,6 +308,12 @@ class SmtpTransport:
                 outcome = classify_smtp_reply(code, _reply_text(resp), Stage.DATA)
                 self._after_refusal(conn, code)
                 return _with_refused(outcome, refused)
+            if before_data is not None:
+                try:
+                    before_data()
+                except BaseException:
+                    self._drop()  # closing inside DATA: the server discards the message
+                    raise
             conn.send(_dot_stuffed(raw))
             payload_sent = True
             code, resp = conn.getreply()
@@ -405,6 +427,8 @@ class MemoryTransport:
         message: EmailMessage | bytes,
         recipients: str | Sequence[str] | None = None,
         sender: str | None = None,
+        *,
+        before_data: Callable[[], None] | None = None,
     ) -> SendOutcome:
         """Record the message (or answer with ``responder``'s outcome)."""
         raw, mail_from, rcpts = _envelope(message, recipients, sender)
@@ -412,6 +436,8 @@ class MemoryTransport:
             outcome = self.responder(rcpts[0], raw)
             if not outcome.sent:
                 return outcome
+        if before_data is not None:
+            before_data()
         self.sent.append(SentRecord(mail_from, rcpts, raw))
         return SendOutcome(OutcomeKind.ACCEPTED, Stage.DATA, 250, None, "accepted in memory")
 

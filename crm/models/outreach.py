@@ -115,6 +115,11 @@ class Mailbox(db.Model):  # type: ignore[name-defined]
     paused: Mapped[bool] = mapped_column(default=False)
     paused_reason: Mapped[str] = mapped_column(Text, default="")
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The daily cap's counter: sends in the local day starting at cap_day_start
+    # (UTC), updated with a compare-and-set as each send starts, so several
+    # workers can never pass the cap or the spacing together.
+    cap_day_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cap_day_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property

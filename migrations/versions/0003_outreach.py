@@ -54,6 +54,8 @@ def upgrade():
     sa.Column('paused', sa.Boolean(), nullable=False),
     sa.Column('paused_reason', sa.Text(), nullable=False),
     sa.Column('last_sent_at', crm.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cap_day_start', crm.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cap_day_sent', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', crm.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mailboxes')),
     sa.UniqueConstraint('name', name=op.f('uq_mailboxes_name'))
