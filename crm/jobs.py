@@ -38,7 +38,9 @@ class JobSpec:
         return getattr(importlib.import_module(module), attr)
 
 
-JOBS: list[JobSpec] = []
+JOBS: list[JobSpec] = [
+    JobSpec("send-due", "crm.outreach.sender:job_send_due", "SEND_EVERY_SECONDS", 60),
+]
 
 
 def interval_of(job: JobSpec, config: Any) -> int:

@@ -17,9 +17,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def register_all(group: AppGroup) -> None:
-    from crm.commands import core, outreach, prospects, worker
+    from crm.commands import core, outreach, prospects, sending, worker
 
-    for area in (core, prospects, outreach, worker):
+    for area in (core, prospects, outreach, sending, worker):
         area.register(group)
 
 

@@ -18,6 +18,7 @@ from crm.models import Campaign, Prospect
 PROSPECT_SECTIONS: list[str] = [
     "crm.core.prospects:contacts_section",
     "crm.core.prospects:timeline_section",
+    "crm.outreach.enrollment:enrollments_section",
 ]
 
 

@@ -18,6 +18,7 @@ def register_all(app: Flask) -> None:
         reports,
         sequences,
         settings,
+        unsubscribe,
     )
 
     for module in (
@@ -32,5 +33,6 @@ def register_all(app: Flask) -> None:
         links,
         reports,
         settings,
+        unsubscribe,
     ):
         app.register_blueprint(module.bp)

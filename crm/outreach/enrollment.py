@@ -1,0 +1,670 @@
+"""Enrollments: contacts of prospects going through the sequence of an angle (services: flush).
+
+``enroll`` plans every touch at once, each with its Message-ID under the
+sending mailbox's domain, so a retry or a crash never changes which message a
+touch is. The sender renders templates at send time from ``touch_context``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from crm.core.errors import UserError
+from crm.core.prospects import iso
+from crm.core.suppression import suppression_for
+from crm.core.timeline import add_touchpoint, change_status
+from crm.extensions import db
+from crm.models import (
+    Angle,
+    Campaign,
+    Contact,
+    Enrollment,
+    EnrollmentState,
+    Evidence,
+    Mailbox,
+    Prospect,
+    ProspectStatus,
+    StopReason,
+    Touch,
+    TouchpointKind,
+    TouchState,
+    User,
+    utcnow,
+)
+from crm.models.outreach import campaign_mailboxes
+from crm.outreach.mailboxes import mailbox_window
+from crm.outreach.plan import TouchTiming, plan_touches, replan_touches
+from crm.outreach.sequences import find_angle
+from crm.outreach.templates import TemplateProblem, render_body, render_subject
+from crm.outreach.windows import resolve_timezone
+
+# Enrollments that still occupy a domain: "already in an active sequence".
+LIVE_STATES = (EnrollmentState.ACTIVE, EnrollmentState.PAUSED)
+# Touches that may still go out; stopping an enrollment cancels them.
+UNSENT_STATES = (TouchState.SCHEDULED, TouchState.RETRY_WAIT, TouchState.CLAIMED)
+# A prospect past these is talking to us, won or lost: a bulk enrollment leaves it alone.
+_NOT_ENROLLABLE = {
+    ProspectStatus.EXCLUDED: "the prospect is excluded; restore it first",
+    ProspectStatus.REPLIED: "the prospect already replied",
+    ProspectStatus.NEGOTIATING: "the prospect is negotiating",
+    ProspectStatus.WON: "the link is already won",
+    ProspectStatus.DECLINED: "the prospect declined",
+}
+_MOVES_TO_IN_SEQUENCE = (ProspectStatus.NEW, ProspectStatus.QUALIFIED)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A prospect (or one of its contacts) left out of an enrollment, and why."""
+
+    domain: str
+    email: str | None
+    reason: str
+
+
+@dataclass
+class EnrollResult:
+    enrolled: list[Enrollment] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "enrolled": [
+                {
+                    "domain": e.prospect.domain,
+                    "contact": e.contact.email,
+                    "angle": e.angle,
+                    "mailbox": e.mailbox.name,
+                    "touches": [
+                        {"step": t.step, "due_at": iso(t.due_at), "message_id": t.message_id}
+                        for t in e.touches
+                    ],
+                }
+                for e in self.enrolled
+            ],
+            "skipped": [
+                {"domain": s.domain, "contact": s.email, "reason": s.reason} for s in self.skipped
+            ],
+        }
+
+
+# ---------------------------------------------------------------------------
+# Merge context
+
+
+def _label(value: str | None) -> str | None:
+    return value.replace("_", " ").replace("-", " ") if value else None
+
+
+def _evidence_rank(row: Any, competitors: frozenset[str]) -> tuple[int, int, int, int, str]:
+    """Sort key of an evidence page: the page people should be told about first."""
+    rel = (row.rel or "").lower()
+    return (
+        0 if row.site in competitors else 1,
+        0 if not row.lost else 1,
+        0 if "nofollow" not in rel and "sponsored" not in rel and "ugc" not in rel else 1,
+        0 if row.title else 1,
+        # Most recently seen first: invert the ISO date's characters.
+        "".join(chr(0x10FFFF - ord(ch)) for ch in (row.last_seen or "")),
+    )
+
+
+def best_evidence(
+    prospect_ids: Iterable[int], competitors_by_prospect: Mapping[int, Iterable[str]]
+) -> dict[int, Any]:
+    """Return the best evidence row (page_url, title, site) per prospect id.
+
+    Best = a live, followed page with a title that links to a competitor of
+    the prospect's campaign, most recently seen.
+    """
+    ids = sorted(set(prospect_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Evidence.prospect_id,
+            Evidence.site,
+            Evidence.page_url,
+            Evidence.title,
+            Evidence.rel,
+            Evidence.lost,
+            Evidence.last_seen,
+            Evidence.id,
+        )
+        .where(Evidence.prospect_id.in_(ids))
+        .order_by(Evidence.id)
+    ).all()
+    best: dict[int, Any] = {}
+    keys: dict[int, tuple[int, int, int, int, str]] = {}
+    competitors = {pid: frozenset(c) for pid, c in competitors_by_prospect.items()}
+    for row in rows:
+        key = _evidence_rank(row, competitors.get(row.prospect_id, frozenset()))
+        if row.prospect_id not in keys or key < keys[row.prospect_id]:
+            keys[row.prospect_id] = key
+            best[row.prospect_id] = row
+    return best
+
+
+def merge_context(
+    *,
+    contact: Mapping[str, str | None],
+    prospect_domain: str,
+    link_type: str | None,
+    evidence: Any | None,
+    target: Mapping[str, str | None] | None,
+    sender_name: str,
+    sender_email: str,
+    campaign_name: str,
+    campaign_site: str,
+) -> dict[str, dict[str, str | None]]:
+    """Return the merge fields of one touch (crm.outreach.merge_fields) from plain values.
+
+    ``contact`` has first_name, last_name, email and role; ``target`` url,
+    title and pitch (None: the prospect has no target page yet); ``evidence``
+    is a row of ``best_evidence``.
+    """
+    return {
+        "contact": {k: contact.get(k) for k in ("first_name", "last_name", "email", "role")},
+        "prospect": {
+            "domain": prospect_domain,
+            "evidence_url": evidence.page_url if evidence is not None else None,
+            "evidence_title": evidence.title if evidence is not None else None,
+            "competitor": evidence.site if evidence is not None else None,
+            "link_type": _label(link_type),
+        },
+        "target": dict(target) if target is not None else {},
+        "sender": {"name": sender_name, "email": sender_email},
+        "campaign": {"name": campaign_name, "site": campaign_site},
+    }
+
+
+def _orm_context(
+    contact: Contact, prospect: Prospect, mailbox: Mailbox, evidence: Any | None
+) -> dict[str, dict[str, str | None]]:
+    target = prospect.target_page
+    return merge_context(
+        contact={
+            "first_name": contact.first_name,
+            "last_name": contact.last_name,
+            "email": contact.email,
+            "role": contact.role,
+        },
+        prospect_domain=prospect.domain,
+        link_type=prospect.link_type,
+        evidence=evidence,
+        target=(
+            {"url": target.url, "title": target.title, "pitch": target.pitch}
+            if target is not None
+            else None
+        ),
+        sender_name=mailbox.from_name,
+        sender_email=mailbox.from_email,
+        campaign_name=prospect.campaign.name,
+        campaign_site=prospect.campaign.site.domain,
+    )
+
+
+def touch_context(touch: Touch) -> dict[str, dict[str, str | None]]:
+    """Return the merge context a touch is rendered with (the editor's preview uses it too)."""
+    enrollment = touch.enrollment
+    return enrollment_context(enrollment.contact, enrollment.prospect, enrollment.mailbox)
+
+
+def enrollment_context(
+    contact: Contact, prospect: Prospect, mailbox: Mailbox
+) -> dict[str, dict[str, str | None]]:
+    """Return the merge context for a contact of a prospect written to from a mailbox."""
+    evidence = best_evidence([prospect.id], {prospect.id: prospect.campaign.competitor_domains})
+    return _orm_context(contact, prospect, mailbox, evidence.get(prospect.id))
+
+
+# ---------------------------------------------------------------------------
+# Enrolling
+
+
+def _mailbox_pool(campaign: Campaign) -> list[Mailbox]:
+    """Return the mailboxes a campaign sends from: its own, else every unpaused one."""
+    linked = db.session.scalars(
+        select(Mailbox)
+        .join(campaign_mailboxes, campaign_mailboxes.c.mailbox_id == Mailbox.id)
+        .where(campaign_mailboxes.c.campaign_id == campaign.id)
+        .order_by(Mailbox.id)
+    ).all()
+    if linked:
+        pool = [m for m in linked if not m.paused]
+        if not pool:
+            raise UserError(
+                f"every mailbox of campaign {campaign.name} is paused: resume one first",
+                field="mailbox",
+            )
+        return pool
+    pool = list(
+        db.session.scalars(select(Mailbox).where(Mailbox.paused.is_(False)).order_by(Mailbox.id))
+    )
+    if not pool:
+        raise UserError(
+            "no mailbox to send from: add one (crm mailboxes add) or resume a paused one",
+            field="mailbox",
+        )
+    return pool
+
+
+class _RoundRobin:
+    """Hands out mailboxes, each time the one with the fewest live enrollments."""
+
+    def __init__(self, explicit: Mailbox | None) -> None:
+        self.explicit = explicit
+        self.load: dict[int, int] = {}
+        self.pools: dict[int, list[Mailbox]] = {}
+
+    def next_for(self, campaign: Campaign) -> Mailbox:
+        if self.explicit is not None:
+            return self.explicit
+        pool = self.pools.get(campaign.id)
+        if pool is None:
+            pool = self.pools[campaign.id] = _mailbox_pool(campaign)
+            missing = [m.id for m in pool if m.id not in self.load]
+            if missing:
+                counts = {
+                    mailbox_id: count
+                    for mailbox_id, count in db.session.execute(
+                        select(Enrollment.mailbox_id, func.count())
+                        .where(Enrollment.mailbox_id.in_(missing))
+                        .where(Enrollment.state.in_(LIVE_STATES))
+                        .group_by(Enrollment.mailbox_id)
+                    )
+                }
+                for mid in missing:
+                    self.load[mid] = int(counts.get(mid, 0))
+        chosen = min(pool, key=lambda m: (self.load[m.id], m.id))
+        self.load[chosen.id] += 1
+        return chosen
+
+
+def _live_domains(domains: Iterable[str]) -> dict[str, str]:
+    """Return {domain: campaign name} for domains already in a live sequence anywhere."""
+    wanted = sorted(set(domains))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = db.session.execute(
+            select(Prospect.domain, Campaign.name)
+            .join(Enrollment, Enrollment.prospect_id == Prospect.id)
+            .join(Campaign, Campaign.id == Prospect.campaign_id)
+            .where(Prospect.domain.in_(chunk), Enrollment.state.in_(LIVE_STATES))
+        ).all()
+        for domain, campaign in rows:
+            found.setdefault(domain, campaign)
+    return found
+
+
+def _live_contact_emails(emails: Iterable[str]) -> set[str]:
+    wanted = sorted(set(emails))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(
+            db.session.scalars(
+                select(Contact.email)
+                .join(Enrollment, Enrollment.contact_id == Contact.id)
+                .where(Contact.email.in_(chunk), Enrollment.state.in_(LIVE_STATES))
+            )
+        )
+    return found
+
+
+def _contact_problem(contact: Contact) -> str | None:
+    if contact.bounced_at is not None:
+        return "the address bounced"
+    entry = suppression_for(contact.email)
+    if entry is not None:
+        what = "address" if entry.value == contact.email else f"domain {entry.value}"
+        return f"the {what} is on the do-not-contact list"
+    return None
+
+
+def _template_problem(angle: Angle, context: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Render every step once; a problem now would block the touch at send time."""
+    assert angle.sequence is not None
+    for step in angle.sequence.steps:
+        try:
+            if step.position == 1 or step.subject_template.strip():
+                render_subject(step.subject_template, context)
+            render_body(step.body_template, context)
+        except TemplateProblem as problem:
+            return f"step {step.position}: {problem}"
+    return None
+
+
+def enroll(
+    prospects: Iterable[Prospect],
+    *,
+    angle: str | None = None,
+    contacts: Iterable[Contact] | None = None,
+    mailbox: Mailbox | None = None,
+    allow_active: bool = False,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> EnrollResult:
+    """Enroll contacts of prospects into the sequence of an angle; plan their touches.
+
+    ``angle`` None uses each prospect's own angle. ``contacts`` None takes the
+    first contact of each prospect that may be emailed; otherwise exactly the
+    given contacts (their prospects are added to ``prospects``). ``mailbox``
+    None spreads enrollments over the campaign's mailboxes (all unpaused
+    mailboxes when the campaign has none), fewest live enrollments first.
+    A domain already in a live sequence in any campaign is skipped unless
+    ``allow_active``; a contact already in one always is.
+    """
+    now = now or utcnow()
+    chosen: dict[int, list[Contact]] | None = None
+    ordered: dict[int, Prospect] = {p.id: p for p in prospects}
+    if contacts is not None:
+        chosen = {}
+        for contact in contacts:
+            chosen.setdefault(contact.prospect_id, []).append(contact)
+            ordered.setdefault(contact.prospect_id, contact.prospect)
+    angles: dict[str, Angle] = {}
+    if angle is not None:
+        fixed = find_angle(angle)
+        if fixed.sequence is None or not fixed.sequence.steps:
+            raise UserError(
+                f"the {fixed.label} sequence has no steps: write them first", field="angle"
+            )
+    result = EnrollResult()
+    busy_domains = {} if allow_active else _live_domains(p.domain for p in ordered.values())
+    all_contacts = [c for p in ordered.values() for c in p.contacts]
+    busy_contacts = _live_contact_emails(c.email for c in all_contacts)
+    mailboxes = _RoundRobin(mailbox)
+    evidence = best_evidence(
+        ordered, {p.id: p.campaign.competitor_domains for p in ordered.values()}
+    )
+
+    for prospect in ordered.values():
+
+        def skip(reason: str, email: str | None = None, prospect: Prospect = prospect) -> None:
+            result.skipped.append(Skipped(prospect.domain, email, reason))
+
+        if prospect.status in _NOT_ENROLLABLE:
+            skip(_NOT_ENROLLABLE[prospect.status])
+            continue
+        if prospect.domain in busy_domains:
+            skip(f"already in an active sequence (campaign {busy_domains[prospect.domain]})")
+            continue
+        slug = angle or prospect.angle
+        if not slug:
+            skip("no angle set for this prospect")
+            continue
+        if slug not in angles:
+            angles[slug] = find_angle(slug)
+        chosen_angle = angles[slug]
+        if chosen_angle.sequence is None or not chosen_angle.sequence.steps:
+            skip(f"the {chosen_angle.label} sequence has no steps")
+            continue
+        candidates = chosen.get(prospect.id, []) if chosen is not None else list(prospect.contacts)
+        if not candidates:
+            skip("no contact" if chosen is None else "no contact chosen")
+            continue
+        picked: list[Contact] = []
+        for contact in candidates:
+            problem = _contact_problem(contact)
+            if problem is None and contact.email in busy_contacts:
+                problem = "the contact is already in an active sequence"
+            if problem is not None:
+                if chosen is not None:
+                    skip(problem, contact.email)
+                continue
+            picked.append(contact)
+            if chosen is None:
+                break  # one contact per prospect unless they were chosen
+        if not picked:
+            if chosen is None:
+                skip("no contact that may be emailed (suppressed, bounced or busy)")
+            continue
+        for contact in picked:
+            sender = mailboxes.next_for(prospect.campaign)
+            context = _orm_context(contact, prospect, sender, evidence.get(prospect.id))
+            problem = _template_problem(chosen_angle, context)
+            if problem is not None:
+                mailboxes.load[sender.id] = mailboxes.load.get(sender.id, 1) - 1
+                skip(problem, contact.email)
+                continue
+            result.enrolled.append(
+                _enroll_one(prospect, contact, chosen_angle, sender, actor=actor, now=now)
+            )
+            busy_contacts.add(contact.email)
+    db.session.flush()
+    return result
+
+
+def _enroll_one(
+    prospect: Prospect,
+    contact: Contact,
+    angle: Angle,
+    mailbox: Mailbox,
+    *,
+    actor: User | None,
+    now: datetime,
+) -> Enrollment:
+    from crm.mail.compose import new_message_id
+
+    sequence = angle.sequence
+    assert sequence is not None
+    steps = list(sequence.steps)
+    offsets = [s.day_offset - steps[0].day_offset for s in steps]
+    tz = resolve_timezone(contact.timezone, mailbox.timezone)
+    planned = plan_touches(now, offsets, tz, mailbox_window(mailbox))
+    enrollment = Enrollment(
+        prospect=prospect,
+        contact=contact,
+        sequence=sequence,
+        mailbox=mailbox,
+        angle=angle.slug,
+        state=EnrollmentState.ACTIVE,
+        created_at=now,
+        created_by_id=actor.id if actor is not None else None,
+        touches=[
+            Touch(
+                step=p.step,
+                due_at=p.due_at,
+                planned_at=now,
+                message_id=new_message_id(mailbox.domain),
+                state=TouchState.SCHEDULED,
+            )
+            for p in planned
+        ],
+    )
+    db.session.add(enrollment)
+    add_touchpoint(
+        prospect,
+        TouchpointKind.NOTE,
+        f"Enrolled {contact.email} in the {angle.label} sequence ({len(planned)} touches "
+        f"from {mailbox.from_email})",
+        actor=actor,
+        at=now,
+    )
+    if prospect.status in _MOVES_TO_IN_SEQUENCE:
+        change_status(prospect, ProspectStatus.IN_SEQUENCE, actor=actor, reason="enrolled", at=now)
+    return enrollment
+
+
+# ---------------------------------------------------------------------------
+# Stop, pause, resume
+
+
+def _reason(reason: StopReason | str) -> StopReason:
+    try:
+        return StopReason(reason)
+    except ValueError:
+        known = ", ".join(r.value for r in StopReason)
+        raise UserError(f"unknown stop reason {reason!r} (use {known})") from None
+
+
+def stop_enrollment(
+    enrollment: Enrollment,
+    reason: StopReason | str,
+    actor: User | None = None,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Stop an enrollment and cancel its unsent touches; False when it had already ended.
+
+    A touch a sender already holds is cancelled too: its compare-and-set to
+    ``sending`` then fails, so it never goes out.
+    """
+    stop = _reason(reason)
+    if enrollment.state not in LIVE_STATES:
+        return False
+    now = now or utcnow()
+    enrollment.state = EnrollmentState.STOPPED
+    enrollment.stop_reason = stop
+    enrollment.stopped_at = now
+    db.session.flush()
+    cancelled = db.session.execute(
+        update(Touch)
+        .where(Touch.enrollment_id == enrollment.id, Touch.state.in_(UNSENT_STATES))
+        .values(
+            state=TouchState.CANCELLED,
+            claimed_by=None,
+            lease_until=None,
+            last_error=f"the enrollment was stopped ({stop.value})",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    for touch in enrollment.touches:
+        db.session.expire(touch)
+    count = int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
+    add_touchpoint(
+        enrollment.prospect,
+        TouchpointKind.NOTE,
+        f"Sequence for {enrollment.contact.email} stopped: {stop.value}"
+        + (f" ({count} touches cancelled)" if count else ""),
+        actor=actor,
+        at=now,
+    )
+    db.session.flush()
+    return True
+
+
+def pause_enrollment(
+    enrollment: Enrollment, actor: User | None = None, *, now: datetime | None = None
+) -> bool:
+    """Hold an active enrollment's touches until it is resumed; False when not active."""
+    if enrollment.state != EnrollmentState.ACTIVE:
+        return False
+    enrollment.state = EnrollmentState.PAUSED
+    add_touchpoint(
+        enrollment.prospect,
+        TouchpointKind.NOTE,
+        f"Sequence for {enrollment.contact.email} paused",
+        actor=actor,
+        at=now or utcnow(),
+    )
+    db.session.flush()
+    return True
+
+
+def resume_enrollment(
+    enrollment: Enrollment, actor: User | None = None, *, now: datetime | None = None
+) -> bool:
+    """Resume a paused enrollment; overdue touches move on, keeping their order and spacing."""
+    if enrollment.state != EnrollmentState.PAUSED:
+        return False
+    now = now or utcnow()
+    enrollment.state = EnrollmentState.ACTIVE
+    replan_enrollment(enrollment, now)
+    add_touchpoint(
+        enrollment.prospect,
+        TouchpointKind.NOTE,
+        f"Sequence for {enrollment.contact.email} resumed",
+        actor=actor,
+        at=now,
+    )
+    db.session.flush()
+    return True
+
+
+def step_offsets(enrollment: Enrollment) -> list[int]:
+    """Return the day offsets of the enrollment's steps (the first is 0)."""
+    steps = enrollment.sequence.steps
+    count = max([len(steps)] + [t.step for t in enrollment.touches])
+    offsets = [s.day_offset for s in steps]
+    if not offsets:
+        offsets = [0]
+    offsets = [o - offsets[0] for o in offsets]
+    # A step removed from the sequence after enrollment keeps a gap of a day.
+    while len(offsets) < count:
+        offsets.append(offsets[-1] + 1)
+    return offsets
+
+
+def replan_enrollment(enrollment: Enrollment, now: datetime) -> None:
+    """Move the unsent touches so none is due before now, keeping order and gaps."""
+    pending = [t for t in enrollment.touches if t.state in UNSENT_STATES]
+    if not pending:
+        return
+    timings = [
+        TouchTiming(t.step, t.due_at, t.sent_at)
+        for t in enrollment.touches
+        if t.state in UNSENT_STATES or t.sent_at is not None
+    ]
+    tz = resolve_timezone(enrollment.contact.timezone, enrollment.mailbox.timezone)
+    planned = replan_touches(
+        timings, step_offsets(enrollment), now, tz, mailbox_window(enrollment.mailbox)
+    )
+    due = {p.step: p.due_at for p in planned}
+    for touch in pending:
+        if touch.step in due and touch.state != TouchState.CLAIMED:
+            touch.due_at = due[touch.step]
+
+
+# ---------------------------------------------------------------------------
+# `crm prospects show`
+
+
+def enrollments_section(prospect: Prospect) -> dict[str, Any]:
+    """The prospect's enrollments in the CONTRACT shape of `crm prospects show`."""
+    rows = db.session.scalars(
+        select(Enrollment).where(Enrollment.prospect_id == prospect.id).order_by(Enrollment.id)
+    ).all()
+    return {
+        "enrollments": [
+            {
+                "contact": e.contact.email,
+                "angle": e.angle,
+                "state": e.state.value,
+                "stop_reason": e.stop_reason.value if e.stop_reason else None,
+                "mailbox": e.mailbox.name,
+                "touches": [
+                    {
+                        "step": t.step,
+                        "state": t.state.value,
+                        "due_at": iso(t.due_at),
+                        "sent_at": iso(t.sent_at),
+                        "message_id": t.message_id,
+                        "error": t.last_error or None,
+                    }
+                    for t in e.touches
+                ],
+            }
+            for e in rows
+        ]
+    }
+
+
+def stop_enrollments_of_address(
+    email: str, reason: StopReason | str, actor: User | None = None
+) -> int:
+    """Stop every live enrollment whose contact has this address, in any campaign."""
+    address = email.strip().lower()
+    rows = db.session.scalars(
+        select(Enrollment)
+        .join(Contact, Contact.id == Enrollment.contact_id)
+        .where(func.lower(Contact.email) == address, Enrollment.state.in_(LIVE_STATES))
+    ).all()
+    return sum(bool(stop_enrollment(e, reason, actor)) for e in rows)

@@ -1,0 +1,492 @@
+"""The outbox: the states of a touch and the only ways it moves between them (DESIGN §5).
+
+    scheduled ──claim──▶ claimed ──354──▶ sending ──250──▶ sent
+        ▲    (lease)        │                 │
+        └── lease expired ──┘                 ├─ 4xx ──▶ retry_wait ──due──▶ claimed ...
+                                              ├─ 5xx ──▶ failed
+                                              └─ lease expired / broken after DATA ──▶ uncertain
+
+- Claiming takes a lease: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a
+  compare-and-set ``UPDATE ... WHERE id = ? AND state IN (...)`` on SQLite.
+  A claim whose lease expired goes back to the queue: nothing was sent.
+- ``sending`` is committed once the server has accepted the envelope and said
+  354, right before the message itself goes out; the same compare-and-set
+  checks the touch is still ours, its enrollment still active with no reply
+  since, and takes the mailbox's slot under its daily cap and spacing.
+- ``sent`` is committed after the server's 250. A ``sending`` touch whose
+  lease expired (the sender died) becomes ``uncertain`` and is never re-sent
+  automatically: a person marks it sent or re-queues it.
+
+Functions here execute statements and flush; the sender pass (or the request)
+commits.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    false,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from crm.core.errors import UserError
+from crm.core.timeline import change_status
+from crm.extensions import db
+from crm.models import (
+    Enrollment,
+    EnrollmentState,
+    InboundKind,
+    InboundMessage,
+    Mailbox,
+    Prospect,
+    ProspectStatus,
+    Touch,
+    Touchpoint,
+    TouchpointKind,
+    TouchState,
+    User,
+    utcnow,
+)
+from crm.outreach.plan import follow_up_not_before
+from crm.outreach.windows import SendingWindow
+
+DEFAULT_LEASE = timedelta(minutes=10)
+CLAIMABLE = (TouchState.SCHEDULED, TouchState.RETRY_WAIT)
+# States a claimed touch's holder may still record an outcome from (a
+# recovered `sending` touch is `uncertain`, but a late 250 still counts).
+_HELD = (TouchState.CLAIMED, TouchState.SENDING, TouchState.UNCERTAIN)
+UNCERTAIN_NOTE = (
+    "the sender stopped during the SMTP conversation, so the message may have been "
+    "delivered: check the mailbox's Sent folder, then mark it sent or re-queue it"
+)
+
+
+def new_holder_id() -> str:
+    """Return a name for one sender pass: host, process and a random part."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _dialect() -> str:
+    return str(db.session.get_bind().dialect.name)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    uncertain: int
+    requeued: int
+
+
+def recover_expired(now: datetime) -> Recovery:
+    """Requeue claims whose lease expired; mark expired ``sending`` touches uncertain."""
+    uncertain = db.session.execute(
+        update(Touch)
+        .where(Touch.state == TouchState.SENDING, Touch.lease_until < now)
+        .values(state=TouchState.UNCERTAIN, lease_until=None, last_error=UNCERTAIN_NOTE)
+        .execution_options(synchronize_session=False)
+    )
+    requeued = db.session.execute(
+        update(Touch)
+        .where(Touch.state == TouchState.CLAIMED, Touch.lease_until < now)
+        .values(state=TouchState.SCHEDULED, claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return Recovery(
+        int(uncertain.rowcount or 0),  # type: ignore[attr-defined]
+        int(requeued.rowcount or 0),  # type: ignore[attr-defined]
+    )
+
+
+def due_mailbox_ids(now: datetime) -> list[int]:
+    """Return the unpaused mailboxes that have a due touch of an active enrollment."""
+    return list(
+        db.session.scalars(
+            select(Mailbox.id)
+            .where(
+                Mailbox.paused.is_(False),
+                exists()
+                .where(Enrollment.mailbox_id == Mailbox.id)
+                .where(Enrollment.state == EnrollmentState.ACTIVE)
+                .where(Touch.enrollment_id == Enrollment.id)
+                .where(Touch.state.in_(CLAIMABLE), Touch.due_at <= now),
+            )
+            .order_by(Mailbox.id)
+        )
+    )
+
+
+def claim_due(
+    mailbox_id: int,
+    holder: str,
+    now: datetime,
+    *,
+    limit: int = 100,
+    lease: timedelta = DEFAULT_LEASE,
+    exclude: Collection[int] = (),
+) -> list[int]:
+    """Claim up to ``limit`` due touches of a mailbox for ``holder``; return their ids.
+
+    Safe with several senders at once: on PostgreSQL rows another sender has
+    locked are skipped; on SQLite each row is taken by a compare-and-set, so
+    a row another sender claimed first is simply not ours.
+    """
+    candidates = (
+        select(Touch.id)
+        .join(Enrollment, Enrollment.id == Touch.enrollment_id)
+        .where(
+            Enrollment.mailbox_id == mailbox_id,
+            Enrollment.state == EnrollmentState.ACTIVE,
+            Touch.state.in_(CLAIMABLE),
+            Touch.due_at <= now,
+        )
+        .order_by(Touch.due_at, Touch.id)
+        .limit(limit)
+    )
+    if exclude:
+        candidates = candidates.where(Touch.id.not_in(sorted(exclude)))
+    take = dict(state=TouchState.CLAIMED, claimed_by=holder, lease_until=now + lease)
+    if _dialect() == "postgresql":
+        ids = list(db.session.scalars(candidates.with_for_update(of=Touch, skip_locked=True)))
+        if ids:
+            db.session.execute(
+                update(Touch)
+                .where(Touch.id.in_(ids))
+                .values(**take)
+                .execution_options(synchronize_session=False)
+            )
+        return ids
+    claimed: list[int] = []
+    for touch_id in db.session.scalars(candidates).all():
+        result = db.session.execute(
+            update(Touch)
+            .where(Touch.id == touch_id, Touch.state.in_(CLAIMABLE), Touch.due_at <= now)
+            .values(**take)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(touch_id)
+    return claimed
+
+
+def _held(touch_id: int, holder: str) -> list[ColumnElement[bool]]:
+    return [Touch.id == touch_id, Touch.claimed_by == holder, Touch.state.in_(_HELD)]
+
+
+def release(touch_ids: Sequence[int], holder: str, note: str | None = None) -> None:
+    """Give claimed touches back to the queue unchanged (nothing was sent)."""
+    if not touch_ids:
+        return
+    values: dict[str, object] = dict(state=TouchState.SCHEDULED, claimed_by=None, lease_until=None)
+    if note is not None:
+        values["last_error"] = note
+    db.session.execute(
+        update(Touch)
+        .where(
+            Touch.id.in_(list(touch_ids)),
+            Touch.claimed_by == holder,
+            Touch.state == TouchState.CLAIMED,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def defer(touch_id: int, holder: str, until: datetime, note: str) -> None:
+    """Return a claimed touch to the queue, due again at ``until``."""
+    db.session.execute(
+        update(Touch)
+        .where(Touch.id == touch_id, Touch.claimed_by == holder, Touch.state == TouchState.CLAIMED)
+        .values(
+            state=TouchState.SCHEDULED,
+            due_at=until,
+            claimed_by=None,
+            lease_until=None,
+            last_error=note,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def finish(touch_id: int, holder: str, state: TouchState, note: str, **values: object) -> bool:
+    """Move a held touch to a final or waiting state with a note; False if no longer ours."""
+    result = db.session.execute(
+        update(Touch)
+        .where(*_held(touch_id, holder))
+        .values(state=state, lease_until=None, last_error=note, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class MailboxSlot:
+    """The mailbox rules a send must fit in, checked again in the database."""
+
+    mailbox_id: int
+    day_start: datetime  # the mailbox's local day, as UTC
+    daily_cap: int | None
+    min_spacing: timedelta
+
+
+@dataclass(frozen=True)
+class SendingCheck:
+    """What must still hold when a touch starts sending."""
+
+    touch_id: int
+    enrollment_id: int
+    prospect_id: int
+    watch_from: datetime
+    stop_all_on_reply: bool
+
+
+def begin_sending(
+    check: SendingCheck,
+    holder: str,
+    now: datetime,
+    *,
+    attempts: int,
+    slot: MailboxSlot,
+    subject: str,
+    body: str,
+    lease: timedelta = DEFAULT_LEASE,
+) -> str | None:
+    """Move a claimed touch to ``sending`` and take a slot of its mailbox; return why not.
+
+    The rendered subject and body are stored with it, so an uncertain touch
+    shows what may have gone out. Returns None on success (the caller commits
+    before the message goes out),
+    ``"lost"`` when the touch is no longer ours to send (another sender took it
+    over, the enrollment stopped or a reply arrived), ``"mailbox"`` when the
+    mailbox is paused, full for the day or must wait for its spacing (another
+    sender got there first). On a non-None answer the caller rolls back.
+    """
+    ours = InboundMessage.enrollment_id == check.enrollment_id
+    stops = or_(
+        and_(
+            InboundMessage.kind == InboundKind.HUMAN_REPLY,
+            or_(ours, literal(check.stop_all_on_reply)),
+        ),
+        and_(InboundMessage.kind == InboundKind.BOUNCE_HARD, ours),
+    )
+    taken = db.session.execute(
+        update(Touch)
+        .where(
+            Touch.id == check.touch_id,
+            Touch.claimed_by == holder,
+            Touch.state == TouchState.CLAIMED,
+            exists()
+            .where(Enrollment.id == check.enrollment_id)
+            .where(Enrollment.state == EnrollmentState.ACTIVE),
+            ~exists()
+            .where(InboundMessage.prospect_id == check.prospect_id)
+            .where(InboundMessage.received_at >= check.watch_from)
+            .where(stops),
+        )
+        .values(
+            state=TouchState.SENDING,
+            attempts=attempts,
+            lease_until=now + lease,
+            subject=subject,
+            body=body,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return "lost"
+    rules = [Mailbox.id == slot.mailbox_id, Mailbox.paused.is_(False)]
+    if slot.min_spacing > timedelta(0):
+        rules.append(
+            or_(Mailbox.last_sent_at.is_(None), Mailbox.last_sent_at <= now - slot.min_spacing)
+        )
+    same_day = and_(Mailbox.cap_day_start.is_not(None), Mailbox.cap_day_start == slot.day_start)
+    if slot.daily_cap is not None:
+        under_cap = or_(~same_day, Mailbox.cap_day_sent < slot.daily_cap)
+        rules.append(under_cap if slot.daily_cap > 0 else false())
+    reserved = db.session.execute(
+        update(Mailbox)
+        .where(*rules)
+        .values(
+            last_sent_at=now,
+            cap_day_start=slot.day_start,
+            cap_day_sent=case((same_day, Mailbox.cap_day_sent + 1), else_=1),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if reserved.rowcount != 1:  # type: ignore[attr-defined]
+        return "mailbox"
+    return None
+
+
+@dataclass(frozen=True)
+class SentTouch:
+    """What recording a sent touch needs; plain values so the sender's hot path stays lean."""
+
+    touch_id: int
+    enrollment_id: int
+    prospect_id: int
+    prospect_status: ProspectStatus
+    step: int
+    last_step: int
+    email: str
+    subject: str
+    message_id: str
+    offsets: Sequence[int]
+    tz: tzinfo
+    window: SendingWindow
+
+
+def record_sent(
+    sent: SentTouch, now: datetime, *, actor: User | None = None, how: str = "sent"
+) -> None:
+    """Record the effects of a sent touch: timeline, pipeline, follow-up times, completion."""
+    db.session.execute(
+        insert(Touchpoint).values(
+            prospect_id=sent.prospect_id,
+            at=now,
+            kind=TouchpointKind.SENT,
+            summary=f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
+            actor_id=actor.id if actor is not None else None,
+            data={"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
+        )
+    )
+    if sent.prospect_status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED):
+        prospect = db.session.get(Prospect, sent.prospect_id)
+        if prospect is not None:
+            change_status(
+                prospect, ProspectStatus.IN_SEQUENCE, actor=actor, reason="first touch sent", at=now
+            )
+    if sent.step >= sent.last_step:
+        db.session.execute(
+            update(Enrollment)
+            .where(Enrollment.id == sent.enrollment_id, Enrollment.state == EnrollmentState.ACTIVE)
+            .values(state=EnrollmentState.COMPLETED)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    _push_follow_ups(sent, now)
+
+
+def _push_follow_ups(sent: SentTouch, sent_at: datetime) -> None:
+    """Keep each later step at least its gap after this send (a late send pushes them on)."""
+    later = db.session.execute(
+        select(Touch.id, Touch.step, Touch.due_at)
+        .where(
+            Touch.enrollment_id == sent.enrollment_id,
+            Touch.step > sent.step,
+            Touch.state.in_(CLAIMABLE),
+        )
+        .order_by(Touch.step)
+    ).all()
+    previous_step, previous_at = sent.step, sent_at
+    for touch_id, step, due_at in later:
+        if step > len(sent.offsets) or previous_step > len(sent.offsets):
+            break
+        gap = sent.offsets[step - 1] - sent.offsets[previous_step - 1]
+        earliest = sent.window.next_slot(follow_up_not_before(previous_at, gap, sent.tz), sent.tz)
+        if due_at < earliest:
+            db.session.execute(
+                update(Touch)
+                .where(Touch.id == touch_id, Touch.state.in_(CLAIMABLE))
+                .values(due_at=earliest)
+                .execution_options(synchronize_session=False)
+            )
+            due_at = earliest
+        previous_step, previous_at = step, due_at
+
+
+# ---------------------------------------------------------------------------
+# What people do to a touch
+
+
+def cancel_touch(touch: Touch, actor: User | None = None) -> bool:
+    """Cancel a touch that has not gone out; False when it is too late (or already final)."""
+    if touch.state not in (TouchState.SCHEDULED, TouchState.RETRY_WAIT, TouchState.CLAIMED):
+        return False
+    who = f" by {actor.email}" if actor is not None else ""
+    result = db.session.execute(
+        update(Touch)
+        .where(Touch.id == touch.id, Touch.state.in_((*CLAIMABLE, TouchState.CLAIMED)))
+        .values(
+            state=TouchState.CANCELLED,
+            claimed_by=None,
+            lease_until=None,
+            last_error=f"cancelled{who}",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(touch)
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _uncertain(touch: Touch) -> None:
+    if touch.state != TouchState.UNCERTAIN:
+        raise UserError(f"touch {touch.step} is {touch.state.value}, not uncertain")
+
+
+def requeue_uncertain_touch(
+    touch: Touch, actor: User | None = None, *, now: datetime | None = None
+) -> None:
+    """Send an uncertain touch again (same Message-ID), because a person checked it did not go."""
+    _uncertain(touch)
+    who = f" by {actor.email}" if actor is not None else ""
+    touch.state = TouchState.SCHEDULED
+    touch.due_at = now or utcnow()
+    touch.claimed_by = None
+    touch.lease_until = None
+    touch.last_error = f"re-queued{who} after an uncertain send"
+    db.session.flush()
+
+
+def mark_uncertain_sent(
+    touch: Touch, actor: User | None = None, *, now: datetime | None = None
+) -> None:
+    """Record an uncertain touch as sent, because a person found it in the Sent folder."""
+    from crm.outreach.enrollment import step_offsets
+    from crm.outreach.mailboxes import mailbox_window
+    from crm.outreach.windows import resolve_timezone
+
+    _uncertain(touch)
+    now = now or utcnow()
+    enrollment = touch.enrollment
+    who = f" by {actor.email}" if actor is not None else ""
+    touch.state = TouchState.SENT
+    touch.sent_at = now
+    touch.claimed_by = None
+    touch.lease_until = None
+    touch.last_error = f"marked sent{who}"
+    db.session.flush()
+    offsets = step_offsets(enrollment)
+    record_sent(
+        SentTouch(
+            touch_id=touch.id,
+            enrollment_id=enrollment.id,
+            prospect_id=enrollment.prospect_id,
+            prospect_status=enrollment.prospect.status,
+            step=touch.step,
+            last_step=len(offsets),
+            email=enrollment.contact.email,
+            subject=touch.subject or "",
+            message_id=touch.message_id,
+            offsets=offsets,
+            tz=resolve_timezone(enrollment.contact.timezone, enrollment.mailbox.timezone),
+            window=mailbox_window(enrollment.mailbox),
+        ),
+        now,
+        actor=actor,
+        how="marked sent",
+    )
+    db.session.expire(enrollment)
+    db.session.flush()
