@@ -149,13 +149,18 @@ def poll_folder(
     now: datetime,
     limit: int | None = None,
     rescan_days: int = RESCAN_DAYS,
+    since: datetime | None = None,
 ) -> PollBatch:
     """Read the messages of `folder` that are newer than `cursor`, in UID order.
 
+    `since` bounds a first poll (a cursor without UIDVALIDITY): reading starts at
+    the first message that arrived on or after that day instead of the oldest.
     On ImapConnectionLost the connection is closed: connect again next pass.
     """
     try:
-        return _poll(client, folder, cursor, now=now, limit=limit, rescan_days=rescan_days)
+        return _poll(
+            client, folder, cursor, now=now, limit=limit, rescan_days=rescan_days, since=since
+        )
     except ImapConnectionLost:
         _close(client)
         raise
@@ -163,7 +168,7 @@ def poll_folder(
 
 def _poll(
     client: IMAPClient, folder: str, cursor: Cursor, *, now: datetime, limit: int | None,
-    rescan_days: int,
+    rescan_days: int, since: datetime | None,
 ) -> PollBatch:  # fmt: skip
     with _translated(f"IMAP folder {folder!r}"):
         info = client.select_folder(folder, readonly=True)
@@ -172,6 +177,11 @@ def _poll(
         if cursor.uidvalidity is not None and cursor.uidvalidity != uidvalidity:
             return _rescan(client, folder, uidvalidity, uidnext, now - timedelta(days=rescan_days))
         last = cursor.last_uid if cursor.uidvalidity is not None else 0
+        if cursor.uidvalidity is None and since is not None and int(info.get(b"EXISTS", 0)):
+            recent = [int(u) for u in client.search(["SINCE", since.date()])]
+            if not recent:  # nothing that recent: start after the newest message
+                return PollBatch(folder, [], Cursor(uidvalidity, (uidnext or 1) - 1))
+            last = min(recent) - 1
         if int(info.get(b"EXISTS", 0)) == 0 or (uidnext is not None and uidnext <= last + 1):
             return PollBatch(folder, [], Cursor(uidvalidity, last))
         end = "*" if limit is None else str(last + limit)

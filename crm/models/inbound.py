@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
@@ -22,8 +22,9 @@ class MailboxFolder(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id", ondelete="CASCADE"))
     folder: Mapped[str] = mapped_column(String(255), default="INBOX")
-    uidvalidity: Mapped[int | None] = mapped_column()
-    last_uid: Mapped[int] = mapped_column(default=0)
+    # IMAP UIDs and UIDVALIDITY are unsigned 32-bit: past a signed INTEGER's range.
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
 
@@ -56,8 +57,8 @@ class InboundMessage(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id", ondelete="CASCADE"))
     folder: Mapped[str] = mapped_column(String(255), default="INBOX")
-    uid: Mapped[int | None] = mapped_column()
-    uidvalidity: Mapped[int | None] = mapped_column()
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[str] = mapped_column(String(998))
     in_reply_to: Mapped[str] = mapped_column(Text, default="")
     references: Mapped[str] = mapped_column(Text, default="")
@@ -84,16 +85,24 @@ class InboundMessage(db.Model):  # type: ignore[name-defined]
     )
     # in_reply_to, references, sender, domain, manual; empty when unmatched.
     match_method: Mapped[str] = mapped_column(String(20), default="")
+    # How it was matched, for the UI ("In-Reply-To names our message <...>").
+    match_detail: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[ReplyOutcome | None] = mapped_column(str_enum(ReplyOutcome))
     suggested_outcome: Mapped[ReplyOutcome | None] = mapped_column(str_enum(ReplyOutcome))
     suggestion_reason: Mapped[str] = mapped_column(Text, default="")
     outcome_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     effects_applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What applying the effects did, one line each ("human reply: stop the sequence").
+    effects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Set when someone decides an unmatched message needs nothing (it leaves triage).
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     matched_touch = relationship("Touch")
     prospect = relationship("Prospect")
+    enrollment = relationship("Enrollment")
+    mailbox = relationship("Mailbox")
 
 
 class Notification(db.Model):  # type: ignore[name-defined]
