@@ -57,4 +57,9 @@ def expected_routes() -> dict[str, Expect]:
 
 
 def world_builders() -> list[Callable[[dict[str, Any]], None]]:
-    return [m.build_world for m in _modules() if hasattr(m, "build_world")]
+    """Builders in BUILD_ORDER (default 50): a later one may use an earlier one's objects."""
+    modules = sorted(
+        (m for m in _modules() if hasattr(m, "build_world")),
+        key=lambda m: getattr(m, "BUILD_ORDER", 50),
+    )
+    return [m.build_world for m in modules]

@@ -6,6 +6,8 @@ from typing import Any
 
 from tests.web.routes import ADMIN_PAGE, MANAGER_PAGE, PAGE, PUBLIC, Expect
 
+BUILD_ORDER = 0
+
 ROUTES = {
     "static": Expect(anon=200, args={"filename": "static_file"}),
     "auth.login": Expect(anon=200, specialist=302, manager=302, admin=302),

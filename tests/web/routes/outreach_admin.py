@@ -6,6 +6,8 @@ from typing import Any
 
 from tests.web.routes import ADMIN_PAGE, PAGE, Expect
 
+BUILD_ORDER = 10
+
 ROUTES = {
     "mailboxes.index": ADMIN_PAGE,
     "mailboxes.new": ADMIN_PAGE,

@@ -1,0 +1,298 @@
+"""Enrolling prospects, the scheduled outbox per mailbox and day, and per-touch actions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from crm.core.errors import UserError
+from crm.extensions import db
+from crm.models import (
+    Angle,
+    Campaign,
+    Contact,
+    Enrollment,
+    Mailbox,
+    Prospect,
+    ProspectStatus,
+    Role,
+    StopReason,
+    Touch,
+    TouchState,
+    utcnow,
+)
+from crm.outreach.enrollment import enroll, pause_enrollment, resume_enrollment, stop_enrollment
+from crm.outreach.outbox import cancel_touch, mark_uncertain_sent, requeue_uncertain_touch
+from crm.outreach.sequences import ensure_builtin_sequences
+from crm.web.access import can_access_campaign, visible_campaigns_query
+from crm.web.helpers import Page, page_number
+from crm.web.panels import Panel
+
+bp = Blueprint("outbox", __name__)
+
+OPEN_STATES = (TouchState.SCHEDULED, TouchState.CLAIMED, TouchState.SENDING, TouchState.RETRY_WAIT)
+PROBLEM_STATES = (TouchState.UNCERTAIN, TouchState.FAILED)
+
+
+def sequences_panel(prospect: Prospect) -> Panel:
+    """The prospect's enrollments with every touch's state, and the enroll form."""
+    enrollments = (
+        db.session.scalars(
+            select(Enrollment)
+            .where(Enrollment.prospect_id == prospect.id)
+            .options(joinedload(Enrollment.touches), joinedload(Enrollment.contact))
+            .order_by(Enrollment.created_at.desc())
+        )
+        .unique()
+        .all()
+    )
+    ensure_builtin_sequences()
+    angles = db.session.scalars(select(Angle).where(Angle.active).order_by(Angle.label)).all()
+    mailboxes = db.session.scalars(select(Mailbox).order_by(Mailbox.name)).all()
+    return Panel(
+        "outbox/_panel.html",
+        {"enrollments": enrollments, "angles": angles, "mailboxes": mailboxes},
+    )
+
+
+def _form_ok() -> None:
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+
+
+def _enroll_options() -> dict[str, Any]:
+    angle = request.form.get("angle") or None
+    mailbox = None
+    if request.form.get("mailbox_id", "").isdigit():
+        mailbox = db.session.get(Mailbox, int(request.form["mailbox_id"]))
+    return {
+        "angle": angle,
+        "mailbox": mailbox,
+        "allow_active": request.form.get("allow_active") == "y",
+        "actor": current_user,
+    }
+
+
+def _report(result: Any) -> None:
+    if result.enrolled:
+        flash(f"{len(result.enrolled)} enrolled; the first touches are scheduled.", "ok")
+    for skipped in result.skipped[:20]:
+        who = skipped.email or skipped.domain
+        flash(f"Skipped {who}: {skipped.reason}", "warning")
+    if len(result.skipped) > 20:
+        flash(f"… and {len(result.skipped) - 20} more skipped.", "warning")
+
+
+@bp.route("/campaigns/<int:campaign_id>/prospects/<int:prospect_id>/enroll", methods=["POST"])
+def enroll_prospect(campaign_id: int, prospect_id: int) -> Response:
+    _form_ok()
+    prospect = db.session.get(Prospect, prospect_id)
+    if prospect is None or prospect.campaign_id != campaign_id:
+        abort(404)
+    ids = {int(v) for v in request.form.getlist("contact_id") if v.isdigit()}
+    contacts = [c for c in prospect.contacts if c.id in ids] or None
+    try:
+        result = enroll([prospect], contacts=contacts, **_enroll_options())
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        _report(result)
+    return redirect(
+        url_for("prospects.show", campaign_id=campaign_id, prospect_id=prospect_id) + "#sequences"
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/enroll", methods=["GET", "POST"])
+def enroll_many(campaign_id: int) -> Response | str:
+    """Bulk enrollment: the gap table's selection, a tier, or a list of domains."""
+    campaign: Campaign = g.campaign
+    ensure_builtin_sequences()
+    ids = [int(v) for v in request.values.getlist("prospect_id") if v.isdigit()]
+    tier = request.values.get("tier", "")
+    stmt = select(Prospect).where(Prospect.campaign_id == campaign.id)
+    if ids:
+        stmt = stmt.where(Prospect.id.in_(ids))
+    elif tier.isdigit():
+        stmt = stmt.where(Prospect.tier == int(tier), Prospect.in_gap.is_(True))
+    else:
+        stmt = stmt.where(Prospect.status == ProspectStatus.QUALIFIED)
+    stmt = stmt.where(Prospect.excluded_by.is_(None) | Prospect.restored.is_(True))
+    chosen = db.session.scalars(stmt.order_by(Prospect.score.desc()).limit(2000)).all()
+    with_contacts = db.session.scalar(
+        select(func.count(func.distinct(Contact.prospect_id))).where(
+            Contact.prospect_id.in_([p.id for p in chosen] or [0])
+        )
+    )
+    if request.method == "POST":
+        _form_ok()
+        try:
+            result = enroll(chosen, **_enroll_options())
+        except UserError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            _report(result)
+            return redirect(url_for("outbox.scheduled", campaign=campaign.id))
+    angles = db.session.scalars(select(Angle).where(Angle.active).order_by(Angle.label)).all()
+    mailboxes = db.session.scalars(select(Mailbox).order_by(Mailbox.name)).all()
+    return render_template(
+        "outbox/enroll.html",
+        campaign=campaign,
+        prospects=chosen,
+        with_contacts=with_contacts,
+        angles=angles,
+        mailboxes=mailboxes,
+        ids=ids,
+        tier=tier,
+    )
+
+
+@bp.route("/outbox")
+def scheduled() -> str:
+    """Upcoming and problem touches per mailbox and local day, filtered server-side."""
+    campaigns = db.session.scalars(visible_campaigns_query(current_user)).all()
+    visible_ids = [c.id for c in campaigns]
+    stmt = (
+        select(Touch)
+        .join(Enrollment)
+        .join(Prospect, Prospect.id == Enrollment.prospect_id)
+        .where(Prospect.campaign_id.in_(visible_ids or [0]))
+        .options(
+            joinedload(Touch.enrollment).joinedload(Enrollment.contact),
+            joinedload(Touch.enrollment).joinedload(Enrollment.mailbox),
+            joinedload(Touch.enrollment).joinedload(Enrollment.prospect),
+        )
+    )
+    campaign_arg = request.args.get("campaign", "")
+    if campaign_arg.isdigit():
+        stmt = stmt.where(Prospect.campaign_id == int(campaign_arg))
+    mailbox_arg = request.args.get("mailbox", "")
+    if mailbox_arg.isdigit():
+        stmt = stmt.where(Enrollment.mailbox_id == int(mailbox_arg))
+    view = request.args.get("view", "upcoming")
+    if view == "problems":
+        stmt = stmt.where(Touch.state.in_(PROBLEM_STATES) | (Touch.last_error != ""))
+        stmt = stmt.where(Touch.state != TouchState.SENT).order_by(Touch.due_at)
+    elif view == "sent":
+        stmt = stmt.where(Touch.state == TouchState.SENT).order_by(Touch.sent_at.desc())
+    else:
+        stmt = stmt.where(Touch.state.in_(OPEN_STATES)).order_by(Touch.due_at)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    number, per = page_number(), 100
+    touches = db.session.scalars(stmt.offset((number - 1) * per).limit(per)).unique().all()
+    groups: dict[tuple[str, date], list[Touch]] = defaultdict(list)
+    for touch in touches:
+        mailbox = touch.enrollment.mailbox
+        when = touch.sent_at if view == "sent" and touch.sent_at else touch.due_at
+        local_day = when.astimezone(ZoneInfo(mailbox.timezone)).date()
+        groups[(mailbox.name, local_day)].append(touch)
+    problems = db.session.scalar(
+        select(func.count())
+        .select_from(Touch)
+        .join(Enrollment)
+        .join(Prospect, Prospect.id == Enrollment.prospect_id)
+        .where(Prospect.campaign_id.in_(visible_ids or [0]), Touch.state.in_(PROBLEM_STATES))
+    )
+    return render_template(
+        "outbox/scheduled.html",
+        groups=groups,
+        page=Page(list(touches), number, per, total),
+        view=view,
+        campaigns=campaigns,
+        mailboxes=db.session.scalars(select(Mailbox)).all(),
+        campaign_arg=campaign_arg,
+        mailbox_arg=mailbox_arg,
+        problems=problems,
+        today=utcnow().date(),
+        tomorrow=utcnow().date() + timedelta(days=1),
+    )
+
+
+def _enrollment(enrollment_id: int) -> Enrollment:
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None:
+        abort(404)
+    if not can_access_campaign(current_user, enrollment.prospect.campaign):
+        abort(403)
+    return enrollment
+
+
+def _back(enrollment: Enrollment) -> Response:
+    target = (
+        request.form.get("next")
+        or url_for(
+            "prospects.show",
+            campaign_id=enrollment.prospect.campaign_id,
+            prospect_id=enrollment.prospect_id,
+        )
+        + "#sequences"
+    )
+    if not target.startswith("/"):
+        target = url_for("outbox.scheduled")
+    return redirect(target)
+
+
+@bp.route("/enrollments/<int:enrollment_id>/<action>", methods=["POST"])
+def enrollment_action(enrollment_id: int, action: str) -> Response:
+    enrollment = _enrollment(enrollment_id)
+    _form_ok()
+    if action == "stop":
+        done = stop_enrollment(enrollment, StopReason.MANUAL, current_user)
+    elif action == "pause":
+        done = pause_enrollment(enrollment, current_user)
+    elif action == "resume":
+        done = resume_enrollment(enrollment, current_user)
+    else:
+        abort(404)
+    db.session.commit()
+    flash(
+        f"Sequence {action}{'ped' if action == 'stop' else 'd'}."
+        if done
+        else f"Nothing to {action}: the sequence is {enrollment.state.value}.",
+        "ok" if done else "warning",
+    )
+    return _back(enrollment)
+
+
+@bp.route("/touches/<int:touch_id>/<action>", methods=["POST"])
+def touch_action(touch_id: int, action: str) -> Response:
+    touch = db.session.get(Touch, touch_id)
+    if touch is None:
+        abort(404)
+    enrollment = _enrollment(touch.enrollment_id)
+    _form_ok()
+    try:
+        if action == "cancel":
+            done = cancel_touch(touch, current_user)
+        elif action == "requeue":
+            if not current_user.has_role(Role.MANAGER):
+                abort(403)
+            requeue_uncertain_touch(touch, current_user)
+            done = True
+        elif action == "mark-sent":
+            mark_uncertain_sent(touch, current_user)
+            done = True
+        else:
+            abort(404)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back(enrollment)
+    db.session.commit()
+    flash(
+        "Done." if done else "Too late: the touch already left or ended.",
+        "ok" if done else "warning",
+    )
+    return _back(enrollment)

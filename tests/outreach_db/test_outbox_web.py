@@ -1,0 +1,86 @@
+"""Enrolling from the prospect page and the campaign, and the outbox view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm.models import Enrollment, Evidence, ProspectStatus, TouchState
+from tests.factories import ContactFactory, ProspectFactory
+from tests.outreach_db.factories import MailboxFactory
+
+
+def _ready_prospect(db: Any, team: dict[str, Any], domain: str = "pmtoolsreview.com") -> Any:
+    prospect = ProspectFactory(
+        campaign=team["campaign"],
+        domain=domain,
+        tier=1,
+        in_gap=True,
+        status=ProspectStatus.QUALIFIED,
+        target_page=team["target"],
+        angle="broken-link",
+    )
+    ContactFactory(prospect=prospect, email=f"sarah@{domain}", first_name="Sarah")
+    db.session.add(
+        Evidence(
+            prospect_id=prospect.id,
+            site="rival-a.com",
+            page_url=f"https://{domain}/best-tools",
+            title="Best tools",
+        )
+    )
+    return prospect
+
+
+def test_specialist_enrolls_a_prospect_and_sees_its_touches(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    MailboxFactory(name="outreach")
+    prospect = _ready_prospect(db, team)
+    db.session.commit()
+    page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
+    client.login(team["specialist"].email)
+    contact_id = str(prospect.contacts[0].id)
+    response = client.post_form(
+        f"{page}/enroll", {"angle": "broken-link", "contact_id": contact_id}, page=page
+    )
+    assert response.status_code == 302
+    enrollment = db.session.query(Enrollment).one()
+    assert [t.step for t in enrollment.touches] == [1, 2, 3, 4]
+    html = client.get(page).get_data(as_text=True)
+    assert "broken link" in html and "scheduled" in html
+    outbox = client.get("/outbox").get_data(as_text=True)
+    assert "pmtoolsreview.com" in outbox
+
+
+def test_stopping_from_the_outbox_cancels_the_unsent_touches(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    MailboxFactory(name="outreach")
+    _ready_prospect(db, team)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    campaign_id = team["campaign"].id
+    response = client.post_form(
+        f"/campaigns/{campaign_id}/enroll",
+        {"tier": "1"},
+        page=f"/campaigns/{campaign_id}/enroll?tier=1",
+    )
+    assert response.status_code == 302
+    enrollment = db.session.query(Enrollment).one()
+    client.post_form(f"/enrollments/{enrollment.id}/stop", {"next": "/outbox"}, page="/outbox")
+    db.session.expire_all()
+    assert {t.state for t in enrollment.touches} == {TouchState.CANCELLED}
+    assert enrollment.stop_reason is not None and enrollment.stop_reason.value == "manual"
+
+
+def test_bulk_enroll_reports_each_skipped_prospect_with_its_reason(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    MailboxFactory(name="outreach")
+    ProspectFactory(campaign=team["campaign"], domain="nocontact.com", tier=1, in_gap=True)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    url = f"/campaigns/{team['campaign'].id}/enroll"
+    response = client.post_form(url, {"tier": "1"}, page=url + "?tier=1", follow_redirects=True)
+    assert "Skipped nocontact.com" in response.get_data(as_text=True)
+    assert db.session.query(Enrollment).count() == 0
