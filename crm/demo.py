@@ -34,30 +34,35 @@ DEMO_TARGETS = [
         "The complete guide to kanban boards",
         "guide",
         ["kanban", "project management", "agile"],
+        "It walks through setting up a board step by step, with 12 free templates.",
     ),
     (
         "https://sample-site.example/best-project-tools",
         "21 best project management tools",
         "list",
         ["project management", "tools", "software"],
+        "We tested every tool on the same project and list real prices.",
     ),
     (
         "https://sample-site.example/remote-work-survey-2026",
         "Remote work survey 2026: the data",
         "data",
         ["remote work", "survey", "statistics"],
+        "It is original data from 1,200 remote teams, free to cite.",
     ),
     (
         "https://sample-site.example/trello-vs-asana",
         "Trello vs Asana, tested",
         "comparison",
         ["trello", "asana", "comparison"],
+        "It compares both on the same sprint, with screenshots and costs.",
     ),
     (
         "https://sample-site.example/sprint-calculator",
         "Sprint capacity calculator",
         "tool",
         ["sprint", "capacity", "calculator"],
+        "It is a free calculator that sizes a sprint from the team's availability.",
     ),
 ]
 
@@ -73,8 +78,10 @@ def seed_demo_workspace(*, force: bool = False) -> bool:
     create_user(email, Role.ADMIN, password, "Demo Admin")
     team = [create_user(e, role, pw, name) for e, name, role, pw in DEMO_TEAM]
     campaign = create_campaign(DEMO_CAMPAIGN, DEMO_SITE, DEMO_COMPETITORS, members=team)
-    for url, title, category, keywords in DEMO_TARGETS:
-        add_target_page(campaign, url, title=title, category=category, keywords=keywords)
+    for url, title, category, keywords, pitch in DEMO_TARGETS:
+        add_target_page(
+            campaign, url, title=title, category=category, keywords=keywords, pitch=pitch
+        )
     for step in DEMO_STEPS:
         step(campaign)
     db.session.flush()

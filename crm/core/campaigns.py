@@ -105,6 +105,7 @@ def add_target_page(
     title: str = "",
     category: str = "other",
     keywords: Iterable[str] = (),
+    pitch: str = "",
 ) -> TargetPage:
     """Add a page of our site to pitch; it must be on the campaign's site."""
     from crm.gap.domains import DomainError, registrable_domain
@@ -134,6 +135,7 @@ def add_target_page(
         title=title.strip(),
         category=cat,
         topics=",".join(k.strip().lower() for k in keywords if k.strip()),
+        pitch=pitch.strip(),
     )
     campaign.target_pages.append(page)
     db.session.flush()

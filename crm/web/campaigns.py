@@ -78,6 +78,11 @@ class TargetPageForm(FlaskForm):
     keywords = StringField(
         "Topic keywords", validators=[Optional()], description="Comma separated."
     )
+    pitch = StringField(
+        "What it adds",
+        validators=[Optional(), Length(max=300)],
+        description="One sentence the templates use as {{ target.pitch }}.",
+    )
 
 
 @bp.route("")
@@ -190,6 +195,7 @@ def add_target(campaign_id: int) -> Response | tuple[str, int]:
                 title=form.title.data or "",
                 category=form.category.data or "other",
                 keywords=lines(form.keywords.data),
+                pitch=form.pitch.data or "",
             )
         except UserError as exc:
             db.session.rollback()
