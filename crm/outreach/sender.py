@@ -624,14 +624,14 @@ class _MailboxPass:
                 rendered.raw, row.email, self.mailbox.from_email, before_data=before_data
             )
         except _NotSending as exc:
+            # The mailbox's slot went to another sender first, or the touch was
+            # cancelled, its enrollment stopped or a reply arrived since it was
+            # checked. Give it back (if still ours); the next pass decides again.
+            outbox.release([row.id], self.holder)
+            db.session.commit()
+            self.passed_over.add(row.id)
             if exc.problem == "mailbox":
-                # Another sender used the mailbox's slot first: look again next pass.
-                outbox.release([row.id], self.holder)
-                db.session.commit()
-                self.passed_over.add(row.id)
                 self.stopped = True
-            # Otherwise the touch was cancelled, or its enrollment stopped or got a
-            # reply, since it was checked: it is not ours to send any more.
             return
         self._outcome(row, rendered, outcome, attempts, offsets, contact_tz)
 
