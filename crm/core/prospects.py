@@ -19,6 +19,7 @@ PROSPECT_SECTIONS: list[str] = [
     "crm.core.prospects:contacts_section",
     "crm.core.prospects:timeline_section",
     "crm.outreach.enrollment:enrollments_section",
+    "crm.mail.inbox:inbound_section",
 ]
 
 
