@@ -40,6 +40,8 @@ class GapImport(db.Model):  # type: ignore[name-defined]
     # Progress for the progress bar: bytes read of all files.
     bytes_done: Mapped[int] = mapped_column(Integer, default=0)
     bytes_total: Mapped[int] = mapped_column(Integer, default=0)
+    # When a running import last reported progress (a silent one was interrupted).
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # One human line when the import failed (file, line, column).
     error: Mapped[str] = mapped_column(Text, default="")
     # Per file: {name, path, format, label, owner, sites, encoding, delimiter, rows, skipped}.

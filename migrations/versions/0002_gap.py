@@ -39,6 +39,7 @@ def upgrade():
     sa.Column('state', sa.Enum('pending', 'running', 'done', 'failed', name='importstate', native_enum=False, length=24), nullable=False),
     sa.Column('bytes_done', sa.Integer(), nullable=False),
     sa.Column('bytes_total', sa.Integer(), nullable=False),
+    sa.Column('progress_at', crm.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('files', sa.JSON(), nullable=False),
     sa.Column('sites_covered', sa.JSON(), nullable=False),

@@ -1,0 +1,398 @@
+"""The DB side of a gap import: store and inspect the files, validate, run, report progress.
+
+An import goes pending -> running -> done | failed. Files are inspected as
+soon as they arrive (format, owner, encoding, delimiter, estimated rows) so
+the page can show what was detected before anything is committed; the user
+may then set a file's owner, its format or a generic CSV column mapping.
+Running reduces every file first: one bad file fails the import and nothing
+of the snapshot is written, so the previous snapshot stays intact.
+
+`run_import` is a job, not a service: it commits (progress as it goes, then
+the snapshot in one transaction). The web runs it in the request for small
+uploads and in a background thread for big ones; `crm gap import` runs it
+inline.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+
+from crm.core.errors import UserError
+from crm.extensions import db
+from crm.gap.exports import ExportError, ExportInfo, inspect_export
+from crm.gap.progress import ReadProgress, file_sizes
+from crm.gap.reduce import check_owners, reduce_exports
+from crm.gap.snapshot import write_snapshot
+from crm.models import Campaign, ColumnMapping, GapImport, ImportState, User, utcnow
+
+log = logging.getLogger(__name__)
+
+# Uploads up to this many bytes run in the request; bigger ones in a thread
+# (config GAP_INLINE_MAX_BYTES).
+INLINE_MAX_BYTES = 4 * 1024 * 1024
+# A running import that reported no progress for this long was interrupted
+# (the process that ran it stopped).
+INTERRUPTED_AFTER = timedelta(minutes=30)
+_HEADER_PEEK_LINES = 12
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to import: where it is, what to call it, and what the user said about it."""
+
+    path: str
+    name: str
+    owner: str | None = None
+    format_id: str | None = None
+    mapping: dict[str, str] | None = None
+
+
+# -- creating an import -------------------------------------------------------
+
+
+def imports_folder(import_id: int) -> Path:
+    """Return instance/imports/<import id>/, where the uploads of an import are kept."""
+    return Path(current_app.instance_path) / "imports" / str(import_id)
+
+
+def create_import(campaign: Campaign, *, actor: User | None = None) -> GapImport:
+    """Start a pending import for a campaign (flush)."""
+    gap_import = GapImport(campaign_id=campaign.id, created_by_id=actor.id if actor else None)
+    gap_import.campaign = campaign
+    gap_import.files = []
+    db.session.add(gap_import)
+    db.session.flush()
+    return gap_import
+
+
+def save_uploads(gap_import: GapImport, uploads: Iterable[tuple[str, IO[bytes]]]) -> None:
+    """Store uploaded files under instance/imports/<id>/ and inspect each (flush)."""
+    folder = imports_folder(gap_import.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    sources: list[SourceFile] = []
+    for filename, stream in uploads:
+        name = Path(filename.replace("\\", "/")).name.strip()
+        if not name:
+            continue
+        index = len(gap_import.files) + len(sources)
+        path = folder / f"{index + 1:02d}-{secure_filename(name) or 'export.csv'}"
+        with open(path, "wb") as out:
+            while chunk := stream.read(1 << 20):
+                out.write(chunk)
+        sources.append(SourceFile(str(path), name))
+    if not sources and not gap_import.files:
+        raise UserError("choose at least one export file", field="files")
+    add_sources(gap_import, sources)
+
+
+def add_sources(gap_import: GapImport, sources: Sequence[SourceFile]) -> None:
+    """Add files to a pending import and inspect each (flush)."""
+    _require_pending(gap_import)
+    files = list(gap_import.files or [])
+    for source in sources:
+        entry: dict[str, Any] = {
+            "name": source.name,
+            "path": source.path,
+            "owner": source.owner,
+            "format_hint": source.format_id,
+            "mapping": source.mapping,
+        }
+        files.append(_inspected(gap_import.campaign, entry))
+    gap_import.files = files
+    db.session.flush()
+
+
+def update_file(
+    gap_import: GapImport,
+    index: int,
+    *,
+    owner: str | None = None,
+    format_id: str | None = None,
+    mapping: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Set a file's owner, format or generic column mapping and inspect it again (flush)."""
+    _require_pending(gap_import)
+    files = list(gap_import.files)
+    if not 0 <= index < len(files):
+        raise UserError("no such file in this import")
+    entry = dict(files[index])
+    entry["owner"] = owner or None
+    entry["format_hint"] = format_id or None
+    entry["mapping"] = {k: v for k, v in (mapping or {}).items() if v} or None
+    files[index] = _inspected(gap_import.campaign, entry)
+    gap_import.files = files
+    db.session.flush()
+    return files[index]
+
+
+def remove_file(gap_import: GapImport, index: int) -> None:
+    """Drop a file from a pending import (flush)."""
+    _require_pending(gap_import)
+    files = list(gap_import.files)
+    if not 0 <= index < len(files):
+        raise UserError("no such file in this import")
+    del files[index]
+    gap_import.files = files
+    db.session.flush()
+
+
+def _require_pending(gap_import: GapImport) -> None:
+    if gap_import.state != ImportState.PENDING:
+        raise UserError("this import already ran; start a new one to change its files")
+
+
+def _inspect(campaign: Campaign, entry: dict[str, Any]) -> ExportInfo:
+    """Inspect one file as the user described it and check its owner (ExportError)."""
+    info = inspect_export(
+        entry["path"],
+        display_name=entry["name"],
+        owner=entry.get("owner"),
+        mapping=entry.get("mapping"),
+        format_id=entry.get("format_hint"),
+    )
+    check_owners([info], campaign.site.domain, campaign.competitor_domains)
+    return info
+
+
+def _inspected(campaign: Campaign, entry: dict[str, Any]) -> dict[str, Any]:
+    """Return the file entry with what inspection found, or the error it met."""
+    entry = {k: v for k, v in entry.items() if k not in ("detected", "error", "header")}
+    try:
+        info = _inspect(campaign, entry)
+    except ExportError as exc:
+        entry["error"] = str(exc)
+        entry["header"] = peek_header(entry["path"])
+        return entry
+    entry["detected"] = {
+        "format": info.format_id,
+        "label": info.label,
+        "encoding": info.encoding,
+        "delimiter": "TAB" if info.delimiter == "\t" else info.delimiter,
+        "owners": list(info.owners),
+        "owner_source": info.owner_source,
+        "multi_site": info.multi_site,
+        "rows": info.rows_estimate,
+        "member": info.member,
+        "size": info.size,
+    }
+    entry["error"] = None
+    if info.format_id == "generic":
+        entry["header"] = list(info.header)
+    return entry
+
+
+def peek_header(path: str) -> list[str]:
+    """Return the columns of a file's first line, for mapping a CSV nobody recognised."""
+    from crm.gap.exports.textio import (
+        DELIMITERS,
+        LineReader,
+        open_sources,
+        parse_line,
+        sniff_encoding,
+    )
+
+    try:
+        source = open_sources(path)[0]
+        with source.open_binary() as raw:
+            head = raw.read(4)
+            codec, bom = sniff_encoding(head)
+            for count, line in enumerate(LineReader(raw, codec, source.display_name, head[bom:])):
+                if line.strip():
+                    delimiter = max(DELIMITERS, key=line.count)
+                    return [c.strip() for c in parse_line(line, delimiter) if c.strip()][:80]
+                if count > _HEADER_PEEK_LINES:
+                    break
+    except (ExportError, ValueError, OSError):
+        pass
+    return []
+
+
+# -- saved column mappings ----------------------------------------------------
+
+
+def save_mapping(name: str, mapping: dict[str, str], *, actor: User | None = None) -> ColumnMapping:
+    """Save (or replace) a named generic CSV column mapping for reuse (flush)."""
+    from crm.gap.exports import GENERIC_FIELDS
+
+    name = name.strip()
+    if not name:
+        raise UserError("give the mapping a name", field="mapping_name")
+    mapping = {k: v for k, v in mapping.items() if v}
+    unknown = sorted(set(mapping) - set(GENERIC_FIELDS))
+    if unknown:
+        raise UserError(f"unknown field(s): {', '.join(unknown)}", field="mapping_name")
+    if "url" not in mapping and "domain" not in mapping:
+        raise UserError("map at least the URL or the domain column", field="mapping_name")
+    saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == name))
+    if saved is None:
+        saved = ColumnMapping(name=name, created_by_id=actor.id if actor else None)
+        db.session.add(saved)
+    saved.mapping = mapping
+    db.session.flush()
+    return saved
+
+
+def saved_mappings() -> list[ColumnMapping]:
+    return list(db.session.scalars(select(ColumnMapping).order_by(ColumnMapping.name)))
+
+
+# -- running ------------------------------------------------------------------
+
+
+def file_errors(gap_import: GapImport) -> list[str]:
+    """Return the problems that stop this import from running (empty when it can run)."""
+    if not gap_import.files:
+        return ["add at least one export file"]
+    return [f["error"] for f in gap_import.files if f.get("error")]
+
+
+def running_import(campaign: Campaign) -> GapImport | None:
+    """Return the campaign's import that is running now, if any."""
+    return db.session.scalar(
+        select(GapImport).where(
+            GapImport.campaign_id == campaign.id, GapImport.state == ImportState.RUNNING
+        )
+    )
+
+
+def prepare_run(gap_import: GapImport) -> None:
+    """Check an import can run and mark it running with its byte total (flush)."""
+    _require_pending(gap_import)
+    problems = file_errors(gap_import)
+    if problems:
+        raise UserError(problems[0])
+    other = running_import(gap_import.campaign)
+    if other is not None and other.id != gap_import.id:
+        raise UserError("another import of this campaign is running; wait for it to finish")
+    gap_import.state = ImportState.RUNNING
+    gap_import.bytes_total = sum(file_sizes(f["path"] for f in gap_import.files))
+    gap_import.bytes_done = 0
+    gap_import.progress_at = utcnow()
+    gap_import.error = ""
+    db.session.flush()
+
+
+def run_import(import_id: int, *, now: datetime | None = None) -> GapImport:
+    """Reduce every file and write the snapshot; commit progress, then the result (a job).
+
+    A bad file marks the import failed with the file, line and column, and
+    writes nothing else.
+    """
+    gap_import = db.session.get(GapImport, import_id)
+    if gap_import is None:
+        raise UserError(f"no import #{import_id}")
+    if gap_import.state == ImportState.PENDING:
+        prepare_run(gap_import)
+    campaign = gap_import.campaign
+    site, competitors = campaign.site.domain, list(campaign.competitor_domains)
+    entries = [dict(f) for f in gap_import.files]
+    db.session.commit()  # nothing held open while the files are read (SQLite locks)
+    progress = ReadProgress(db.engine, import_id, [e["path"] for e in entries])
+    try:
+        infos = [_inspect(campaign, e) for e in entries]
+        with progress:
+            reduction = reduce_exports(infos, site=site, competitors=competitors)
+    except ExportError as exc:
+        db.session.rollback()
+        return _fail(import_id, exc)
+    gap_import = db.session.get(GapImport, import_id)
+    assert gap_import is not None
+    try:
+        write_snapshot(gap_import, reduction, now=now or utcnow())
+        gap_import.state = ImportState.DONE
+        gap_import.finished_at = utcnow()
+        gap_import.bytes_done = gap_import.bytes_total
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("gap import %s failed while writing the snapshot", import_id)
+        _fail(import_id, None)
+        raise
+    return gap_import
+
+
+def _fail(import_id: int, exc: ExportError | None) -> GapImport:
+    gap_import = db.session.get(GapImport, import_id)
+    assert gap_import is not None
+    gap_import.state = ImportState.FAILED
+    gap_import.finished_at = utcnow()
+    if exc is None:
+        gap_import.error = "the snapshot could not be written (see the server log); nothing changed"
+    else:
+        gap_import.error = str(exc)
+        files = [dict(f) for f in gap_import.files]
+        for entry in files:
+            if exc.file == entry["name"] or exc.file.startswith(entry["name"] + " › "):
+                entry["error"] = str(exc)
+        gap_import.files = files
+    db.session.commit()
+    return gap_import
+
+
+def runs_inline(gap_import: GapImport) -> bool:
+    """Tell whether an import is small enough to run in the request."""
+    limit = current_app.config.get("GAP_INLINE_MAX_BYTES", INLINE_MAX_BYTES)
+    return sum(file_sizes(f["path"] for f in gap_import.files)) <= int(limit)
+
+
+def start_in_background(app: Flask, import_id: int) -> threading.Thread:
+    """Run an import in a thread with its own app context and session."""
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                run_import(import_id)
+            except Exception:  # logged by run_import; the import is marked failed
+                pass
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=work, name=f"gap-import-{import_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def interrupted(gap_import: GapImport, now: datetime) -> bool:
+    """Tell whether a running import stopped reporting (its process went away)."""
+    if gap_import.state != ImportState.RUNNING:
+        return False
+    last = gap_import.progress_at or gap_import.created_at
+    return now - last > INTERRUPTED_AFTER
+
+
+# -- snapshots ----------------------------------------------------------------
+
+
+def latest_snapshot(campaign: Campaign) -> GapImport | None:
+    """Return the campaign's newest finished import (its current snapshot)."""
+    return db.session.scalar(
+        select(GapImport)
+        .where(GapImport.campaign_id == campaign.id, GapImport.state == ImportState.DONE)
+        .order_by(GapImport.finished_at.desc(), GapImport.id.desc())
+        .limit(1)
+    )
+
+
+def stale_reminder(campaign: Campaign, now: datetime) -> str | None:
+    """Say when the newest snapshot is older than the campaign's re-run cadence."""
+    snapshot = latest_snapshot(campaign)
+    if snapshot is None or snapshot.finished_at is None:
+        return None
+    age = now - snapshot.finished_at
+    if age <= timedelta(days=campaign.rerun_cadence_days):
+        return None
+    return (
+        f"The newest import is {age.days} days old (the campaign re-runs every "
+        f"{campaign.rerun_cadence_days} days): export fresh backlinks and import them to see "
+        "what changed."
+    )
