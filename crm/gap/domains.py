@@ -26,10 +26,12 @@ import re
 from functools import cache, lru_cache
 
 import idna
+import publicsuffixlist
 from publicsuffixlist import PublicSuffixList
 
 __all__ = [
     "DomainError",
+    "has_known_suffix",
     "host_of",
     "is_ip",
     "registrable_domain",
@@ -37,6 +39,13 @@ __all__ = [
 ]
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://")
+# The common case, an ASCII http(s) URL or bare host, in one regex; anything
+# else (IDN, IP, odd schemes, junk) takes the careful path below.
+_LABEL = r"[a-z0-9_](?:[a-z0-9_\-]*[a-z0-9_])?"
+_FAST_HOST = re.compile(
+    rf"(?:https?://)?(?:[^@/?#\\\s]*@)?((?:{_LABEL}\.)+{_LABEL})\.?(?::[0-9]*)?(?:[/?#\\].*)?",
+    re.IGNORECASE | re.DOTALL,
+)
 _ASCII_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_\-]*[a-z0-9_])?$")
 _MAX_HOST = 253
 
@@ -92,6 +101,11 @@ def host_of(host_or_url: str) -> str:
     Unicode form; an IP address in its canonical form.
     """
     text = host_or_url.strip()
+    fast = _FAST_HOST.fullmatch(text)
+    if fast:
+        host = fast.group(1).lower()
+        if "xn--" not in host and not host[-1].isdigit() and len(host) <= _MAX_HOST:
+            return host
     if not text:
         raise DomainError("empty host name")
     host = _strip_userinfo_and_port(_netloc(text), host_or_url)
@@ -154,18 +168,58 @@ def is_ip(host: str) -> bool:
     return host[-1:].isdigit() and _looks_ipv4(host)
 
 
+@cache
+def _rule_tails() -> frozenset[str]:
+    """Every label suffix of every public suffix rule (`a.b.c` gives c, b.c, a.b.c)."""
+    tails = set()
+    with open(publicsuffixlist.PSLFILE, encoding="utf-8") as rules:
+        for line in rules:
+            rule = line.strip().split(" ")[0].lower()
+            if not rule or rule.startswith("//"):
+                continue
+            rule = rule.removeprefix("!").removeprefix("*.")
+            labels = rule.split(".")
+            for i in range(len(labels)):
+                tails.add(".".join(labels[i:]))
+    return frozenset(tails)
+
+
+@lru_cache(maxsize=4096)
+def _public_labels(tail: str, longer: bool) -> int:
+    """Count the public-suffix labels of any host ending in `tail` (longer: with more labels).
+
+    Only labels matching some rule's tail can take part in a rule, so this
+    answer holds for every such host and the list is walked once per tail.
+    """
+    if not tail:
+        return 1  # unknown TLD: the list's default rule "*"
+    # "#" never occurs in a rule, so it stands for "some further label".
+    suffix = _psl().publicsuffix(f"#.{tail}" if longer else tail)
+    return suffix.count(".") + 1 if suffix else 1
+
+
 @lru_cache(maxsize=1 << 17)
 def _registrable_of_host(host: str) -> str:
     if is_ip(host):
         return host
-    if "." not in host:
+    labels = host.split(".")
+    count = len(labels)
+    if count < 2:
         raise DomainError(f"not a domain name: {host!r}")
-    # The suffix list drops www. with every other subdomain; a multi-label
-    # public suffix (blogspot.com, co.uk) is its own domain.
-    private = _psl().privatesuffix(host)
-    if private is None:
-        return host[4:] if host.startswith("www.") and host.count(".") >= 2 else host
-    return private
+    tails = _rule_tails()
+    tail = ""
+    depth = 0
+    while depth < count:
+        longer = f"{labels[-1 - depth]}.{tail}" if tail else labels[-1]
+        if longer not in tails:
+            break
+        tail = longer
+        depth += 1
+    public = _public_labels(tail, depth < count)
+    if public >= count:
+        # A multi-label public suffix (blogspot.com, co.uk) is its own domain.
+        return host[4:] if host.startswith("www.") and count > 2 else host
+    return ".".join(labels[-public - 1 :])
 
 
 def registrable_domain(host_or_url: str) -> str:
@@ -175,6 +229,11 @@ def registrable_domain(host_or_url: str) -> str:
     no host name may hold.
     """
     return _registrable_of_host(host_of(host_or_url))
+
+
+def has_known_suffix(domain: str) -> bool:
+    """Tell whether a domain ends in a suffix the public suffix list names."""
+    return _psl().publicsuffix(domain, accept_unknown=False) is not None
 
 
 def same_domain(a: str, b: str) -> bool:
