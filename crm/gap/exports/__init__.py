@@ -1,0 +1,49 @@
+"""Read the backlink exports of SEO tools into what the gap needs.
+
+    info = inspect_export(path, owner=None, mapping=None)   # cheap: format, owner, encoding
+    for link in read_links(info): ...                          # streams LinkRow values
+
+Anything wrong with a file is an ExportError naming file, line and column.
+"""
+
+from crm.gap.exports.errors import ExportError
+from crm.gap.exports.generic import FIELDS as GENERIC_FIELDS
+from crm.gap.exports.model import (
+    NOFOLLOW,
+    REL_UNKNOWN,
+    SPONSORED,
+    UGC,
+    Evidence,
+    ExportInfo,
+    LinkRow,
+    rel_text,
+)
+from crm.gap.exports.reader import (
+    FORMAT_BY_ID,
+    ReadStats,
+    evidence_from_text,
+    format_choices,
+    inspect_export,
+    iter_raw_links,
+    read_links,
+)
+
+__all__ = [
+    "FORMAT_BY_ID",
+    "GENERIC_FIELDS",
+    "NOFOLLOW",
+    "REL_UNKNOWN",
+    "SPONSORED",
+    "UGC",
+    "Evidence",
+    "ExportError",
+    "ExportInfo",
+    "LinkRow",
+    "ReadStats",
+    "evidence_from_text",
+    "format_choices",
+    "inspect_export",
+    "iter_raw_links",
+    "read_links",
+    "rel_text",
+]

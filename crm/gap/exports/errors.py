@@ -1,0 +1,26 @@
+"""The one error an export parser raises."""
+
+from __future__ import annotations
+
+
+class ExportError(Exception):
+    """A problem with one export file, located as precisely as it is known.
+
+    `str()` is one human line, e.g.
+    `rival-a.csv, line 12, column "Domain rating": expected a number, got "—"`.
+    """
+
+    def __init__(self, file: str, line: int | None, column: str | None, message: str) -> None:
+        super().__init__(file, line, column, message)
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            where.append(f'column "{self.column}"')
+        return f"{', '.join(where)}: {self.message}"
