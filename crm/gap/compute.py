@@ -1,0 +1,181 @@
+"""Compute the gap per referring domain (DESIGN §4).
+
+Gap = links to at least N competitors (N per campaign, default 1) and not to
+us. Categories are filters that may overlap: best (every competitor, not
+us), strong (a competitor, not us), weak (us, but fewer backlinks than to
+some competitor), shared (us and every competitor), unique (exactly one of
+the sites). Tier, for gap domains only: 1 = every competitor, 2 = two or
+more, 3 = one. "Not linking to us" only holds as far as our own export
+goes: `our_export_present` says whether there was one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from crm.gap.facts import DomainFacts
+
+DEFAULT_MIN_OVERLAP = 1
+
+
+class Category(StrEnum):
+    BEST = "best"
+    STRONG = "strong"
+    WEAK = "weak"
+    SHARED = "shared"
+    UNIQUE = "unique"
+
+
+AUTHORITY_BANDS: tuple[tuple[float, str], ...] = ((30.0, "0-29"), (50.0, "30-49"), (70.0, "50-69"))
+TOP_BAND = "70+"
+BAND_LABELS = ("0-29", "30-49", "50-69", TOP_BAND)
+
+
+def authority_band(authority: float | None) -> str | None:
+    """Return the band of a DR/authority: 0-29, 30-49, 50-69 or 70+ (None when unknown)."""
+    if authority is None:
+        return None
+    for upper, label in AUTHORITY_BANDS:
+        if authority < upper:
+            return label
+    return TOP_BAND
+
+
+@dataclass(frozen=True, slots=True)
+class GapSettings:
+    """The campaign's side of the gap: our site, the competitors, N."""
+
+    site: str
+    competitors: tuple[str, ...]
+    min_overlap: int = DEFAULT_MIN_OVERLAP
+
+    def __post_init__(self) -> None:
+        if self.min_overlap < 1:
+            raise ValueError("the minimum overlap is at least 1")
+        if self.site in self.competitors:
+            raise ValueError("our site cannot also be a competitor")
+
+
+@dataclass(frozen=True, slots=True)
+class GapRow:
+    """The gap facts of one referring domain in one campaign."""
+
+    domain: str
+    links_to_us: bool
+    competitors: tuple[str, ...]
+    overlap: int
+    backlinks: dict[str, int]
+    categories: tuple[str, ...]
+    tier: int | None
+    is_gap: bool
+    authority: float | None
+    authority_band: str | None
+    traffic: int | None
+    dofollow: bool | None
+    spam: bool | None
+    our_export_present: bool
+
+
+def tier_for(overlap: int, competitor_count: int) -> int | None:
+    """Return the tier of a domain linking to `overlap` competitors (None for 0)."""
+    if overlap <= 0:
+        return None
+    if overlap >= competitor_count:
+        return 1
+    return 2 if overlap >= 2 else 3
+
+
+def classify(
+    facts: DomainFacts, settings: GapSettings, *, our_export_present: bool = True
+) -> GapRow:
+    """Return the gap facts of one domain."""
+    counts = facts.backlinks
+    competitors = tuple(c for c in settings.competitors if counts.get(c, 0) > 0)
+    overlap = len(competitors)
+    ours = counts.get(settings.site, 0)
+    links_to_us = ours > 0
+    total = len(settings.competitors)
+    every = overlap == total and total > 0
+    categories = []
+    if not links_to_us:
+        if every:
+            categories.append(Category.BEST.value)
+        if overlap:
+            categories.append(Category.STRONG.value)
+    else:
+        if any(counts[c] > ours for c in competitors):
+            categories.append(Category.WEAK.value)
+        if every:
+            categories.append(Category.SHARED.value)
+    if overlap + links_to_us == 1:
+        categories.append(Category.UNIQUE.value)
+    is_gap = not links_to_us and overlap >= settings.min_overlap
+    sites = (settings.site, *settings.competitors)
+    return GapRow(
+        domain=facts.domain,
+        links_to_us=links_to_us,
+        competitors=competitors,
+        overlap=overlap,
+        backlinks={s: counts[s] for s in sites if counts.get(s, 0) > 0},
+        categories=tuple(categories),
+        tier=tier_for(overlap, total) if is_gap else None,
+        is_gap=is_gap,
+        authority=facts.authority,
+        authority_band=authority_band(facts.authority),
+        traffic=facts.traffic,
+        dofollow=facts.dofollow,
+        spam=facts.spam,
+        our_export_present=our_export_present,
+    )
+
+
+def compute_gap(
+    facts: Iterable[DomainFacts], settings: GapSettings, *, our_export_present: bool = True
+) -> Iterator[GapRow]:
+    """Classify every referring domain that links to any campaign site."""
+    sites = {settings.site, *settings.competitors}
+    for fact in facts:
+        if sites.intersection(fact.backlinks):
+            yield classify(fact, settings, our_export_present=our_export_present)
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapChart:
+    """How many domains link to 0, 1, 2 ... competitors, and to us or not (the overlap chart)."""
+
+    not_linking_to_us: dict[int, int]
+    linking_to_us: dict[int, int]
+
+
+def overlap_chart(rows: Iterable[GapRow], competitor_count: int) -> OverlapChart:
+    """Count domains per overlap, split by whether they link to us."""
+    theirs: Counter[int] = Counter()
+    ours: Counter[int] = Counter()
+    for row in rows:
+        (ours if row.links_to_us else theirs)[row.overlap] += 1
+    return OverlapChart(
+        {n: theirs[n] for n in range(1, competitor_count + 1)},
+        {n: ours[n] for n in range(competitor_count + 1)},
+    )
+
+
+def filter_rows(
+    rows: Iterable[GapRow],
+    *,
+    categories: Sequence[str] = (),
+    tier: int | None = None,
+    gap_only: bool = True,
+) -> Iterator[GapRow]:
+    """Keep the gap (or every row) and, when given, rows in any of `categories` / of `tier`."""
+    wanted = set(categories)
+    for row in rows:
+        if gap_only and not row.is_gap:
+            continue
+        if wanted and not wanted.intersection(row.categories):
+            continue
+        if tier is not None and row.tier != tier:
+            continue
+        yield row
