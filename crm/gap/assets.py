@@ -1,0 +1,95 @@
+"""Linkable assets: per competitor, its pages ranked by how many gap domains link to them.
+
+This shows which content earns links in the niche (skyscraper and
+broken-link candidates). Target URLs are compared in a normal form (no
+scheme, no www., no trailing slash, no fragment or tracking parameters), so
+`https://www.rival.com/guide/` and `http://rival.com/guide` are one page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from crm.gap.compute import GapRow
+from crm.gap.facts import DomainFacts
+
+SAMPLE_DOMAINS = 5
+_TRACKING = ("utm_", "fbclid", "gclid", "mc_", "ref", "source")
+
+
+def page_key(url: str) -> str:
+    """Return the form in which two URLs of one page compare equal."""
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower().rsplit("@", 1)[-1]
+    host = host.split(":", 1)[0].rstrip(".")
+    host = host.removeprefix("www.")
+    path = parts.path.rstrip("/") or "/"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith(_TRACKING)
+    ]
+    return host + path + (f"?{urlencode(sorted(query))}" if query else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """One competitor page and the gap domains linking to it."""
+
+    site: str
+    url: str
+    gap_domains: int
+    sample: tuple[str, ...]
+    broken: int = 0
+
+
+def linkable_assets(
+    rows: Iterable[GapRow],
+    facts: Mapping[str, DomainFacts],
+    competitors: Sequence[str],
+    *,
+    limit: int = 20,
+) -> dict[str, list[Asset]]:
+    """Rank each competitor's target pages by the gap domains that link to them.
+
+    `broken` counts those domains whose evidence for the page is a lost link.
+    Domains by descending authority in `sample`.
+    """
+    linking: dict[str, dict[str, set[str]]] = {c: defaultdict(set) for c in competitors}
+    shown: dict[tuple[str, str], str] = {}
+    broken: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in rows:
+        if not row.is_gap:
+            continue
+        fact = facts.get(row.domain)
+        if fact is None:
+            continue
+        for site in row.competitors:
+            for url in fact.targets.get(site, ()):
+                key = page_key(url)
+                linking[site][key].add(row.domain)
+                shown.setdefault((site, key), url)
+            for page in fact.evidence.get(site, ()):
+                if page.lost and page.target_url:
+                    broken[site, page_key(page.target_url)].add(row.domain)
+    out: dict[str, list[Asset]] = {}
+    for site in competitors:
+        ranked = sorted(linking[site].items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
+        out[site] = [
+            Asset(
+                site=site,
+                url=shown[site, key],
+                gap_domains=len(domains),
+                sample=tuple(
+                    sorted(domains, key=lambda d: (-(facts[d].authority or 0.0), d))[
+                        :SAMPLE_DOMAINS
+                    ]
+                ),
+                broken=len(broken.get((site, key), set()) & domains),
+            )
+            for key, domains in ranked
+        ]
+    return out
