@@ -1,0 +1,278 @@
+"""Gap import of 5 exports x 400,000 rows, next to DuckDB and pandas (DESIGN §9).
+
+Each contender runs in a fresh subprocess over the same cached files (see
+bench/gap_data.py) and reports its own wall time (imports excluded) and peak
+RSS. All three compute the per-referring-domain gap: the sites each domain
+links to with live backlink counts, best authority, whether any link is
+followed. Ours also keeps traffic, spam, language, the best evidence pages
+and target URLs, i.e. it does what the import needs. Hosts are folded to
+registrable domains with the same `registrable_domain` everywhere (DuckDB and
+pandas call it once per distinct host), so the results agree.
+
+    python -m bench.bench_gap [ours|duckdb|pandas] [--rows N] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import BenchRow
+from bench.gap_data import ROWS, ensure_exports
+
+CONTENDERS = ("ours", "duckdb", "pandas")
+
+
+def _peak_mib(workers: int = 0) -> float:
+    """Peak RSS of this process, plus `workers` times its largest child (an upper bound)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + workers * child) / 1024
+
+
+def _ours(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
+    from crm.gap.compute import GapSettings, compute_gap
+    from crm.gap.exports import inspect_export
+    from crm.gap.reduce import _auto_workers, reduce_exports
+
+    workers = 0
+
+    def work() -> int:
+        nonlocal workers
+        infos = [inspect_export(path) for _, path in files]
+        workers = _auto_workers(infos) if _auto_workers(infos) > 1 else 0
+        reduction = reduce_exports(infos, site=files[0][0], competitors=[s for s, _ in files[1:]])
+        rows = compute_gap(
+            reduction.facts.values(),
+            GapSettings(site=files[0][0], competitors=tuple(s for s, _ in files[1:])),
+        )
+        return sum(1 for r in rows if r.is_gap)
+
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    start = time.perf_counter()
+    gaps = work()
+    elapsed = time.perf_counter() - start
+    if profile:
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    return {
+        "seconds": elapsed,
+        "gap_domains": gaps,
+        "peak_mib": _peak_mib(workers),
+        "workers": workers,
+    }
+
+
+def _host_map(hosts: list[str]) -> list[tuple[str, str]]:
+    from crm.gap.domains import DomainError, registrable_domain
+
+    out = []
+    for host in hosts:
+        try:
+            out.append((host, registrable_domain(host)))
+        except DomainError:
+            continue
+    return out
+
+
+def _duckdb(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
+    import duckdb
+    import pandas as pd
+
+    start = time.perf_counter()
+    con = duckdb.connect()
+    parts = []
+    for site, path in files:
+        if "ahrefs" in path.name:
+            parts.append(f"""
+                SELECT '{site}' AS site, "Referring page URL" AS url,
+                       "Domain rating" AS authority,
+                       NOT ("Nofollow" OR "UGC" OR "Sponsored") AS dofollow,
+                       coalesce("Lost", '') = '' AND coalesce("Lost status", '') = '' AS live
+                FROM read_csv('{path}', encoding='utf-16', delim='\t', quote='"', header=true,
+                              types={{'Lost': 'VARCHAR', 'Lost status': 'VARCHAR'}})""")
+        else:
+            parts.append(f"""
+                SELECT '{site}' AS site, "Source url" AS url, "Page ascore" AS authority,
+                       NOT ("Nofollow" OR "Sponsored" OR "Ugc") AS dofollow,
+                       NOT "Lost link" AS live
+                FROM read_csv('{path}', delim=',', header=true)""")
+    con.execute(
+        "CREATE TEMP TABLE links AS SELECT site, "
+        "regexp_extract(url, '^[A-Za-z]+://([^/?#]+)', 1) AS host, "
+        "CAST(authority AS DOUBLE) AS authority, dofollow, live FROM ("
+        + " UNION ALL ".join(parts)
+        + ")"
+    )
+    hosts = [r[0] for r in con.execute("SELECT DISTINCT host FROM links").fetchall()]
+    hostmap = pd.DataFrame(_host_map(hosts), columns=["host", "domain"])
+    con.register("hostmap", hostmap)
+    our_site = files[0][0]
+    gaps = con.execute(f"""
+        WITH per_site AS (
+            SELECT m.domain, l.site, count(*) FILTER (WHERE l.live) AS backlinks,
+                   max(l.authority) AS authority, bool_or(l.dofollow) AS dofollow
+            FROM links l JOIN hostmap m USING (host)
+            GROUP BY m.domain, l.site),
+        per_domain AS (
+            SELECT domain, list(site) FILTER (WHERE backlinks > 0) AS sites,
+                   map(list(site), list(backlinks)) AS counts, max(authority) AS authority,
+                   bool_or(dofollow) AS dofollow
+            FROM per_site GROUP BY domain)
+        SELECT count(*) FROM per_domain
+        WHERE NOT list_contains(sites, '{our_site}') AND len(sites) >= 1
+    """).fetchone()[0]  # type: ignore[index]
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "gap_domains": gaps}
+
+
+def _pandas(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
+    import pandas as pd
+
+    start = time.perf_counter()
+    frames = []
+    for site, path in files:
+        if "ahrefs" in path.name:
+            df = pd.read_csv(
+                path,
+                encoding="utf-16",
+                sep="\t",
+                dtype=str,
+                keep_default_na=False,
+                usecols=[
+                    "Referring page URL",
+                    "Domain rating",
+                    "Nofollow",
+                    "UGC",
+                    "Sponsored",
+                    "Lost",
+                    "Lost status",
+                ],
+            )
+            frame = pd.DataFrame(
+                {
+                    "url": df["Referring page URL"],
+                    "authority": pd.to_numeric(df["Domain rating"]),
+                    "dofollow": (df["Nofollow"] == "false")
+                    & (df["UGC"] == "false")
+                    & (df["Sponsored"] == "false"),
+                    "live": (df["Lost"] == "") & (df["Lost status"] == ""),
+                }
+            )
+        else:
+            df = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                usecols=["Source url", "Page ascore", "Nofollow", "Sponsored", "Ugc", "Lost link"],
+            )
+            frame = pd.DataFrame(
+                {
+                    "url": df["Source url"],
+                    "authority": pd.to_numeric(df["Page ascore"]),
+                    "dofollow": (df["Nofollow"] == "false")
+                    & (df["Sponsored"] == "false")
+                    & (df["Ugc"] == "false"),
+                    "live": df["Lost link"] == "false",
+                }
+            )
+        frame["site"] = site
+        frames.append(frame)
+    links = pd.concat(frames, ignore_index=True)
+    links["host"] = links["url"].str.extract(r"^[A-Za-z]+://([^/?#]+)", expand=False)
+    mapping = dict(_host_map(list(links["host"].dropna().unique())))
+    links["domain"] = links["host"].map(mapping)
+    per_site = (
+        links.groupby(["domain", "site"])
+        .agg(
+            backlinks=("live", "sum"), authority=("authority", "max"), dofollow=("dofollow", "any")
+        )
+        .reset_index()
+    )
+    linked = per_site[per_site["backlinks"] > 0]
+    ours = set(linked.loc[linked["site"] == files[0][0], "domain"])
+    per_domain = per_site.groupby("domain").agg(
+        authority=("authority", "max"), dofollow=("dofollow", "any")
+    )
+    gap_domains = set(linked["domain"]) - ours
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "gap_domains": len(gap_domains & set(per_domain.index))}
+
+
+def _measure(name: str, rows: int) -> dict[str, float]:
+    """Run one contender in a fresh interpreter; return its figures."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.bench_gap", name, "--rows", str(rows)],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def run(rows: int = ROWS) -> list[BenchRow]:
+    """Measure the three contenders over the same files; return the table rows."""
+    ensure_exports(rows)
+    figures = {name: _measure(name, rows) for name in CONTENDERS}
+    ours, duck, pandas = figures["ours"], figures["duckdb"], figures["pandas"]
+    label = f"gap import 5 x {rows:,} rows"
+    return [
+        BenchRow(
+            f"{label}: time",
+            ours["seconds"],
+            "DuckDB SQL, same files",
+            duck["seconds"],
+            target="<= 1.5x",
+        ),
+        BenchRow(
+            f"{label}: time",
+            ours["seconds"],
+            "pandas, same files",
+            pandas["seconds"],
+            target="< 1x",
+        ),
+        BenchRow(
+            f"{label}: peak memory",
+            ours["peak_mib"],
+            "DuckDB peak, same files",
+            duck["peak_mib"],
+            unit="MiB",
+            target="<= 1024 MiB",
+        ),
+    ]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("contender", nargs="?", choices=CONTENDERS)
+    parser.add_argument("--rows", type=int, default=ROWS)
+    parser.add_argument("--profile", action="store_true", help="cProfile ours to stderr")
+    args = parser.parse_args(argv)
+    files = ensure_exports(args.rows)
+    if args.contender is None:
+        for row in run(args.rows):
+            print(
+                f"{row.figure}: {row.value:.2f} {row.unit} vs {row.baseline} "
+                f"{row.baseline_value:.2f} {row.unit} ({row.ratio:.2f}x)"
+            )
+        return 0
+    worker = {"ours": _ours, "duckdb": _duckdb, "pandas": _pandas}[args.contender]
+    figures = worker(files, args.profile)
+    figures.setdefault("peak_mib", _peak_mib())
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
