@@ -4,23 +4,35 @@ The rules themselves are pure (crm.gap.linktype, qualify, scoring, mapping);
 this module feeds them the campaign's settings and what the team decided by
 hand, which always wins: a corrected link type, a relevance override, a
 restored prospect, an unwinnable or manual exclusion, a confirmed target, an
-angle already set.
+angle already set. `reassess` applies the rules again to stored prospects
+(after a settings change or a correction) from their columns and evidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, NamedTuple
 
-from crm.gap.compute import GapRow, GapSettings
+from sqlalchemy import func, select, update
+
+from crm.extensions import db
+from crm.gap.compute import GapRow, GapSettings, classify
 from crm.gap.exports import Evidence as PageEvidence
+from crm.gap.linktype import LinkType, broken_links, domain_link_type
+from crm.gap.mapping import TargetPage as MappingPage
+from crm.gap.mapping import suggest_angle, suggest_target
+from crm.gap.qualify import UNWINNABLE, CampaignFilters, ExclusionRules, first_exclusion
+from crm.gap.qualify import rule_exclusion as rule_only
 from crm.gap.reduce import DomainFacts
-from crm.gap.settings import GapConfig, campaign_config
-from crm.models import Campaign
+from crm.gap.scoring import ScoreWeights, score
+from crm.gap.settings import campaign_config
+from crm.models import Campaign, Contact, Evidence, Prospect, utcnow
 
 # excluded_by values a person set; the rules never replace them.
-MANUAL_EXCLUSIONS = ("unwinnable", "manual")
+MANUAL_EXCLUSIONS = (UNWINNABLE, "manual")
+LINK_TYPES = {t.value: t.label for t in LinkType}
 
 
 class PriorState(NamedTuple):
@@ -41,66 +53,208 @@ class PriorState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class TargetInfo:
-    """One target page of the campaign, as plain values."""
-
-    id: int
-    url: str
-    title: str
-    category: str
-    topics: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class GapContext:
     """Everything about a campaign the rules need, read once per import."""
 
     gap: GapSettings
-    config: GapConfig
-    targets: tuple[TargetInfo, ...]
+    filters: CampaignFilters
+    rules: ExclusionRules
+    weights: ScoreWeights
+    keywords: tuple[str, ...]
+    targets: tuple[MappingPage, ...]
+    target_ids: dict[str, int]
 
 
 def gap_context(campaign: Campaign) -> GapContext:
     """Read a campaign's gap settings, rules and target pages."""
+    config = campaign_config(campaign)
+    min_overlap = max(1, campaign.min_overlap or 1)
+    pages = list(campaign.target_pages)
+    keywords = list(config.keywords)
+    for page in pages:
+        keywords += [t for t in page.topic_list if t not in keywords]
     return GapContext(
-        gap=GapSettings(
-            site=campaign.site.domain,
-            competitors=tuple(campaign.competitor_domains),
-            min_overlap=max(1, campaign.min_overlap or 1),
-        ),
-        config=campaign_config(campaign),
+        gap=GapSettings(campaign.site.domain, tuple(campaign.competitor_domains), min_overlap),
+        filters=config.filters(min_overlap),
+        rules=config.rules(),
+        weights=config.score_weights(),
+        keywords=tuple(keywords),
         targets=tuple(
-            TargetInfo(t.id, t.url, t.title, t.category.value, tuple(t.topic_list))
-            for t in campaign.target_pages
+            MappingPage(p.url, p.title, p.category.value, tuple(p.topic_list)) for p in pages
         ),
+        target_ids={p.url: p.id for p in pages},
     )
 
 
-def _pages(fact: DomainFacts | None) -> Mapping[str, Sequence[PageEvidence]]:
-    return fact.evidence if fact is not None else {}
+def _texts(pages: Sequence[PageEvidence]) -> list[str]:
+    texts: list[str] = []
+    for page in pages:
+        texts += [t for t in (page.title, page.page_url, page.page_category) if t]
+    return texts
 
 
 def assess(
     row: GapRow, fact: DomainFacts | None, state: PriorState | None, ctx: GapContext
 ) -> dict[str, Any]:
-    """Return the prospect columns the rules decide for one domain."""
-    _pages(fact)
+    """Return the prospect columns the rules decide for one domain (always the same keys)."""
+    evidence = fact.evidence if fact is not None else {}
+    competitors = ctx.gap.competitors
+    theirs = [p for site in competitors for p in evidence.get(site, ())]
+    pages = theirs or [p for group in evidence.values() for p in group]
+    why: dict[str, str] = {}
+
+    link_type: LinkType | None = None
+    if state is not None and state.link_type_manual and state.link_type in LINK_TYPES:
+        link_type = LinkType(state.link_type)
+        why["link_type"] = "set by hand"
+    elif pages:
+        guess = domain_link_type(pages)
+        link_type, why["link_type"] = guess.link_type, guess.evidence
+    elif state is not None and state.link_type in LINK_TYPES:
+        link_type = LinkType(state.link_type)  # evidence kept from an earlier import
+    if pages:
+        broken = broken_links(evidence, competitors)
+        is_broken = bool(broken)
+        if broken:
+            why["broken_link"] = f"{broken[0].page_url}: {broken[0].reason}"
+    else:
+        is_broken = state.broken_link if state is not None else False
+
+    texts = _texts(pages)
+    result = score(
+        authority=row.authority,
+        keywords=ctx.keywords,
+        texts=texts,
+        link_type=link_type or LinkType.OTHER,
+        overlap=row.overlap,
+        competitor_count=len(competitors),
+        contactable=True if state is not None and state.contacts else None,
+        manual_relevance=state.relevance_override if state is not None else None,
+        weights=ctx.weights,
+    )
     out: dict[str, Any] = {
-        "link_type": None,
-        "broken_link": False,
-        "score": 0.0,
-        "score_parts": {},
+        "link_type": link_type.value if link_type else None,
+        "broken_link": is_broken,
+        "score": result.total,
         "excluded_by": None,
         "excluded_note": "",
     }
-    if state is not None:
-        if state.link_type_manual:
-            out["link_type"] = state.link_type
-        if state.restored:
-            out["excluded_by"] = None
-        elif state.excluded_by in MANUAL_EXCLUSIONS:
-            out["excluded_by"] = state.excluded_by
-            out["excluded_note"] = state.excluded_note
-        if state.target_confirmed:
-            out["target_page_id"] = state.target_page_id
+
+    if state is not None and state.restored:
+        pass
+    elif state is not None and state.excluded_by in MANUAL_EXCLUSIONS:
+        out["excluded_by"], out["excluded_note"] = state.excluded_by, state.excluded_note
+    elif fact is not None:
+        if row.is_gap:
+            hit = first_exclusion(fact, row.overlap, ctx.filters, ctx.rules,
+                                  competitors=competitors)  # fmt: skip
+        else:
+            hit = rule_only(fact, ctx.rules, competitors=competitors)
+        if hit is not None:
+            out["excluded_by"], out["excluded_note"] = hit.code, hit.reason
+
+    if state is not None and state.target_confirmed:
+        out["target_page_id"] = state.target_page_id
+    else:
+        target = suggest_target(link_type or LinkType.OTHER, texts, ctx.targets)
+        out["target_page_id"] = ctx.target_ids.get(target.value) if target else None
+        if target is not None:
+            why["target"] = target.reason
+    if state is not None and state.angle:
+        out["angle"] = state.angle
+    else:
+        angle = suggest_angle(link_type or LinkType.OTHER, broken=is_broken)
+        out["angle"], why["angle"] = angle.value, angle.reason
+
+    out["score_parts"] = {
+        name: {"value": round(part.value, 3), "why": part.explanation}
+        for name, part in (("authority", result.authority), ("relevance", result.relevance),
+                           ("feasibility", result.feasibility))
+    } | {"weights": {"authority": ctx.weights.authority, "relevance": ctx.weights.relevance,
+                     "feasibility": ctx.weights.feasibility}, "why": why}  # fmt: skip
     return out
+
+
+# -- applying the rules again to stored prospects -----------------------------
+
+
+def _page(row: Evidence) -> PageEvidence:
+    return PageEvidence(
+        page_url=row.page_url,
+        title=row.title,
+        target_url=row.target_url,
+        anchor=row.anchor,
+        rel=row.rel,
+        first_seen=date.fromisoformat(row.first_seen) if row.first_seen else None,
+        last_seen=date.fromisoformat(row.last_seen) if row.last_seen else None,
+        http_code=row.http_code,
+        lost=row.lost,
+        language=row.language,
+        page_type=row.page_type,
+        page_category=row.page_category,
+    )
+
+
+def stored_facts(prospect: Prospect, evidence: Sequence[Evidence]) -> DomainFacts:
+    """Rebuild a prospect's DomainFacts from its columns and evidence rows."""
+    by_site: dict[str, list[PageEvidence]] = {}
+    for row in evidence:
+        by_site.setdefault(row.site, []).append(_page(row))
+    rels = [row.rel for row in evidence if row.rel]
+    return DomainFacts(
+        prospect.domain,
+        backlinks=dict(prospect.backlinks or {}),
+        authority=prospect.authority,
+        traffic=prospect.traffic,
+        dofollow=prospect.dofollow,
+        paid_or_ugc_only=bool(rels) and all("sponsored" in r or "ugc" in r for r in rels),
+        spam=prospect.spam,
+        language=prospect.language,
+        evidence={site: tuple(pages) for site, pages in by_site.items()},
+    )
+
+
+def _chunks(ids: Sequence[int], size: int = 2000) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def reassess(campaign: Campaign, ids: Sequence[int] | None = None) -> int:
+    """Apply the campaign's rules again to its prospects (or some of them); return how many."""
+    ctx = gap_context(campaign)
+    if ids is None:
+        ids = list(
+            db.session.scalars(select(Prospect.id).where(Prospect.campaign_id == campaign.id))
+        )
+    now = utcnow()
+    done = 0
+    for chunk in _chunks(list(ids)):
+        prospects = list(
+            db.session.scalars(
+                select(Prospect).where(Prospect.id.in_(chunk), Prospect.campaign_id == campaign.id)
+            )
+        )
+        evidence: dict[int, list[Evidence]] = {}
+        for page in db.session.scalars(select(Evidence).where(Evidence.prospect_id.in_(chunk))):
+            evidence.setdefault(page.prospect_id, []).append(page)
+        contacts = dict(
+            db.session.execute(
+                select(Contact.prospect_id, func.count())
+                .where(Contact.prospect_id.in_(chunk))
+                .group_by(Contact.prospect_id)
+            ).all()
+        )
+        values = []
+        for p in prospects:
+            fact = stored_facts(p, evidence.get(p.id, []))
+            row = classify(fact, ctx.gap)
+            state = PriorState(p.id, p.link_type, p.link_type_manual, p.broken_link,
+                               p.relevance_override, p.restored, p.excluded_by, p.excluded_note,
+                               p.target_page_id, p.target_confirmed, p.angle,
+                               contacts.get(p.id, 0))  # fmt: skip
+            values.append({"id": p.id, "updated_at": now, **assess(row, fact, state, ctx)})
+        if values:
+            db.session.execute(update(Prospect), values)
+        done += len(values)
+    db.session.expire_all()
+    return done

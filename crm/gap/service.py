@@ -29,6 +29,7 @@ from werkzeug.utils import secure_filename
 
 from crm.core.errors import UserError
 from crm.extensions import db
+from crm.gap.diff import is_stale
 from crm.gap.exports import ExportError, ExportInfo, inspect_export
 from crm.gap.progress import ReadProgress, file_sizes
 from crm.gap.reduce import check_owners, reduce_exports
@@ -388,9 +389,9 @@ def stale_reminder(campaign: Campaign, now: datetime) -> str | None:
     snapshot = latest_snapshot(campaign)
     if snapshot is None or snapshot.finished_at is None:
         return None
-    age = now - snapshot.finished_at
-    if age <= timedelta(days=campaign.rerun_cadence_days):
+    if not is_stale(snapshot.finished_at, now, timedelta(days=campaign.rerun_cadence_days)):
         return None
+    age = now - snapshot.finished_at
     return (
         f"The newest import is {age.days} days old (the campaign re-runs every "
         f"{campaign.rerun_cadence_days} days): export fresh backlinks and import them to see "

@@ -28,10 +28,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from crm.core.errors import UserError
+from crm.gap.qualify import CampaignFilters, ExclusionRules
+from crm.gap.scoring import ScoreWeights
 from crm.models import Campaign
 
 PATTERN_GROUPS = ("directory", "press_release", "blogroll")
-DEFAULT_WEIGHTS = {"authority": 0.4, "relevance": 0.35, "feasibility": 0.25}
+_DEFAULT = ScoreWeights()
+DEFAULT_WEIGHTS = {
+    "authority": _DEFAULT.authority,
+    "relevance": _DEFAULT.relevance,
+    "feasibility": _DEFAULT.feasibility,
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,31 @@ class GapConfig:
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    def filters(self, min_overlap: int) -> CampaignFilters:
+        """Return the campaign filters of crm.gap.qualify."""
+        return CampaignFilters(
+            min_overlap=min_overlap,
+            min_authority=self.min_authority,
+            min_traffic=self.min_traffic,
+            dofollow_only=self.dofollow_only,
+        )
+
+    def rules(self) -> ExclusionRules:
+        """Return the exclusion rules of crm.gap.qualify."""
+        return ExclusionRules.build(
+            excluded_tlds=self.exclude_tlds,
+            languages=self.languages,
+            blocklist=self.blocklist,
+            spam=self.exclude_spam,
+            directories="directory" in self.exclude_patterns,
+            press_releases="press_release" in self.exclude_patterns,
+            blogrolls="blogroll" in self.exclude_patterns,
+            paid_or_ugc_only=self.exclude_paid_or_ugc_only,
+        )
+
+    def score_weights(self) -> ScoreWeights:
+        return ScoreWeights(**self.weights)
 
 
 def _words(value: Any) -> tuple[str, ...]:

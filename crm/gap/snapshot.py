@@ -25,10 +25,11 @@ from sqlalchemy import delete, func, insert, select, update
 
 from crm.extensions import db
 from crm.gap.assess import GapContext, PriorState, assess, gap_context
+from crm.gap.assets import linkable_assets
 from crm.gap.compute import GapRow, GapSettings, compute_gap
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.reduce import DomainFacts, Reduction
-from crm.gap.snapshot_diff import snapshot_diff
+from crm.gap.snapshot_diff import assets_json, snapshot_diff
 from crm.models import Contact, Evidence, GapImport, Prospect, SnapshotDomain
 from crm.models.prospect import category_bits_of
 
@@ -139,6 +140,13 @@ def write_snapshot(gap_import: GapImport, reduction: Reduction, *, now: datetime
     gap_import.diff = snapshot_diff(
         before, after, ctx.gap, covered=covered, previous_id=previous.id if previous else None
     )
+    assets = assets_json(linkable_assets(rows, facts, campaign.competitor_domains))
+    if previous is not None:
+        # A carried-over competitor has no target URLs in this import: keep its ranking.
+        for site in carried:
+            if site in (previous.assets or {}):
+                assets[site] = previous.assets[site]
+    gap_import.assets = assets
     db.session.flush()
 
 

@@ -1,19 +1,15 @@
-"""Shape the diff of two snapshots for GapImport.diff (what changed since last time)."""
+"""Shape the diff of two snapshots (crm.gap.diff) for GapImport.diff, and linkable assets."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from crm.gap.assets import Asset
 from crm.gap.compute import GapSettings
+from crm.gap.diff import diff_snapshots
 
 SAMPLE = 100
-
-
-def _in_gap(sites: Mapping[str, int], settings: GapSettings) -> bool:
-    if sites.get(settings.site, 0) > 0:
-        return False
-    return sum(1 for c in settings.competitors if sites.get(c, 0) > 0) >= settings.min_overlap
 
 
 def snapshot_diff(
@@ -24,38 +20,31 @@ def snapshot_diff(
     covered: Sequence[str],
     previous_id: int | None,
 ) -> dict[str, Any]:
-    """Return new gap domains, gaps closed and competitor links lost, as counts and samples.
-
-    A competitor link is lost when the previous snapshot had it and this
-    import's export of that competitor no longer lists it live.
-    """
-    new_gap: list[str] = []
-    closed: list[str] = []
-    links_lost: list[list[str]] = []
-    if previous_id is not None:
-        competitors = [c for c in settings.competitors if c in set(covered)]
-        for domain, sites in after.items():
-            was = before.get(domain, {})
-            if _in_gap(sites, settings) and not _in_gap(was, settings):
-                new_gap.append(domain)
-            if _in_gap(was, settings) and sites.get(settings.site, 0) > 0:
-                closed.append(domain)
-        for domain, was in before.items():
-            now = after.get(domain, {})
-            for competitor in competitors:
-                if was.get(competitor, 0) > 0 and now.get(competitor, 0) <= 0:
-                    links_lost.append([domain, competitor])
-    new_gap.sort()
-    closed.sort()
-    links_lost.sort()
+    """Return new gap domains, gaps closed and competitor links lost: counts and samples."""
+    if previous_id is None:
+        return {"previous_import_id": None, "new_gap": 0, "closed": 0, "lost": 0,
+                "samples": {"new_gap": [], "closed": [], "lost": []}}  # fmt: skip
+    diff = diff_snapshots(before, after, settings, covered=covered)
     return {
         "previous_import_id": previous_id,
-        "new_gap": len(new_gap),
-        "closed": len(closed),
-        "lost": len(links_lost),
+        "new_gap": len(diff.new_gaps),
+        "closed": len(diff.closed_gaps),
+        "lost": len(diff.lost_links),
         "samples": {
-            "new_gap": new_gap[:SAMPLE],
-            "closed": closed[:SAMPLE],
-            "lost": links_lost[:SAMPLE],
+            "new_gap": list(diff.new_gaps[:SAMPLE]),
+            "closed": list(diff.closed_gaps[:SAMPLE]),
+            "lost": [[x.domain, x.site, x.backlinks_before] for x in diff.lost_links[:SAMPLE]],
         },
     }
+
+
+def assets_json(assets: Mapping[str, Sequence[Asset]]) -> dict[str, list[dict[str, Any]]]:
+    """Return linkable assets per competitor as stored on GapImport.assets."""
+    return {
+        site: [
+            {"url": a.url, "gap_domains": a.gap_domains, "sample": list(a.sample),
+             "broken": a.broken}
+            for a in items
+        ]
+        for site, items in assets.items()
+    }  # fmt: skip

@@ -1,0 +1,272 @@
+"""Read the gap of a campaign: filtered, sorted, paginated in SQL; the chart; linkable assets.
+
+GapFilter is the one description of "the current view" shared by the gap
+table, its CSV export, its bulk actions on all matching prospects and
+`crm gap show`, so they always agree on which prospects they mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import joinedload
+
+from crm.core.prospects import prospect_facts
+from crm.extensions import db
+from crm.gap.compute import OverlapChart
+from crm.models import Evidence, Prospect, ProspectStatus
+from crm.models.prospect import CATEGORY_BITS
+
+SORTS: dict[str, Any] = {
+    "score": Prospect.score,
+    "domain": Prospect.domain,
+    "authority": Prospect.authority,
+    "traffic": Prospect.traffic,
+    "overlap": Prospect.overlap,
+    "tier": Prospect.tier,
+    "status": Prospect.status,
+    "link_type": Prospect.link_type,
+    "dofollow": Prospect.dofollow,
+    "excluded_by": Prospect.excluded_by,
+}
+# Columns sorted high-to-low on the first click.
+DESCENDING = ("score", "authority", "traffic", "overlap")
+VIEWS = ("gap", "all")
+HIDDEN = ("no", "only", "all")
+PER_PAGE_CHOICES = (25, 50, 100, 200)
+
+
+@dataclass(frozen=True)
+class GapFilter:
+    """Which prospects of a campaign a view shows, and in which order."""
+
+    view: str = "gap"  # gap: in the gap; all: every referring domain and hand-added prospect
+    categories: tuple[str, ...] = ()
+    tier: int | None = None
+    min_overlap: int | None = None
+    min_authority: float | None = None
+    max_authority: float | None = None
+    min_traffic: int | None = None
+    dofollow: bool = False
+    status: str | None = None
+    link_type: str | None = None
+    hidden: str = "no"  # no: visible only; only: hidden only (with why); all: both
+    q: str = ""
+    sort: str = "score"
+    desc: bool = True
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> GapFilter:
+        """Read a filter from query arguments; values that make no sense are ignored."""
+
+        def one(name: str) -> str:
+            value = args.get(name)
+            if isinstance(value, list):
+                value = value[0] if value else ""
+            return str(value or "").strip()
+
+        def many(name: str) -> list[str]:
+            getlist = getattr(args, "getlist", None)
+            values = getlist(name) if getlist else args.get(name) or []
+            if isinstance(values, str):
+                values = [values]
+            return [str(v).strip() for v in values if str(v).strip()]
+
+        def number(name: str, kind: type = float) -> Any:
+            try:
+                value = kind(one(name)) if one(name) else None
+            except ValueError:
+                return None
+            return value if value is None or value >= 0 else None
+
+        status = one("status")
+        tier = number("tier", int)
+        sort = one("sort") or "score"
+        return cls(
+            view=one("view") if one("view") in VIEWS else "gap",
+            categories=tuple(c for c in many("category") if c in CATEGORY_BITS),
+            tier=tier if tier in (1, 2, 3) else None,
+            min_overlap=number("min_overlap", int),
+            min_authority=number("min_authority"),
+            max_authority=number("max_authority"),
+            min_traffic=number("min_traffic", int),
+            dofollow=one("dofollow") in ("1", "y", "yes", "true", "on"),
+            status=status if status in {s.value for s in ProspectStatus} else None,
+            link_type=one("link_type") or None,
+            hidden=one("hidden") if one("hidden") in HIDDEN else "no",
+            q=one("q").lower()[:253],
+            sort=sort if sort in SORTS else "score",
+            desc=one("dir") != "asc" if one("dir") else sort in DESCENDING,
+        )
+
+    def query_args(self) -> dict[str, Any]:
+        """Return the query arguments that rebuild this filter (defaults left out)."""
+        default = GapFilter()
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name) and f.name not in ("sort", "desc"):
+                continue
+            if f.name == "categories":
+                out["category"] = list(value)
+            elif f.name == "desc":
+                out["dir"] = "desc" if value else "asc"
+            elif f.name == "dofollow":
+                out["dofollow"] = "1"
+            else:
+                out[f.name] = value
+        return out
+
+    def sorted_by(self, column: str) -> GapFilter:
+        """Return this filter sorted by a column (toggling the direction if it already is)."""
+        if column == self.sort:
+            return replace(self, desc=not self.desc)
+        return replace(self, sort=column, desc=column in DESCENDING)
+
+    @property
+    def narrowed(self) -> bool:
+        """Tell whether anything beyond the default view is applied."""
+        return replace(self, sort="score", desc=True) != GapFilter()
+
+
+def conditions(campaign_id: int, f: GapFilter) -> list[ColumnElement[bool]]:
+    """Return the WHERE conditions of a filter."""
+    where: list[ColumnElement[bool]] = [Prospect.campaign_id == campaign_id]
+    if f.view == "gap":
+        where.append(Prospect.in_gap.is_(True))
+    if f.hidden == "no":
+        where.append(Prospect.excluded_by.is_(None))
+    elif f.hidden == "only":
+        where.append(Prospect.excluded_by.is_not(None))
+    if f.categories:
+        bits = sum(CATEGORY_BITS[c] for c in f.categories)
+        where.append(Prospect.category_bits.op("&")(bits) != 0)
+    if f.tier is not None:
+        where.append(Prospect.tier == f.tier)
+    if f.min_overlap is not None:
+        where.append(Prospect.overlap >= f.min_overlap)
+    if f.min_authority is not None:
+        where.append(Prospect.authority >= f.min_authority)
+    if f.max_authority is not None:
+        where.append(Prospect.authority <= f.max_authority)
+    if f.min_traffic is not None:
+        where.append(Prospect.traffic >= f.min_traffic)
+    if f.dofollow:
+        where.append(Prospect.dofollow.is_(True))
+    if f.status is not None:
+        where.append(Prospect.status == ProspectStatus(f.status))
+    if f.link_type is not None:
+        if f.link_type == "unknown":
+            where.append(Prospect.link_type.is_(None))
+        else:
+            where.append(Prospect.link_type == f.link_type)
+    if f.q:
+        where.append(Prospect.domain.contains(f.q, autoescape=True))
+    return where
+
+
+def ordering(f: GapFilter) -> list[Any]:
+    column = SORTS[f.sort]
+    first = column.desc() if f.desc else column.asc()
+    if f.sort in ("authority", "traffic", "tier", "link_type", "dofollow", "excluded_by"):
+        first = first.nulls_last()
+    tie = Prospect.id.desc() if f.desc else Prospect.id.asc()
+    return [first, tie]
+
+
+def filtered(campaign_id: int, f: GapFilter) -> Select[tuple[Prospect]]:
+    """Return select(Prospect) of a filter, ordered."""
+    return select(Prospect).where(*conditions(campaign_id, f)).order_by(*ordering(f))
+
+
+def count(campaign_id: int, f: GapFilter) -> int:
+    stmt = select(func.count()).select_from(Prospect).where(*conditions(campaign_id, f))
+    return db.session.scalar(stmt) or 0
+
+
+def page_of(
+    campaign_id: int, f: GapFilter, number: int, per_page: int
+) -> tuple[list[Prospect], int]:
+    """Return one page of prospects and the total matching."""
+    total = count(campaign_id, f)
+    last = max(1, -(-total // per_page))
+    number = min(max(1, number), last)
+    stmt = (
+        filtered(campaign_id, f)
+        .options(joinedload(Prospect.target_page), joinedload(Prospect.assigned_to))
+        .offset((number - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(db.session.scalars(stmt)), total
+
+
+def matching_ids(campaign_id: int, f: GapFilter, limit: int | None = None) -> list[int]:
+    """Return the ids of every prospect the filter matches, in its order."""
+    stmt = (
+        select(Prospect.id).where(*conditions(campaign_id, f)).order_by(*ordering(f)).limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def iter_facts(campaign_id: int, f: GapFilter, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Yield `crm gap show --format json` dicts of every matching prospect, in order."""
+    stmt = (
+        filtered(campaign_id, f)
+        .options(joinedload(Prospect.target_page), joinedload(Prospect.assigned_to))
+        .execution_options(yield_per=batch)
+    )
+    for prospect in db.session.scalars(stmt):
+        yield prospect_facts(prospect)  # type: ignore[arg-type]
+
+
+def overlap_chart(campaign_id: int, competitor_count: int) -> OverlapChart:
+    """Count the snapshot's referring domains per overlap, linking to us or not."""
+    rows = db.session.execute(
+        select(Prospect.overlap, Prospect.links_to_us, func.count())
+        .where(Prospect.campaign_id == campaign_id, Prospect.last_import_id.is_not(None))
+        .group_by(Prospect.overlap, Prospect.links_to_us)
+    )
+    theirs = {n: 0 for n in range(1, competitor_count + 1)}
+    ours = {n: 0 for n in range(competitor_count + 1)}
+    for overlap, links_to_us, n in rows:
+        if links_to_us:
+            ours[overlap] = ours.get(overlap, 0) + n
+        elif overlap:
+            theirs[overlap] = theirs.get(overlap, 0) + n
+    return OverlapChart(theirs, ours)
+
+
+def hidden_reasons(campaign_id: int) -> dict[str, int]:
+    """Count the hidden prospects of the gap per rule that hides them."""
+    rows = db.session.execute(
+        select(Prospect.excluded_by, func.count())
+        .where(Prospect.campaign_id == campaign_id, Prospect.excluded_by.is_not(None))
+        .group_by(Prospect.excluded_by)
+        .order_by(func.count().desc())
+    )
+    return {str(reason): n for reason, n in rows}
+
+
+def link_types(campaign_id: int) -> list[str]:
+    """Return the link types present in a campaign (for the filter)."""
+    rows = db.session.scalars(
+        select(Prospect.link_type)
+        .where(Prospect.campaign_id == campaign_id, Prospect.link_type.is_not(None))
+        .distinct()
+    )
+    return sorted(r for r in rows if r)
+
+
+def evidence_by_site(prospect: Prospect) -> dict[str, list[Evidence]]:
+    """Return a prospect's evidence grouped by the site linked, competitors first."""
+    rows = db.session.scalars(
+        select(Evidence).where(Evidence.prospect_id == prospect.id).order_by(Evidence.id)
+    )
+    grouped: dict[str, list[Evidence]] = {}
+    for row in rows:
+        grouped.setdefault(row.site, []).append(row)
+    ours = prospect.campaign.site.domain
+    return dict(sorted(grouped.items(), key=lambda kv: (kv[0] == ours, kv[0])))
