@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,7 +63,13 @@ from crm.models import (
     Touch,
     utcnow,
 )
-from crm.outreach.replies import InboundReading, TouchRef, read_inbound, suggest_outcome
+from crm.outreach.replies import (
+    InboundReading,
+    TouchLookup,
+    TouchRef,
+    read_inbound,
+    suggest_outcome,
+)
 
 log = logging.getLogger("crm.poller")
 
@@ -406,66 +412,96 @@ class _MailboxPoll:
             if key in seen:
                 continue
             seen.add(key)
-            reading = read_inbound(
-                item.facts, self.lookup, mailbox_addresses=self.ours, now=self.now
-            )
-            if reading.own_copy:
+            message = store_fetched(
+                self.mailbox_id, row.folder, item, lookup=self.lookup, ours=self.ours,
+                now=self.now, failure=failure,
+            )  # fmt: skip
+            if message is None:
                 continue
-            message = self._message(row.folder, item, key, reading)
-            db.session.add(message)
-            db.session.flush()
-            if failure is None:
-                apply_effects(message, now=self.now)
-            else:
-                message.effects = [f"applying the effects failed: {failure[:500]}"]
             counts["fetched"] += 1
             category = _category(message)
             if category is not None:
                 counts[category] += 1
         self._advance(folder_id, cursor)
 
-    def _message(
-        self, folder: str, item: FetchedMessage, key: str, reading: InboundReading
-    ) -> InboundMessage:
-        facts = item.facts
-        verdict = reading.classification
-        bounce = verdict.bounce
-        match = reading.match
-        snippet = facts.reply_text or facts.snippet
-        message = InboundMessage(
-            mailbox_id=self.mailbox_id,
-            folder=folder,
-            uid=item.uid,
-            uidvalidity=item.cursor.uidvalidity,
-            message_id=key,
-            in_reply_to=facts.in_reply_to or "",
-            references=" ".join(facts.references),
-            from_address=facts.from_address[:254],
-            from_name=facts.from_name[:200],
-            to_addresses=", ".join([*facts.to, *facts.cc]),
-            subject=facts.subject,
-            # When the server got it: the sender re-checks "no reply since enrollment"
-            # against this, and a sender's clock may be anything.
-            received_at=item.internal_date or facts.date or self.now,
-            snippet=snippet,
-            kind=InboundKind(verdict.kind),
-            evidence=list(verdict.evidence),
-            bounce_recipient=_cut((bounce.recipient or "").lower(), 254) if bounce else None,
-            bounce_status=_cut(bounce.status, 20) if bounce else None,
-            return_date=verdict.return_date,
-            match_method=match.method if match else "",
-            match_detail=match.detail if match else "",
-            matched_touch_id=match.touch.touch_id if match else None,
-            enrollment_id=match.touch.enrollment_id if match else None,
-            prospect_id=match.touch.prospect_id if match else None,
-            effects=[],
-            created_at=self.now,
-        )
-        if verdict.kind == "human_reply":
-            outcome, reason = suggest_outcome(snippet, facts.subject)
-            message.suggested_outcome = ReplyOutcome(outcome)
-            message.suggestion_reason = reason
-        return message
+
+def store_fetched(
+    mailbox_id: int,
+    folder: str,
+    item: FetchedMessage,
+    *,
+    lookup: TouchLookup,
+    ours: Collection[str],
+    now: datetime,
+    failure: str | None = None,
+) -> InboundMessage | None:
+    """Match, classify and store one fetched message, then apply its effects.
+
+    Returns None for our own sent copy (never stored). The caller de-duplicates
+    and commits. With `failure` (applying the effects failed once already) the
+    message is stored with that error instead of its effects.
+    """
+    key = item.facts.dedupe_key[:998]
+    reading = read_inbound(item.facts, lookup, mailbox_addresses=ours, now=now)
+    if reading.own_copy:
+        return None
+    message = _new_message(mailbox_id, folder, item, key, reading, now)
+    db.session.add(message)
+    db.session.flush()
+    if failure is None:
+        apply_effects(message, now=now)
+    else:
+        message.effects = [f"applying the effects failed: {failure[:500]}"]
+    return message
+
+
+def _new_message(
+    mailbox_id: int,
+    folder: str,
+    item: FetchedMessage,
+    key: str,
+    reading: InboundReading,
+    now: datetime,
+) -> InboundMessage:
+    facts = item.facts
+    verdict = reading.classification
+    bounce = verdict.bounce
+    match = reading.match
+    snippet = facts.reply_text or facts.snippet
+    message = InboundMessage(
+        mailbox_id=mailbox_id,
+        folder=folder,
+        uid=item.uid,
+        uidvalidity=item.cursor.uidvalidity,
+        message_id=key,
+        in_reply_to=facts.in_reply_to or "",
+        references=" ".join(facts.references),
+        from_address=facts.from_address[:254],
+        from_name=facts.from_name[:200],
+        to_addresses=", ".join([*facts.to, *facts.cc]),
+        subject=facts.subject,
+        # When the server got it: the sender re-checks "no reply since enrollment"
+        # against this, and a sender's clock may be anything.
+        received_at=item.internal_date or facts.date or now,
+        snippet=snippet,
+        kind=InboundKind(verdict.kind),
+        evidence=list(verdict.evidence),
+        bounce_recipient=_cut((bounce.recipient or "").lower(), 254) if bounce else None,
+        bounce_status=_cut(bounce.status, 20) if bounce else None,
+        return_date=verdict.return_date,
+        match_method=match.method if match else "",
+        match_detail=match.detail if match else "",
+        matched_touch_id=match.touch.touch_id if match else None,
+        enrollment_id=match.touch.enrollment_id if match else None,
+        prospect_id=match.touch.prospect_id if match else None,
+        effects=[],
+        created_at=now,
+    )
+    if verdict.kind == "human_reply":
+        outcome, reason = suggest_outcome(snippet, facts.subject)
+        message.suggested_outcome = ReplyOutcome(outcome)
+        message.suggestion_reason = reason
+    return message
 
 
 def _close(client: IMAPClient) -> None:

@@ -1,12 +1,306 @@
-"""Inbox: the area's pages (the area's issue replaces this empty state)."""
+"""The Inbox: replies, triage, bounces and auto-replies; reply outcomes by keyboard; assigning a
+message by hand; the thread on the prospect page; notifications in the nav."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from crm.core.errors import UserError
+from crm.extensions import db
+from crm.mail.inbox import (
+    KIND_LABELS,
+    TABS,
+    assign_to_prospect,
+    can_see,
+    count_of,
+    dismiss,
+    inbox_query,
+    mark_notifications_read,
+    message_link,
+    prospects_for_assignment,
+    set_outcome,
+    unread_notifications,
+)
+from crm.models import (
+    Enrollment,
+    InboundMessage,
+    Mailbox,
+    MailboxFolder,
+    Notification,
+    Prospect,
+    Role,
+    Touch,
+    User,
+)
+from crm.web.access import can_access_campaign, visible_campaigns_query
+from crm.web.helpers import Page, page_number
+from crm.web.panels import Panel
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+
+OUTCOME_KEYS = (("positive", "1", "p"), ("neutral", "2", "u"), ("negative", "3", "n"))
+
+
+@bp.app_context_processor
+def notification_count() -> dict[str, Any]:
+    """`unread_notifications()` for the nav; computed only when a page asks for it."""
+
+    def count() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return unread_notifications(current_user)
+
+    return {"unread_notifications": count}
+
+
+def _me() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _message(message_id: int) -> InboundMessage:
+    message = db.session.get(InboundMessage, message_id)
+    if message is None:
+        abort(404)
+    if not can_see(_me(), message):
+        abort(403)
+    return message
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "") in ("1", "on", "yes", "true")
 
 
 @bp.route("")
 def index() -> str:
-    return render_template("empty_area.html", area="inbox")
+    user = _me()
+    tab = request.args.get("tab", "replies")
+    if tab not in TABS:
+        tab = "replies"
+    campaigns = list(db.session.scalars(visible_campaigns_query(user)))
+    campaign_id = request.args.get("campaign", type=int)
+    if campaign_id is not None and campaign_id not in {c.id for c in campaigns}:
+        abort(403)
+    todo, unrelated = _flag("todo"), _flag("unrelated")
+    filters: dict[str, Any] = {"campaign_id": campaign_id if tab != "triage" else None}
+    stmt = inbox_query(
+        user, tab=tab, todo=todo and tab == "replies", include_unrelated=unrelated, **filters
+    )
+    per = int(_config("PAGE_SIZE", 50))
+    number = page_number()
+    total = count_of(stmt)
+    items = list(db.session.scalars(stmt.offset((number - 1) * per).limit(per)))
+    counts = {
+        "replies_todo": count_of(inbox_query(user, tab="replies", todo=True, **filters)),
+        "triage": count_of(inbox_query(user, tab="triage")),
+    }
+    hidden_unrelated = 0
+    if tab == "triage" and not unrelated:
+        hidden_unrelated = count_of(inbox_query(user, tab="triage", include_unrelated=True)) - total
+    return render_template(
+        "inbox/index.html",
+        tab=tab,
+        tabs=TABS,
+        page=Page(items, number, per, total),
+        campaigns=campaigns,
+        campaign_id=campaign_id,
+        todo=todo,
+        unrelated=unrelated,
+        hidden_unrelated=hidden_unrelated,
+        counts=counts,
+        folders=_folder_problems(user),
+        csrf_form=FlaskForm(),
+        labels=KIND_LABELS,
+        outcome_keys=OUTCOME_KEYS,
+    )
+
+
+def _config(name: str, default: Any) -> Any:
+    from flask import current_app
+
+    return current_app.config.get(name) or default
+
+
+def _folder_problems(user: User) -> list[Any]:
+    """Folders the poller could not read last time (managers and admins see them)."""
+    if not user.has_role(Role.MANAGER):
+        return []
+    return list(
+        db.session.execute(
+            select(Mailbox.name, MailboxFolder.folder, MailboxFolder.last_error)
+            .join(Mailbox, Mailbox.id == MailboxFolder.mailbox_id)
+            .where(MailboxFolder.last_error != "")
+            .order_by(Mailbox.name, MailboxFolder.folder)
+        ).all()
+    )
+
+
+@bp.route("/messages/<int:message_id>")
+def show(message_id: int) -> str:
+    message = _message(message_id)
+    user = _me()
+    if mark_notifications_read(user, link=message_link(message)):
+        db.session.commit()
+    query = request.args.get("q")
+    if query is None and message.prospect_id is None:
+        query = message.from_address.rpartition("@")[2]
+    candidates = prospects_for_assignment(user, query or "") if query else []
+    return render_template(
+        "inbox/show.html",
+        m=message,
+        q=query or "",
+        candidates=candidates,
+        labels=KIND_LABELS,
+        outcome_keys=OUTCOME_KEYS,
+        csrf_form=FlaskForm(),
+    )
+
+
+def _back(message: InboundMessage) -> Response:
+    target = request.form.get("next", "")
+    # Only paths of this site: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("inbox.show", message_id=message.id)
+    return redirect(target)
+
+
+@bp.route("/messages/<int:message_id>/outcome", methods=["POST"])
+def outcome(message_id: int) -> Response | tuple[str, int] | str:
+    message = _message(message_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        set_outcome(message, request.form.get("outcome", ""), actor=_me())
+    except UserError as exc:
+        db.session.rollback()
+        if request.headers.get("HX-Request"):
+            return render_template("inbox/_row.html", m=message, error=exc.message,
+                                   labels=KIND_LABELS, outcome_keys=OUTCOME_KEYS), 422  # fmt: skip
+        flash(exc.message, "error")
+        return _back(message)
+    db.session.commit()
+    if request.headers.get("HX-Request"):
+        return render_template(
+            "inbox/_row.html", m=message, labels=KIND_LABELS, outcome_keys=OUTCOME_KEYS
+        )
+    flash(f"Reply from {message.from_address} marked {message.outcome}.", "ok")
+    return _back(message)
+
+
+@bp.route("/messages/<int:message_id>/assign", methods=["POST"])
+def assign(message_id: int) -> Response:
+    message = _message(message_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    prospect = db.session.get(Prospect, request.form.get("prospect_id", type=int) or 0)
+    if prospect is None:
+        flash("Choose a prospect to assign this message to.", "error")
+        return redirect(url_for("inbox.show", message_id=message.id))
+    if not can_access_campaign(_me(), prospect.campaign):
+        abort(403)
+    try:
+        done = assign_to_prospect(message, prospect, actor=_me())
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("inbox.show", message_id=message.id))
+    db.session.commit()
+    flash(f"Assigned to {prospect.domain}: " + ("; ".join(done) or "nothing else changed"), "ok")
+    return redirect(url_for("inbox.show", message_id=message.id))
+
+
+@bp.route("/messages/<int:message_id>/dismiss", methods=["POST"])
+def dismiss_message(message_id: int) -> Response:
+    message = _message(message_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        dismiss(message, actor=_me())
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("inbox.show", message_id=message.id))
+    db.session.commit()
+    flash(f"Message from {message.from_address} dismissed from triage.", "ok")
+    return redirect(url_for("inbox.index", tab="triage"))
+
+
+# --- notifications -------------------------------------------------------------------
+
+
+@bp.route("/notifications")
+def notifications() -> str:
+    user = _me()
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    total = count_of(stmt)
+    number, per = page_number(), 50
+    items = db.session.scalars(
+        stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+        .offset((number - 1) * per)
+        .limit(per)
+    ).all()
+    return render_template(
+        "inbox/notifications.html",
+        page=Page(list(items), number, per, total),
+        csrf_form=FlaskForm(),
+    )
+
+
+@bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
+def open_notification(notification_id: int) -> Response:
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.user_id != _me().id:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    mark_notifications_read(_me(), notification_id=note.id)
+    db.session.commit()
+    link = note.link if note.link.startswith("/") and not note.link.startswith("//") else ""
+    return redirect(link or url_for("inbox.notifications"))
+
+
+@bp.route("/notifications/read", methods=["POST"])
+def read_all() -> Response:
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    done = mark_notifications_read(_me())
+    db.session.commit()
+    flash(f"{done} notification(s) marked read.", "ok")
+    return redirect(url_for("inbox.notifications"))
+
+
+# --- the prospect page -----------------------------------------------------------------
+
+
+def thread_panel(prospect: Prospect) -> Panel:
+    """Our sent touches and their replies, in the order they happened."""
+    entries: list[dict[str, Any]] = []
+    sent = db.session.execute(
+        select(Touch, Enrollment)
+        .join(Enrollment, Enrollment.id == Touch.enrollment_id)
+        .where(Enrollment.prospect_id == prospect.id, Touch.sent_at.is_not(None))
+    ).all()
+    for touch, enrollment in sent:
+        entries.append({"at": touch.sent_at, "touch": touch, "to": enrollment.contact.email,
+                        "mailbox": enrollment.mailbox})  # fmt: skip
+    received = db.session.scalars(
+        select(InboundMessage).where(InboundMessage.prospect_id == prospect.id)
+    ).all()
+    for message in received:
+        entries.append({"at": message.received_at, "message": message})
+    entries.sort(key=lambda e: e["at"])
+    return Panel("inbox/_thread.html", {"entries": entries, "labels": KIND_LABELS})

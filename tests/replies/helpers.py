@@ -105,9 +105,13 @@ def make_world(
     *,
     campaign_name: str = "Gantt outreach",
     extra_contacts: dict[str, list[str]] | None = None,
+    specialist: User | None = None,
+    mailbox: dict[str, Any] | None = None,
 ) -> World:
     """A campaign with one prospect (one contact, one evidence page) per domain."""
-    specialist = UserFactory(role="specialist", email=f"sam-{len(campaign_name)}@linkgap.example")
+    specialist = specialist or UserFactory(
+        role="specialist", email=f"sam-{len(campaign_name)}@linkgap.example"
+    )
     campaign = CampaignFactory(name=campaign_name, members=[specialist])
     target = TargetPageFactory(
         campaign=campaign,
@@ -115,8 +119,7 @@ def make_world(
         title="Free Gantt chart template",
         pitch="It is a free Gantt template for Excel and Google Sheets.",
     )
-    mailbox = make_mailbox(account, smtp)
-    world = World(campaign, specialist, mailbox)
+    world = World(campaign, specialist, make_mailbox(account, smtp, **(mailbox or {})))
     for domain in domains:
         prospect = Prospect(
             campaign=campaign,
@@ -149,13 +152,15 @@ def make_world(
     return world
 
 
-def enroll_and_send_first(app: Flask, world: World, now: datetime | None = None) -> None:
-    """Enroll every prospect and send step 1 of each through the SMTP test server."""
+def enroll_and_send_first(
+    app: Flask, world: World, now: datetime | None = None, *, transport: str = "smtp"
+) -> None:
+    """Enroll every prospect and send step 1 of each (through the SMTP test server by default)."""
     now = now or utcnow()
     result = enroll(world.prospects, angle="resource replacement", mailbox=world.mailbox, now=now)
     assert not result.skipped, result.skipped
     db.session.commit()
-    counts = send(app, now)
+    counts = send(app, now, transport=transport)
     assert counts["sent"] == len(world.prospects), counts
 
 
@@ -245,3 +250,18 @@ def hard_bounce(touch: Touch, *, recipient: str, message_id: str) -> bytes:
         f"Subject: Your Gantt chart round-up\r\nMessage-ID: {touch.message_id}\r\n\r\n"
         f"--{boundary}--\r\n"
     ).encode()
+
+
+def deliver(mailbox: Mailbox, raw: bytes, *, uid: int = 1) -> InboundMessage | None:
+    """Store one message as the poller would have fetched it (no IMAP): for web tests."""
+    from crm.mail.imap import Cursor, FetchedMessage
+    from crm.mail.parse import parse_raw
+    from crm.mail.polling import DbTouchLookup, our_addresses, store_fetched
+
+    now = utcnow()
+    item = FetchedMessage(uid=uid, facts=parse_raw(raw), cursor=Cursor(1, uid), internal_date=now)
+    message = store_fetched(
+        mailbox.id, "INBOX", item, lookup=DbTouchLookup(), ours=our_addresses(), now=now
+    )
+    db.session.commit()
+    return message
