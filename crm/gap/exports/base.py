@@ -62,8 +62,11 @@ _EVIDENCE_COLUMNS = (
 EVIDENCE_FIELDS = (*_EVIDENCE_COLUMNS, "rel", "lost")
 EVIDENCE_SEP = "\x1f"
 
+# Evidence rank = live bonus + followed bonus + the page's own score (0-100):
+# a live page first (a lost one shows nothing today), then a followed one,
+# then the strongest page.
+EVIDENCE_LIVE = 1000.0
 EVIDENCE_DOFOLLOW = 200.0
-EVIDENCE_LIVE = 100.0
 
 _SPACES = re.compile(r"\s+")
 _DOMAIN_SHAPED = re.compile(r"^(?:https?://)?(?:www\.)?[^\s/.:]+(?:\.[^\s/.:]+)+/?$", re.I)
