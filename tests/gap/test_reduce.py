@@ -190,3 +190,40 @@ def test_a_bad_file_read_in_a_worker_fails_the_import(tmp_path: Path) -> None:
     bad = ahrefs(tmp_path, "bad.csv", [ahrefs_row("https://b.com/", "https://s.com/", dr="x")])
     with pytest.raises(ExportError, match=r"bad.csv, line 2"):
         reduce_exports([inspect_export(good), inspect_export(bad)], workers=2)
+
+
+def test_progress_is_reported_in_bytes_up_to_the_total(tmp_path: Path) -> None:
+    paths = [
+        ahrefs(
+            tmp_path,
+            f"{i}.csv",
+            [ahrefs_row(f"https://d{j}.com/", f"https://r{i}.com/") for j in range(50)],
+        )
+        for i in range(2)
+    ]
+    infos = [inspect_export(p) for p in paths]
+    seen: list[tuple[int, int]] = []
+    reduce_exports(infos, workers=1, on_progress=lambda done, total: seen.append((done, total)))
+    total = sum(p.stat().st_size for p in paths)
+    assert seen and all(t == total for _, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and seen[-1] == (total, total)
+
+
+@pytest.mark.slow
+def test_progress_is_reported_from_worker_processes(tmp_path: Path) -> None:
+    paths = [
+        ahrefs(
+            tmp_path,
+            f"{i}.csv",
+            [ahrefs_row(f"https://d{j}.com/", f"https://r{i}.com/") for j in range(50)],
+        )
+        for i in range(2)
+    ]
+    seen: list[tuple[int, int]] = []
+    reduce_exports(
+        [inspect_export(p) for p in paths],
+        workers=2,
+        on_progress=lambda done, total: seen.append((done, total)),
+    )
+    total = sum(p.stat().st_size for p in paths)
+    assert seen[-1] == (total, total)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -350,16 +350,24 @@ def _records(
 
 
 def iter_raw_links(
-    info: ExportInfo, folder: DomainFolder | None = None, stats: ReadStats | None = None
+    info: ExportInfo,
+    folder: DomainFolder | None = None,
+    stats: ReadStats | None = None,
+    on_read: Callable[[int], None] | None = None,
 ) -> Iterator[RawLink]:
-    """Stream the raw link tuples of an inspected export (the reducer's fast path)."""
+    """Stream the raw link tuples of an inspected export (the reducer's fast path).
+
+    `on_read` is told the size of every block of bytes read (progress).
+    """
     fmt = FORMAT_BY_ID[info.format_id]
     folder = folder if folder is not None else DomainFolder()
     source = Source(info.path, info.display_name, info.member)
     with source.open_binary() as raw:
         head = raw.read(4)
         codec, bom = sniff_encoding(head)
-        reader = LineReader(raw, codec, info.display_name, prefix=head[bom:])
+        if on_read is not None:
+            on_read(len(head))
+        reader = LineReader(raw, codec, info.display_name, prefix=head[bom:], on_read=on_read)
         header, chunks = split_header(reader.chunks(), info.header_line)
         if header is None or tuple(parse_line(header, info.delimiter)) != info.header:
             raise ExportError(

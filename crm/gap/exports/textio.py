@@ -15,7 +15,7 @@ import csv
 import io
 import zipfile
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
@@ -120,12 +120,21 @@ class LineReader:
     through C-level chaining, which matters at millions of lines.
     """
 
-    def __init__(self, raw: BinaryIO, codec: str, display_name: str, prefix: bytes = b"") -> None:
+    def __init__(
+        self,
+        raw: BinaryIO,
+        codec: str,
+        display_name: str,
+        prefix: bytes = b"",
+        on_read: Callable[[int], None] | None = None,
+    ) -> None:
         self._raw = raw
         self._codec = codec
         self._display = display_name
         # Bytes already read from raw (after any BOM) to sniff the encoding.
         self._prefix = prefix
+        # Told how many bytes each read took, for a progress bar.
+        self._on_read = on_read
 
     def _decode_error(self, exc: UnicodeDecodeError, chunk: bytes, text_before: int) -> ExportError:
         decoder = codecs.getincrementaldecoder(self._codec)("replace")
@@ -155,8 +164,11 @@ class LineReader:
         lone_cr: bool | None = None
         raw = self._raw
         prefix = self._prefix
+        on_read = self._on_read
         while True:
             chunk = raw.read(CHUNK)
+            if on_read is not None:
+                on_read(len(chunk))
             if prefix:
                 chunk, prefix = prefix + chunk, b""
             final = not chunk
