@@ -16,7 +16,6 @@ from sqlalchemy.orm import joinedload
 
 from crm.core.prospects import prospect_facts
 from crm.extensions import db
-from crm.gap.compute import OverlapChart
 from crm.models import Evidence, Prospect, ProspectStatus
 from crm.models.prospect import CATEGORY_BITS
 
@@ -220,23 +219,6 @@ def iter_facts(campaign_id: int, f: GapFilter, batch: int = 2000) -> Iterator[di
     )
     for prospect in db.session.scalars(stmt):
         yield prospect_facts(prospect)  # type: ignore[arg-type]
-
-
-def overlap_chart(campaign_id: int, competitor_count: int) -> OverlapChart:
-    """Count the snapshot's referring domains per overlap, linking to us or not."""
-    rows = db.session.execute(
-        select(Prospect.overlap, Prospect.links_to_us, func.count())
-        .where(Prospect.campaign_id == campaign_id, Prospect.last_import_id.is_not(None))
-        .group_by(Prospect.overlap, Prospect.links_to_us)
-    )
-    theirs = {n: 0 for n in range(1, competitor_count + 1)}
-    ours = {n: 0 for n in range(competitor_count + 1)}
-    for overlap, links_to_us, n in rows:
-        if links_to_us:
-            ours[overlap] = ours.get(overlap, 0) + n
-        elif overlap:
-            theirs[overlap] = theirs.get(overlap, 0) + n
-    return OverlapChart(theirs, ours)
 
 
 def hidden_reasons(campaign_id: int) -> dict[str, int]:

@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, insert, select, update
 from crm.extensions import db
 from crm.gap.assess import GapContext, PriorState, assess, gap_context
 from crm.gap.assets import linkable_assets
-from crm.gap.compute import GapRow, GapSettings, compute_gap
+from crm.gap.compute import GapRow, GapSettings, compute_gap, overlap_chart
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.reduce import DomainFacts, Reduction
 from crm.gap.snapshot_diff import assets_json, snapshot_diff
@@ -147,6 +147,11 @@ def write_snapshot(gap_import: GapImport, reduction: Reduction, *, now: datetime
             if site in (previous.assets or {}):
                 assets[site] = previous.assets[site]
     gap_import.assets = assets
+    chart = overlap_chart(rows, len(campaign.competitor_domains))
+    gap_import.overlap_chart = {
+        "not_linking_to_us": {str(n): c for n, c in chart.not_linking_to_us.items()},
+        "linking_to_us": {str(n): c for n, c in chart.linking_to_us.items()},
+    }
     db.session.flush()
 
 

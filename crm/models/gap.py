@@ -53,6 +53,8 @@ class GapImport(db.Model):  # type: ignore[name-defined]
     gap_count: Mapped[int] = mapped_column(Integer, default=0)
     # The diff against the previous snapshot: counts plus a bounded sample of domains.
     diff: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Domains per overlap {"not_linking_to_us": {n: count}, "linking_to_us": {n: count}}.
+    overlap_chart: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Linkable assets: per competitor, its pages ranked by the gap domains linking to them.
     assets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('domain_count', sa.Integer(), nullable=False),
     sa.Column('gap_count', sa.Integer(), nullable=False),
     sa.Column('diff', sa.JSON(), nullable=False),
+    sa.Column('overlap_chart', sa.JSON(), nullable=False),
     sa.Column('assets', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_gap_imports_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_gap_imports_created_by_id_users'), ondelete='SET NULL'),

@@ -1,0 +1,412 @@
+"""The gap of a campaign: the table, its bulk actions and CSV export, the chart, linkable assets.
+
+The import pages live in crm.web.gap_import and the prospect panel in
+crm.web.gap_prospect; all are endpoints of this one blueprint, "gap".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import BooleanField, FloatField, IntegerField, StringField, TextAreaField
+from wtforms.validators import NumberRange, Optional
+
+from crm.core.errors import UserError
+from crm.extensions import db
+from crm.gap import actions
+from crm.gap.assess import LINK_TYPES, reassess
+from crm.gap.manual import add_prospects
+from crm.gap.qualify import RULE_LABELS, UNWINNABLE_REASONS
+from crm.gap.queries import PER_PAGE_CHOICES, GapFilter, iter_facts, matching_ids, page_of
+from crm.gap.service import latest_snapshot, stale_reminder
+from crm.gap.settings import PATTERN_GROUPS, campaign_config, save_config
+from crm.models import Angle, Campaign, GapImport, ProspectStatus, Role, User, utcnow
+from crm.models.prospect import CATEGORY_BITS
+from crm.web.access import requires
+from crm.web.forms import attach_user_error, lines
+from crm.web.helpers import Page
+
+bp = Blueprint("gap", __name__)
+
+BULK_ACTIONS = {
+    "qualify": "Qualify",
+    "exclude": "Exclude with a reason",
+    "unwinnable": "Mark unwinnable",
+    "restore": "Restore (show again)",
+    "assign": "Assign to",
+    "map_target": "Map to target page",
+    "set_angle": "Set angle",
+    "enroll": "Enroll in a sequence…",
+}
+# Enrolling "all matching" passes ids in the URL; the enroll page takes this many.
+ENROLL_LIMIT = 2000
+CSV_FIELDS = ("domain", "status", "tier", "categories", "overlap", "competitors", "links_to_us",
+              "backlinks", "authority", "traffic", "dofollow", "spam", "link_type", "score",
+              "excluded_by", "target_url", "angle", "assigned_to", "source")  # fmt: skip
+
+
+def own_export_missing(snapshot: GapImport | None, campaign: Campaign) -> bool:
+    """Tell whether the snapshot has no export of our own site (the gap then over-counts)."""
+    if snapshot is None:
+        return False
+    have = set(snapshot.sites_covered or []) | set(snapshot.sites_carried or [])
+    return campaign.site.domain not in have
+
+
+def chart_data(snapshot: GapImport | None, competitors: int) -> dict[str, Any] | None:
+    """Return the Chart.js data of the overlap chart of a snapshot."""
+    if snapshot is None or not snapshot.overlap_chart:
+        return None
+    theirs = snapshot.overlap_chart.get("not_linking_to_us", {})
+    ours = snapshot.overlap_chart.get("linking_to_us", {})
+    labels = [str(n) for n in range(competitors + 1)]
+    return {
+        "labels": labels,
+        "datasets": [
+            {"label": "not linking to us (the gap)", "data": [theirs.get(n, 0) for n in labels]},
+            {"label": "linking to us", "data": [ours.get(n, 0) for n in labels]},
+        ],
+    }
+
+
+@bp.app_template_global()
+def gap_campaign_summary(campaign: Campaign) -> dict[str, Any]:
+    """The gap panel of the campaign page: snapshot, diff, stale reminder, hidden counts."""
+    from crm.gap.queries import hidden_reasons
+
+    snapshot = latest_snapshot(campaign)
+    return {
+        "snapshot": snapshot,
+        "stale": stale_reminder(campaign, utcnow()),
+        "own_missing": own_export_missing(snapshot, campaign),
+        "hidden": hidden_reasons(campaign.id) if snapshot is not None else {},
+        "labels": RULE_LABELS,
+    }
+
+
+def _members(campaign: Campaign) -> list[User]:
+    managers = db.session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_([Role.MANAGER, Role.ADMIN]))
+    )
+    people = {u.id: u for u in [*campaign.members, *managers] if u.active}
+    return sorted(people.values(), key=lambda u: u.display_name.lower())
+
+
+def _angles() -> list[Angle]:
+    from crm.outreach.sequences import ensure_builtin_sequences
+
+    ensure_builtin_sequences()
+    return list(db.session.scalars(select(Angle).where(Angle.active).order_by(Angle.label)))
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap")
+def table(campaign_id: int) -> str:
+    campaign: Campaign = g.campaign
+    view = GapFilter.from_args(request.args)
+    try:
+        per_page = int(request.args.get("per_page", 50))
+    except ValueError:
+        per_page = 50
+    per_page = per_page if per_page in PER_PAGE_CHOICES else 50
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        number = 1
+    items, total = page_of(campaign.id, view, number, per_page)
+    number = min(number, max(1, -(-total // per_page)))
+    snapshot = latest_snapshot(campaign)
+    return render_template(
+        "gap/table.html",
+        campaign=campaign,
+        view=view,
+        page=Page(items, number, per_page, total),
+        snapshot=snapshot,
+        own_missing=own_export_missing(snapshot, campaign),
+        stale=stale_reminder(campaign, utcnow()),
+        chart=json.dumps(chart_data(snapshot, len(campaign.competitors))),
+        categories=list(CATEGORY_BITS),
+        statuses=[s.value for s in ProspectStatus],
+        link_types=LINK_TYPES,
+        rule_labels=RULE_LABELS,
+        unwinnable_reasons=UNWINNABLE_REASONS,
+        bulk_actions=BULK_ACTIONS,
+        members=_members(campaign),
+        angles=_angles(),
+        per_page_choices=PER_PAGE_CHOICES,
+        enroll_limit=ENROLL_LIMIT,
+        editable=True,
+    )
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """Yield the CSV export of prospects, header first, a few hundred rows per chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for n, row in enumerate(rows, 1):
+        writer.writerow([_csv_cell(row.get(f)) for f in CSV_FIELDS])
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/export.csv")
+def export_csv(campaign_id: int) -> Response:
+    campaign: Campaign = g.campaign
+    view = GapFilter.from_args(request.args)
+    stamp = utcnow().strftime("%Y-%m-%d")
+    name = f"{campaign.site.domain}-gap-{stamp}.csv"
+    body = stream_with_context(csv_lines(iter_facts(campaign.id, view)))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _selected_ids(campaign: Campaign, view: GapFilter) -> list[int]:
+    if request.form.get("scope") == "all":
+        return matching_ids(campaign.id, view)
+    return [int(v) for v in request.form.getlist("prospect_id") if v.isdigit()]
+
+
+def _run_bulk(campaign: Campaign, action: str, ids: list[int]) -> actions.BulkResult | None:
+    form = request.form
+    actor = current_user._get_current_object()
+    if action == "qualify":
+        return actions.qualify(campaign, ids, actor=actor)
+    if action == "exclude":
+        return actions.exclude(campaign, ids, form.get("reason", ""), actor=actor)
+    if action == "unwinnable":
+        return actions.mark_unwinnable(campaign, ids, form.get("unwinnable_reason", ""),
+                                       form.get("reason", ""), actor=actor)  # fmt: skip
+    if action == "restore":
+        return actions.restore(campaign, ids, actor=actor)
+    if action == "assign":
+        raw = form.get("assignee", "")
+        user = db.session.get(User, int(raw)) if raw.isdigit() else None
+        if raw and user is None:
+            raise UserError("choose whom to assign to")
+        return actions.assign(campaign, ids, user, actor=actor)
+    if action == "map_target":
+        target = actions.find_target(campaign, form.get("target_id", ""))
+        return actions.map_target(campaign, ids, target, actor=actor)
+    if action == "set_angle":
+        return actions.set_angle(campaign, ids, form.get("angle", ""), actor=actor)
+    raise UserError("choose an action")
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/bulk", methods=["POST"])
+def bulk(campaign_id: int) -> BaseResponse:
+    campaign: Campaign = g.campaign
+    view = GapFilter.from_args(request.form)
+    back = url_for("gap.table", campaign_id=campaign.id, **view.query_args())
+    action = request.form.get("action", "")
+    ids = _selected_ids(campaign, view)
+    if not ids:
+        flash("Select prospects first, or choose “all matching”.", "error")
+        return redirect(back)
+    if action == "enroll":
+        return redirect(
+            url_for("outbox.enroll_many", campaign_id=campaign.id, prospect_id=ids[:ENROLL_LIMIT])
+        )
+    try:
+        result = _run_bulk(campaign, action, ids)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(back)
+    db.session.commit()
+    if result is not None:
+        flash(result.summary(BULK_VERBS.get(action, "changed")), "ok")
+    return redirect(back)
+
+
+BULK_VERBS = {
+    "qualify": "qualified",
+    "exclude": "excluded",
+    "unwinnable": "marked unwinnable",
+    "restore": "restored",
+    "assign": "assigned",
+    "map_target": "mapped to the target page",
+    "set_angle": "given the angle",
+}
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/assets")
+def assets(campaign_id: int) -> str:
+    campaign: Campaign = g.campaign
+    snapshot = latest_snapshot(campaign)
+    return render_template(
+        "gap/assets.html", campaign=campaign, snapshot=snapshot,
+        assets=(snapshot.assets if snapshot is not None else {}) or {},
+    )  # fmt: skip
+
+
+class AddProspectsForm(FlaskForm):
+    domains = TextAreaField(
+        "Domains or URLs",
+        description="One per line: resource pages, newsletter curators, anything outside the "
+        "exports. URLs help guess the link type.",
+        render_kw={"rows": 8},
+    )
+    source = StringField(
+        "Source", description="Tag them with where they came from (e.g. 'resource pages list').",
+        default="manual",
+    )  # fmt: skip
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/add", methods=["GET", "POST"])
+def add(campaign_id: int) -> BaseResponse | str:
+    campaign: Campaign = g.campaign
+    form = AddProspectsForm()
+    if form.validate_on_submit():
+        try:
+            result = add_prospects(
+                campaign,
+                lines(form.domains.data),
+                source=form.source.data or "",
+                actor=current_user._get_current_object(),
+            )
+        except UserError as exc:
+            db.session.rollback()
+            attach_user_error(form, exc, "domains")
+        else:
+            db.session.commit()
+            flash(f"{len(result.added)} prospects added.", "ok")
+            if result.existing:
+                flash(f"Already in the campaign: {', '.join(result.existing[:20])}", "info")
+            for value, why in result.invalid[:20]:
+                flash(f"Skipped {value}: {why}", "warning")
+            return redirect(url_for("gap.table", campaign_id=campaign.id, view="all",
+                                    sort="score"))  # fmt: skip
+    return render_template("gap/add.html", campaign=campaign, form=form)
+
+
+class GapSettingsForm(FlaskForm):
+    min_overlap = IntegerField("Minimum overlap", validators=[NumberRange(min=1, max=20)],
+                               description="In the gap when linking to at least this many "
+                               "competitors.")  # fmt: skip
+    min_authority = FloatField("Minimum authority", validators=[Optional(), NumberRange(0, 100)])
+    min_traffic = IntegerField("Minimum traffic", validators=[Optional(), NumberRange(min=0)])
+    dofollow_only = BooleanField("Dofollow links only")
+    exclude_spam = BooleanField("Hide domains flagged as spam")
+    exclude_paid_or_ugc_only = BooleanField("Hide domains whose links are all sponsored or UGC")
+    directory = BooleanField("Hide directories")
+    press_release = BooleanField("Hide press-release sites")
+    blogroll = BooleanField("Hide blogrolls")
+    exclude_tlds = StringField("Excluded TLDs", description="Comma separated, e.g. xyz, ru.")
+    languages = StringField("Languages", description="Keep only these (e.g. en, de); empty: any.")
+    blocklist = TextAreaField("Blocklist", description="Domains never to pursue, one per line.",
+                              render_kw={"rows": 4})  # fmt: skip
+    keywords = StringField("Topic keywords", description="Comma separated; target page topics "
+                           "count too.")  # fmt: skip
+    weight_authority = FloatField("Authority weight", validators=[NumberRange(0, 100)])
+    weight_relevance = FloatField("Relevance weight", validators=[NumberRange(0, 100)])
+    weight_feasibility = FloatField("Feasibility weight", validators=[NumberRange(0, 100)])
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/settings", methods=["GET", "POST"])
+@requires(Role.MANAGER)
+def settings(campaign_id: int) -> BaseResponse | str:
+    campaign: Campaign = g.campaign
+    config = campaign_config(campaign)
+    form = GapSettingsForm()
+    if not form.is_submitted():
+        form.min_overlap.data = campaign.min_overlap
+        form.min_authority.data = config.min_authority
+        form.min_traffic.data = config.min_traffic
+        form.dofollow_only.data = config.dofollow_only
+        form.exclude_spam.data = config.exclude_spam
+        form.exclude_paid_or_ugc_only.data = config.exclude_paid_or_ugc_only
+        for group in PATTERN_GROUPS:
+            getattr(form, group).data = group in config.exclude_patterns
+        form.exclude_tlds.data = ", ".join(config.exclude_tlds)
+        form.languages.data = ", ".join(config.languages)
+        form.blocklist.data = "\n".join(config.blocklist)
+        form.keywords.data = ", ".join(config.keywords)
+        form.weight_authority.data = config.weights["authority"]
+        form.weight_relevance.data = config.weights["relevance"]
+        form.weight_feasibility.data = config.weights["feasibility"]
+    if form.validate_on_submit():
+        try:
+            save_config(campaign, {
+                "min_authority": form.min_authority.data,
+                "min_traffic": form.min_traffic.data,
+                "dofollow_only": form.dofollow_only.data,
+                "exclude_spam": form.exclude_spam.data,
+                "exclude_paid_or_ugc_only": form.exclude_paid_or_ugc_only.data,
+                "exclude_patterns": [p for p in PATTERN_GROUPS if getattr(form, p).data],
+                "exclude_tlds": form.exclude_tlds.data,
+                "languages": form.languages.data,
+                "blocklist": lines(form.blocklist.data),
+                "keywords": form.keywords.data,
+                "weights": {"authority": form.weight_authority.data,
+                            "relevance": form.weight_relevance.data,
+                            "feasibility": form.weight_feasibility.data},
+            })  # fmt: skip
+            campaign.min_overlap = form.min_overlap.data or 1
+            count = apply_settings(campaign)
+        except UserError as exc:
+            db.session.rollback()
+            if not attach_user_error(form, exc, "min_authority"):
+                flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(f"Gap settings saved; {count} prospects re-qualified and re-scored.", "ok")
+            return redirect(url_for("gap.table", campaign_id=campaign.id))
+    return render_template("gap/settings.html", campaign=campaign, form=form)
+
+
+def apply_settings(campaign: Campaign) -> int:
+    """Recompute gap membership and tiers for the minimum overlap, then qualify and score again."""
+    from sqlalchemy import case, update
+
+    from crm.models import Prospect
+
+    n, total = campaign.min_overlap, len(campaign.competitors)
+    gap = Prospect.links_to_us.is_(False) & (Prospect.overlap >= n)
+    tier = case((~gap, None), (Prospect.overlap >= total, 1), (Prospect.overlap >= 2, 2), else_=3)
+    db.session.execute(
+        update(Prospect)
+        .where(Prospect.campaign_id == campaign.id, Prospect.last_import_id.is_not(None))
+        .values(in_gap=gap, tier=tier)
+        .execution_options(synchronize_session=False)
+    )
+    return reassess(campaign)
+
+
+from crm.web import gap_import, gap_prospect  # noqa: E402, F401  (routes on this blueprint)

@@ -1,0 +1,228 @@
+"""The import pages: upload several exports, review what was detected, run with a progress bar.
+
+Small uploads run in the request; bigger ones in a background thread whose
+progress the page polls (htmx). Endpoints of the "gap" blueprint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from crm.core.errors import UserError
+from crm.extensions import db
+from crm.gap.exports import GENERIC_FIELDS, format_choices
+from crm.gap.service import (
+    SourceFile,
+    add_sources,
+    create_import,
+    file_errors,
+    interrupted,
+    prepare_run,
+    remove_file,
+    run_import,
+    runs_inline,
+    save_mapping,
+    save_uploads,
+    saved_mappings,
+    start_in_background,
+    update_file,
+)
+from crm.models import Campaign, ColumnMapping, GapImport, ImportState, utcnow
+from crm.web.gap import bp, own_export_missing
+
+RECENT_IMPORTS = 10
+
+
+def _import(campaign: Campaign, import_id: int) -> GapImport:
+    gap_import = db.session.get(GapImport, import_id)
+    if gap_import is None or gap_import.campaign_id != campaign.id:
+        abort(404)
+    return gap_import
+
+
+def _show(gap_import: GapImport) -> Response:
+    return redirect(
+        url_for("gap.import_show", campaign_id=gap_import.campaign_id, import_id=gap_import.id)
+    )
+
+
+def _upload_page(campaign: Campaign, error: str | None = None) -> str:
+    recent = db.session.scalars(
+        select(GapImport)
+        .where(GapImport.campaign_id == campaign.id)
+        .order_by(GapImport.id.desc())
+        .limit(RECENT_IMPORTS)
+    ).all()
+    return render_template(
+        "gap/import.html", campaign=campaign, recent=recent, error=error, formats=format_choices()
+    )
+
+
+def _uploads() -> list[tuple[str, Any]]:
+    return [(f.filename or "", f.stream) for f in request.files.getlist("files") if f.filename]
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/import", methods=["GET", "POST"])
+def import_new(campaign_id: int) -> Response | str | tuple[str, int]:
+    campaign: Campaign = g.campaign
+    if request.method == "GET":
+        return _upload_page(campaign)
+    gap_import = create_import(campaign, actor=current_user._get_current_object())
+    try:
+        save_uploads(gap_import, _uploads())
+        hint = request.form.get("format_id") or None
+        if hint:
+            for index in range(len(gap_import.files)):
+                update_file(gap_import, index, format_id=hint)
+    except UserError as exc:
+        db.session.rollback()
+        return _upload_page(campaign, exc.message), 422
+    db.session.commit()
+    return _show(gap_import)
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/imports/<int:import_id>")
+def import_show(campaign_id: int, import_id: int) -> str:
+    campaign: Campaign = g.campaign
+    gap_import = _import(campaign, import_id)
+    return render_template(
+        "gap/import_show.html",
+        campaign=campaign,
+        gap_import=gap_import,
+        problems=file_errors(gap_import),
+        formats=format_choices(),
+        fields=GENERIC_FIELDS,
+        mappings=saved_mappings(),
+        sites=[campaign.site.domain, *campaign.competitor_domains],
+        interrupted=interrupted(gap_import, utcnow()),
+        own_missing=gap_import.state == ImportState.DONE
+        and own_export_missing(gap_import, campaign),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/imports/<int:import_id>/files", methods=["POST"])
+def import_add(campaign_id: int, import_id: int) -> Response:
+    gap_import = _import(g.campaign, import_id)
+    try:
+        save_uploads(gap_import, _uploads())
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+    return _show(gap_import)
+
+
+def _mapping_from_form() -> dict[str, str]:
+    saved_id = request.form.get("saved_mapping", "")
+    if saved_id.isdigit():
+        saved = db.session.get(ColumnMapping, int(saved_id))
+        if saved is not None:
+            return dict(saved.mapping)
+    return {
+        f: request.form.get(f"map_{f}", "") for f in GENERIC_FIELDS if request.form.get(f"map_{f}")
+    }
+
+
+@bp.route(
+    "/campaigns/<int:campaign_id>/gap/imports/<int:import_id>/files/<int:index>", methods=["POST"]
+)
+def import_file(campaign_id: int, import_id: int, index: int) -> Response:
+    """Set one file's owner, format or column mapping (and save the mapping for reuse)."""
+    gap_import = _import(g.campaign, import_id)
+    mapping = _mapping_from_form()
+    try:
+        save_as = request.form.get("save_as", "").strip()
+        if save_as and mapping:
+            save_mapping(save_as, mapping, actor=current_user._get_current_object())
+        entry = update_file(
+            gap_import,
+            index,
+            owner=request.form.get("owner") or None,
+            format_id=request.form.get("format_id") or None,
+            mapping=mapping or None,
+        )
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _show(gap_import)
+    db.session.commit()
+    if entry.get("error"):
+        flash(f"{entry['name']}: still not readable, see below.", "warning")
+    else:
+        flash(f"{entry['name']}: {entry['detected']['label']}.", "ok")
+    return _show(gap_import)
+
+
+@bp.route(
+    "/campaigns/<int:campaign_id>/gap/imports/<int:import_id>/files/<int:index>/remove",
+    methods=["POST"],
+)
+def import_remove_file(campaign_id: int, import_id: int, index: int) -> Response:
+    gap_import = _import(g.campaign, import_id)
+    try:
+        remove_file(gap_import, index)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+    return _show(gap_import)
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/imports/<int:import_id>/run", methods=["POST"])
+def import_run(campaign_id: int, import_id: int) -> Response:
+    gap_import = _import(g.campaign, import_id)
+    try:
+        inline = runs_inline(gap_import)
+        prepare_run(gap_import)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _show(gap_import)
+    db.session.commit()
+    if inline:
+        done = run_import(gap_import.id)
+        if done.state == ImportState.DONE:
+            flash(f"Imported: {done.gap_count} domains in the gap.", "ok")
+    else:
+        start_in_background(current_app._get_current_object(), gap_import.id)  # type: ignore[attr-defined]
+    return _show(gap_import)
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/imports/<int:import_id>/retry", methods=["POST"])
+def import_retry(campaign_id: int, import_id: int) -> Response:
+    """Start a new import with the files of a failed one, to fix an owner or a mapping."""
+    campaign: Campaign = g.campaign
+    failed = _import(campaign, import_id)
+    fresh = create_import(campaign, actor=current_user._get_current_object())
+    add_sources(
+        fresh,
+        [SourceFile(f["path"], f["name"], f.get("owner"), f.get("format_hint"), f.get("mapping"))
+         for f in failed.files],
+    )  # fmt: skip
+    db.session.commit()
+    return _show(fresh)
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/imports/<int:import_id>/progress")
+def import_progress(campaign_id: int, import_id: int) -> Response | str:
+    """The progress bar fragment; once the import ends, htmx is sent to its page."""
+    gap_import = _import(g.campaign, import_id)
+    if gap_import.state != ImportState.RUNNING and request.headers.get("HX-Request"):
+        response = current_app.make_response("")
+        response.headers["HX-Redirect"] = url_for(
+            "gap.import_show", campaign_id=gap_import.campaign_id, import_id=gap_import.id
+        )
+        return response
+    return render_template(
+        "gap/_progress.html",
+        campaign=g.campaign,
+        gap_import=gap_import,
+        interrupted=interrupted(gap_import, utcnow()),
+    )
