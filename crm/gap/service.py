@@ -31,7 +31,7 @@ from crm.core.errors import UserError
 from crm.extensions import db
 from crm.gap.diff import is_stale
 from crm.gap.exports import ExportError, ExportInfo, inspect_export
-from crm.gap.progress import ReadProgress, file_sizes
+from crm.gap.progress import ProgressReporter, file_sizes
 from crm.gap.reduce import check_owners, reduce_exports
 from crm.gap.snapshot import write_snapshot
 from crm.models import Campaign, ColumnMapping, GapImport, ImportState, User, utcnow
@@ -298,11 +298,14 @@ def run_import(import_id: int, *, now: datetime | None = None) -> GapImport:
     site, competitors = campaign.site.domain, list(campaign.competitor_domains)
     entries = [dict(f) for f in gap_import.files]
     db.session.commit()  # nothing held open while the files are read (SQLite locks)
-    progress = ReadProgress(db.engine, import_id, [e["path"] for e in entries])
     try:
         infos = [_inspect(campaign, e) for e in entries]
-        with progress:
-            reduction = reduce_exports(infos, site=site, competitors=competitors)
+        reduction = reduce_exports(
+            infos,
+            site=site,
+            competitors=competitors,
+            on_progress=ProgressReporter(db.engine, import_id),
+        )
     except ExportError as exc:
         db.session.rollback()
         return _fail(import_id, exc)

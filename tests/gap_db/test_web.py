@@ -58,11 +58,15 @@ def test_run_then_filter_tier_1_dr_50_dofollow_and_export_the_view(
     assert "done" in page and 'id="gap-count">9<' in page
     url = f"/campaigns/{campaign.id}/gap?tier=1&min_authority=50&dofollow=1"
     page = client.get(url).get_data(as_text=True)
-    shown = re.findall(r'name="prospect_id" value="\d+" form="bulk" aria-label="select ([^"]+)"', page)
+    shown = re.findall(
+        r'name="prospect_id" value="\d+" form="bulk" aria-label="select ([^"]+)"', page
+    )
     assert shown == ["alpha.com", "beta.co.uk"]
     hidden = client.get(url + "&hidden=only").get_data(as_text=True)
     assert "flagged as spam" in hidden and "directory" in hidden
-    exported = client.get(f"/campaigns/{campaign.id}/gap/export.csv?tier=1&min_authority=50&dofollow=1")
+    exported = client.get(
+        f"/campaigns/{campaign.id}/gap/export.csv?tier=1&min_authority=50&dofollow=1"
+    )
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
     assert [r["domain"] for r in rows] == ["alpha.com", "beta.co.uk"]
     assert rows[0]["competitors"] == "rival-a.com; rival-b.com; rival-c.com; toolreview.example"
