@@ -117,7 +117,8 @@ def apply_effects(
     done = _Applier(message, effects, enrollment, prospect, actor, now).run(upcoming)
     message.effects_applied_at = now
     message.effects = done or list(effects.reasons)
-    db.session.flush()
+    if done:  # nothing else changed: the caller's flush writes the message with the others
+        db.session.flush()
     return list(message.effects)
 
 

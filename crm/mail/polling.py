@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +52,7 @@ from crm.mail.imap import (
     connect,
     poll_folder,
 )
+from crm.mail.parse import InboundFacts
 from crm.models import (
     Contact,
     Enrollment,
@@ -151,6 +152,7 @@ class DbTouchLookup:
     """`crm.outreach.replies.TouchLookup` over the database, cached for one pass."""
 
     def __init__(self) -> None:
+        self._by_id: dict[str, TouchRef | None] = {}
         self._to_address: dict[str, list[TouchRef]] = {}
         self._to_domain: dict[str, list[TouchRef]] = {}
 
@@ -174,12 +176,23 @@ class DbTouchLookup:
     def _refs(rows: Sequence[Any]) -> list[TouchRef]:
         return [TouchRef(r[0], r[1], r[2], r[3].lower(), r[4], r[5], r[6]) for r in rows]
 
+    def prefetch(self, facts: Iterable[InboundFacts]) -> None:
+        """Look up the Message-IDs of a whole batch at once (our touches never change in it)."""
+        ids = {i for f in facts for i in (f.message_id, f.original_message_id, *f.thread_ids) if i}
+        self._load(sorted(ids))
+
+    def _load(self, ids: Sequence[str]) -> None:
+        wanted = [i for i in ids if i not in self._by_id and len(i) <= 255]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = db.session.execute(self._select().where(Touch.message_id.in_(chunk))).all()
+            found = {ref.message_id: ref for ref in self._refs(rows)}
+            self._by_id.update({i: found.get(i) for i in chunk})
+
     def touches_by_message_ids(self, message_ids: Sequence[str]) -> Mapping[str, TouchRef]:
-        wanted = [i for i in dict.fromkeys(message_ids) if len(i) <= 255][:200]
-        if not wanted:
-            return {}
-        rows = db.session.execute(self._select().where(Touch.message_id.in_(wanted))).all()
-        return {ref.message_id: ref for ref in self._refs(rows)}
+        wanted = list(dict.fromkeys(message_ids))[:200]  # a References header can be huge
+        self._load(wanted)
+        return {i: ref for i in wanted if (ref := self._by_id.get(i)) is not None}
 
     def touches_sent_to(self, address: str) -> Sequence[TouchRef]:
         address = address.strip().lower()
@@ -243,8 +256,11 @@ class _MailboxPoll:
             return
         try:
             self._run()
-        finally:
+        except BaseException:
             db.session.rollback()
+            raise
+        finally:
+            # Also commits the folders' last poll time: one write for an idle pass.
             release_lock(self.lock, self.holder)
 
     def _run(self) -> None:
@@ -252,7 +268,7 @@ class _MailboxPoll:
         if mailbox is None:
             return
         folders = [self._folder_row(mailbox, name) for name in mailbox_folders(mailbox)]
-        db.session.commit()
+        db.session.commit()  # new folder rows, if any; otherwise nothing to write
         folder_ids = [f.id for f in folders]
         try:
             client = connect(self._imap_settings(mailbox))
@@ -342,16 +358,17 @@ class _MailboxPoll:
                 since=since,
             )
             since = None
-            self._store_batch(folder_id, batch)
-            renew_lock(self.lock, self.holder)
+            if batch.messages or batch.cursor != cursor:
+                self._store_batch(folder_id, batch)
+                renew_lock(self.lock, self.holder)
             cursor = batch.cursor
             if not batch.more:
                 break
         row = db.session.get(MailboxFolder, folder_id)
         assert row is not None
         row.last_polled_at = self.now
-        row.last_error = ""
-        db.session.commit()
+        if row.last_error:
+            row.last_error = ""
 
     # -- storing --------------------------------------------------------------
 
@@ -408,16 +425,17 @@ class _MailboxPoll:
                 )
             )
         )
+        fresh = []
         for item, key in zip(items, keys, strict=True):
-            if key in seen:
-                continue
-            seen.add(key)
-            message = store_fetched(
-                self.mailbox_id, row.folder, item, lookup=self.lookup, ours=self.ours,
-                now=self.now, failure=failure,
-            )  # fmt: skip
-            if message is None:
-                continue
+            if key not in seen:
+                seen.add(key)
+                fresh.append(item)
+        self.lookup.prefetch(item.facts for item in fresh)
+        stored = store_fetched_batch(
+            self.mailbox_id, row.folder, fresh, lookup=self.lookup, ours=self.ours,
+            now=self.now, failure=failure,
+        )  # fmt: skip
+        for message in stored:
             counts["fetched"] += 1
             category = _category(message)
             if category is not None:
@@ -441,18 +459,42 @@ def store_fetched(
     and commits. With `failure` (applying the effects failed once already) the
     message is stored with that error instead of its effects.
     """
-    key = item.facts.dedupe_key[:998]
-    reading = read_inbound(item.facts, lookup, mailbox_addresses=ours, now=now)
-    if reading.own_copy:
-        return None
-    message = _new_message(mailbox_id, folder, item, key, reading, now)
-    db.session.add(message)
+    stored = store_fetched_batch(
+        mailbox_id, folder, [item], lookup=lookup, ours=ours, now=now, failure=failure
+    )
+    return stored[0] if stored else None
+
+
+def store_fetched_batch(
+    mailbox_id: int,
+    folder: str,
+    items: Sequence[FetchedMessage],
+    *,
+    lookup: TouchLookup,
+    ours: Collection[str],
+    now: datetime,
+    failure: str | None = None,
+) -> list[InboundMessage]:
+    """Store several fetched messages (one INSERT), then apply their effects in order."""
+    messages = []
+    with db.session.no_autoflush:  # the lookups must not flush each message on its own
+        for item in items:
+            reading = read_inbound(item.facts, lookup, mailbox_addresses=ours, now=now)
+            if reading.own_copy:
+                continue
+            key = item.facts.dedupe_key[:998]
+            message = _new_message(mailbox_id, folder, item, key, reading, now)
+            db.session.add(message)
+            messages.append(message)
+    if not messages:
+        return []
     db.session.flush()
-    if failure is None:
-        apply_effects(message, now=now)
-    else:
-        message.effects = [f"applying the effects failed: {failure[:500]}"]
-    return message
+    for message in messages:
+        if failure is None:
+            apply_effects(message, now=now)
+        else:
+            message.effects = [f"applying the effects failed: {failure[:500]}"]
+    return messages
 
 
 def _new_message(
