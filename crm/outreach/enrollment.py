@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from crm.core.errors import UserError
 from crm.core.prospects import iso
@@ -25,11 +25,9 @@ from crm.models import (
     Contact,
     Enrollment,
     EnrollmentState,
-    Evidence,
     Mailbox,
     Prospect,
     ProspectStatus,
-    StopReason,
     Touch,
     TouchpointKind,
     TouchState,
@@ -37,16 +35,23 @@ from crm.models import (
     utcnow,
 )
 from crm.models.outreach import campaign_mailboxes
+from crm.outreach.context import best_evidence, context_for
+from crm.outreach.context import enrollment_context as enrollment_context
+from crm.outreach.context import merge_context as merge_context
+from crm.outreach.context import touch_context as touch_context
+from crm.outreach.lifecycle import LIVE_STATES
+from crm.outreach.lifecycle import pause_enrollment as pause_enrollment
+from crm.outreach.lifecycle import replan_enrollment as replan_enrollment
+from crm.outreach.lifecycle import resume_enrollment as resume_enrollment
+from crm.outreach.lifecycle import step_offsets as step_offsets
+from crm.outreach.lifecycle import stop_enrollment as stop_enrollment
+from crm.outreach.lifecycle import stop_enrollments_of_address as stop_enrollments_of_address
 from crm.outreach.mailboxes import mailbox_window
-from crm.outreach.plan import TouchTiming, plan_touches, replan_touches
+from crm.outreach.plan import plan_touches
 from crm.outreach.sequences import find_angle
 from crm.outreach.templates import TemplateProblem, render_body, render_subject
 from crm.outreach.windows import resolve_timezone
 
-# Enrollments that still occupy a domain: "already in an active sequence".
-LIVE_STATES = (EnrollmentState.ACTIVE, EnrollmentState.PAUSED)
-# Touches that may still go out; stopping an enrollment cancels them.
-UNSENT_STATES = (TouchState.SCHEDULED, TouchState.RETRY_WAIT, TouchState.CLAIMED)
 # A prospect past these is talking to us, won or lost: a bulk enrollment leaves it alone.
 _NOT_ENROLLABLE = {
     ProspectStatus.EXCLUDED: "the prospect is excluded; restore it first",
@@ -91,136 +96,6 @@ class EnrollResult:
                 {"domain": s.domain, "contact": s.email, "reason": s.reason} for s in self.skipped
             ],
         }
-
-
-# ---------------------------------------------------------------------------
-# Merge context
-
-
-def _label(value: str | None) -> str | None:
-    return value.replace("_", " ").replace("-", " ") if value else None
-
-
-def _evidence_rank(row: Any, competitors: frozenset[str]) -> tuple[int, int, int, int, str]:
-    """Sort key of an evidence page: the page people should be told about first."""
-    rel = (row.rel or "").lower()
-    return (
-        0 if row.site in competitors else 1,
-        0 if not row.lost else 1,
-        0 if "nofollow" not in rel and "sponsored" not in rel and "ugc" not in rel else 1,
-        0 if row.title else 1,
-        # Most recently seen first: invert the ISO date's characters.
-        "".join(chr(0x10FFFF - ord(ch)) for ch in (row.last_seen or "")),
-    )
-
-
-def best_evidence(
-    prospect_ids: Iterable[int], competitors_by_prospect: Mapping[int, Iterable[str]]
-) -> dict[int, Any]:
-    """Return the best evidence row (page_url, title, site) per prospect id.
-
-    Best = a live, followed page with a title that links to a competitor of
-    the prospect's campaign, most recently seen.
-    """
-    ids = sorted(set(prospect_ids))
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(
-            Evidence.prospect_id,
-            Evidence.site,
-            Evidence.page_url,
-            Evidence.title,
-            Evidence.rel,
-            Evidence.lost,
-            Evidence.last_seen,
-            Evidence.id,
-        )
-        .where(Evidence.prospect_id.in_(ids))
-        .order_by(Evidence.id)
-    ).all()
-    best: dict[int, Any] = {}
-    keys: dict[int, tuple[int, int, int, int, str]] = {}
-    competitors = {pid: frozenset(c) for pid, c in competitors_by_prospect.items()}
-    for row in rows:
-        key = _evidence_rank(row, competitors.get(row.prospect_id, frozenset()))
-        if row.prospect_id not in keys or key < keys[row.prospect_id]:
-            keys[row.prospect_id] = key
-            best[row.prospect_id] = row
-    return best
-
-
-def merge_context(
-    *,
-    contact: Mapping[str, str | None],
-    prospect_domain: str,
-    link_type: str | None,
-    evidence: Any | None,
-    target: Mapping[str, str | None] | None,
-    sender_name: str,
-    sender_email: str,
-    campaign_name: str,
-    campaign_site: str,
-) -> dict[str, dict[str, str | None]]:
-    """Return the merge fields of one touch (crm.outreach.merge_fields) from plain values.
-
-    ``contact`` has first_name, last_name, email and role; ``target`` url,
-    title and pitch (None: the prospect has no target page yet); ``evidence``
-    is a row of ``best_evidence``.
-    """
-    return {
-        "contact": {k: contact.get(k) for k in ("first_name", "last_name", "email", "role")},
-        "prospect": {
-            "domain": prospect_domain,
-            "evidence_url": evidence.page_url if evidence is not None else None,
-            "evidence_title": evidence.title if evidence is not None else None,
-            "competitor": evidence.site if evidence is not None else None,
-            "link_type": _label(link_type),
-        },
-        "target": dict(target) if target is not None else {},
-        "sender": {"name": sender_name, "email": sender_email},
-        "campaign": {"name": campaign_name, "site": campaign_site},
-    }
-
-
-def _orm_context(
-    contact: Contact, prospect: Prospect, mailbox: Mailbox, evidence: Any | None
-) -> dict[str, dict[str, str | None]]:
-    target = prospect.target_page
-    return merge_context(
-        contact={
-            "first_name": contact.first_name,
-            "last_name": contact.last_name,
-            "email": contact.email,
-            "role": contact.role,
-        },
-        prospect_domain=prospect.domain,
-        link_type=prospect.link_type,
-        evidence=evidence,
-        target=(
-            {"url": target.url, "title": target.title, "pitch": target.pitch}
-            if target is not None
-            else None
-        ),
-        sender_name=mailbox.from_name,
-        sender_email=mailbox.from_email,
-        campaign_name=prospect.campaign.name,
-        campaign_site=prospect.campaign.site.domain,
-    )
-
-
-def touch_context(touch: Touch) -> dict[str, dict[str, str | None]]:
-    """Return the merge context a touch is rendered with (the editor's preview uses it too)."""
-    enrollment = touch.enrollment
-    return enrollment_context(enrollment.contact, enrollment.prospect, enrollment.mailbox)
-
-
-def enrollment_context(
-    contact: Contact, prospect: Prospect, mailbox: Mailbox
-) -> dict[str, dict[str, str | None]]:
-    """Return the merge context for a contact of a prospect written to from a mailbox."""
-    evidence = best_evidence([prospect.id], {prospect.id: prospect.campaign.competitor_domains})
-    return _orm_context(contact, prospect, mailbox, evidence.get(prospect.id))
 
 
 # ---------------------------------------------------------------------------
@@ -428,7 +303,7 @@ def enroll(
             continue
         for contact in picked:
             sender = mailboxes.next_for(prospect.campaign)
-            context = _orm_context(contact, prospect, sender, evidence.get(prospect.id))
+            context = context_for(contact, prospect, sender, evidence.get(prospect.id))
             problem = _template_problem(chosen_angle, context)
             if problem is not None:
                 mailboxes.load[sender.id] = mailboxes.load.get(sender.id, 1) - 1
@@ -494,136 +369,6 @@ def _enroll_one(
 
 
 # ---------------------------------------------------------------------------
-# Stop, pause, resume
-
-
-def _reason(reason: StopReason | str) -> StopReason:
-    try:
-        return StopReason(reason)
-    except ValueError:
-        known = ", ".join(r.value for r in StopReason)
-        raise UserError(f"unknown stop reason {reason!r} (use {known})") from None
-
-
-def stop_enrollment(
-    enrollment: Enrollment,
-    reason: StopReason | str,
-    actor: User | None = None,
-    *,
-    now: datetime | None = None,
-) -> bool:
-    """Stop an enrollment and cancel its unsent touches; False when it had already ended.
-
-    A touch a sender already holds is cancelled too: its compare-and-set to
-    ``sending`` then fails, so it never goes out.
-    """
-    stop = _reason(reason)
-    if enrollment.state not in LIVE_STATES:
-        return False
-    now = now or utcnow()
-    enrollment.state = EnrollmentState.STOPPED
-    enrollment.stop_reason = stop
-    enrollment.stopped_at = now
-    db.session.flush()
-    cancelled = db.session.execute(
-        update(Touch)
-        .where(Touch.enrollment_id == enrollment.id, Touch.state.in_(UNSENT_STATES))
-        .values(
-            state=TouchState.CANCELLED,
-            claimed_by=None,
-            lease_until=None,
-            last_error=f"the enrollment was stopped ({stop.value})",
-        )
-        .execution_options(synchronize_session=False)
-    )
-    for touch in enrollment.touches:
-        db.session.expire(touch)
-    count = int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
-    add_touchpoint(
-        enrollment.prospect,
-        TouchpointKind.NOTE,
-        f"Sequence for {enrollment.contact.email} stopped: {stop.value}"
-        + (f" ({count} touches cancelled)" if count else ""),
-        actor=actor,
-        at=now,
-    )
-    db.session.flush()
-    return True
-
-
-def pause_enrollment(
-    enrollment: Enrollment, actor: User | None = None, *, now: datetime | None = None
-) -> bool:
-    """Hold an active enrollment's touches until it is resumed; False when not active."""
-    if enrollment.state != EnrollmentState.ACTIVE:
-        return False
-    enrollment.state = EnrollmentState.PAUSED
-    add_touchpoint(
-        enrollment.prospect,
-        TouchpointKind.NOTE,
-        f"Sequence for {enrollment.contact.email} paused",
-        actor=actor,
-        at=now or utcnow(),
-    )
-    db.session.flush()
-    return True
-
-
-def resume_enrollment(
-    enrollment: Enrollment, actor: User | None = None, *, now: datetime | None = None
-) -> bool:
-    """Resume a paused enrollment; overdue touches move on, keeping their order and spacing."""
-    if enrollment.state != EnrollmentState.PAUSED:
-        return False
-    now = now or utcnow()
-    enrollment.state = EnrollmentState.ACTIVE
-    replan_enrollment(enrollment, now)
-    add_touchpoint(
-        enrollment.prospect,
-        TouchpointKind.NOTE,
-        f"Sequence for {enrollment.contact.email} resumed",
-        actor=actor,
-        at=now,
-    )
-    db.session.flush()
-    return True
-
-
-def step_offsets(enrollment: Enrollment) -> list[int]:
-    """Return the day offsets of the enrollment's steps (the first is 0)."""
-    steps = enrollment.sequence.steps
-    count = max([len(steps)] + [t.step for t in enrollment.touches])
-    offsets = [s.day_offset for s in steps]
-    if not offsets:
-        offsets = [0]
-    offsets = [o - offsets[0] for o in offsets]
-    # A step removed from the sequence after enrollment keeps a gap of a day.
-    while len(offsets) < count:
-        offsets.append(offsets[-1] + 1)
-    return offsets
-
-
-def replan_enrollment(enrollment: Enrollment, now: datetime) -> None:
-    """Move the unsent touches so none is due before now, keeping order and gaps."""
-    pending = [t for t in enrollment.touches if t.state in UNSENT_STATES]
-    if not pending:
-        return
-    timings = [
-        TouchTiming(t.step, t.due_at, t.sent_at)
-        for t in enrollment.touches
-        if t.state in UNSENT_STATES or t.sent_at is not None
-    ]
-    tz = resolve_timezone(enrollment.contact.timezone, enrollment.mailbox.timezone)
-    planned = replan_touches(
-        timings, step_offsets(enrollment), now, tz, mailbox_window(enrollment.mailbox)
-    )
-    due = {p.step: p.due_at for p in planned}
-    for touch in pending:
-        if touch.step in due and touch.state != TouchState.CLAIMED:
-            touch.due_at = due[touch.step]
-
-
-# ---------------------------------------------------------------------------
 # `crm prospects show`
 
 
@@ -655,16 +400,3 @@ def enrollments_section(prospect: Prospect) -> dict[str, Any]:
             for e in rows
         ]
     }
-
-
-def stop_enrollments_of_address(
-    email: str, reason: StopReason | str, actor: User | None = None
-) -> int:
-    """Stop every live enrollment whose contact has this address, in any campaign."""
-    address = email.strip().lower()
-    rows = db.session.scalars(
-        select(Enrollment)
-        .join(Contact, Contact.id == Enrollment.contact_id)
-        .where(func.lower(Contact.email) == address, Enrollment.state.in_(LIVE_STATES))
-    ).all()
-    return sum(bool(stop_enrollment(e, reason, actor)) for e in rows)

@@ -29,19 +29,9 @@ import socket
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    case,
-    exists,
-    false,
-    insert,
-    literal,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import CursorResult, exists, select, update
 
 from crm.core.errors import UserError
 from crm.core.timeline import change_status
@@ -49,8 +39,6 @@ from crm.extensions import db
 from crm.models import (
     Enrollment,
     EnrollmentState,
-    InboundKind,
-    InboundMessage,
     Mailbox,
     Prospect,
     ProspectStatus,
@@ -61,14 +49,15 @@ from crm.models import (
     User,
     utcnow,
 )
+from crm.outreach import outbox_sql as sql
+from crm.outreach.outbox_sql import CLAIMABLE
 from crm.outreach.plan import follow_up_not_before
 from crm.outreach.windows import SendingWindow
 
 DEFAULT_LEASE = timedelta(minutes=10)
-CLAIMABLE = (TouchState.SCHEDULED, TouchState.RETRY_WAIT)
-# States a claimed touch's holder may still record an outcome from (a
-# recovered `sending` touch is `uncertain`, but a late 250 still counts).
-_HELD = (TouchState.CLAIMED, TouchState.SENDING, TouchState.UNCERTAIN)
+# A follow-up is moved on only when a late send would otherwise put it this
+# much earlier than its gap; smaller slips are left to the pre-send check.
+PUSH_TOLERANCE = timedelta(hours=1)
 UNCERTAIN_NOTE = (
     "the sender stopped during the SMTP conversation, so the message may have been "
     "delivered: check the mailbox's Sent folder, then mark it sent or re-queue it"
@@ -82,6 +71,11 @@ def new_holder_id() -> str:
 
 def _dialect() -> str:
     return str(db.session.get_bind().dialect.name)
+
+
+def _run(statement: Any, params: dict[str, Any]) -> CursorResult[Any]:
+    result: CursorResult[Any] = db.session.connection().execute(statement, params)
+    return result
 
 
 @dataclass(frozen=True)
@@ -157,78 +151,39 @@ def claim_due(
     )
     if exclude:
         candidates = candidates.where(Touch.id.not_in(sorted(exclude)))
-    take = dict(state=TouchState.CLAIMED, claimed_by=holder, lease_until=now + lease)
+    take = {"holder": holder, "lease": now + lease, "now": now}
     if _dialect() == "postgresql":
         ids = list(db.session.scalars(candidates.with_for_update(of=Touch, skip_locked=True)))
         if ids:
-            db.session.execute(
-                update(Touch)
-                .where(Touch.id.in_(ids))
-                .values(**take)
-                .execution_options(synchronize_session=False)
-            )
+            _run(sql.claim_ids(), {**take, "ids": ids})
         return ids
-    claimed: list[int] = []
-    for touch_id in db.session.scalars(candidates).all():
-        result = db.session.execute(
-            update(Touch)
-            .where(Touch.id == touch_id, Touch.state.in_(CLAIMABLE), Touch.due_at <= now)
-            .values(**take)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(touch_id)
-    return claimed
-
-
-def _held(touch_id: int, holder: str) -> list[ColumnElement[bool]]:
-    return [Touch.id == touch_id, Touch.claimed_by == holder, Touch.state.in_(_HELD)]
+    return [
+        touch_id
+        for touch_id in db.session.scalars(candidates).all()
+        if _run(sql.take_claim(), {**take, "tid": touch_id}).rowcount == 1
+    ]
 
 
 def release(touch_ids: Sequence[int], holder: str, note: str | None = None) -> None:
     """Give claimed touches back to the queue unchanged (nothing was sent)."""
-    if not touch_ids:
-        return
-    values: dict[str, object] = dict(state=TouchState.SCHEDULED, claimed_by=None, lease_until=None)
-    if note is not None:
-        values["last_error"] = note
-    db.session.execute(
-        update(Touch)
-        .where(
-            Touch.id.in_(list(touch_ids)),
-            Touch.claimed_by == holder,
-            Touch.state == TouchState.CLAIMED,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    if touch_ids:
+        params: dict[str, Any] = {"ids": list(touch_ids), "holder": holder}
+        if note is not None:
+            params["note"] = note
+        _run(sql.release(note is not None), params)
 
 
 def defer(touch_id: int, holder: str, until: datetime, note: str) -> None:
     """Return a claimed touch to the queue, due again at ``until``."""
-    db.session.execute(
-        update(Touch)
-        .where(Touch.id == touch_id, Touch.claimed_by == holder, Touch.state == TouchState.CLAIMED)
-        .values(
-            state=TouchState.SCHEDULED,
-            due_at=until,
-            claimed_by=None,
-            lease_until=None,
-            last_error=note,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    _run(sql.defer(), {"tid": touch_id, "holder": holder, "until": until, "note": note})
 
 
 def finish(touch_id: int, holder: str, state: TouchState, note: str, **values: object) -> bool:
     """Move a held touch to a final or waiting state with a note; False if no longer ours."""
-    result = db.session.execute(
-        update(Touch)
-        .where(*_held(touch_id, holder))
-        .values(state=state, lease_until=None, last_error=note, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    keys = tuple(sorted(values))
+    params: dict[str, Any] = {f"v_{k}": values[k] for k in keys}
+    params.update(tid=touch_id, holder=holder, v_state=state, v_note=note)
+    return _run(sql.finish(keys), params).rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -250,6 +205,8 @@ class SendingCheck:
     prospect_id: int
     watch_from: datetime
     stop_all_on_reply: bool
+    email: str
+    domain: str  # the registrable domain a domain suppression names
 
 
 def begin_sending(
@@ -267,65 +224,40 @@ def begin_sending(
 
     The rendered subject and body are stored with it, so an uncertain touch
     shows what may have gone out. Returns None on success (the caller commits
-    before the message goes out),
-    ``"lost"`` when the touch is no longer ours to send (another sender took it
-    over, the enrollment stopped or a reply arrived), ``"mailbox"`` when the
-    mailbox is paused, full for the day or must wait for its spacing (another
-    sender got there first). On a non-None answer the caller rolls back.
+    before the message goes out); ``"lost"`` when the touch is no longer ours
+    to send (another sender took it over, the enrollment stopped, a reply or
+    bounce arrived, the address or its domain was suppressed); ``"mailbox"``
+    when the mailbox is paused, full for the day or must wait for its spacing
+    (another sender got there first). On a non-None answer the caller rolls
+    back.
     """
-    ours = InboundMessage.enrollment_id == check.enrollment_id
-    stops = or_(
-        and_(
-            InboundMessage.kind == InboundKind.HUMAN_REPLY,
-            or_(ours, literal(check.stop_all_on_reply)),
-        ),
-        and_(InboundMessage.kind == InboundKind.BOUNCE_HARD, ours),
+    taken = _run(
+        sql.take_sending(check.stop_all_on_reply),
+        {
+            "tid": check.touch_id,
+            "holder": holder,
+            "eid": check.enrollment_id,
+            "pid": check.prospect_id,
+            "watch": check.watch_from,
+            "v_attempts": attempts,
+            "lease": now + lease,
+            "v_subject": subject,
+            "v_body": body,
+            "email": check.email,
+            "domain": check.domain,
+        },
     )
-    taken = db.session.execute(
-        update(Touch)
-        .where(
-            Touch.id == check.touch_id,
-            Touch.claimed_by == holder,
-            Touch.state == TouchState.CLAIMED,
-            exists()
-            .where(Enrollment.id == check.enrollment_id)
-            .where(Enrollment.state == EnrollmentState.ACTIVE),
-            ~exists()
-            .where(InboundMessage.prospect_id == check.prospect_id)
-            .where(InboundMessage.received_at >= check.watch_from)
-            .where(stops),
-        )
-        .values(
-            state=TouchState.SENDING,
-            attempts=attempts,
-            lease_until=now + lease,
-            subject=subject,
-            body=body,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if taken.rowcount != 1:
         return "lost"
-    rules = [Mailbox.id == slot.mailbox_id, Mailbox.paused.is_(False)]
-    if slot.min_spacing > timedelta(0):
-        rules.append(
-            or_(Mailbox.last_sent_at.is_(None), Mailbox.last_sent_at <= now - slot.min_spacing)
-        )
-    same_day = and_(Mailbox.cap_day_start.is_not(None), Mailbox.cap_day_start == slot.day_start)
-    if slot.daily_cap is not None:
-        under_cap = or_(~same_day, Mailbox.cap_day_sent < slot.daily_cap)
-        rules.append(under_cap if slot.daily_cap > 0 else false())
-    reserved = db.session.execute(
-        update(Mailbox)
-        .where(*rules)
-        .values(
-            last_sent_at=now,
-            cap_day_start=slot.day_start,
-            cap_day_sent=case((same_day, Mailbox.cap_day_sent + 1), else_=1),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if reserved.rowcount != 1:  # type: ignore[attr-defined]
+    cap = slot.daily_cap
+    shape = "none" if cap is None else ("zero" if cap <= 0 else "limited")
+    spacing = slot.min_spacing > timedelta(0)
+    params: dict[str, Any] = {"mid": slot.mailbox_id, "now": now, "day_start": slot.day_start}
+    if spacing:
+        params["ready_before"] = now - slot.min_spacing
+    if shape == "limited":
+        params["cap"] = cap
+    if _run(sql.take_slot(spacing, shape), params).rowcount != 1:
         return "mailbox"
     return None
 
@@ -346,21 +278,23 @@ class SentTouch:
     offsets: Sequence[int]
     tz: tzinfo
     window: SendingWindow
+    next_due_at: datetime | None = None  # the next step's due time, if known
 
 
 def record_sent(
     sent: SentTouch, now: datetime, *, actor: User | None = None, how: str = "sent"
 ) -> None:
     """Record the effects of a sent touch: timeline, pipeline, follow-up times, completion."""
-    db.session.execute(
-        insert(Touchpoint).values(
-            prospect_id=sent.prospect_id,
-            at=now,
-            kind=TouchpointKind.SENT,
-            summary=f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
-            actor_id=actor.id if actor is not None else None,
-            data={"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
-        )
+    _run(
+        Touchpoint.__table__.insert(),
+        {
+            "prospect_id": sent.prospect_id,
+            "at": now,
+            "kind": TouchpointKind.SENT,
+            "summary": f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
+            "actor_id": actor.id if actor is not None else None,
+            "data": {"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
+        },
     )
     if sent.prospect_status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED):
         prospect = db.session.get(Prospect, sent.prospect_id)
@@ -369,42 +303,35 @@ def record_sent(
                 prospect, ProspectStatus.IN_SEQUENCE, actor=actor, reason="first touch sent", at=now
             )
     if sent.step >= sent.last_step:
-        db.session.execute(
-            update(Enrollment)
-            .where(Enrollment.id == sent.enrollment_id, Enrollment.state == EnrollmentState.ACTIVE)
-            .values(state=EnrollmentState.COMPLETED)
-            .execution_options(synchronize_session=False)
-        )
-        return
-    _push_follow_ups(sent, now)
+        _run(sql.complete_enrollment(), {"eid": sent.enrollment_id})
+    else:
+        _push_follow_ups(sent, now)
+
+
+def _earliest_follow_up(sent: SentTouch, step: int, previous: tuple[int, datetime]) -> datetime:
+    gap = sent.offsets[step - 1] - sent.offsets[previous[0] - 1]
+    return sent.window.next_slot(follow_up_not_before(previous[1], gap, sent.tz), sent.tz)
 
 
 def _push_follow_ups(sent: SentTouch, sent_at: datetime) -> None:
     """Keep each later step at least its gap after this send (a late send pushes them on)."""
-    later = db.session.execute(
-        select(Touch.id, Touch.step, Touch.due_at)
-        .where(
-            Touch.enrollment_id == sent.enrollment_id,
-            Touch.step > sent.step,
-            Touch.state.in_(CLAIMABLE),
-        )
-        .order_by(Touch.step)
-    ).all()
-    previous_step, previous_at = sent.step, sent_at
-    for touch_id, step, due_at in later:
-        if step > len(sent.offsets) or previous_step > len(sent.offsets):
+    if len(sent.offsets) <= sent.step:
+        return
+    if sent.next_due_at is not None:
+        earliest = _earliest_follow_up(sent, sent.step + 1, (sent.step, sent_at))
+        if sent.next_due_at >= earliest - PUSH_TOLERANCE:
+            return  # on time, as nearly every send is: nothing to move
+    later = _run(sql.next_unsent(), {"eid": sent.enrollment_id, "step": sent.step}).all()
+    previous = (sent.step, sent_at)
+    for row in later:
+        touch_id, step, due_at = row.id, row.step, row.due_at
+        if step > len(sent.offsets):
             break
-        gap = sent.offsets[step - 1] - sent.offsets[previous_step - 1]
-        earliest = sent.window.next_slot(follow_up_not_before(previous_at, gap, sent.tz), sent.tz)
-        if due_at < earliest:
-            db.session.execute(
-                update(Touch)
-                .where(Touch.id == touch_id, Touch.state.in_(CLAIMABLE))
-                .values(due_at=earliest)
-                .execution_options(synchronize_session=False)
-            )
+        earliest = _earliest_follow_up(sent, step, previous)
+        if due_at < earliest - PUSH_TOLERANCE:
+            _run(sql.move_due(), {"tid": touch_id, "due": earliest})
             due_at = earliest
-        previous_step, previous_at = step, due_at
+        previous = (step, due_at)
 
 
 # ---------------------------------------------------------------------------
@@ -454,7 +381,7 @@ def mark_uncertain_sent(
     touch: Touch, actor: User | None = None, *, now: datetime | None = None
 ) -> None:
     """Record an uncertain touch as sent, because a person found it in the Sent folder."""
-    from crm.outreach.enrollment import step_offsets
+    from crm.outreach.lifecycle import step_offsets
     from crm.outreach.mailboxes import mailbox_window
     from crm.outreach.windows import resolve_timezone
 

@@ -1,0 +1,438 @@
+"""What the sender reads before each send, and the message it renders from it.
+
+Statements are built once with bound parameters, so a touch costs one round
+trip for its fresh gate facts (plus one for a follow-up's earlier steps).
+Everything cached here is plain values: the pass commits after every touch,
+which would expire ORM objects and turn each attribute read into a query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, bindparam, func, or_, select
+from sqlalchemy.orm import aliased
+
+from crm.extensions import db
+from crm.mail.compose import OutgoingEmail, compose_bytes, reply_subject
+from crm.mail.unsubscribe import make_unsubscribe_token, unsubscribe_url
+from crm.models import (
+    Campaign,
+    Contact,
+    Enrollment,
+    InboundKind,
+    InboundMessage,
+    Mailbox,
+    Prospect,
+    SequenceStep,
+    Site,
+    Suppression,
+    TargetPage,
+    Touch,
+    TouchState,
+)
+from crm.outreach.context import merge_context
+from crm.outreach.gate import MailboxFacts, TouchFacts
+from crm.outreach.plan import follow_up_not_before
+from crm.outreach.templates import TemplateProblem, render_body, render_subject
+from crm.outreach.windows import SendingWindow, first_instant_at, resolve_timezone
+
+# Touches still on their way: a follow-up waits for them.
+PENDING = frozenset(
+    {
+        TouchState.SCHEDULED,
+        TouchState.CLAIMED,
+        TouchState.SENDING,
+        TouchState.RETRY_WAIT,
+        TouchState.UNCERTAIN,
+    }
+)
+
+
+@lru_cache(maxsize=1)
+def batch_query() -> Any:
+    """The claimed touches with everything their merge context needs, in due order."""
+    following = aliased(Touch)
+    next_due = (
+        select(following.due_at)
+        .where(following.enrollment_id == Touch.enrollment_id, following.step == Touch.step + 1)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Touch.id,
+            Touch.enrollment_id,
+            Touch.step,
+            Touch.message_id,
+            Touch.due_at,
+            Touch.attempts,
+            Enrollment.prospect_id,
+            Enrollment.contact_id,
+            Enrollment.sequence_id,
+            Enrollment.created_at.label("watch_from"),
+            Contact.email,
+            Contact.first_name,
+            Contact.last_name,
+            Contact.role,
+            Contact.timezone.label("contact_tz"),
+            Prospect.domain,
+            Prospect.link_type,
+            Prospect.status.label("prospect_status"),
+            Prospect.campaign_id,
+            TargetPage.id.label("target_id"),
+            TargetPage.url.label("target_url"),
+            TargetPage.title.label("target_title"),
+            TargetPage.pitch.label("target_pitch"),
+            Campaign.name.label("campaign_name"),
+            Campaign.stop_all_on_reply,
+            Site.domain.label("site"),
+            next_due.label("next_due_at"),
+        )
+        .join(Enrollment, Enrollment.id == Touch.enrollment_id)
+        .join(Contact, Contact.id == Enrollment.contact_id)
+        .join(Prospect, Prospect.id == Enrollment.prospect_id)
+        .join(Campaign, Campaign.id == Prospect.campaign_id)
+        .join(Site, Site.id == Campaign.site_id)
+        .outerjoin(TargetPage, TargetPage.id == Prospect.target_page_id)
+        .where(Touch.id.in_(bindparam("ids", expanding=True)))
+        .order_by(Touch.due_at, Touch.id)
+    )
+
+
+@lru_cache(maxsize=1)
+def enrollment_facts_query() -> Any:
+    """What the gate must know about each enrollment of a batch: state, replies, bounces."""
+    last_reply = (
+        select(func.max(InboundMessage.received_at))
+        .where(
+            InboundMessage.prospect_id == Enrollment.prospect_id,
+            InboundMessage.kind == InboundKind.HUMAN_REPLY,
+            or_(InboundMessage.enrollment_id == Enrollment.id, Campaign.stop_all_on_reply),
+        )
+        .scalar_subquery()
+    )
+    last_bounce = (
+        select(func.max(InboundMessage.received_at))
+        .where(
+            InboundMessage.prospect_id == Enrollment.prospect_id,
+            InboundMessage.kind == InboundKind.BOUNCE_HARD,
+            or_(
+                InboundMessage.enrollment_id == Enrollment.id,
+                InboundMessage.bounce_recipient == Contact.email,
+            ),
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Enrollment.id,
+            Enrollment.state,
+            Contact.bounced_at,
+            last_reply.label("last_reply_at"),
+            last_bounce.label("last_bounce_at"),
+        )
+        .join(Contact, Contact.id == Enrollment.contact_id)
+        .join(Prospect, Prospect.id == Enrollment.prospect_id)
+        .join(Campaign, Campaign.id == Prospect.campaign_id)
+        .where(Enrollment.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+@lru_cache(maxsize=1)
+def mailbox_query() -> Any:
+    return select(
+        Mailbox.paused,
+        Mailbox.paused_reason,
+        Mailbox.last_sent_at,
+        Mailbox.cap_day_start,
+        Mailbox.cap_day_sent,
+        Mailbox.daily_cap,
+        Mailbox.min_spacing_seconds,
+        Mailbox.window_start,
+        Mailbox.window_end,
+        Mailbox.days,
+        Mailbox.timezone,
+    ).where(Mailbox.id == bindparam("mid"))
+
+
+@lru_cache(maxsize=1)
+def suppressed_query() -> Any:
+    return select(Suppression.value).where(
+        Suppression.value.in_(bindparam("values", expanding=True))
+    )
+
+
+@lru_cache(maxsize=1)
+def earlier_steps_query() -> Any:
+    return (
+        select(Touch.step, Touch.state, Touch.sent_at, Touch.message_id, Touch.subject)
+        .where(Touch.enrollment_id == bindparam("enrollment_id"), Touch.step < bindparam("step"))
+        .order_by(Touch.step)
+    )
+
+
+@dataclass(frozen=True)
+class BatchFacts:
+    """The gate's facts about a claimed batch, read right after claiming it."""
+
+    enrollments: Mapping[int, Row[Any]]  # enrollment id -> state, bounced_at, replies
+    suppressed: frozenset[str]  # the addresses and domains of the batch on the list
+
+
+def read_batch_facts(rows: Sequence[Row[Any]]) -> BatchFacts:
+    """Read enrollment states, replies, bounces and suppressions for a batch, in two queries."""
+    conn = _connection()
+    ids = sorted({r.enrollment_id for r in rows})
+    enrollments = {f.id: f for f in conn.execute(enrollment_facts_query(), {"ids": ids})}
+    values = sorted({r.email for r in rows} | {email_domain(r.email) for r in rows})
+    suppressed = frozenset(conn.execute(suppressed_query(), {"values": values}).scalars())
+    return BatchFacts(enrollments, suppressed)
+
+
+def read_mailbox_facts(mailbox_id: int, now: datetime) -> MailboxFacts | None:
+    """Read the mailbox's pause, cap counter and spacing as the gate needs them."""
+    m = _connection().execute(mailbox_query(), {"mid": mailbox_id}).one_or_none()
+    if m is None:
+        return None
+    day_start, day_end = mailbox_day(now, m.timezone)
+    return MailboxFacts(
+        window=window(m.window_start, m.window_end, m.days),
+        tz=zone(m.timezone),
+        daily_cap=m.daily_cap,
+        sent_today=m.cap_day_sent if m.cap_day_start == day_start else 0,
+        day_start=day_start,
+        day_end=day_end,
+        min_spacing=timedelta(seconds=m.min_spacing_seconds),
+        last_sent_at=m.last_sent_at,
+        paused=m.paused,
+        pause_reason=m.paused_reason or None,
+    )
+
+
+def read_earlier_steps(row: Row[Any]) -> Sequence[Row[Any]]:
+    """Return the touches of the enrollment before this one (none for a first touch)."""
+    if row.step <= 1:
+        return []
+    return (
+        _connection()
+        .execute(earlier_steps_query(), {"enrollment_id": row.enrollment_id, "step": row.step})
+        .all()
+    )
+
+
+def read_batch(ids: Sequence[int]) -> Sequence[Row[Any]]:
+    """Return the rows of claimed touches, in due order."""
+    return _connection().execute(batch_query(), {"ids": list(ids)}).all()
+
+
+def _connection() -> Any:
+    # Core execution on the session's connection: same transaction, no ORM overhead.
+    return db.session.connection()
+
+
+# ---------------------------------------------------------------------------
+# Cached conversions
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return resolve_timezone(None, name)
+
+
+@lru_cache(maxsize=1024)
+def contact_zone(contact_tz: str, mailbox_tz: str) -> ZoneInfo:
+    return resolve_timezone(contact_tz, mailbox_tz)
+
+
+@lru_cache(maxsize=256)
+def window(start: str, end: str, days: str) -> SendingWindow:
+    return SendingWindow.parse(f"{start}-{end}", days)
+
+
+@lru_cache(maxsize=4096)
+def email_domain(email: str) -> str:
+    """Return the registrable domain of an address (what a domain suppression names)."""
+    from crm.gap.domains import DomainError, registrable_domain
+
+    host = email.rsplit("@", 1)[-1]
+    try:
+        return registrable_domain(host)
+    except DomainError:
+        return host.lower()
+
+
+@lru_cache(maxsize=256)
+def _day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
+    tz = zone(tz_name)
+    start = first_instant_at(day, time(0), tz)
+    return start, first_instant_at(day + timedelta(days=1), time(0), tz)
+
+
+def mailbox_day(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
+    """Return the UTC bounds of the mailbox's local day containing now (its cap's day)."""
+    return _day_bounds(now.astimezone(zone(tz_name)).date(), tz_name)
+
+
+# ---------------------------------------------------------------------------
+# Plain snapshots
+
+
+@dataclass(frozen=True)
+class StepText:
+    """One sequence step's offset and templates, as read at the start of the pass."""
+
+    day_offset: int
+    subject: str
+    body: str
+
+
+def load_steps(sequence_id: int) -> dict[int, StepText]:
+    rows = (
+        _connection()
+        .execute(
+            select(
+                SequenceStep.position,
+                SequenceStep.day_offset,
+                SequenceStep.subject_template,
+                SequenceStep.body_template,
+            ).where(SequenceStep.sequence_id == sequence_id)
+        )
+        .all()
+    )
+    return {r.position: StepText(r.day_offset, r.subject_template, r.body_template) for r in rows}
+
+
+def step_offsets(steps: Mapping[int, StepText], step: int) -> list[int]:
+    """Return the day offsets of a sequence's steps (first 0), long enough to include step."""
+    ordered = [steps[p].day_offset for p in sorted(steps)]
+    offsets = [o - ordered[0] for o in ordered] if ordered else [0]
+    while len(offsets) < step:
+        offsets.append(offsets[-1] + 1)  # a step removed after enrollment: keep a day's gap
+    return offsets
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The sending mailbox as messages need it."""
+
+    mailbox_id: int
+    email: str
+    name: str
+    window: SendingWindow
+
+
+# ---------------------------------------------------------------------------
+# Gate facts and the message
+
+
+def touch_facts(
+    row: Row[Any],
+    batch: BatchFacts,
+    mailbox_tz: str,
+    earlier: Sequence[Row[Any]],
+    offsets: Sequence[int],
+    render_problem: str | None,
+) -> TouchFacts | None:
+    """Turn what was read for a touch into the gate's plain facts (None: enrollment gone)."""
+    fresh = batch.enrollments.get(row.enrollment_id)
+    if fresh is None:
+        return None
+    tz = contact_zone(row.contact_tz or "", mailbox_tz)
+    last_sent = next((t for t in reversed(earlier) if t.sent_at is not None), None)
+    not_before = None
+    if last_sent is not None and row.step <= len(offsets):
+        gap = offsets[row.step - 1] - offsets[last_sent.step - 1]
+        not_before = follow_up_not_before(last_sent.sent_at, gap, tz)
+    bounced = max((d for d in (fresh.last_bounce_at, fresh.bounced_at) if d), default=None)
+    return TouchFacts(
+        due_at=row.due_at,
+        enrollment_state=fresh.state.value,
+        watch_from=row.watch_from,
+        contact_tz=tz,
+        last_reply_at=fresh.last_reply_at,
+        last_hard_bounce_at=bounced,
+        address_suppressed=row.email in batch.suppressed,
+        domain_suppressed=email_domain(row.email) in batch.suppressed,
+        render_problem=render_problem,
+        previous_step_pending=any(t.state in PENDING for t in earlier),
+        not_before=not_before,
+    )
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str  # the Subject header as sent ("Re: ..." for a follow-up)
+    body: str
+    raw: bytes
+
+
+def render_message(
+    row: Row[Any],
+    evidence: Any | None,
+    steps: Mapping[int, StepText],
+    earlier: Sequence[Row[Any]],
+    sender: Sender,
+    now: datetime,
+    *,
+    base_url: str,
+    secret: str,
+) -> RenderedMessage:
+    """Render a touch's templates and compose its message; raise TemplateProblem/ComposeError.
+
+    A follow-up replies in the thread of the touches already sent: "Re: " +
+    the first one's subject, In-Reply-To and References. When none went out
+    (the first failed), it opens the thread with its own subject, or the
+    first step's when it has none.
+    """
+    step = steps.get(row.step)
+    if step is None:
+        raise TemplateProblem(f"step {row.step} is no longer in the sequence")
+    context = merge_context(
+        contact={
+            "first_name": row.first_name,
+            "last_name": row.last_name,
+            "email": row.email,
+            "role": row.role,
+        },
+        prospect_domain=row.domain,
+        link_type=row.link_type,
+        evidence=evidence,
+        target=(
+            {"url": row.target_url, "title": row.target_title, "pitch": row.target_pitch}
+            if row.target_id is not None
+            else None
+        ),
+        sender_name=sender.name,
+        sender_email=sender.email,
+        campaign_name=row.campaign_name,
+        campaign_site=row.site,
+    )
+    thread = [t for t in earlier if t.state == TouchState.SENT]
+    body = render_body(step.body, context)
+    if thread:
+        first_subject = thread[0].subject or ""
+        header_subject = reply_subject(first_subject)
+    else:
+        own = step.subject if step.subject.strip() or 1 not in steps else steps[1].subject
+        first_subject = header_subject = render_subject(own, context)
+    token = make_unsubscribe_token(secret, row.email, row.id)
+    raw = compose_bytes(
+        OutgoingEmail(
+            message_id=row.message_id,
+            sender_address=sender.email,
+            sender_name=sender.name or None,
+            recipient_address=row.email,
+            recipient_name=" ".join(n for n in (row.first_name, row.last_name) if n) or None,
+            subject=first_subject,
+            text=body,
+            date=now,
+            unsubscribe_url=unsubscribe_url(base_url, token),
+            thread=[t.message_id for t in thread],
+        )
+    )
+    return RenderedMessage(header_subject, body, raw)
