@@ -145,11 +145,12 @@ def assess(
     elif state is not None and state.excluded_by in MANUAL_EXCLUSIONS:
         out["excluded_by"], out["excluded_note"] = state.excluded_by, state.excluded_note
     elif fact is not None:
+        # Page patterns read the pages linking to competitors; a hand-listed page otherwise.
+        linked = competitors if theirs else None
         if row.is_gap:
-            hit = first_exclusion(fact, row.overlap, ctx.filters, ctx.rules,
-                                  competitors=competitors)  # fmt: skip
+            hit = first_exclusion(fact, row.overlap, ctx.filters, ctx.rules, competitors=linked)
         else:
-            hit = rule_only(fact, ctx.rules, competitors=competitors)
+            hit = rule_only(fact, ctx.rules, competitors=linked)
         if hit is not None:
             out["excluded_by"], out["excluded_note"] = hit.code, hit.reason
 

@@ -7,6 +7,8 @@ table, its CSV export, its bulk actions on all matching prospects and
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -31,6 +33,9 @@ SORTS: dict[str, Any] = {
     "dofollow": Prospect.dofollow,
     "excluded_by": Prospect.excluded_by,
 }
+CSV_FIELDS = ("domain", "status", "tier", "categories", "overlap", "competitors", "links_to_us",
+              "backlinks", "authority", "traffic", "dofollow", "spam", "link_type", "score",
+              "excluded_by", "target_url", "angle", "assigned_to", "source")  # fmt: skip
 # Columns sorted high-to-low on the first click.
 DESCENDING = ("score", "authority", "traffic", "overlap")
 VIEWS = ("gap", "all")
@@ -252,3 +257,29 @@ def evidence_by_site(prospect: Prospect) -> dict[str, list[Evidence]]:
         grouped.setdefault(row.site, []).append(row)
     ours = prospect.campaign.site.domain
     return dict(sorted(grouped.items(), key=lambda kv: (kv[0] == ours, kv[0])))
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """Yield the CSV export of prospects, header first, a few hundred rows per chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for n, row in enumerate(rows, 1):
+        writer.writerow([_csv_cell(row.get(f)) for f in CSV_FIELDS])
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

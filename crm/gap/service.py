@@ -32,7 +32,7 @@ from crm.extensions import db
 from crm.gap.diff import is_stale
 from crm.gap.exports import ExportError, ExportInfo, inspect_export
 from crm.gap.progress import ProgressReporter, file_sizes
-from crm.gap.reduce import check_owners, reduce_exports
+from crm.gap.reduce import Reduction, check_owners, reduce_exports
 from crm.gap.snapshot import write_snapshot
 from crm.models import Campaign, ColumnMapping, GapImport, ImportState, User, utcnow
 
@@ -152,7 +152,7 @@ def _require_pending(gap_import: GapImport) -> None:
         raise UserError("this import already ran; start a new one to change its files")
 
 
-def _inspect(campaign: Campaign, entry: dict[str, Any]) -> ExportInfo:
+def inspect_entry(campaign: Campaign, entry: dict[str, Any]) -> ExportInfo:
     """Inspect one file as the user described it and check its owner (ExportError)."""
     info = inspect_export(
         entry["path"],
@@ -169,7 +169,7 @@ def _inspected(campaign: Campaign, entry: dict[str, Any]) -> dict[str, Any]:
     """Return the file entry with what inspection found, or the error it met."""
     entry = {k: v for k, v in entry.items() if k not in ("detected", "error", "header")}
     try:
-        info = _inspect(campaign, entry)
+        info = inspect_entry(campaign, entry)
     except ExportError as exc:
         entry["error"] = str(exc)
         entry["header"] = peek_header(entry["path"])
@@ -299,7 +299,7 @@ def run_import(import_id: int, *, now: datetime | None = None) -> GapImport:
     entries = [dict(f) for f in gap_import.files]
     db.session.commit()  # nothing held open while the files are read (SQLite locks)
     try:
-        infos = [_inspect(campaign, e) for e in entries]
+        infos = [inspect_entry(campaign, e) for e in entries]
         reduction = reduce_exports(
             infos,
             site=site,
@@ -312,16 +312,52 @@ def run_import(import_id: int, *, now: datetime | None = None) -> GapImport:
     gap_import = db.session.get(GapImport, import_id)
     assert gap_import is not None
     try:
-        write_snapshot(gap_import, reduction, now=now or utcnow())
-        gap_import.state = ImportState.DONE
-        gap_import.finished_at = utcnow()
-        gap_import.bytes_done = gap_import.bytes_total
+        _finish(gap_import, reduction, now or utcnow())
         db.session.commit()
     except Exception:
         db.session.rollback()
         log.exception("gap import %s failed while writing the snapshot", import_id)
         _fail(import_id, None)
         raise
+    return gap_import
+
+
+def _finish(gap_import: GapImport, reduction: Reduction, now: datetime) -> None:
+    write_snapshot(gap_import, reduction, now=now)
+    gap_import.state = ImportState.DONE
+    gap_import.finished_at = utcnow()
+    gap_import.bytes_done = gap_import.bytes_total
+
+
+def import_now(
+    campaign: Campaign,
+    sources: Sequence[SourceFile],
+    *,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> GapImport:
+    """Reduce the files, then write them as a new snapshot, in the caller's session (flush).
+
+    Every file is read to the end before anything is added to the session:
+    a bad one raises UserError naming file, line and column, and nothing is
+    written, not even a failed import. `crm gap import` and the demo use this.
+    """
+    entries = [{"path": s.path, "name": s.name, "owner": s.owner, "format_hint": s.format_id,
+                "mapping": s.mapping} for s in sources]  # fmt: skip
+    if not entries:
+        raise UserError("give at least one export file")
+    try:
+        infos = [inspect_entry(campaign, e) for e in entries]
+        reduction = reduce_exports(
+            infos, site=campaign.site.domain, competitors=list(campaign.competitor_domains)
+        )
+    except ExportError as exc:
+        raise UserError(str(exc)) from None
+    gap_import = create_import(campaign, actor=actor)
+    add_sources(gap_import, sources)
+    prepare_run(gap_import)
+    _finish(gap_import, reduction, now or utcnow())
+    db.session.flush()
     return gap_import
 
 

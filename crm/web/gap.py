@@ -6,10 +6,7 @@ crm.web.gap_prospect; all are endpoints of this one blueprint, "gap".
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -36,7 +33,14 @@ from crm.gap import actions
 from crm.gap.assess import LINK_TYPES, reassess
 from crm.gap.manual import add_prospects
 from crm.gap.qualify import RULE_LABELS, UNWINNABLE_REASONS
-from crm.gap.queries import PER_PAGE_CHOICES, GapFilter, iter_facts, matching_ids, page_of
+from crm.gap.queries import (
+    PER_PAGE_CHOICES,
+    GapFilter,
+    csv_lines,
+    iter_facts,
+    matching_ids,
+    page_of,
+)
 from crm.gap.service import latest_snapshot, stale_reminder
 from crm.gap.settings import PATTERN_GROUPS, campaign_config, save_config
 from crm.models import Angle, Campaign, GapImport, ProspectStatus, Role, User, utcnow
@@ -59,9 +63,6 @@ BULK_ACTIONS = {
 }
 # Enrolling "all matching" passes ids in the URL; the enroll page takes this many.
 ENROLL_LIMIT = 2000
-CSV_FIELDS = ("domain", "status", "tier", "categories", "overlap", "competitors", "links_to_us",
-              "backlinks", "authority", "traffic", "dofollow", "spam", "link_type", "score",
-              "excluded_by", "target_url", "angle", "assigned_to", "source")  # fmt: skip
 
 
 def own_export_missing(snapshot: GapImport | None, campaign: Campaign) -> bool:
@@ -155,32 +156,6 @@ def table(campaign_id: int) -> str:
         enroll_limit=ENROLL_LIMIT,
         editable=True,
     )
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {v}" for k, v in value.items())
-    return str(value)
-
-
-def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """Yield the CSV export of prospects, header first, a few hundred rows per chunk."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for n, row in enumerate(rows, 1):
-        writer.writerow([_csv_cell(row.get(f)) for f in CSV_FIELDS])
-        if n % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 @bp.route("/campaigns/<int:campaign_id>/gap/export.csv")

@@ -1,0 +1,117 @@
+"""`crm gap import/show`, `crm targets add`, `crm prospects set/add` as CONTRACT says."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from crm.gap.sample_exports import gsc_bytes, write
+from crm.models import GapImport, Prospect, ProspectStatus
+from tests.gap_db.exports import SITE
+
+pytestmark = pytest.mark.postgres
+
+CONTRACT_FIELDS = {"domain", "competitors", "overlap", "links_to_us", "backlinks", "authority",
+                   "traffic", "dofollow", "spam", "categories", "tier", "score", "status",
+                   "excluded_by", "target_url", "angle"}  # fmt: skip
+
+
+def run(app: Flask, *args: str) -> Any:
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_import_then_show_tier_1_dr_50_dofollow_as_json_with_the_contract_fields(
+    app: Flask, db: Any, team: dict[str, Any], exports: dict[str, Path], tmp_path: Path
+) -> None:
+    # Our site as a plain GSC CSV whose owner only DOMAIN=PATH can tell.
+    ours = write(tmp_path / "links.csv", gsc_bytes([("zeta.com", 1, 1), ("eta.com", 2, 1),
+                                                    ("theta.de", 1, 1)]))  # fmt: skip
+    sources = [str(p) for owner, p in exports.items() if owner != SITE]
+    result = run(app, "gap", "import", "Mine", f"{SITE}={ours}", *sources)
+    assert result.exit_code == 0, result.output
+    assert "12 referring domains, 9 in the gap" in result.stdout
+    result = run(app, "gap", "show", "Mine", "--tier", "1", "--min-dr", "50", "--dofollow-only",
+                 "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["domain"] for r in rows] == ["alpha.com", "beta.co.uk", "webdir.net", "spammy.xyz"]
+    alpha = rows[0]
+    assert set(alpha) >= CONTRACT_FIELDS
+    assert alpha["competitors"] == ["rival-a.com", "rival-b.com", "rival-c.com",
+                                    "toolreview.example"]  # fmt: skip
+    assert alpha["backlinks"] == {"rival-a.com": 2, "rival-b.com": 1, "rival-c.com": 3,
+                                  "toolreview.example": 1}  # fmt: skip
+    assert (alpha["overlap"], alpha["links_to_us"], alpha["tier"]) == (4, False, 1)
+    assert (alpha["authority"], alpha["traffic"], alpha["dofollow"], alpha["spam"]) == (
+        72.0, 52000, True, False)  # fmt: skip
+    assert alpha["categories"] == ["best", "strong"] and alpha["status"] == "new"
+    assert isinstance(alpha["score"], float) and 0 < alpha["score"] <= 1
+    assert {r["domain"]: r["excluded_by"] for r in rows if r["excluded_by"]} == {
+        "webdir.net": "directory", "spammy.xyz": "spam"}  # fmt: skip
+    visible = run(app, "gap", "show", "Mine", "--tier", "1", "--min-dr", "50", "--dofollow-only",
+                  "--visible-only", "--format", "csv")  # fmt: skip
+    exported = list(csv.DictReader(io.StringIO(visible.stdout)))
+    assert [r["domain"] for r in exported] == ["alpha.com", "beta.co.uk"]
+    assert run(app, "gap", "show", "Mine", "--all", "--format", "table").stdout.count("\n") == 13
+
+
+def test_prospects_set_maps_a_tier_to_a_target_and_angle_and_qualifies_it(
+    app: Flask, db: Any, team: dict[str, Any], exports: dict[str, Path]
+) -> None:
+    assert run(app, "gap", "import", "Mine", *map(str, exports.values())).exit_code == 0
+    url = "https://sample-site.example/best-kanban-tools"
+    result = run(app, "targets", "add", "Mine", url, "--title", "Best kanban tools",
+                 "--category", "list", "--keywords", "kanban,tools")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = run(app, "prospects", "set", "Mine", "--tier", "1", "--status", "qualified",
+                 "--target-url", "https://sample-site.example/best-kanban-tools",
+                 "--angle", "roundup inclusion")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "4 prospects set to qualified" in result.stdout
+    shown = json.loads(run(app, "gap", "show", "Mine", "--tier", "1", "--visible-only",
+                           "--format", "json").stdout)  # fmt: skip
+    assert {(r["status"], r["target_url"], r["angle"]) for r in shown} == {
+        ("qualified", "https://sample-site.example/best-kanban-tools", "roundup-inclusion")
+    }
+    result = run(app, "prospects", "set", "Mine", "--domain", "epsilon.io", "--status", "excluded",
+                 "--reason", "parked domain")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    epsilon = db.session.scalar(select(Prospect).where(Prospect.domain == "epsilon.io"))
+    assert epsilon.status == ProspectStatus.EXCLUDED and epsilon.excluded_note == "parked domain"
+
+
+def test_prospects_add_normalises_dedupes_and_tags_the_source(
+    app: Flask, db: Any, team: dict[str, Any]
+) -> None:
+    result = run(app, "prospects", "add", "Mine", "https://www.Newsletter.example.com/resources/",
+                 "newsletter.example.com", "rival-a.com", "not a domain",
+                 "--source", "curators")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 prospects added" in result.stdout
+    assert "rival-a.com is a competitor" in result.stderr and "not a domain" in result.stderr
+    p = db.session.scalar(select(Prospect).where(Prospect.domain == "example.com"))
+    assert p.source == "curators" and p.link_type == "resource" and p.angle
+    again = run(app, "prospects", "add", "Mine", "example.com")
+    assert "already there: example.com" in again.stdout
+
+
+def test_a_bad_file_is_one_line_on_stderr_and_nothing_is_written(
+    app: Flask, db: Any, team: dict[str, Any], exports: dict[str, Path], tmp_path: Path
+) -> None:
+    bad = write(tmp_path / "rival-b.com-backlinks_refdomains.csv",
+                b"Domain ascore,Domain,Backlinks\n45,visit.example,1,240\n")  # fmt: skip
+    result = run(app, "gap", "import", "Mine", *map(str, exports.values()), str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "rival-b.com-backlinks_refdomains.csv, line 2" in result.stderr
+    assert db.session.scalar(select(func.count()).select_from(Prospect)) == 0
+    assert db.session.scalar(select(func.count()).select_from(GapImport)) == 0
+    missing = run(app, "gap", "import", "Mine", str(tmp_path / "nope.csv"))
+    assert missing.exit_code == 1 and "no such file" in missing.stderr
