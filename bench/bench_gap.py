@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,11 +30,57 @@ from bench.gap_data import ROWS, ensure_exports
 CONTENDERS = ("ours", "duckdb", "pandas")
 
 
-def _peak_mib(workers: int = 0) -> float:
-    """Peak RSS of this process, plus `workers` times its largest child (an upper bound)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return (own + workers * child) / 1024
+class TreePeak:
+    """Sample the resident memory of this process and its children; keep the peak.
+
+    Worker processes of a parallel import count too: the peak is what the
+    machine needed at once, not one process's share.
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreePeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.peak_kib = max(self.peak_kib, own)
+
+    @property
+    def mib(self) -> float:
+        return self.peak_kib / 1024
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(self.interval):
+            self.peak_kib = max(self.peak_kib, _tree_rss_kib(me))
+
+
+def _tree_rss_kib(root: int) -> int:
+    """Sum VmRSS of a process and its descendants (via /proc/PID/task/*/children)."""
+    total = 0
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    todo.extend(int(c) for c in children.read().split())
+        except OSError:
+            continue
+    return total
 
 
 def _ours(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
@@ -59,18 +107,14 @@ def _ours(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    start = time.perf_counter()
-    gaps = work()
-    elapsed = time.perf_counter() - start
+    with TreePeak() as peak:
+        start = time.perf_counter()
+        gaps = work()
+        elapsed = time.perf_counter() - start
     if profile:
         profiler.disable()
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-    return {
-        "seconds": elapsed,
-        "gap_domains": gaps,
-        "peak_mib": _peak_mib(workers),
-        "workers": workers,
-    }
+    return {"seconds": elapsed, "gap_domains": gaps, "peak_mib": peak.mib}
 
 
 def _host_map(hosts: list[str]) -> list[tuple[str, str]]:
@@ -268,8 +312,9 @@ def main(argv: list[str]) -> int:
             )
         return 0
     worker = {"ours": _ours, "duckdb": _duckdb, "pandas": _pandas}[args.contender]
-    figures = worker(files, args.profile)
-    figures.setdefault("peak_mib", _peak_mib())
+    with TreePeak() as peak:
+        figures = worker(files, args.profile)
+    figures.setdefault("peak_mib", peak.mib)
     print(json.dumps(figures))
     return 0
 

@@ -132,17 +132,17 @@ def reduce_exports(
     jobs = list(zip(infos, ignored_by_file, [limits] * len(infos), strict=True))
     count = workers if workers is not None else _auto_workers(infos)
     progress = _Progress(on_progress, sum(info.size for info in infos))
-    if count > 1 and len(jobs) > 1:
-        partials = _in_workers(jobs, count, progress)
-    else:
-        partials = _in_process(jobs, progress)
-    progress.finish()
-
-    slots: Slots = {}
     with _collector_paused():
-        for partial, _ in partials:
-            merge(slots, partial, evidence_per_site, targets_per_site)
-        facts = {domain: facts_of(domain, per) for domain, per in slots.items()}
+        if count > 1 and len(jobs) > 1:
+            slots, stats_by_file = _in_workers(jobs, count, progress)
+        else:
+            slots, stats_by_file = _in_process(jobs, progress)
+        progress.finish()
+        # Popping as we go: the slots and the facts are never both whole in memory.
+        facts = {}
+        while slots:
+            domain, per = slots.popitem()
+            facts[domain] = facts_of(domain, per)
     sites: dict[str, None] = {}
     for info, ignored in zip(infos, ignored_by_file, strict=True):
         for owner in info.owners:
@@ -165,7 +165,7 @@ def reduce_exports(
             domains=sum(linking.get(o, 0) for o in info.owners if o not in ignored),
             ignored_sites=ignored,
         )
-        for info, ignored, (_, stats) in zip(infos, ignored_by_file, partials, strict=True)
+        for info, ignored, stats in zip(infos, ignored_by_file, stats_by_file, strict=True)
     )
     return Reduction(facts=facts, sites=tuple(sites), files=summaries)
 
@@ -194,11 +194,19 @@ class _Progress:
 Job = tuple[ExportInfo, tuple[str, ...], tuple[int, int]]
 
 
-def _in_process(jobs: list[Job], progress: _Progress) -> list[tuple[Slots, ReadStats]]:
-    """Read the files here, one after another, sharing the domain cache."""
+def _in_process(jobs: list[Job], progress: _Progress) -> tuple[Slots, list[ReadStats]]:
+    """Read the files here, one after another, into one set of slots."""
     folder = DomainFolder()
     on_read = progress.add if progress.callback is not None else None
-    return [_read_file(info, ignored, limits, folder, on_read) for info, ignored, limits in jobs]
+    slots: Slots = {}
+    target_urls: list[str] = []
+    target_ids: dict[str, int] = {}
+    stats = [
+        _read_file(info, ignored, limits, folder, slots, target_ids, target_urls, on_read)
+        for info, ignored, limits in jobs
+    ]
+    _targets_as_urls(slots, target_urls)
+    return slots, stats
 
 
 # In a worker process: the bytes read per job, shared with the parent for progress.
@@ -210,41 +218,68 @@ def _init_worker(counts: Any) -> None:
     _worker_counts = counts
 
 
-def _in_workers(jobs: list[Job], count: int, progress: _Progress) -> list[tuple[Slots, ReadStats]]:
-    """Read files in worker processes, largest first; raise the first file's error in order.
+def _in_workers(jobs: list[Job], count: int, progress: _Progress) -> tuple[Slots, list[ReadStats]]:
+    """Read files in worker processes, largest first, merging each as it comes back.
 
-    Where processes cannot be started (a restricted host, a __main__ that
-    cannot be re-imported), the files are read here instead.
+    A bad file fails the import with the error of the first bad file in the
+    order given. Where processes cannot be started (a restricted host, a
+    __main__ that cannot be re-imported), the files are read here instead.
     """
+    evidence_limit, targets_limit = jobs[0][2]
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].size)
     context = get_context("spawn")
     counts = context.Array("q", len(jobs), lock=False)
+    slots: Slots = {}
+    stats: dict[int, ReadStats] = {}
+    errors: dict[int, BaseException] = {}
     try:
         with ProcessPoolExecutor(
             max_workers=count, mp_context=context, initializer=_init_worker, initargs=(counts,)
         ) as pool:
-            futures = {i: pool.submit(_read_file_job, i, *jobs[i]) for i in order}
-            pending = set(futures.values())
+            futures = {pool.submit(_read_file_job, i, *jobs[i]): i for i in order}
+            pending = set(futures)
             while pending:
-                _, pending = wait(pending, timeout=PROGRESS_SECONDS)
+                done, pending = wait(pending, timeout=PROGRESS_SECONDS)
                 progress.set(sum(counts))
-            return [futures[i].result() for i in range(len(jobs))]
+                for future in done:
+                    index = futures[future]
+                    error = future.exception()
+                    if error is not None:
+                        errors[index] = error
+                    elif not errors:
+                        partial, stats[index] = future.result()
+                        merge(slots, partial, evidence_limit, targets_limit)
     except (BrokenProcessPool, OSError):
         return _in_process(jobs, progress)
+    if errors:
+        raise errors[min(errors)]
+    return slots, [stats[i] for i in range(len(jobs))]
 
 
 def _read_file_job(
     index: int, info: ExportInfo, ignored: tuple[str, ...], limits: tuple[int, int]
 ) -> tuple[Slots, ReadStats]:
-    """Worker-process entry point (module-level so it can be pickled)."""
+    """Worker-process entry point: one file's slots, targets as URLs (module-level: picklable)."""
     counts = _worker_counts
 
     def on_read(size: int) -> None:
         counts[index] += size
 
-    return _read_file(
-        info, ignored, limits, DomainFolder(), on_read if counts is not None else None
-    )
+    slots: Slots = {}
+    target_urls: list[str] = []
+    with _collector_paused():
+        stats = _read_file(
+            info,
+            ignored,
+            limits,
+            DomainFolder(),
+            slots,
+            {},
+            target_urls,
+            on_read if counts is not None else None,
+        )
+        _targets_as_urls(slots, target_urls)
+    return slots, stats
 
 
 def _read_file(
@@ -252,25 +287,29 @@ def _read_file(
     ignored: tuple[str, ...],
     limits: tuple[int, int],
     folder: DomainFolder,
+    slots: Slots,
+    target_ids: dict[str, int],
+    target_urls: list[str],
     on_read: Callable[[int], None] | None = None,
-) -> tuple[Slots, ReadStats]:
-    """Fold one file into fresh slots; targets come back as URL strings."""
+) -> ReadStats:
+    """Fold one file into the slots (targets as ids into target_urls)."""
     stats = ReadStats()
-    slots: Slots = {}
-    target_urls: list[str] = []
     build = FORMAT_BY_ID[info.format_id].evidence_builder(info)
-    with _collector_paused():
-        fold(
-            iter_raw_links(info, folder, stats, on_read),
-            slots,
-            build,
-            {},
-            target_urls,
-            set(ignored),
-            *limits,
-        )
-        for per in slots.values():
-            for slot in per.values():
-                if slot[8] is not None:
-                    slot[8] = [target_urls[i] for i in slot[8]]
-    return slots, stats
+    fold(
+        iter_raw_links(info, folder, stats, on_read),
+        slots,
+        build,
+        target_ids,
+        target_urls,
+        set(ignored),
+        *limits,
+        page_index=info.columns.get("page_url", 0),
+    )
+    return stats
+
+
+def _targets_as_urls(slots: Slots, target_urls: list[str]) -> None:
+    for per in slots.values():
+        for slot in per.values():
+            if slot[8] is not None:
+                slot[8] = [target_urls[i] for i in slot[8]]

@@ -8,14 +8,16 @@ slots into its DomainFacts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from crm.gap.exports.base import EVIDENCE_SEP, EvidenceBuilder, RawLink
 from crm.gap.facts import DomainFacts
 
 # A slot per (referring domain, site):
-#   [live, lost, authority, traffic, rels seen, spam, language, evidence, targets]
-# evidence is a best-first list of (rank, text); targets a list of URLs.
+#   [live, lost, authority, traffic, rels seen, spam, language, evidence, targets,
+#    weakest evidence rank]
+# evidence is a list of (rank, text), sorted only when facts are made; targets a
+# list of target ids (URLs once a file is done).
 # Domain-level facts are merged from the slots at the end; a flat list keeps
 # the per-row work to a few index operations.
 Slot = list
@@ -35,18 +37,45 @@ _REL_BITS = (*(_seen_bit(r) for r in range(8)), _SEEN_UNKNOWN)
 _EDITORIAL_MASK = sum(_seen_bit(r) for r in range(8) if not r & 0b110)
 
 
-def add_evidence(evs: list, rank: float, text: str, limit: int) -> None:
-    """Insert (rank, text) into a best-first list of at most `limit` distinct pages."""
-    page = text[: text.find(EVIDENCE_SEP) + 1]
-    for _, old in evs:
-        if old.startswith(page):
+def new_slot() -> Slot:
+    """Return an empty slot."""
+    return [0, 0, -1.0, -1, 0, None, "", None, None, 0.0]
+
+
+def keep_evidence(slot: Slot, rank: float, text: str, limit: int) -> None:
+    """Keep (rank, text) among the slot's best `limit` distinct pages (merging files)."""
+    page = text[: text.find(EVIDENCE_SEP)]
+    _keep(slot, rank, page, lambda: text, limit)
+
+
+def _keep(slot: Slot, rank: float, page: str, make: Callable[[], str], limit: int) -> None:
+    """Keep the page `page` with this rank; `make()` builds its text only if it is kept.
+
+    The caller has checked that the list is not full or that `rank` beats
+    the weakest; a page already kept is only replaced by a better rank.
+    """
+    evs = slot[7]
+    if evs is None:
+        slot[7] = [(rank, make())]
+        slot[9] = rank
+        return
+    end = len(page)
+    for i, (old_rank, old) in enumerate(evs):
+        if old.startswith(page) and old[end : end + 1] == EVIDENCE_SEP:
+            if rank > old_rank:
+                evs[i] = (rank, make())
+                slot[9] = min(r for r, _ in evs)
             return
-    at = len(evs)
-    while at and evs[at - 1][0] < rank:
-        at -= 1
-    evs.insert(at, (rank, text))
-    if len(evs) > limit:
-        evs.pop()
+    if len(evs) < limit:
+        evs.append((rank, make()))
+        if rank < slot[9]:
+            slot[9] = rank
+        return
+    if rank <= slot[9]:
+        return
+    weakest = min(range(len(evs)), key=lambda i: evs[i][0])
+    evs[weakest] = (rank, make())
+    slot[9] = min(r for r, _ in evs)
 
 
 def fold(
@@ -58,10 +87,15 @@ def fold(
     ignored: set[str],
     evidence_limit: int,
     targets_limit: int,
+    page_index: int = 0,
 ) -> None:
-    """Fold raw links into the per-(domain, site) slots (targets as ids into target_urls)."""
+    """Fold raw links into the per-(domain, site) slots (targets as ids into target_urls).
+
+    `page_index` is where a row holds its referring page URL (duplicates are
+    spotted by it before any evidence text is built).
+    """
     get = slots.get
-    add = add_evidence
+    keep = _keep
     rel_bits = _REL_BITS
     for (
         domain,
@@ -84,7 +118,7 @@ def fold(
             per = slots[domain] = {}
         slot = per.get(site)
         if slot is None:
-            slot = per[site] = [0, 0, -1.0, -1, 0, None, "", None, None]
+            slot = per[site] = [0, 0, -1.0, -1, 0, None, "", None, None, 0.0]
         if lost:
             slot[1] += count
         else:
@@ -102,8 +136,9 @@ def fold(
             evs = slot[7]
             if evs is None:
                 slot[7] = [(rank, build(row, rel, lost))]
-            elif len(evs) < evidence_limit or rank > evs[-1][0]:
-                add(evs, rank, build(row, rel, lost), evidence_limit)
+                slot[9] = rank
+            elif len(evs) < evidence_limit or rank > slot[9]:
+                keep(slot, rank, row[page_index], lambda: build(row, rel, lost), evidence_limit)  # noqa: B023 - called now
         if target:
             ids = slot[8]
             if ids is None or len(ids) < targets_limit:
@@ -138,17 +173,18 @@ def merge(into: Slots, partial: Slots, evidence_limit: int, targets_limit: int) 
             if slot[5] is not None and not other[5]:
                 other[5] = slot[5]
             other[6] = other[6] or slot[6]
-            if slot[7]:
-                if other[7] is None:
-                    other[7] = []
-                for rank, text in slot[7]:
-                    add_evidence(other[7], rank, text, evidence_limit)
+            for rank, text in slot[7] or ():
+                keep_evidence(other, rank, text, evidence_limit)
             if slot[8]:
                 targets = other[8] if other[8] is not None else []
                 for url in slot[8]:
                     if len(targets) < targets_limit and url not in targets:
                         targets.append(url)
                 other[8] = targets
+
+
+def _rank_key(entry: tuple[float, str]) -> float:
+    return entry[0]
 
 
 def facts_of(domain: str, per: dict[str, Slot]) -> DomainFacts:
@@ -161,13 +197,14 @@ def facts_of(domain: str, per: dict[str, Slot]) -> DomainFacts:
     rels = 0
     spam = None
     language = ""
-    for site, (live, gone, best, visits, seen, flagged, lang, evs, urls) in per.items():
+    for site, (live, gone, best, visits, seen, flagged, lang, evs, urls, _) in per.items():
         if live:
             backlinks[site] = live
         if gone:
             lost[site] = gone
         if evs:
-            evidence[site] = tuple(evs)  # text: DomainFacts.evidence builds them on access
+            # Best first; text until DomainFacts.evidence builds them on access.
+            evidence[site] = tuple(sorted(evs, key=_rank_key, reverse=True))
         if urls:
             targets[site] = tuple(urls)
         authority = max(authority, best)
