@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from crm.core.campaigns import add_target_page, create_campaign
 from crm.core.users import create_user
 from crm.extensions import db
+from crm.gap.demo import import_demo_gap
 from crm.models import Campaign, Role, User
 
 DEMO_LOGIN = ("admin@demo.linkgap.example", "linkgap-demo-admin")
@@ -67,7 +68,7 @@ DEMO_TARGETS = [
 ]
 
 DemoStep = Callable[[Campaign], None]
-DEMO_STEPS: list[DemoStep] = []
+DEMO_STEPS: list[DemoStep] = [import_demo_gap]
 
 
 def seed_demo_workspace(*, force: bool = False) -> bool:
