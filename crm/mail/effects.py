@@ -35,7 +35,7 @@ from crm.models import (
     TouchState,
     User,
 )
-from crm.outreach.enrollment import LIVE_STATES, stop_enrollment, stop_enrollments_of_address
+from crm.outreach.lifecycle import LIVE_STATES, stop_enrollment, stop_enrollments_of_address
 from crm.outreach.replies import Effects, Match, MatchMethod, TouchRef, decide_effects
 
 # A reply moves the prospect to "replied" only from these; later stages stay.
