@@ -1,0 +1,81 @@
+"""The issue's "Done when" in a real Chromium: drop exports, read the gap, filter, hide and
+restore, map targets and angles in bulk, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from crm.models import Prospect
+
+pytestmark = pytest.mark.browser
+
+
+def _domains(page: Any) -> list[str]:
+    return page.locator("table.gap-table tbody td:nth-child(2) > a").all_inner_texts()
+
+
+def test_drop_exports_filter_hide_restore_map_in_bulk_and_export(
+    db: Any, team: dict[str, Any], exports: dict[str, Path], live_server: str, page: Any
+) -> None:
+    campaign = team["campaign"]
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", team["specialist"].email)
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("main button[type=submit]")
+
+    page.goto(f"{live_server}/campaigns/{campaign.id}/gap/import")
+    page.set_input_files("#upload input[type=file]", [str(p) for p in exports.values()])
+    assert page.locator("[data-dropped] li").count() == 5
+    page.click("#upload button[type=submit]")
+    files = page.locator("article.import-file")
+    assert files.count() == 5
+    assert "UTF-16LE" in files.nth(1).inner_text() and "rival-a.com" in files.nth(1).inner_text()
+    page.click("#run-import button")
+    assert page.locator("#import-state").inner_text() == "done"
+    assert page.locator("#gap-count").inner_text() == "9"
+
+    page.click("text=Open the gap")
+    assert page.locator("#overlap-chart").is_visible()
+    page.select_option("select[name=tier]", "1")
+    page.fill("input[name=min_authority]", "50")
+    page.check("input[name=dofollow]")
+    page.click("#filters button[type=submit]")
+    assert _domains(page) == ["alpha.com", "beta.co.uk"]
+
+    page.select_option("select[name=hidden]", "only")
+    page.click("#filters button[type=submit]")
+    hidden = page.locator("table.gap-table tbody").inner_text()
+    assert "flagged as spam" in hidden and "its links come from directory pages" in hidden
+    page.click("text=spammy.xyz")
+    assert "flagged as spam" in page.locator("#hidden-because").inner_text()
+    page.click("#restore")
+    assert page.locator("#hidden-because").count() == 0
+
+    page.goto(f"{live_server}/campaigns/{campaign.id}/gap?tier=1")
+    tier1 = _domains(page)  # alpha, beta, blogspot, nofollow, and spammy now it is restored
+    assert len(tier1) == 5 and "spammy.xyz" in tier1
+    page.check("#select-all")
+    page.select_option("#bulk-action", "map_target")
+    page.select_option("#bulk select[name=target_id]", str(team["target"].id))
+    page.click("#bulk button[type=submit]")
+    assert "mapped to the target page" in page.locator(".flash-ok").inner_text()
+    page.select_option("#bulk select[name=scope]", "all")
+    page.select_option("#bulk-action", "set_angle")
+    page.select_option("#bulk select[name=angle]", "roundup-inclusion")
+    page.click("#bulk button[type=submit]")
+    assert "5 prospects given the angle" in page.locator(".flash-ok").inner_text()
+
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert len(rows) == 5
+    assert {r["angle"] for r in rows} == {"roundup-inclusion"}
+    db.session.expire_all()
+    mapped = db.session.scalars(select(Prospect).where(Prospect.target_confirmed)).all()
+    assert {p.domain for p in mapped} == {r["domain"] for r in rows} == set(tier1)
