@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -138,3 +138,90 @@ def touches(state: str | None = None) -> list[Touch]:
     if state is not None:
         stmt = stmt.where(Touch.state == state)
     return list(db.session.scalars(stmt))
+
+
+def midday_zone(now: datetime) -> str:
+    """Return a fixed-offset zone where it is about noon at now (for tests on the real clock)."""
+    offset = 12 - now.hour
+    offset = offset - 24 if offset > 12 else offset
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
+def bulk_due_touches(
+    campaign: Campaign, target: TargetPage, mailbox: Mailbox, count: int, due_at: datetime
+) -> list[str]:
+    """Insert count enrollments whose first touch is due at due_at; return their Message-IDs.
+
+    Bulk inserts, so thousands take a second; the rows are what enroll() makes.
+    """
+    from sqlalchemy import func, insert, select
+
+    from crm.mail.compose import new_message_id
+    from crm.models import Enrollment, Sequence, Touch
+    from crm.outreach.sequences import sequence_for_angle
+
+    sequence: Sequence = sequence_for_angle("resource replacement")
+    first_id = (db.session.scalar(select(func.max(Prospect.id))) or 0) + 1
+    prospects, contacts, evidence, enrollments, touches_, ids = [], [], [], [], [], []
+    for n in range(count):
+        pid = first_id + n
+        domain = f"bulk{pid}.example"
+        prospects.append(
+            dict(id=pid, campaign_id=campaign.id, domain=domain, target_page_id=target.id,
+                 tier=1, in_gap=True, status="in_sequence", angle="resource-replacement")
+        )  # fmt: skip
+        contacts.append(dict(id=pid, prospect_id=pid, email=f"editor@{domain}", first_name="Sam"))
+        evidence.append(
+            dict(prospect_id=pid, site="rival-a.com", page_url=f"https://{domain}/best-tools",
+                 title="The best tools")
+        )  # fmt: skip
+        enrollments.append(
+            dict(id=pid, prospect_id=pid, contact_id=pid, sequence_id=sequence.id,
+                 mailbox_id=mailbox.id, angle="resource-replacement", created_at=due_at)
+        )  # fmt: skip
+        for step, offset in enumerate((0, 3, 8, 13), start=1):
+            message_id = new_message_id(mailbox.domain)
+            touches_.append(
+                dict(enrollment_id=pid, step=step, state="scheduled", message_id=message_id,
+                     due_at=due_at + timedelta(days=offset))
+            )  # fmt: skip
+            if step == 1:
+                ids.append(message_id)
+    for model, rows in ((Prospect, prospects), (Contact, contacts), (Evidence, evidence),
+                        (Enrollment, enrollments), (Touch, touches_)):  # fmt: skip
+        db.session.execute(insert(model), rows)
+    db.session.commit()
+    return ids
+
+
+def send_due_process(app: Flask, fault: str | None = None, **env: str) -> Any:
+    """Start `crm send-due --format json` in a child process against the test database."""
+    import os
+    import subprocess
+    import sys
+
+    from crm import PROJECT_ROOT
+
+    child_env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("CRM_") or key in ("CRM_TEST_REQUIRE",)
+    }
+    child_env.update(
+        CRM_DATABASE_URL=app.config["DATABASE_URL"],
+        CRM_SECRET_KEY=app.config["SECRET_KEY"],
+        CRM_ENCRYPTION_KEY=app.config["ENCRYPTION_KEY"],
+        CRM_BASE_URL=app.config["BASE_URL"],
+        CRM_SEND_MAX_JITTER_SECONDS="0",
+        **env,
+    )
+    if fault is not None:
+        child_env["CRM_SEND_FAULT"] = fault
+    return subprocess.Popen(
+        [sys.executable, "-m", "crm.cli", "send-due", "--format", "json"],
+        cwd=PROJECT_ROOT,
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
