@@ -15,6 +15,7 @@ from crm.core.users import create_user
 from crm.extensions import db
 from crm.gap.demo import import_demo_gap
 from crm.models import Campaign, Role, User
+from crm.outreach.demo_mailbox import add_demo_mailbox
 
 DEMO_LOGIN = ("admin@demo.linkgap.example", "linkgap-demo-admin")
 DEMO_TEAM = [
@@ -68,7 +69,7 @@ DEMO_TARGETS = [
 ]
 
 DemoStep = Callable[[Campaign], None]
-DEMO_STEPS: list[DemoStep] = [import_demo_gap]
+DEMO_STEPS: list[DemoStep] = [import_demo_gap, add_demo_mailbox]
 
 
 def seed_demo_workspace(*, force: bool = False) -> bool:
