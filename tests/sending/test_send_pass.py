@@ -20,6 +20,7 @@ from crm.models import (
     Mailbox,
     Prospect,
     ProspectStatus,
+    Security,
     SequenceStep,
     Touch,
     Touchpoint,
@@ -419,3 +420,39 @@ def test_send_due_prints_counts_as_json(
     touchpoints = db.session.scalars(select(Touchpoint)).all()
     assert sum(t.kind.value == "sent" for t in touchpoints) == 3
     assert db.session.scalars(select(Prospect)).first() is not None
+
+
+def test_starttls_is_verified_against_the_configured_ca_and_a_bad_login_pauses_the_mailbox(
+    app: Flask, db: Any, smtp_server_factory: Any
+) -> None:
+    secure = smtp_server_factory(auth=SMTP_LOGIN, tls="starttls")
+    campaign, target = make_campaign()
+    mailbox = make_mailbox(secure, smtp_security=Security.STARTTLS)
+    enroll_all(make_prospects(campaign, target, 2), NOW)
+
+    untrusted = send_pass(app, NOW)
+    assert untrusted["sent"] == 0 and untrusted["mailboxes_paused"] == 1
+    assert "TLS failed" in db.session.get(Mailbox, mailbox.id).paused_reason
+
+    _resume(mailbox.id)
+    assert send_pass(app, NOW, ca_file=secure.ca_file)["sent"] == 2
+    assert len(secure.messages) == 2
+
+    _resume(mailbox.id, password="not-the-password")
+    enroll_all(make_prospects(campaign, target, 1, prefix="late"), NOW)
+    refused = send_pass(app, NOW + timedelta(minutes=1), ca_file=secure.ca_file)
+    assert refused["mailboxes_paused"] == 1 and refused["sent"] == 0
+    reason = db.session.get(Mailbox, mailbox.id).paused_reason
+    assert "535" in reason and "5.7.8" in reason
+    assert not is_suppressed("editor@late0.example"), "nobody is suppressed for our login"
+
+
+def _resume(mailbox_id: int, password: str | None = None) -> None:
+    from crm.crypto import encrypt_secret
+    from tests.conftest import TEST_ENCRYPTION_KEY
+
+    mailbox = db.session.get(Mailbox, mailbox_id)
+    mailbox.paused, mailbox.paused_reason = False, ""
+    if password is not None:
+        mailbox.password_encrypted = encrypt_secret(TEST_ENCRYPTION_KEY, password)
+    db.session.commit()
