@@ -15,6 +15,7 @@ each returns its slots and the parent merges them.
 from __future__ import annotations
 
 import gc
+import marshal
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
@@ -247,8 +248,9 @@ def _in_workers(jobs: list[Job], count: int, progress: _Progress) -> tuple[Slots
                     if error is not None:
                         errors[index] = error
                     elif not errors:
-                        partial, stats[index] = future.result()
-                        merge(slots, partial, evidence_limit, targets_limit)
+                        payload, (records, skipped, lines) = future.result()
+                        merge(slots, marshal.loads(payload), evidence_limit, targets_limit)
+                        stats[index] = ReadStats(records, skipped, list(lines))
     except (BrokenProcessPool, OSError):
         return _in_process(jobs, progress)
     if errors:
@@ -258,8 +260,12 @@ def _in_workers(jobs: list[Job], count: int, progress: _Progress) -> tuple[Slots
 
 def _read_file_job(
     index: int, info: ExportInfo, ignored: tuple[str, ...], limits: tuple[int, int]
-) -> tuple[Slots, ReadStats]:
-    """Worker-process entry point: one file's slots, targets as URLs (module-level: picklable)."""
+) -> tuple[bytes, tuple[int, int, list[int]]]:
+    """Worker-process entry point: one file's slots, targets as URLs (module-level: picklable).
+
+    The slots travel as marshal bytes: plain lists, dicts, strings and
+    numbers from this same interpreter, decoded twice as fast as a pickle.
+    """
     counts = _worker_counts
 
     def on_read(size: int) -> None:
@@ -279,7 +285,8 @@ def _read_file_job(
             on_read if counts is not None else None,
         )
         _targets_as_urls(slots, target_urls)
-    return slots, stats
+        payload = marshal.dumps(slots)
+    return payload, (stats.records, stats.skipped, stats.skipped_lines)
 
 
 def _read_file(

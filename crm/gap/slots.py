@@ -60,12 +60,15 @@ def _keep(slot: Slot, rank: float, page: str, make: Callable[[], str], limit: in
         slot[9] = rank
         return
     end = len(page)
+    weakest = 0
     for i, (old_rank, old) in enumerate(evs):
         if old.startswith(page) and old[end : end + 1] == EVIDENCE_SEP:
             if rank > old_rank:
                 evs[i] = (rank, make())
-                slot[9] = min(r for r, _ in evs)
+                slot[9] = _weakest_rank(evs)
             return
+        if old_rank < evs[weakest][0]:
+            weakest = i
     if len(evs) < limit:
         evs.append((rank, make()))
         if rank < slot[9]:
@@ -73,9 +76,16 @@ def _keep(slot: Slot, rank: float, page: str, make: Callable[[], str], limit: in
         return
     if rank <= slot[9]:
         return
-    weakest = min(range(len(evs)), key=lambda i: evs[i][0])
     evs[weakest] = (rank, make())
-    slot[9] = min(r for r, _ in evs)
+    slot[9] = _weakest_rank(evs)
+
+
+def _weakest_rank(evs: list[tuple[float, str]]) -> float:
+    weakest = evs[0][0]
+    for rank, _ in evs:
+        if rank < weakest:
+            weakest = rank
+    return weakest
 
 
 def fold(

@@ -72,10 +72,10 @@ def test_dofollow_is_unknown_when_no_export_says(tmp_path: Path) -> None:
 
 def test_evidence_keeps_the_best_few_distinct_pages_best_first(tmp_path: Path) -> None:
     rows = [
-        ahrefs_row(f"https://big.com/p{i}", "https://r.com/", ur=str(i), nofollow="true")
+        ahrefs_row(f"https://big.com/p{i}", "https://r.com/", ur=str(10 * i), nofollow="true")
         for i in range(10)
     ]
-    rows.append(ahrefs_row("https://big.com/p3", "https://r.com/other", ur="3", nofollow="true"))
+    rows.append(ahrefs_row("https://big.com/p3", "https://r.com/other", ur="30", nofollow="true"))
     rows.append(ahrefs_row("https://big.com/follow", "https://r.com/", ur="1"))
     rows.append(ahrefs_row("https://big.com/gone", "https://r.com/", ur="99", lost="2026-01-01"))
     path = ahrefs(tmp_path, "a.csv", rows)
@@ -227,3 +227,11 @@ def test_progress_is_reported_from_worker_processes(tmp_path: Path) -> None:
     )
     total = sum(p.stat().st_size for p in paths)
     assert seen[-1] == (total, total)
+
+
+def test_pages_within_one_score_step_keep_the_earlier_row(tmp_path: Path) -> None:
+    rows = [ahrefs_row(f"https://a.com/p{i}", "https://r.com/", ur=str(40 + i)) for i in range(6)]
+    fact = reduce_exports(
+        [inspect_export(ahrefs(tmp_path, "a.csv", rows))], evidence_per_site=2
+    ).facts["a.com"]
+    assert [e.page_url for e in fact.evidence["r.com"]] == ["https://a.com/p0", "https://a.com/p1"]

@@ -14,6 +14,7 @@ from operator import itemgetter
 from crm.gap.exports.base import (
     EVIDENCE_DOFOLLOW,
     EVIDENCE_LIVE,
+    EVIDENCE_SCORE_STEP,
     Cells,
     DomainFolder,
     ExportFormat,
@@ -21,6 +22,7 @@ from crm.gap.exports.base import (
     RawLink,
     col,
     domain_cell,
+    evidence_rank,
     rel_bits,
     site_of_column,
 )
@@ -39,10 +41,6 @@ _FAST_REL = {
     (nf, ugc, sp): rel_bits(parse_bool(nf), parse_bool(ugc), parse_bool(sp))
     for nf, ugc, sp in product(("true", "false", ""), repeat=3)
 }
-
-
-def _rank(score: float, rel: int, lost: bool) -> float:
-    return score + (EVIDENCE_DOFOLLOW if rel == 0 else 0.0) + (0.0 if lost else EVIDENCE_LIVE)
 
 
 class AhrefsBacklinks(ExportFormat):
@@ -114,7 +112,7 @@ class AhrefsBacklinks(ExportFormat):
                 spam,
                 lost,
                 cells.raw("language"),
-                _rank(score, rel, lost),
+                evidence_rank(score, rel, lost),
                 cells.raw("target"),
                 cells.parts,
             ),
@@ -154,6 +152,7 @@ class AhrefsBacklinks(ExportFormat):
         bools = FAST_BOOLS
         dofollow_rank = EVIDENCE_DOFOLLOW
         live_rank = EVIDENCE_LIVE
+        step = EVIDENCE_SCORE_STEP
         k = -1
         for k, row in enumerate(records):
             # Absent optional columns point one past the end, at this "".
@@ -184,7 +183,7 @@ class AhrefsBacklinks(ExportFormat):
                     raise ValueError(traffic)
                 rel = fast_rel[nofollow, ugc, sponsored]
                 is_spam = bools[spam]
-                rank = float(score) if score else 0.0
+                rank = (float(score) // step) * step if score else 0.0
             except (ValueError, KeyError):
                 yield from self.row_error(info, records, k, row, folder)
                 continue
@@ -300,7 +299,7 @@ class AhrefsIntersect(ExportFormat):
         authority = cells.get("authority", parse_authority)
         traffic = cells.get("traffic", parse_count)
         language = cells.raw("language")
-        rank = (cells.get("page_score", parse_number) or 0.0) + EVIDENCE_LIVE
+        rank = evidence_rank(cells.get("page_score", parse_number), REL_UNKNOWN, False)
         row = cells.parts if by_page else None
         out = []
         for site, index in info.site_columns:

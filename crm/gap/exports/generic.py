@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from crm.gap.exports.base import (
-    EVIDENCE_DOFOLLOW,
-    EVIDENCE_LIVE,
     Cells,
     DomainFolder,
     ExportFormat,
     Match,
     RawLink,
     domain_cell,
+    evidence_rank,
     header_key,
     rel_bits,
 )
@@ -99,8 +98,7 @@ class GenericCsv(ExportFormat):
             nofollow = not dofollow
         rel = rel_bits(nofollow, None, None) if nofollow is not None else REL_UNKNOWN
         lost = bool(cells.get("lost", parse_flag))
-        rank = (authority or 0.0) + (EVIDENCE_DOFOLLOW if rel == 0 else 0.0)
-        rank += 0.0 if lost else EVIDENCE_LIVE
+        rank = evidence_rank(authority, rel, lost)
         return (
             (
                 domain,

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from crm.gap.exports.base import (
-    EVIDENCE_DOFOLLOW,
-    EVIDENCE_LIVE,
     Cells,
     DomainFolder,
     ExportFormat,
     RawLink,
     col,
     domain_cell,
+    evidence_rank,
 )
 from crm.gap.exports.model import NOFOLLOW, ExportInfo
 from crm.gap.exports.values import parse_authority, parse_flag
@@ -49,8 +48,7 @@ class MajesticBacklinks(ExportFormat):
         authority = cells.get("authority", parse_authority)
         rel = NOFOLLOW if cells.get("nofollow", parse_flag) else 0
         lost = bool(cells.get("lost", parse_flag))
-        rank = (authority or 0.0) + (EVIDENCE_DOFOLLOW if rel == 0 else 0.0)
-        rank += 0.0 if lost else EVIDENCE_LIVE
+        rank = evidence_rank(authority, rel, lost)
         return (
             (
                 cells.get("page_url", domain_cell(folder)),

@@ -15,6 +15,7 @@ from operator import itemgetter
 from crm.gap.exports.base import (
     EVIDENCE_DOFOLLOW,
     EVIDENCE_LIVE,
+    EVIDENCE_SCORE_STEP,
     Cells,
     DomainFolder,
     ExportFormat,
@@ -22,6 +23,7 @@ from crm.gap.exports.base import (
     RawLink,
     col,
     domain_cell,
+    evidence_rank,
     rel_bits,
     site_of_column,
 )
@@ -77,8 +79,7 @@ class SemrushBacklinks(ExportFormat):
         else:
             rel = REL_UNKNOWN
         lost = bool(cells.get("lost", parse_bool))
-        rank = (authority or 0.0) + (EVIDENCE_DOFOLLOW if rel == 0 else 0.0)
-        rank += 0.0 if lost else EVIDENCE_LIVE
+        rank = evidence_rank(authority, rel, lost)
         return (
             (
                 domain,
@@ -125,6 +126,7 @@ class SemrushBacklinks(ExportFormat):
         bools = FAST_BOOLS
         dofollow_rank = EVIDENCE_DOFOLLOW
         live_rank = EVIDENCE_LIVE
+        step = EVIDENCE_SCORE_STEP
         k = -1
         for k, row in enumerate(records):
             row.append("")
@@ -141,7 +143,7 @@ class SemrushBacklinks(ExportFormat):
             except (ValueError, KeyError):
                 yield from self.row_error(info, records, k, row, folder)
                 continue
-            rank = authority or 0.0
+            rank = (authority // step) * step if authority else 0.0
             if rel == 0:
                 rank += dofollow_rank
             if lost:
