@@ -43,12 +43,11 @@ from crm.models import (
     Prospect,
     ProspectStatus,
     Touch,
-    Touchpoint,
-    TouchpointKind,
     TouchState,
     User,
     utcnow,
 )
+from crm.outreach import fast_path
 from crm.outreach import outbox_sql as sql
 from crm.outreach.outbox_sql import CLAIMABLE
 from crm.outreach.plan import follow_up_not_before
@@ -231,33 +230,29 @@ def begin_sending(
     (another sender got there first). On a non-None answer the caller rolls
     back.
     """
-    taken = _run(
-        sql.take_sending(check.stop_all_on_reply),
-        {
-            "tid": check.touch_id,
-            "holder": holder,
-            "eid": check.enrollment_id,
-            "pid": check.prospect_id,
-            "watch": check.watch_from,
-            "v_attempts": attempts,
-            "lease": now + lease,
-            "v_subject": subject,
-            "v_body": body,
-            "email": check.email,
-            "domain": check.domain,
-        },
-    )
-    if taken.rowcount != 1:
+    if not fast_path.take_sending(
+        touch_id=check.touch_id,
+        holder=holder,
+        enrollment_id=check.enrollment_id,
+        prospect_id=check.prospect_id,
+        watch_from=check.watch_from,
+        stop_all_on_reply=check.stop_all_on_reply,
+        email=check.email,
+        domain=check.domain,
+        attempts=attempts,
+        lease_until=now + lease,
+        subject=subject,
+        body=body,
+    ):
         return "lost"
-    cap = slot.daily_cap
-    shape = "none" if cap is None else ("zero" if cap <= 0 else "limited")
     spacing = slot.min_spacing > timedelta(0)
-    params: dict[str, Any] = {"mid": slot.mailbox_id, "now": now, "day_start": slot.day_start}
-    if spacing:
-        params["ready_before"] = now - slot.min_spacing
-    if shape == "limited":
-        params["cap"] = cap
-    if _run(sql.take_slot(spacing, shape), params).rowcount != 1:
+    if not fast_path.take_slot(
+        mailbox_id=slot.mailbox_id,
+        now=now,
+        day_start=slot.day_start,
+        daily_cap=slot.daily_cap,
+        ready_before=now - slot.min_spacing if spacing else None,
+    ):
         return "mailbox"
     return None
 
@@ -285,16 +280,12 @@ def record_sent(
     sent: SentTouch, now: datetime, *, actor: User | None = None, how: str = "sent"
 ) -> None:
     """Record the effects of a sent touch: timeline, pipeline, follow-up times, completion."""
-    _run(
-        Touchpoint.__table__.insert(),
-        {
-            "prospect_id": sent.prospect_id,
-            "at": now,
-            "kind": TouchpointKind.SENT,
-            "summary": f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
-            "actor_id": actor.id if actor is not None else None,
-            "data": {"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
-        },
+    fast_path.add_sent_touchpoint(
+        prospect_id=sent.prospect_id,
+        at=now,
+        summary=f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
+        actor_id=actor.id if actor is not None else None,
+        data={"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
     )
     if sent.prospect_status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED):
         prospect = db.session.get(Prospect, sent.prospect_id)

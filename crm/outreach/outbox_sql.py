@@ -12,12 +12,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, false, or_, select, true
+from sqlalchemy import bindparam, select
 
 from crm.models import (
     Enrollment,
     EnrollmentState,
-    InboundKind,
     InboundMessage,
     Mailbox,
     Suppression,
@@ -120,63 +119,6 @@ def finish(keys: tuple[str, ...]) -> Any:
             lease_until=None,
             last_error=bindparam("v_note"),
             **{key: bindparam(f"v_{key}") for key in keys},
-        )
-    )
-
-
-@cache
-def take_sending(stop_all_on_reply: bool) -> Any:
-    """Compare-and-set claimed -> sending: the enrollment still active, no reply or bounce
-    since it started, the address and its domain not suppressed."""
-    t, e, i = touches.c, enrollments.c, inbound.c
-    ours = i.enrollment_id == bindparam("eid")
-    stops = or_(
-        and_(
-            i.kind == InboundKind.HUMAN_REPLY, or_(ours, true() if stop_all_on_reply else false())
-        ),
-        and_(i.kind == InboundKind.BOUNCE_HARD, ours),
-    )
-    return (
-        touches.update()
-        .where(
-            t.id == bindparam("tid"),
-            t.claimed_by == bindparam("holder"),
-            t.state == TouchState.CLAIMED,
-            exists().where(e.id == bindparam("eid"), e.state == EnrollmentState.ACTIVE),
-            ~exists().where(
-                i.prospect_id == bindparam("pid"), i.received_at >= bindparam("watch"), stops
-            ),
-            ~exists().where(suppressions.c.value.in_([bindparam("email"), bindparam("domain")])),
-        )
-        .values(
-            state=TouchState.SENDING,
-            attempts=bindparam("v_attempts"),
-            lease_until=bindparam("lease"),
-            subject=bindparam("v_subject"),
-            body=bindparam("v_body"),
-        )
-    )
-
-
-@cache
-def take_slot(spacing: bool, cap: str) -> Any:
-    """Compare-and-set the mailbox's counter; ``cap`` is "none", "zero" or "limited"."""
-    m = mailboxes.c
-    rules = [m.id == bindparam("mid"), m.paused == false()]
-    if spacing:
-        rules.append(or_(m.last_sent_at.is_(None), m.last_sent_at <= bindparam("ready_before")))
-    same_day = and_(m.cap_day_start.is_not(None), m.cap_day_start == bindparam("day_start"))
-    if cap == "zero":
-        rules.append(false())
-    elif cap == "limited":
-        rules.append(or_(~same_day, m.cap_day_sent < bindparam("cap")))
-    return (
-        mailboxes.update()
-        .where(*rules)
-        .values(
-            last_sent_at=bindparam("now"),
-            cap_day_start=bindparam("day_start"),
-            cap_day_sent=case((same_day, m.cap_day_sent + 1), else_=1),
         )
     )
 

@@ -28,7 +28,7 @@ from crm.core.timeline import add_touchpoint
 from crm.extensions import db
 from crm.mail.smtp_outcome import OutcomeKind, SendOutcome, Stage, retry_delay
 from crm.models import Contact, Enrollment, StopReason, TouchpointKind, TouchState
-from crm.outreach import outbox
+from crm.outreach import fast_path, outbox
 from crm.outreach.lifecycle import stop_enrollment
 
 
@@ -57,7 +57,7 @@ def apply_outcome(
     summary = outcome.summary()
     kind = outcome.kind
     if kind is OutcomeKind.ACCEPTED:
-        if outbox.finish(row.id, holder, TouchState.SENT, "", sent_at=now, smtp_reply=summary):
+        if fast_path.mark_sent(touch_id=row.id, holder=holder, sent_at=now, reply=summary):
             outbox.record_sent(sent, now)
         return Applied("sent")
     if kind is OutcomeKind.RETRY and outcome.stage in _UNREACHABLE:
