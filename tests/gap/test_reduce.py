@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,18 @@ def test_pages_within_one_score_step_keep_the_earlier_row(tmp_path: Path) -> Non
         [inspect_export(ahrefs(tmp_path, "a.csv", rows))], evidence_per_site=2
     ).facts["a.com"]
     assert [e.page_url for e in fact.evidence["r.com"]] == ["https://a.com/p0", "https://a.com/p1"]
+
+
+def test_workers_start_only_for_large_imports_on_machines_with_cpus_to_spare(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from crm.gap import reduce as module
+
+    path = ahrefs(tmp_path, "a.csv", [ahrefs_row("https://a.com/", "https://r.com/")])
+    small = [inspect_export(path)] * 3
+    assert module._auto_workers(small) == 1
+    big = [replace(info, size=module.PARALLEL_MIN_BYTES) for info in small]
+    monkeypatch.setattr(module.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert module._auto_workers(big) == 1
+    monkeypatch.setattr(module.os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert module._auto_workers(big) == 3
