@@ -386,7 +386,7 @@ class _MailboxPoll:
             db.session.commit()
         except Exception:
             db.session.rollback()
-            log.exception("mailbox %s: storing a batch failed; storing one by one")
+            log.exception("mailbox %s: storing a batch failed; one by one", self.mailbox_id)
         else:
             self.counts.update(counts)
             return

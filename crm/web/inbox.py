@@ -170,16 +170,20 @@ def show(message_id: int) -> str:
     )
 
 
+def _local(path: str) -> bool:
+    """Say whether a redirect target is a path of this site (never an open redirect)."""
+    return path.startswith("/") and not path.startswith(("//", "/\\"))
+
+
 def _back(message: InboundMessage) -> Response:
     target = request.form.get("next", "")
-    # Only paths of this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
+    if not _local(target):
         target = url_for("inbox.show", message_id=message.id)
     return redirect(target)
 
 
 @bp.route("/messages/<int:message_id>/outcome", methods=["POST"])
-def outcome(message_id: int) -> Response | tuple[str, int] | str:
+def outcome(message_id: int) -> Response | str:
     message = _message(message_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -187,9 +191,11 @@ def outcome(message_id: int) -> Response | tuple[str, int] | str:
         set_outcome(message, request.form.get("outcome", ""), actor=_me())
     except UserError as exc:
         db.session.rollback()
-        if request.headers.get("HX-Request"):
-            return render_template("inbox/_row.html", m=message, error=exc.message,
-                                   labels=KIND_LABELS, outcome_keys=OUTCOME_KEYS), 422  # fmt: skip
+        if request.headers.get("HX-Request"):  # htmx swaps only 2xx answers: show it in the row
+            return render_template(
+                "inbox/_row.html", m=message, error=exc.message, labels=KIND_LABELS,
+                outcome_keys=OUTCOME_KEYS,
+            )  # fmt: skip
         flash(exc.message, "error")
         return _back(message)
     db.session.commit()
@@ -269,7 +275,7 @@ def open_notification(notification_id: int) -> Response:
         abort(400)
     mark_notifications_read(_me(), notification_id=note.id)
     db.session.commit()
-    link = note.link if note.link.startswith("/") and not note.link.startswith("//") else ""
+    link = note.link if _local(note.link) else ""
     return redirect(link or url_for("inbox.notifications"))
 
 

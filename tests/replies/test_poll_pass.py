@@ -394,3 +394,30 @@ def test_soft_bounce_is_counted_and_the_sequence_goes_on(
     message = inbound()[0]
     assert message.kind == "bounce_soft"
     assert any("soft bounce 1" in line for line in message.effects)
+
+
+def test_a_message_whose_effects_fail_is_stored_with_the_error_and_blocks_nothing(
+    world: World, dovecot: DovecotAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crm.mail import polling
+
+    real = polling.apply_effects
+
+    def flaky(message: Any, **kw: Any) -> list[str]:
+        if message.message_id == "<r1@pmtoolsreview.com>":
+            raise RuntimeError("a bug in the effects")
+        return real(message, **kw)
+
+    monkeypatch.setattr(polling, "apply_effects", flaky)
+    dovecot.append(reply(world.touch(A), sender=f"editor@{A}", message_id="<r1@pmtoolsreview.com>"))
+    dovecot.append(reply(world.touch(B), sender=f"editor@{B}", message_id="<r2@ganttguide.org>"))
+
+    counts = poll()
+
+    assert counts["fetched"] == 2 and counts["errors"] == 0
+    broken, fine = inbound()
+    assert broken.effects_applied_at is None
+    assert broken.effects == ["applying the effects failed: RuntimeError('a bug in the effects')"]
+    assert fine.effects_applied_at is not None
+    assert world.enrollment(B).state == EnrollmentState.STOPPED
+    assert poll()["fetched"] == 0, "the cursor moved past both"

@@ -183,6 +183,29 @@ def test_a_bounce_gets_no_outcome(client: Any, world: World, team: dict[str, Any
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "only replies get an outcome" in page
+    token = client.csrf_token("/inbox")
+    swapped = client.post(
+        f"/inbox/messages/{bounce.id}/outcome",
+        data={"outcome": "positive"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+    assert swapped.status_code == 200, "htmx swaps only 2xx answers"
+    assert "only replies get an outcome" in swapped.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example"])
+def test_outcome_never_redirects_off_the_site(
+    client: Any, world: World, team: dict[str, Any], target: str
+) -> None:
+    message = _reply(world)
+    client.login(team["specialist"].email)
+
+    response = client.post_form(
+        f"/inbox/messages/{message.id}/outcome", {"outcome": "neutral", "next": target},
+        page="/inbox",
+    )  # fmt: skip
+
+    assert response.headers["Location"] == f"/inbox/messages/{message.id}"
 
 
 def test_assigning_an_unmatched_message_by_hand_runs_its_effects(
