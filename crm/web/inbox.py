@@ -141,7 +141,7 @@ def _folder_problems(user: User) -> list[Any]:
         return []
     return list(
         db.session.execute(
-            select(Mailbox.name, MailboxFolder.folder, MailboxFolder.last_error)
+            select(Mailbox.name, MailboxFolder.folder, MailboxFolder.last_error, Mailbox.paused)
             .join(Mailbox, Mailbox.id == MailboxFolder.mailbox_id)
             .where(MailboxFolder.last_error != "")
             .order_by(Mailbox.name, MailboxFolder.folder)

@@ -360,3 +360,22 @@ def test_inbox_pages_through_many_messages(client: Any, team: dict[str, Any], ap
     page3 = client.get("/inbox?tab=triage&page=3").get_data(as_text=True)
 
     assert "11–12 of 12" in page3 and page3.count('data-message="') == 2
+
+
+def test_managers_see_which_mailbox_folders_could_not_be_read(
+    client: Any, world: World, team: dict[str, Any]
+) -> None:
+    from crm.models import MailboxFolder
+
+    error = "2026-11-21 10:00 UTC: IMAP 127.0.0.1:9: login refused"
+    db.session.add(
+        MailboxFolder(mailbox_id=world.mailbox.id, folder="INBOX", last_uid=0, last_error=error)
+    )
+    db.session.commit()
+
+    client.login(team["specialist"].email)
+    assert "login refused" not in client.get("/inbox").get_data(as_text=True)
+    client.post_form("/logout", page="/inbox")
+    client.login(team["admin"].email)
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "Mailbox ana (INBOX) could not be read" in page and "login refused" in page
