@@ -6,6 +6,7 @@
 Anything wrong with a file is an ExportError naming file, line and column.
 """
 
+from crm.gap.exports.detect import FORMAT_BY_ID, format_choices, inspect_export
 from crm.gap.exports.errors import ExportError
 from crm.gap.exports.generic import FIELDS as GENERIC_FIELDS
 from crm.gap.exports.model import (
@@ -18,15 +19,7 @@ from crm.gap.exports.model import (
     LinkRow,
     rel_text,
 )
-from crm.gap.exports.reader import (
-    FORMAT_BY_ID,
-    ReadStats,
-    evidence_from_text,
-    format_choices,
-    inspect_export,
-    iter_raw_links,
-    read_links,
-)
+from crm.gap.exports.reader import ReadStats, evidence_from_text, iter_raw_links, read_links
 
 __all__ = [
     "FORMAT_BY_ID",

@@ -27,7 +27,7 @@ from crm.gap.exports.base import (
     site_of_column,
 )
 from crm.gap.exports.model import NOFOLLOW, REL_UNKNOWN, ExportInfo
-from crm.gap.exports.textio import CsvRecords, Records
+from crm.gap.exports.records import CsvRecords, Records
 from crm.gap.exports.values import (
     FAST_BOOLS,
     parse_authority,

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from crm.gap.domains import DomainError, registrable_domain
 from crm.gap.exports.errors import ExportError
 from crm.gap.exports.model import REL_UNKNOWN, ExportInfo
-from crm.gap.exports.textio import BrokenRecord, CsvRecords, Records
+from crm.gap.exports.records import BrokenRecord, CsvRecords, Records
 from crm.gap.exports.values import parse_domain
 
 # One link as the readers hand it to the reducer: a plain tuple, because a
