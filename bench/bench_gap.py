@@ -254,7 +254,13 @@ def _pandas(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
 
 
 def _measure(name: str, rows: int) -> dict[str, float]:
-    """Run one contender in a fresh interpreter; return its figures."""
+    """Run one contender in a fresh interpreter; return its figures.
+
+    `cpu_seconds` is the user + system time of the whole process tree
+    (interpreter start included): less sensitive than wall time to other
+    work on a shared machine.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         [sys.executable, "-m", "bench.bench_gap", name, "--rows", str(rows)],
         cwd=Path(__file__).parent.parent,
@@ -262,7 +268,10 @@ def _measure(name: str, rows: int) -> dict[str, float]:
         text=True,
         check=True,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    figures["cpu_seconds"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return figures
 
 
 def run(rows: int = ROWS) -> list[BenchRow]:
@@ -285,6 +294,12 @@ def run(rows: int = ROWS) -> list[BenchRow]:
             "pandas, same files",
             pandas["seconds"],
             target="< 1x",
+        ),
+        BenchRow(
+            f"{label}: CPU, all processes",
+            ours["cpu_seconds"],
+            "DuckDB SQL, same files",
+            duck["cpu_seconds"],
         ),
         BenchRow(
             f"{label}: peak memory",
