@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 from werkzeug.utils import secure_filename
 
 from crm.core.errors import UserError
@@ -413,19 +414,28 @@ def interrupted(gap_import: GapImport, now: datetime) -> bool:
 # -- snapshots ----------------------------------------------------------------
 
 
-def latest_snapshot(campaign: Campaign) -> GapImport | None:
-    """Return the campaign's newest finished import (its current snapshot)."""
-    return db.session.scalar(
+def latest_snapshot(campaign: Campaign, *, light: bool = False) -> GapImport | None:
+    """Return the campaign's newest finished import (its current snapshot).
+
+    `light` leaves its files, diff and assets unloaded (loaded on first access).
+    """
+    stmt = (
         select(GapImport)
         .where(GapImport.campaign_id == campaign.id, GapImport.state == ImportState.DONE)
         .order_by(GapImport.finished_at.desc(), GapImport.id.desc())
         .limit(1)
     )
+    if light:
+        stmt = stmt.options(defer(GapImport.files), defer(GapImport.diff),
+                            defer(GapImport.assets))  # fmt: skip
+    return db.session.scalar(stmt)
 
 
-def stale_reminder(campaign: Campaign, now: datetime) -> str | None:
-    """Say when the newest snapshot is older than the campaign's re-run cadence."""
-    snapshot = latest_snapshot(campaign)
+def stale_reminder(
+    campaign: Campaign, now: datetime, snapshot: GapImport | None = None
+) -> str | None:
+    """Say when the newest snapshot (read when not given) is older than the re-run cadence."""
+    snapshot = snapshot or latest_snapshot(campaign)
     if snapshot is None or snapshot.finished_at is None:
         return None
     if not is_stale(snapshot.finished_at, now, timedelta(days=campaign.rerun_cadence_days)):

@@ -7,6 +7,7 @@ crm.web.gap_prospect; all are endpoints of this one blueprint, "gap".
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -47,6 +48,7 @@ from crm.models import Angle, Campaign, GapImport, ProspectStatus, Role, User, u
 from crm.models.prospect import CATEGORY_BITS
 from crm.web.access import requires
 from crm.web.forms import attach_user_error, lines
+from crm.web.gap_rows import render_rows
 from crm.web.helpers import Page
 
 bp = Blueprint("gap", __name__)
@@ -104,19 +106,37 @@ def gap_campaign_summary(campaign: Campaign) -> dict[str, Any]:
     }
 
 
-def _members(campaign: Campaign) -> list[User]:
-    managers = db.session.scalars(
-        select(User).where(User.active.is_(True), User.role.in_([Role.MANAGER, Role.ADMIN]))
+@dataclass(frozen=True)
+class Person:
+    """Someone prospects can be assigned to, as the pickers show them."""
+
+    id: int
+    display_name: str
+
+
+def _members(campaign: Campaign) -> list[Person]:
+    """The campaign's members and every manager and admin, active ones only."""
+    member_ids = [m.id for m in campaign.members]
+    rows = db.session.execute(
+        select(User.id, User.name, User.email).where(
+            User.active.is_(True),
+            User.role.in_([Role.MANAGER, Role.ADMIN]) | User.id.in_(member_ids or [0]),
+        )
     )
-    people = {u.id: u for u in [*campaign.members, *managers] if u.active}
-    return sorted(people.values(), key=lambda u: u.display_name.lower())
+    people = [Person(uid, name or email) for uid, name, email in rows]
+    return sorted(people, key=lambda p: p.display_name.lower())
 
 
-def _angles() -> list[Angle]:
-    from crm.outreach.sequences import ensure_builtin_sequences
+def _angles() -> list[Any]:
+    """The active angles; the built-ins when none are stored yet (a GET writes nothing)."""
+    from crm.outreach.angles import BUILTIN_ANGLES
 
-    ensure_builtin_sequences()
-    return list(db.session.scalars(select(Angle).where(Angle.active).order_by(Angle.label)))
+    angles = list(
+        db.session.execute(
+            select(Angle.slug, Angle.label).where(Angle.active).order_by(Angle.label)
+        )
+    )
+    return angles or sorted(BUILTIN_ANGLES, key=lambda a: a.label)
 
 
 @bp.route("/campaigns/<int:campaign_id>/gap")
@@ -134,15 +154,30 @@ def table(campaign_id: int) -> str:
         number = 1
     items, total = page_of(campaign.id, view, number, per_page)
     number = min(number, max(1, -(-total // per_page)))
-    snapshot = latest_snapshot(campaign)
+    snapshot = latest_snapshot(campaign, light=True)
+    now = utcnow()
+    members = _members(campaign)
+    targets = list(campaign.target_pages)
+    # Every row's link differs only in its trailing id: one url_for for all.
+    base = url_for("prospects.show", campaign_id=campaign.id, prospect_id=0)[:-1]
+    rows = render_rows(
+        items,
+        prospect_base=base,
+        link_types=LINK_TYPES,
+        targets={t.id: t for t in targets},
+        members={u.id: u for u in members},
+        rule_labels=RULE_LABELS if view.hidden != "no" else None,
+    )
     return render_template(
         "gap/table.html",
+        rows=rows,
+        targets=targets,
         campaign=campaign,
         view=view,
         page=Page(items, number, per_page, total),
         snapshot=snapshot,
         own_missing=own_export_missing(snapshot, campaign),
-        stale=stale_reminder(campaign, utcnow()),
+        stale=stale_reminder(campaign, now, snapshot),
         chart=json.dumps(chart_data(snapshot, len(campaign.competitors))),
         categories=list(CATEGORY_BITS),
         statuses=[s.value for s in ProspectStatus],
@@ -150,7 +185,7 @@ def table(campaign_id: int) -> str:
         rule_labels=RULE_LABELS,
         unwinnable_reasons=UNWINNABLE_REASONS,
         bulk_actions=BULK_ACTIONS,
-        members=_members(campaign),
+        members=members,
         angles=_angles(),
         per_page_choices=PER_PAGE_CHOICES,
         enroll_limit=ENROLL_LIMIT,
