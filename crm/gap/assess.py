@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.gap.bulk import bulk_update
 from crm.gap.compute import GapRow, GapSettings, classify
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.linktype import LinkType, broken_links, domain_link_type
@@ -86,11 +87,19 @@ def gap_context(campaign: Campaign) -> GapContext:
     )
 
 
+# The rules read at most this many pages of a domain (the best come first):
+# enough to tell its link type and topic, and 100,000 domains stay quick.
+PAGES_READ = 8
+
+
 def _texts(pages: Sequence[PageEvidence]) -> list[str]:
-    texts: list[str] = []
+    """Titles, URLs and categories of the pages, each text once."""
+    texts: dict[str, None] = {}
     for page in pages:
-        texts += [t for t in (page.title, page.page_url, page.page_category) if t]
-    return texts
+        for text in (page.title, page.page_url, page.page_category):
+            if text:
+                texts[text] = None
+    return list(texts)
 
 
 def assess(
@@ -100,7 +109,7 @@ def assess(
     evidence = fact.evidence if fact is not None else {}
     competitors = ctx.gap.competitors
     theirs = [p for site in competitors for p in evidence.get(site, ())]
-    pages = theirs or [p for group in evidence.values() for p in group]
+    pages = (theirs or [p for group in evidence.values() for p in group])[:PAGES_READ]
     why: dict[str, str] = {}
 
     link_type: LinkType | None = None
@@ -254,8 +263,7 @@ def reassess(campaign: Campaign, ids: Sequence[int] | None = None) -> int:
                                p.target_page_id, p.target_confirmed, p.angle,
                                contacts.get(p.id, 0))  # fmt: skip
             values.append({"id": p.id, "updated_at": now, **assess(row, fact, state, ctx)})
-        if values:
-            db.session.execute(update(Prospect), values)
+        bulk_update(Prospect, values)
         done += len(values)
     db.session.expire_all()
     return done

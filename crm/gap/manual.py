@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.gap.assess import PriorState, assess, gap_context
+from crm.gap.bulk import bulk_update
 from crm.gap.compute import classify
 from crm.gap.domains import DomainError, registrable_domain
 from crm.gap.exports import Evidence as PageEvidence
@@ -98,7 +99,7 @@ def add_prospects(
                            None, 0)  # fmt: skip
         values_out.append({"id": prospect.id, **assess(classify(fact, ctx.gap), fact, state, ctx)})
     if values_out:
-        db.session.execute(update(Prospect), values_out)
+        bulk_update(Prospect, values_out)
         for prospect in result.added:
             db.session.refresh(prospect)
     record_audit("gap.add_prospects", user=actor, object_type="campaign", object_id=campaign.id,

@@ -21,11 +21,12 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from crm.extensions import db
 from crm.gap.assess import GapContext, PriorState, assess, gap_context
 from crm.gap.assets import linkable_assets
+from crm.gap.bulk import bulk_insert, bulk_update
 from crm.gap.compute import GapRow, GapSettings, compute_gap, overlap_chart
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.reduce import DomainFacts, Reduction
@@ -189,8 +190,7 @@ def _insert_snapshot_domains(
                 "spam": fact.spam,
             }
 
-    for chunk in batches(values()):
-        db.session.execute(insert(SnapshotDomain), chunk)
+    bulk_insert(SnapshotDomain, list(values()))
 
 
 def _prior_states(campaign_id: int) -> dict[str, PriorState]:
@@ -269,10 +269,8 @@ def _upsert_prospects(
                             "created_at": now, "status_changed_at": now, **values})  # fmt: skip
         else:
             updates.append({"id": state.id, **values})
-    for chunk in batches(inserts):
-        db.session.execute(insert(Prospect), chunk)
-    for chunk in batches(updates):
-        db.session.execute(update(Prospect), chunk)
+    bulk_insert(Prospect, inserts)
+    bulk_update(Prospect, updates)
     # Domains no export of this snapshot mentions keep their pipeline, lose their gap facts.
     db.session.execute(
         update(Prospect)
@@ -337,8 +335,8 @@ def _replace_evidence(
                     yield {"prospect_id": prospect_id, "import_id": import_id, "site": site,
                            **evidence_values(page)}  # fmt: skip
 
-    for chunk in batches(values()):
-        db.session.execute(insert(Evidence), chunk)
+    for chunk in batches(values(), 50_000):
+        bulk_insert(Evidence, chunk)
 
 
 __all__ = ["GapSettings", "batches", "evidence_values", "write_snapshot"]
