@@ -133,3 +133,22 @@ def test_campaign_page_shows_the_diff_and_reminds_when_the_snapshot_is_stale(
     import_files(campaign, exports.values())
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert 'id="stale-reminder"' not in page and 'id="snapshot-diff"' in page
+
+
+def test_enroll_hands_the_selection_to_the_enroll_page(
+    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
+) -> None:
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    ids = [p.id for p in db.session.scalars(select(Prospect).where(Prospect.tier == 2))]
+    client.login(team["specialist"].email)
+    table = f"/campaigns/{campaign.id}/gap"
+    response = client.post_form(
+        f"{table}/bulk", {"action": "enroll", "prospect_id": [str(i) for i in ids]}, page=table
+    )
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(f"/campaigns/{campaign.id}/enroll?")
+    assert sorted(int(v) for v in re.findall(r"prospect_id=(\d+)", location)) == sorted(ids)
+    page = client.get(location).get_data(as_text=True)
+    assert f"<strong>{len(ids)}</strong> prospects" in page
