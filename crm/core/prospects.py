@@ -18,6 +18,7 @@ from crm.models import Campaign, Prospect
 PROSPECT_SECTIONS: list[str] = [
     "crm.core.prospects:contacts_section",
     "crm.core.prospects:timeline_section",
+    "crm.gap.queries:gap_section",
     "crm.outreach.enrollment:enrollments_section",
     "crm.mail.inbox:inbound_section",
 ]

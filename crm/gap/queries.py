@@ -252,16 +252,6 @@ def hidden_reasons(campaign_id: int) -> dict[str, int]:
     return {str(reason): n for reason, n in rows}
 
 
-def link_types(campaign_id: int) -> list[str]:
-    """Return the link types present in a campaign (for the filter)."""
-    rows = db.session.scalars(
-        select(Prospect.link_type)
-        .where(Prospect.campaign_id == campaign_id, Prospect.link_type.is_not(None))
-        .distinct()
-    )
-    return sorted(r for r in rows if r)
-
-
 def evidence_by_site(prospect: Prospect) -> dict[str, list[Evidence]]:
     """Return a prospect's evidence grouped by the site linked, competitors first."""
     rows = db.session.scalars(
@@ -298,3 +288,19 @@ def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def gap_section(prospect: Prospect) -> dict[str, Any]:
+    """`crm prospects show --format json`: the score explained and the evidence by site."""
+    return {
+        "score_parts": dict(prospect.score_parts or {}),
+        "evidence": {
+            site: [
+                {"page_url": e.page_url, "title": e.title, "target_url": e.target_url,
+                 "anchor": e.anchor, "rel": e.rel, "first_seen": e.first_seen,
+                 "last_seen": e.last_seen, "http_code": e.http_code, "lost": e.lost}
+                for e in pages
+            ]
+            for site, pages in evidence_by_site(prospect).items()
+        },
+    }  # fmt: skip

@@ -27,7 +27,7 @@ from crm.extensions import db
 from crm.gap.assess import GapContext, PriorState, assess, gap_context
 from crm.gap.assets import linkable_assets
 from crm.gap.bulk import bulk_insert, bulk_update
-from crm.gap.compute import GapRow, GapSettings, compute_gap, overlap_chart
+from crm.gap.compute import GapRow, compute_gap, overlap_chart
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.reduce import DomainFacts, Reduction
 from crm.gap.snapshot_diff import assets_json, snapshot_diff
@@ -337,6 +337,3 @@ def _replace_evidence(
 
     for chunk in batches(values(), 50_000):
         bulk_insert(Evidence, chunk)
-
-
-__all__ = ["GapSettings", "batches", "evidence_values", "write_snapshot"]

@@ -60,6 +60,10 @@ def test_import_then_show_tier_1_dr_50_dofollow_as_json_with_the_contract_fields
     exported = list(csv.DictReader(io.StringIO(visible.stdout)))
     assert [r["domain"] for r in exported] == ["alpha.com", "beta.co.uk"]
     assert run(app, "gap", "show", "Mine", "--all", "--format", "table").stdout.count("\n") == 13
+    show = run(app, "prospects", "show", "Mine", "alpha.com", "--format", "json")
+    shown = json.loads(show.stdout)
+    assert shown["evidence"]["rival-a.com"][0]["title"] == "Best kanban tools in 2026"
+    assert set(shown["score_parts"]) >= {"authority", "relevance", "feasibility", "weights"}
 
 
 def test_prospects_set_maps_a_tier_to_a_target_and_angle_and_qualifies_it(
