@@ -7,9 +7,10 @@ the sender may be lost safely: a lost ``sent`` leaves ``sending``, which turns
 
 So on SQLite the pass runs in WAL mode with ``synchronous=NORMAL`` and raises
 it to ``FULL`` for the ``sending`` commit, whose sync also makes every earlier
-commit durable (the log is written in order). On PostgreSQL the ``sent``
-commit turns ``synchronous_commit`` off for its own transaction; PostgreSQL
-likewise never loses an asynchronous commit without the ones after it.
+commit durable (the log is written in order). On PostgreSQL the statement
+that records a send turns ``synchronous_commit`` off for its own transaction
+(crm.outreach.fast_path); PostgreSQL likewise never loses an asynchronous
+commit without the ones after it.
 """
 
 from __future__ import annotations
@@ -84,10 +85,3 @@ def durable_commit() -> None:
     db.session.commit()
     if _sqlite_file():
         _synchronous("NORMAL")
-
-
-def quick_commit() -> None:
-    """Commit without waiting for the disk where the database allows it per transaction."""
-    if _dialect() == "postgresql":
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    db.session.commit()

@@ -10,6 +10,11 @@ them. Values are adapted the way the models store them: aware UTC datetimes
 as SQLite's ``YYYY-MM-DD HH:MM:SS.ffffff`` text (what ``UTCDateTime`` writes),
 enums as their values, JSON as text on SQLite and ``Json`` on PostgreSQL.
 
+On PostgreSQL, where each statement is a round trip, the statements of one
+step are joined with data-modifying CTEs: starting a send is one statement
+(touch and mailbox slot), recording it another (touch, timeline entry, and
+``synchronous_commit`` off for that transaction only).
+
 Everything else in the outbox goes through SQLAlchemy (crm.outreach.outbox_sql).
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -43,11 +49,17 @@ WHERE id = :tid AND claimed_by = :holder AND state = 'claimed'
 """
 
 # The mailbox's counter for its local day, taken only under the cap and after
-# the spacing: {rules} adds those conditions.
+# the spacing ({rules}); on PostgreSQL only once the touch was taken ({after}).
 TAKE_SLOT = """
 UPDATE mailboxes SET last_sent_at = :now, cap_day_start = :day_start,
        cap_day_sent = CASE WHEN cap_day_start = :day_start THEN cap_day_sent + 1 ELSE 1 END
-WHERE id = :mid AND paused = {false}{rules}
+WHERE id = :mid AND paused = {false}{rules}{after}
+"""
+
+PG_TAKE_BOTH = """
+WITH touch AS ({take_sending} RETURNING id),
+     slot AS ({take_slot} RETURNING id)
+SELECT (SELECT count(*) FROM touch), (SELECT count(*) FROM slot)
 """
 
 MARK_SENT = """
@@ -56,9 +68,17 @@ UPDATE touches SET state = 'sent', sent_at = :sent_at, smtp_reply = :reply, last
 WHERE id = :tid AND claimed_by = :holder AND state IN ('claimed', 'sending', 'uncertain')
 """
 
-ADD_SENT_TOUCHPOINT = """
+ADD_TOUCHPOINT = """
 INSERT INTO touchpoints (prospect_id, at, kind, summary, actor_id, data)
 VALUES (:prospect_id, :at, 'sent', :summary, :actor_id, :data)
+"""
+
+PG_MARK_SENT_WITH_TOUCHPOINT = """
+WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)),
+     sent AS ({mark_sent} RETURNING id)
+INSERT INTO touchpoints (prospect_id, at, kind, summary, actor_id, data)
+SELECT :prospect_id, :at, 'sent', :summary, NULL, :data FROM sent, quick
+RETURNING id
 """
 
 
@@ -79,10 +99,13 @@ def _time(value: datetime, postgres: bool) -> Any:
     return utc if postgres else utc.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _cursor() -> Any:
+    return db.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
 def _execute(sql: str, params: dict[str, Any]) -> int:
     """Run one statement in the session's transaction; return the rows it changed."""
-    raw = db.session.connection().connection.driver_connection
-    cursor = raw.cursor()  # type: ignore[union-attr]
+    cursor = _cursor()
     try:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
@@ -90,83 +113,138 @@ def _execute(sql: str, params: dict[str, Any]) -> int:
         cursor.close()
 
 
-def take_sending(
-    *,
-    touch_id: int,
-    holder: str,
-    enrollment_id: int,
-    prospect_id: int,
-    watch_from: datetime,
-    stop_all_on_reply: bool,
-    email: str,
-    domain: str,
-    attempts: int,
-    lease_until: datetime,
-    subject: str,
-    body: str,
-) -> bool:
-    """Compare-and-set one claimed touch to ``sending`` (see TAKE_SENDING)."""
-    pg = _postgres()
-    scope = "TRUE" if stop_all_on_reply else "enrollment_id = :eid"
-    if not pg:
-        scope = "1" if stop_all_on_reply else scope
-    sql = _sql(TAKE_SENDING, pg, reply_scope=scope)
-    return (
-        _execute(
-            sql,
-            {
-                "tid": touch_id,
-                "holder": holder,
-                "eid": enrollment_id,
-                "pid": prospect_id,
-                "watch": _time(watch_from, pg),
-                "email": email,
-                "domain": domain,
-                "attempts": attempts,
-                "lease": _time(lease_until, pg),
-                "subject": subject,
-                "body": body,
-            },
-        )
-        == 1
-    )
+def _fetch_one(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
+    cursor = _cursor()
+    try:
+        cursor.execute(sql, params)
+        return tuple(cursor.fetchone())
+    finally:
+        cursor.close()
 
 
-def take_slot(
-    *,
-    mailbox_id: int,
-    now: datetime,
-    day_start: datetime,
-    daily_cap: int | None,
-    ready_before: datetime | None,
-) -> bool:
-    """Compare-and-set the mailbox's daily counter and last send (see TAKE_SLOT)."""
+@dataclass(frozen=True)
+class Start:
+    """What starting a send needs: the touch, what must still hold, the mailbox's rules."""
+
+    touch_id: int
+    holder: str
+    enrollment_id: int
+    prospect_id: int
+    watch_from: datetime
+    stop_all_on_reply: bool
+    email: str
+    domain: str
+    attempts: int
+    lease_until: datetime
+    subject: str
+    body: str
+    mailbox_id: int
+    now: datetime
+    day_start: datetime
+    daily_cap: int | None
+    ready_before: datetime | None  # the last send must be at or before this (spacing)
+
+
+def start_sending(start: Start) -> str | None:
+    """Take the touch (claimed -> sending) and the mailbox's slot; return why not, or None.
+
+    ``"lost"``: the touch is no longer ours to send; ``"mailbox"``: paused,
+    full for the day or within its spacing. On an answer the caller rolls back.
+    """
+    if start.daily_cap is not None and start.daily_cap <= 0:
+        return "mailbox"
     pg = _postgres()
-    rules = ""
     params: dict[str, Any] = {
-        "mid": mailbox_id,
-        "now": _time(now, pg),
-        "day_start": _time(day_start, pg),
+        "tid": start.touch_id,
+        "holder": start.holder,
+        "eid": start.enrollment_id,
+        "pid": start.prospect_id,
+        "watch": _time(start.watch_from, pg),
+        "email": start.email,
+        "domain": start.domain,
+        "attempts": start.attempts,
+        "lease": _time(start.lease_until, pg),
+        "subject": start.subject,
+        "body": start.body,
+        "mid": start.mailbox_id,
+        "now": _time(start.now, pg),
+        "day_start": _time(start.day_start, pg),
     }
-    if ready_before is not None:
+    rules = ""
+    if start.ready_before is not None:
         rules += " AND (last_sent_at IS NULL OR last_sent_at <= :ready_before)"
-        params["ready_before"] = _time(ready_before, pg)
-    if daily_cap is not None:
-        if daily_cap <= 0:
-            return False
+        params["ready_before"] = _time(start.ready_before, pg)
+    if start.daily_cap is not None:
         rules += (
             " AND (cap_day_start IS NULL OR cap_day_start <> :day_start OR cap_day_sent < :cap)"
         )
-        params["cap"] = daily_cap
-    sql = _sql(TAKE_SLOT, pg, false="FALSE" if pg else "0", rules=rules)
-    return _execute(sql, params) == 1
+        params["cap"] = start.daily_cap
+    if start.stop_all_on_reply:
+        scope = "TRUE" if pg else "1"
+    else:
+        scope = "enrollment_id = :eid"
+    take_sending = TAKE_SENDING.format(reply_scope=scope).strip()
+    if pg:
+        take_slot = TAKE_SLOT.format(
+            false="FALSE", rules=rules, after=" AND EXISTS (SELECT 1 FROM touch)"
+        ).strip()
+        sql = _sql(PG_TAKE_BOTH, True, take_sending=take_sending, take_slot=take_slot)
+        touch, slot = _fetch_one(sql, params)
+        return "lost" if touch != 1 else ("mailbox" if slot != 1 else None)
+    if _execute(_sql(take_sending, False), params) != 1:
+        return "lost"
+    take_slot = TAKE_SLOT.format(false="0", rules=rules, after="")
+    return None if _execute(_sql(take_slot, False), params) == 1 else "mailbox"
 
 
-def mark_sent(*, touch_id: int, holder: str, sent_at: datetime, reply: str) -> bool:
-    """Record a held touch as sent; False when it is no longer ours."""
+def _touchpoint_params(
+    pg: bool, prospect_id: int, at: datetime, summary: str, actor_id: int | None, data: Any
+) -> dict[str, Any]:
+    if pg:
+        from psycopg.types.json import Json
+
+        payload: Any = Json(data)
+    else:
+        payload = json.dumps(data)
+    return {
+        "prospect_id": prospect_id,
+        "at": _time(at, pg),
+        "summary": summary,
+        "actor_id": actor_id,
+        "data": payload,
+    }
+
+
+def mark_sent(
+    *,
+    touch_id: int,
+    holder: str,
+    sent_at: datetime,
+    reply: str,
+    prospect_id: int,
+    summary: str,
+    data: dict[str, Any],
+) -> bool:
+    """Record a held touch as sent with its timeline entry; False when it is no longer ours.
+
+    On PostgreSQL this transaction's commit does not wait for the disk: losing
+    it leaves the touch ``sending``, which becomes uncertain, never re-sent.
+    """
     pg = _postgres()
-    params = {"tid": touch_id, "holder": holder, "sent_at": _time(sent_at, pg), "reply": reply}
-    return _execute(_sql(MARK_SENT, pg), params) == 1
+    params = {
+        "tid": touch_id,
+        "holder": holder,
+        "sent_at": _time(sent_at, pg),
+        "reply": reply,
+        **_touchpoint_params(pg, prospect_id, sent_at, summary, None, data),
+    }
+    if pg:
+        sql = _sql(PG_MARK_SENT_WITH_TOUCHPOINT, True, mark_sent=MARK_SENT.strip())
+        return _execute(sql, params) == 1
+    if _execute(_sql(MARK_SENT, False), params) != 1:
+        return False
+    _execute(_sql(ADD_TOUCHPOINT, False), params)
+    return True
 
 
 def add_sent_touchpoint(
@@ -174,19 +252,5 @@ def add_sent_touchpoint(
 ) -> None:
     """Append a "sent" entry to a prospect's timeline."""
     pg = _postgres()
-    if pg:
-        from psycopg.types.json import Json
-
-        payload: Any = Json(data)
-    else:
-        payload = json.dumps(data)
-    _execute(
-        _sql(ADD_SENT_TOUCHPOINT, pg),
-        {
-            "prospect_id": prospect_id,
-            "at": _time(at, pg),
-            "summary": summary,
-            "actor_id": actor_id,
-            "data": payload,
-        },
-    )
+    params = _touchpoint_params(pg, prospect_id, at, summary, actor_id, data)
+    _execute(_sql(ADD_TOUCHPOINT, pg), params)

@@ -230,31 +230,27 @@ def begin_sending(
     (another sender got there first). On a non-None answer the caller rolls
     back.
     """
-    if not fast_path.take_sending(
-        touch_id=check.touch_id,
-        holder=holder,
-        enrollment_id=check.enrollment_id,
-        prospect_id=check.prospect_id,
-        watch_from=check.watch_from,
-        stop_all_on_reply=check.stop_all_on_reply,
-        email=check.email,
-        domain=check.domain,
-        attempts=attempts,
-        lease_until=now + lease,
-        subject=subject,
-        body=body,
-    ):
-        return "lost"
-    spacing = slot.min_spacing > timedelta(0)
-    if not fast_path.take_slot(
-        mailbox_id=slot.mailbox_id,
-        now=now,
-        day_start=slot.day_start,
-        daily_cap=slot.daily_cap,
-        ready_before=now - slot.min_spacing if spacing else None,
-    ):
-        return "mailbox"
-    return None
+    return fast_path.start_sending(
+        fast_path.Start(
+            touch_id=check.touch_id,
+            holder=holder,
+            enrollment_id=check.enrollment_id,
+            prospect_id=check.prospect_id,
+            watch_from=check.watch_from,
+            stop_all_on_reply=check.stop_all_on_reply,
+            email=check.email,
+            domain=check.domain,
+            attempts=attempts,
+            lease_until=now + lease,
+            subject=subject,
+            body=body,
+            mailbox_id=slot.mailbox_id,
+            now=now,
+            day_start=slot.day_start,
+            daily_cap=slot.daily_cap,
+            ready_before=now - slot.min_spacing if slot.min_spacing > timedelta(0) else None,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -276,6 +272,14 @@ class SentTouch:
     next_due_at: datetime | None = None  # the next step's due time, if known
 
 
+def sent_summary(sent: SentTouch, how: str = "sent") -> str:
+    return f"Touch {sent.step} {how} to {sent.email}: {sent.subject}"
+
+
+def sent_data(sent: SentTouch) -> dict[str, Any]:
+    return {"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step}
+
+
 def record_sent(
     sent: SentTouch, now: datetime, *, actor: User | None = None, how: str = "sent"
 ) -> None:
@@ -283,10 +287,15 @@ def record_sent(
     fast_path.add_sent_touchpoint(
         prospect_id=sent.prospect_id,
         at=now,
-        summary=f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
+        summary=sent_summary(sent, how),
         actor_id=actor.id if actor is not None else None,
-        data={"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
+        data=sent_data(sent),
     )
+    after_sent(sent, now, actor=actor)
+
+
+def after_sent(sent: SentTouch, now: datetime, *, actor: User | None = None) -> None:
+    """Move the prospect to "in sequence", keep follow-ups' gaps, complete the enrollment."""
     if sent.prospect_status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED):
         prospect = db.session.get(Prospect, sent.prospect_id)
         if prospect is not None:

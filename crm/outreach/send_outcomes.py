@@ -57,8 +57,16 @@ def apply_outcome(
     summary = outcome.summary()
     kind = outcome.kind
     if kind is OutcomeKind.ACCEPTED:
-        if fast_path.mark_sent(touch_id=row.id, holder=holder, sent_at=now, reply=summary):
-            outbox.record_sent(sent, now)
+        if fast_path.mark_sent(
+            touch_id=row.id,
+            holder=holder,
+            sent_at=now,
+            reply=summary,
+            prospect_id=sent.prospect_id,
+            summary=outbox.sent_summary(sent),
+            data=outbox.sent_data(sent),
+        ):
+            outbox.after_sent(sent, now)
         return Applied("sent")
     if kind is OutcomeKind.RETRY and outcome.stage in _UNREACHABLE:
         note = f"cannot reach the SMTP server: {summary}"

@@ -361,7 +361,7 @@ class _MailboxPass:
         applied = apply_outcome(
             row, outcome, holder=self.holder, attempts=attempts, now=self.clock(), sent=sent
         )
-        durability.quick_commit()
+        db.session.commit()  # not synced to disk: see crm.outreach.durability
         self.counts[applied.count] += 1
         if applied.pause_reason is not None:
             self._pause(applied.pause_reason, count=False)
