@@ -107,3 +107,12 @@ def test_an_unkilled_send_due_process_reports_its_counts(
     out, err = child.communicate(timeout=60)
     assert child.returncode == 0, err
     assert json.loads(out)["sent"] == 3 and len(server.messages) == 3
+
+
+def test_an_unknown_fault_point_is_an_error_not_silence(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crm.outreach import faults
+
+    monkeypatch.setattr(faults, "_armed", None)
+    monkeypatch.setenv(faults.ENV, "after-lunch")
+    with pytest.raises(ValueError, match="the point must be one of after-claim"):
+        faults.arm_from_environment()
