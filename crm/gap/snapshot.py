@@ -35,6 +35,8 @@ from crm.models import Contact, Evidence, GapImport, Prospect, SnapshotDomain
 from crm.models.prospect import category_bits_of
 
 BATCH = 5000
+# Evidence pages kept per prospect and site (the best first): "why they got the link".
+EVIDENCE_STORED = 3
 T = TypeVar("T")
 
 
@@ -193,7 +195,17 @@ def _insert_snapshot_domains(
     bulk_insert(SnapshotDomain, list(values()))
 
 
-def _prior_states(campaign_id: int) -> dict[str, PriorState]:
+# Prospect columns an import sets; a prospect whose values did not change is not
+# rewritten (a quarterly re-import mostly finds the same facts).
+_COMPARED = (
+    "in_gap", "links_to_us", "overlap", "tier", "category_bits", "competitors", "backlinks",
+    "authority", "traffic", "dofollow", "spam", "language", "link_type", "broken_link", "score",
+    "score_parts", "excluded_by", "excluded_note", "target_page_id", "angle",
+)  # fmt: skip
+
+
+def _prior_states(campaign_id: int) -> tuple[dict[str, PriorState], dict[str, tuple[Any, ...]]]:
+    """Return what the rules need of each prospect, and the values an import may change."""
     contacts = (
         select(Contact.prospect_id, func.count().label("n"))
         .group_by(Contact.prospect_id)
@@ -214,11 +226,18 @@ def _prior_states(campaign_id: int) -> dict[str, PriorState]:
             Prospect.target_confirmed,
             Prospect.angle,
             func.coalesce(contacts.c.n, 0),
+            *(getattr(Prospect, name) for name in _COMPARED),
         )
         .outerjoin(contacts, contacts.c.prospect_id == Prospect.id)
         .where(Prospect.campaign_id == campaign_id)
     )
-    return {row[0]: PriorState._make(row[1:]) for row in db.session.execute(stmt)}
+    states: dict[str, PriorState] = {}
+    values: dict[str, tuple[Any, ...]] = {}
+    width = len(PriorState._fields)
+    for row in db.session.execute(stmt):
+        states[row[0]] = PriorState._make(row[1 : width + 1])
+        values[row[0]] = tuple(row[width + 1 :])
+    return states, values
 
 
 _GAP_RESET: dict[str, Any] = {
@@ -241,7 +260,7 @@ def _upsert_prospects(
 ) -> dict[str, int]:
     """Insert or update one prospect per referring domain; return {domain: prospect id}."""
     campaign_id = gap_import.campaign_id
-    prior = _prior_states(campaign_id)
+    prior, before = _prior_states(campaign_id)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for row in rows:
@@ -260,17 +279,28 @@ def _upsert_prospects(
             "dofollow": row.dofollow,
             "spam": row.spam,
             "language": _clip(fact.language, 16),
-            "last_import_id": gap_import.id,
-            "updated_at": now,
             **assess(row, fact, state, ctx),
         }
         if state is None:
             inserts.append({"campaign_id": campaign_id, "domain": row.domain, "source": "import",
-                            "created_at": now, "status_changed_at": now, **values})  # fmt: skip
-        else:
-            updates.append({"id": state.id, **values})
+                            "created_at": now, "status_changed_at": now, "updated_at": now,
+                            "last_import_id": gap_import.id, **values})  # fmt: skip
+        elif tuple(values[k] for k in _COMPARED) != before[row.domain]:
+            updates.append({"id": state.id, "updated_at": now, **values})
     bulk_insert(Prospect, inserts)
     bulk_update(Prospect, updates)
+    # Every prospect of this snapshot now belongs to it, changed or not.
+    db.session.execute(
+        update(Prospect)
+        .where(
+            Prospect.campaign_id == campaign_id,
+            Prospect.domain.in_(
+                select(SnapshotDomain.domain).where(SnapshotDomain.import_id == gap_import.id)
+            ),
+        )
+        .values(last_import_id=gap_import.id)
+        .execution_options(synchronize_session=False)
+    )
     # Domains no export of this snapshot mentions keep their pipeline, lose their gap facts.
     db.session.execute(
         update(Prospect)
@@ -331,7 +361,7 @@ def _replace_evidence(
             for site, pages in fact.evidence.items():
                 if site not in wanted:
                     continue
-                for page in pages:
+                for page in pages[:EVIDENCE_STORED]:
                     yield {"prospect_id": prospect_id, "import_id": import_id, "site": site,
                            **evidence_values(page)}  # fmt: skip
 

@@ -161,3 +161,16 @@ def test_hand_added_prospects_are_normalised_deduped_scored_and_mapped(
     import_files(campaign, exports.values())
     db.session.refresh(curated)
     assert curated.source == "newsletter curators" and curated.link_type == "resource"
+
+
+def test_an_unchanged_reimport_moves_prospects_to_the_new_snapshot_without_rewriting_them(
+    db: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
+) -> None:
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    before = {p.domain: p.updated_at for p in _prospects(db, campaign.id).values()}
+    second = import_files(campaign, exports.values())
+    after = _prospects(db, campaign.id)
+    assert {d: p.updated_at for d, p in after.items()} == before
+    assert {p.last_import_id for p in after.values()} == {second.id}
+    assert second.diff["new_gap"] == second.diff["closed"] == second.diff["lost"] == 0
