@@ -170,11 +170,10 @@ def assess(
         out["target_page_id"] = ctx.target_ids.get(target.value) if target else None
         if target is not None:
             why["target"] = target.reason
-    if state is not None and state.angle:
-        out["angle"] = state.angle
-    else:
-        angle = suggest_angle(link_type or LinkType.OTHER, broken=is_broken)
-        out["angle"], why["angle"] = angle.value, angle.reason
+    angle = suggest_angle(link_type or LinkType.OTHER, broken=is_broken)
+    out["angle"] = state.angle if state is not None and state.angle else angle.value
+    if out["angle"] == angle.value:
+        why["angle"] = angle.reason
 
     out["score_parts"] = {
         name: {"value": round(part.value, 3), "why": part.explanation}

@@ -298,7 +298,8 @@ def _upsert_prospects(
                 select(SnapshotDomain.domain).where(SnapshotDomain.import_id == gap_import.id)
             ),
         )
-        .values(last_import_id=gap_import.id)
+        # Moving to a snapshot is no change of the prospect (updated_at has an onupdate).
+        .values(last_import_id=gap_import.id, updated_at=Prospect.updated_at)
         .execution_options(synchronize_session=False)
     )
     # Domains no export of this snapshot mentions keep their pipeline, lose their gap facts.
