@@ -32,10 +32,11 @@ from crm.core.errors import UserError
 from crm.extensions import db
 from crm.gap.diff import is_stale
 from crm.gap.exports import ExportError, ExportInfo, inspect_export
+from crm.gap.mappings import peek_header
 from crm.gap.progress import ProgressReporter, file_sizes
 from crm.gap.reduce import Reduction, check_owners, reduce_exports
 from crm.gap.snapshot import write_snapshot
-from crm.models import Campaign, ColumnMapping, GapImport, ImportState, User, utcnow
+from crm.models import Campaign, GapImport, ImportState, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ INLINE_MAX_BYTES = 4 * 1024 * 1024
 # A running import that reported no progress for this long was interrupted
 # (the process that ran it stopped).
 INTERRUPTED_AFTER = timedelta(minutes=30)
-_HEADER_PEEK_LINES = 12
 
 
 @dataclass(frozen=True)
@@ -191,61 +191,6 @@ def _inspected(campaign: Campaign, entry: dict[str, Any]) -> dict[str, Any]:
     if info.format_id == "generic":
         entry["header"] = list(info.header)
     return entry
-
-
-def peek_header(path: str) -> list[str]:
-    """Return the columns of a file's first line, for mapping a CSV nobody recognised."""
-    from crm.gap.exports.textio import (
-        DELIMITERS,
-        LineReader,
-        open_sources,
-        parse_line,
-        sniff_encoding,
-    )
-
-    try:
-        source = open_sources(path)[0]
-        with source.open_binary() as raw:
-            head = raw.read(4)
-            codec, bom = sniff_encoding(head)
-            for count, line in enumerate(LineReader(raw, codec, source.display_name, head[bom:])):
-                if line.strip():
-                    delimiter = max(DELIMITERS, key=line.count)
-                    return [c.strip() for c in parse_line(line, delimiter) if c.strip()][:80]
-                if count > _HEADER_PEEK_LINES:
-                    break
-    except (ExportError, ValueError, OSError):
-        pass
-    return []
-
-
-# -- saved column mappings ----------------------------------------------------
-
-
-def save_mapping(name: str, mapping: dict[str, str], *, actor: User | None = None) -> ColumnMapping:
-    """Save (or replace) a named generic CSV column mapping for reuse (flush)."""
-    from crm.gap.exports import GENERIC_FIELDS
-
-    name = name.strip()
-    if not name:
-        raise UserError("give the mapping a name", field="mapping_name")
-    mapping = {k: v for k, v in mapping.items() if v}
-    unknown = sorted(set(mapping) - set(GENERIC_FIELDS))
-    if unknown:
-        raise UserError(f"unknown field(s): {', '.join(unknown)}", field="mapping_name")
-    if "url" not in mapping and "domain" not in mapping:
-        raise UserError("map at least the URL or the domain column", field="mapping_name")
-    saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == name))
-    if saved is None:
-        saved = ColumnMapping(name=name, created_by_id=actor.id if actor else None)
-        db.session.add(saved)
-    saved.mapping = mapping
-    db.session.flush()
-    return saved
-
-
-def saved_mappings() -> list[ColumnMapping]:
-    return list(db.session.scalars(select(ColumnMapping).order_by(ColumnMapping.name)))
 
 
 # -- running ------------------------------------------------------------------

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.gap.exports import GENERIC_FIELDS, format_choices
+from crm.gap.mappings import save_mapping, saved_mappings
 from crm.gap.service import (
     SourceFile,
     add_sources,
@@ -26,9 +27,7 @@ from crm.gap.service import (
     remove_file,
     run_import,
     runs_inline,
-    save_mapping,
     save_uploads,
-    saved_mappings,
     start_in_background,
     update_file,
 )
