@@ -54,11 +54,6 @@ class CampaignSettingsForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     competitors = TextAreaField("Competitors", validators=[DataRequired()], render_kw={"rows": 5})
     members = SelectMultipleField("Members", validators=[Optional()])
-    min_overlap = IntegerField(
-        "Minimum overlap",
-        validators=[NumberRange(min=1, max=20)],
-        description="A domain is in the gap when it links to at least this many competitors.",
-    )
     rerun_cadence_days = IntegerField(
         "Re-import every (days)",
         validators=[NumberRange(min=7, max=730)],
@@ -165,7 +160,6 @@ def settings(campaign_id: int) -> Response | str:
             campaign.name = name
             members = [db.session.get(User, int(i)) for i in form.members.data or []]
             campaign.members = [m for m in members if m is not None]
-            campaign.min_overlap = form.min_overlap.data or 1
             campaign.rerun_cadence_days = form.rerun_cadence_days.data or 90
             campaign.stop_all_on_reply = bool(form.stop_all_on_reply.data)
             record_audit(
