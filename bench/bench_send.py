@@ -178,7 +178,7 @@ def time_transport(host: str, port: int, messages: list[BenchMessage]) -> float:
 
 def _seed_due_touches(n: int, sink: Sink, now: datetime) -> None:
     """Create n enrollments whose first touch is due, with bulk inserts (setup is not timed)."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, text
 
     from crm.extensions import db
     from crm.models import (
@@ -283,6 +283,12 @@ def _seed_due_touches(n: int, sink: Sink, now: datetime) -> None:
         for start in range(0, len(rows), 2000):
             db.session.execute(insert(model), rows[start : start + 2000])
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # A live database has statistics (autovacuum); a freshly loaded one does
+        # not, and PostgreSQL then plans the claim as if tables were empty.
+        with db.engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
     db.session.remove()
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -192,6 +193,15 @@ class Touch(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         UniqueConstraint("enrollment_id", "step"),
         Index("ix_touches_state_due", "state", "due_at"),
+        # The outbox's queue: only touches still to send, in due order, so claiming
+        # stays cheap however many sent touches the table holds.
+        Index(
+            "ix_touches_pending_due",
+            "due_at",
+            "id",
+            postgresql_where=text("state IN ('scheduled', 'retry_wait')"),
+            sqlite_where=text("state IN ('scheduled', 'retry_wait')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

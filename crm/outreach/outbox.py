@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import CursorResult, exists, select, update
+from sqlalchemy import CursorResult, exists, select, text, update
 
 from crm.core.errors import UserError
 from crm.core.timeline import change_status
@@ -54,6 +54,9 @@ from crm.outreach.plan import follow_up_not_before
 from crm.outreach.windows import SendingWindow
 
 DEFAULT_LEASE = timedelta(minutes=10)
+# The queue's condition written as constants, so the databases match it to the
+# partial index ix_touches_pending_due (a bound parameter would not).
+PENDING = text("touches.state IN ('scheduled', 'retry_wait')")
 # A follow-up is moved on only when a late send would otherwise put it this
 # much earlier than its gap; smaller slips are left to the pre-send check.
 PUSH_TOLERANCE = timedelta(hours=1)
@@ -114,7 +117,7 @@ def due_mailbox_ids(now: datetime) -> list[int]:
                 .where(Enrollment.mailbox_id == Mailbox.id)
                 .where(Enrollment.state == EnrollmentState.ACTIVE)
                 .where(Touch.enrollment_id == Enrollment.id)
-                .where(Touch.state.in_(CLAIMABLE), Touch.due_at <= now),
+                .where(PENDING, Touch.due_at <= now),
             )
             .order_by(Mailbox.id)
         )
@@ -140,10 +143,10 @@ def claim_due(
         select(Touch.id)
         .join(Enrollment, Enrollment.id == Touch.enrollment_id)
         .where(
+            PENDING,
+            Touch.due_at <= now,
             Enrollment.mailbox_id == mailbox_id,
             Enrollment.state == EnrollmentState.ACTIVE,
-            Touch.state.in_(CLAIMABLE),
-            Touch.due_at <= now,
         )
         .order_by(Touch.due_at, Touch.id)
         .limit(limit)
