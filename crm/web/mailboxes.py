@@ -174,3 +174,16 @@ def resume(mailbox_id: int) -> Response:
     db.session.commit()
     flash(f"{mailbox.name} resumed.", "ok")
     return redirect(url_for("mailboxes.index"))
+
+
+@bp.route("/<int:mailbox_id>/test", methods=["POST"])
+@requires(Role.ADMIN)
+def test(mailbox_id: int) -> str:
+    """Log in to SMTP and IMAP with the saved settings; show each server's answer (htmx)."""
+    from crm.outreach.probe import check_mailbox_connections
+
+    mailbox = _get(mailbox_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    answers = check_mailbox_connections(mailbox)
+    return render_template("mailboxes/_test_result.html", answers=answers)

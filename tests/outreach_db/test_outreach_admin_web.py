@@ -105,3 +105,23 @@ def test_contacts_csv_upload_with_a_bad_row_shows_the_line_and_imports_nothing(
     assert response.status_code == 200
     assert "team.csv, line 3, column email" in response.get_data(as_text=True)
     assert db.session.query(Contact).count() == 0
+
+
+def test_test_connection_shows_each_servers_answer(
+    client: Any, db: Any, team: dict[str, Any], smtp_server: Any
+) -> None:
+    client.login(team["admin"].email)
+    client.post_form(
+        "/settings/mailboxes/new",
+        {
+            **MAILBOX_FORM,
+            "smtp_port": str(smtp_server.port),
+            "imap_port": "1",
+        },
+    )
+    mailbox = db.session.query(Mailbox).one()
+    page = f"/settings/mailboxes/{mailbox.id}"
+    html = client.post_form(f"{page}/test", {}, page=page).get_data(as_text=True)
+    # The test server offers no AUTH: its refusal is the answer shown.
+    assert f"127.0.0.1:{smtp_server.port}: the server" in html
+    assert "IMAP failed" in html and "Connection refused" in html

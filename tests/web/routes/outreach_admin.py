@@ -12,6 +12,9 @@ ROUTES = {
     "mailboxes.index": ADMIN_PAGE,
     "mailboxes.new": ADMIN_PAGE,
     "mailboxes.edit": Expect(specialist=403, manager=403, args={"mailbox_id": "mailbox_id"}),
+    "mailboxes.test": Expect(
+        method="POST", specialist=403, manager=403, admin=200, args={"mailbox_id": "mailbox_id"}
+    ),
     "mailboxes.pause": Expect(
         method="POST", specialist=403, manager=403, admin=302, args={"mailbox_id": "mailbox_id"}
     ),
