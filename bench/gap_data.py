@@ -17,6 +17,9 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from crm.gap.sample_exports import AHREFS_BACKLINKS_HEADER as AHREFS_HEADER
+from crm.gap.sample_exports import SEMRUSH_BACKLINKS_HEADER as SEMRUSH_HEADER
+
 DATA_DIR = Path(__file__).parent / ".data"
 ROWS = 400_000
 # Referring domains in the niche, as a share of one export's rows: real
@@ -29,66 +32,6 @@ VERSION = 2
 SITES = ("our-site.com", "rival-a.com", "rival-b.co.uk", "rival-c.com", "rival-d.io")
 KINDS = ("ahrefs", "semrush", "ahrefs", "semrush", "ahrefs")
 
-AHREFS_HEADER = (
-    "Referring page title",
-    "Referring page URL",
-    "Language",
-    "Platform",
-    "Referring page HTTP code",
-    "Domain rating",
-    "UR",
-    "Domain traffic",
-    "Referring domains",
-    "Linked domains",
-    "External links",
-    "Page traffic",
-    "Keywords",
-    "Target URL",
-    "Left context",
-    "Anchor",
-    "Right context",
-    "Redirect Chain URLs",
-    "Redirect Chain status codes",
-    "Type",
-    "Is spam",
-    "Content",
-    "Nofollow",
-    "UGC",
-    "Sponsored",
-    "Rendered",
-    "Raw",
-    "Lost status",
-    "Drop reason",
-    "Discovered status",
-    "First seen",
-    "Last seen",
-    "Lost",
-    "Author",
-    "Page type",
-    "Page category",
-    "Links in group",
-)
-SEMRUSH_HEADER = (
-    "Page ascore",
-    "Source title",
-    "Source url",
-    "Target url",
-    "Anchor",
-    "External links",
-    "Internal links",
-    "Nofollow",
-    "Sponsored",
-    "Ugc",
-    "Text",
-    "Frame",
-    "Form",
-    "Image",
-    "Sitewide",
-    "First seen",
-    "Last seen",
-    "New link",
-    "Lost link",
-)
 
 _WORDS = (
     "kanban",

@@ -26,8 +26,8 @@ AHREFS_BACKLINKS_HEADER = (
     "Links in group",
 )  # fmt: skip
 # The older 30-column export lacks these.
-_AHREFS_NEWER = {"UR", "Redirect Chain URLs", "Redirect Chain status codes", "Is spam", "Author",
-                 "Page type", "Page category"}  # fmt: skip
+AHREFS_OLDER_MISSING = frozenset({"UR", "Redirect Chain URLs", "Redirect Chain status codes",
+                                  "Is spam", "Author", "Page type", "Page category"})  # fmt: skip
 AHREFS_REFDOMAINS_HEADER = (
     "Domain", "Is spam", "DR", "Dofollow ref. domains", "Dofollow linked domains", "Traffic ",
     "Keywords ", "Links to target", "Dofollow links", "First seen", "Lost",
@@ -116,7 +116,7 @@ def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]], delimiter: 
 
 def ahrefs_backlinks_bytes(links: Iterable[SampleLink], *, older: bool = False) -> bytes:
     """Return an Ahrefs Site Explorer Backlinks export (37 columns, or the older 30)."""
-    header = [h for h in AHREFS_BACKLINKS_HEADER if not (older and h in _AHREFS_NEWER)]
+    header = [h for h in AHREFS_BACKLINKS_HEADER if not (older and h in AHREFS_OLDER_MISSING)]
     rows = []
     for ln in links:
         lost_at = f"{ln.lost} 00:00:00" if ln.lost else ""

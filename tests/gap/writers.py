@@ -8,77 +8,11 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-SAMPLES = Path(__file__).parent / "samples"
+from crm.gap.sample_exports import AHREFS_BACKLINKS_HEADER as AHREFS_HEADER
+from crm.gap.sample_exports import AHREFS_OLDER_MISSING
+from crm.gap.sample_exports import SEMRUSH_BACKLINKS_HEADER as SEMRUSH_HEADER
 
-AHREFS_HEADER = (
-    "Referring page title",
-    "Referring page URL",
-    "Language",
-    "Platform",
-    "Referring page HTTP code",
-    "Domain rating",
-    "UR",
-    "Domain traffic",
-    "Referring domains",
-    "Linked domains",
-    "External links",
-    "Page traffic",
-    "Keywords",
-    "Target URL",
-    "Left context",
-    "Anchor",
-    "Right context",
-    "Redirect Chain URLs",
-    "Redirect Chain status codes",
-    "Type",
-    "Is spam",
-    "Content",
-    "Nofollow",
-    "UGC",
-    "Sponsored",
-    "Rendered",
-    "Raw",
-    "Lost status",
-    "Drop reason",
-    "Discovered status",
-    "First seen",
-    "Last seen",
-    "Lost",
-    "Author",
-    "Page type",
-    "Page category",
-    "Links in group",
-)
-AHREFS_OLDER_MISSING = {
-    "UR",
-    "Redirect Chain URLs",
-    "Redirect Chain status codes",
-    "Is spam",
-    "Author",
-    "Page type",
-    "Page category",
-}
-SEMRUSH_HEADER = (
-    "Page ascore",
-    "Source title",
-    "Source url",
-    "Target url",
-    "Anchor",
-    "External links",
-    "Internal links",
-    "Nofollow",
-    "Sponsored",
-    "Ugc",
-    "Text",
-    "Frame",
-    "Form",
-    "Image",
-    "Sitewide",
-    "First seen",
-    "Last seen",
-    "New link",
-    "Lost link",
-)
+SAMPLES = Path(__file__).parent / "samples"
 
 
 def csv_text(
