@@ -23,7 +23,6 @@ from crm.models import (
     Mailbox,
     Prospect,
     ProspectStatus,
-    Security,
     Touch,
     User,
     utcnow,
@@ -34,39 +33,28 @@ from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.factories import CampaignFactory, TargetPageFactory, UserFactory
 from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
+from tests.sending.helpers import make_mailbox as sending_mailbox
 
 OUR_ADDRESS = "ana@sample-site.example"
-ALWAYS = {"window_start": "00:00", "window_end": "23:59", "days": "mon,tue,wed,thu,fri,sat,sun"}
 
 
 def make_mailbox(
     account: DovecotAccount | None, smtp: SmtpTestServer | None, **changes: Any
 ) -> Mailbox:
     """A mailbox that sends to the SMTP test server and reads replies from the Dovecot account."""
-    values: dict[str, Any] = {
-        "name": "ana",
-        "from_email": OUR_ADDRESS,
-        "from_name": "Ana Lopez",
-        "username": account.username if account is not None else OUR_ADDRESS,
-        "password_encrypted": encrypt_secret(
-            TEST_ENCRYPTION_KEY, account.password if account is not None else "unused"
-        ),
-        "smtp_host": "127.0.0.1",
-        "smtp_port": smtp.port if smtp is not None else 9,
-        "smtp_security": Security.NONE,
-        "imap_host": "127.0.0.1",
-        "imap_port": account.server.port if account is not None else 9,
-        "imap_security": Security.NONE,
-        "daily_cap": 10_000,
-        "min_spacing_seconds": 0,
-        "timezone": "UTC",
-        **ALWAYS,
-        **changes,
-    }
-    mailbox = Mailbox(**values)
-    db.session.add(mailbox)
-    db.session.flush()
-    return mailbox
+    return sending_mailbox(
+        smtp,
+        **{
+            "name": "ana",
+            "from_email": OUR_ADDRESS,
+            "username": account.username if account is not None else OUR_ADDRESS,
+            "password_encrypted": encrypt_secret(
+                TEST_ENCRYPTION_KEY, account.password if account is not None else "unused"
+            ),
+            "imap_port": account.server.port if account is not None else 9,
+            **changes,
+        },
+    )
 
 
 @dataclass
