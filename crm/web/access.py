@@ -13,12 +13,20 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.wrappers import Response
 
 from crm.extensions import db
 from crm.models import Campaign, Role, User
+from crm.models.campaign import campaign_members
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Every campaign page loads its campaign here: one query with its site and
+# competitors (most pages show them). Members load on first use, on the pages that
+# show them; the membership check is one EXISTS.
+CAMPAIGN_PAGE_LOAD = (lazyload(Campaign.members), joinedload(Campaign.competitors))
 
 
 def requires(role: Role) -> Callable[[F], F]:
@@ -48,6 +56,21 @@ def can_access_campaign(user: User, campaign: Campaign) -> bool:
     return user.has_role(Role.MANAGER) or campaign.is_member(user)
 
 
+# Built once: SQLAlchemy memoises the cache key of a statement it has seen, and
+# this runs on every campaign page a specialist opens.
+_IS_MEMBER = select(
+    exists().where(
+        campaign_members.c.campaign_id == bindparam("campaign_id"),
+        campaign_members.c.user_id == bindparam("user_id"),
+    )
+)
+
+
+def is_campaign_member(user_id: int, campaign_id: int) -> bool:
+    """Tell whether a user is a member of a campaign, without loading its members."""
+    return bool(db.session.scalar(_IS_MEMBER, {"campaign_id": campaign_id, "user_id": user_id}))
+
+
 def enforce_access() -> Response | None:
     """Redirect anonymous users to sign in; 403 for a missing role or membership."""
     if request.endpoint is None:
@@ -69,10 +92,10 @@ def enforce_access() -> Response | None:
         abort(403)
     campaign_id = (request.view_args or {}).get("campaign_id")
     if campaign_id is not None:
-        campaign = db.session.get(Campaign, campaign_id)
+        campaign = db.session.get(Campaign, campaign_id, options=CAMPAIGN_PAGE_LOAD)
         if campaign is None:
             abort(404)
-        if not can_access_campaign(user, campaign):
+        if not user.has_role(Role.MANAGER) and not is_campaign_member(user.id, campaign.id):
             abort(403)
         g.campaign = campaign
     return None

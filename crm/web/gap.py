@@ -43,6 +43,7 @@ from crm.gap.queries import (
 )
 from crm.gap.service import latest_snapshot, stale_reminder
 from crm.models import Angle, Campaign, GapImport, ProspectStatus, Role, User, utcnow
+from crm.models.campaign import campaign_members
 from crm.models.prospect import CATEGORY_BITS
 from crm.web.forms import attach_user_error, lines
 from crm.web.gap_rows import render_rows
@@ -113,11 +114,13 @@ class Person:
 
 def _members(campaign: Campaign) -> list[Person]:
     """The campaign's members and every manager and admin, active ones only."""
-    member_ids = [m.id for m in campaign.members]
+    member_ids = select(campaign_members.c.user_id).where(
+        campaign_members.c.campaign_id == campaign.id
+    )
     rows = db.session.execute(
         select(User.id, User.name, User.email).where(
             User.active.is_(True),
-            User.role.in_([Role.MANAGER, Role.ADMIN]) | User.id.in_(member_ids or [0]),
+            User.role.in_([Role.MANAGER, Role.ADMIN]) | User.id.in_(member_ids),
         )
     )
     people = [Person(uid, name or email) for uid, name, email in rows]
