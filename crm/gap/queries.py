@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import joinedload
@@ -193,14 +193,37 @@ def count(campaign_id: int, f: GapFilter) -> int:
 
 # What one row of the gap table shows: plain rows, not ORM objects, so a page
 # of 50 costs no identity map, no instance state and no JSON it does not show.
-TABLE_COLUMNS = (
-    Prospect.id, Prospect.domain, Prospect.status, Prospect.source, Prospect.in_gap,
-    Prospect.links_to_us, Prospect.overlap, Prospect.tier, Prospect.category_bits,
-    Prospect.competitors, Prospect.authority, Prospect.traffic, Prospect.dofollow,
-    Prospect.link_type, Prospect.link_type_manual, Prospect.broken_link, Prospect.score,
-    Prospect.excluded_by, Prospect.excluded_note, Prospect.assigned_to_id,
-    Prospect.target_page_id, Prospect.target_confirmed, Prospect.angle,
-)  # fmt: skip
+# Named tuples, not SQLAlchemy rows: a Row's attribute goes through __getattr__
+# (~0.4 µs) and the table reads about 30 per row.
+class TableRow(NamedTuple):
+    """One row of the gap table, its fields in the order the page query selects them."""
+
+    id: int
+    domain: str
+    status: ProspectStatus
+    source: str
+    in_gap: bool
+    links_to_us: bool
+    overlap: int
+    tier: int | None
+    category_bits: int
+    competitors: list[str] | None
+    authority: float | None
+    traffic: int | None
+    dofollow: bool | None
+    link_type: str | None
+    link_type_manual: bool
+    broken_link: bool
+    score: float
+    excluded_by: str | None
+    excluded_note: str
+    assigned_to_id: int | None
+    target_page_id: int | None
+    target_confirmed: bool
+    angle: str | None
+
+
+TABLE_COLUMNS = tuple(getattr(Prospect, name) for name in TableRow._fields)
 
 
 def page_statement(campaign_id: int, f: GapFilter, number: int, per_page: int) -> Any:
@@ -214,12 +237,15 @@ def page_statement(campaign_id: int, f: GapFilter, number: int, per_page: int) -
     )
 
 
-def page_of(campaign_id: int, f: GapFilter, number: int, per_page: int) -> tuple[list[Any], int]:
+def page_of(
+    campaign_id: int, f: GapFilter, number: int, per_page: int
+) -> tuple[list[TableRow], int]:
     """Return one page of table rows and the total matching."""
     total = count(campaign_id, f)
     last = max(1, -(-total // per_page))
     number = min(max(1, number), last)
-    return list(db.session.execute(page_statement(campaign_id, f, number, per_page))), total
+    rows = db.session.execute(page_statement(campaign_id, f, number, per_page))
+    return list(map(TableRow._make, rows)), total
 
 
 def matching_ids(campaign_id: int, f: GapFilter, limit: int | None = None) -> list[int]:
