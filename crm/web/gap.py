@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -35,6 +36,7 @@ from crm.gap.manual import add_prospects
 from crm.gap.qualify import RULE_LABELS, UNWINNABLE_REASONS
 from crm.gap.queries import (
     PER_PAGE_CHOICES,
+    SORTS,
     GapFilter,
     csv_lines,
     iter_facts,
@@ -139,6 +141,27 @@ def _angles() -> list[Any]:
     return angles or sorted(BUILTIN_ANGLES, key=lambda a: a.label)
 
 
+# What werkzeug's url_for leaves unescaped in a query string.
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def sort_urls(view: GapFilter, base: str, per_page: int) -> dict[str, str]:
+    """Return the link of each sortable column's header: the view sorted by that column."""
+    # The URLs url_for builds, with the query encoded once for all ten headers:
+    # sorting changes only `sort` and `dir`, always the last two arguments.
+    args = view.query_args()
+    del args["sort"], args["dir"]
+    pairs = [("per_page", per_page)]
+    for key, value in args.items():
+        pairs += [(key, v) for v in value] if isinstance(value, list) else [(key, value)]
+    common = f"{base}?{urlencode(pairs, safe=_QUERY_SAFE)}&sort="
+    urls = {}
+    for column in SORTS:
+        direction = "desc" if view.sorted_by(column).desc else "asc"
+        urls[column] = f"{common}{column}&dir={direction}"
+    return urls
+
+
 @bp.route("/campaigns/<int:campaign_id>/gap")
 def table(campaign_id: int) -> str:
     campaign: Campaign = g.campaign
@@ -171,6 +194,7 @@ def table(campaign_id: int) -> str:
     return render_template(
         "gap/table.html",
         rows=rows,
+        sort_urls=sort_urls(view, url_for("gap.table", campaign_id=campaign.id), per_page),
         targets=targets,
         campaign=campaign,
         view=view,

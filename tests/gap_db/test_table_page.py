@@ -5,12 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask, url_for
+from werkzeug.datastructures import MultiDict
 
-from crm.gap.queries import TABLE_COLUMNS, GapFilter, TableRow, page_of
+from crm.gap.queries import SORTS, TABLE_COLUMNS, GapFilter, TableRow, page_of
 from crm.models import Prospect
 from crm.web.access import is_campaign_member
+from crm.web.gap import sort_urls
 
 pytestmark = pytest.mark.postgres
+
+VIEWS = [
+    "",
+    "tier=2&min_authority=30&dofollow=1&sort=authority&dir=desc&page=3",
+    "view=all&hidden=all&q=a+b%26c/d&category=best&category=unique&sort=domain&dir=asc",
+    "status=new&link_type=unknown&min_overlap=2&max_authority=50.5&min_traffic=10",
+]
+
+
+@pytest.mark.parametrize("query", VIEWS)
+def test_sort_links_are_the_urls_url_for_builds(app: Flask, query: str) -> None:
+    view = GapFilter.from_args(MultiDict([tuple(p.split("=", 1)) for p in query.split("&") if p]))
+    with app.test_request_context():
+        base = url_for("gap.table", campaign_id=7)
+        expected = {
+            column: url_for("gap.table", campaign_id=7, per_page=25,
+                            **view.sorted_by(column).query_args())
+            for column in SORTS
+        }  # fmt: skip
+        assert sort_urls(view, base, 25) == expected
 
 
 def test_a_page_is_named_tuples_of_the_table_columns(db: Any, team: dict[str, Any]) -> None:
