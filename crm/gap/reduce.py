@@ -7,7 +7,11 @@ highest page score first, as one compact string each) and a capped list of
 the target URLs linked. Every file is read to the end before anything is
 returned, so a bad file fails the whole import and the caller writes nothing.
 
-Large imports on machines with 4+ CPUs read their files in worker processes
+Large page-level exports (Ahrefs and Semrush Backlinks, 32 MB and up in all)
+go through DuckDB instead (crm.gap.columnar: same rules, same facts, in C++
+on every core); a file it does not take at face value sends them all back
+here, where the streaming readers find the exact line and column. Other large
+imports on machines with 4+ CPUs read their files in worker processes
 (spawned, so a web or worker process with open connections is never forked);
 each returns its slots and the parent merges them as they arrive.
 """
@@ -24,6 +28,7 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Any
 
+from crm.gap import columnar
 from crm.gap.exports import FORMAT_BY_ID, ExportError, ExportInfo, ReadStats, iter_raw_links
 from crm.gap.exports.base import DomainFolder
 from crm.gap.facts import DomainFacts, FileSummary, Reduction
@@ -45,6 +50,8 @@ TARGETS_PER_SITE = 20
 # Below this many bytes in all files, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 48 << 20
 PARALLEL_MIN_CPUS = 4
+# Below this many bytes of page-level exports, starting DuckDB costs more than it saves.
+COLUMNAR_MIN_BYTES = 32 << 20
 # How often the parent reports the workers' progress.
 PROGRESS_SECONDS = 0.5
 
@@ -118,6 +125,7 @@ def reduce_exports(
     evidence_per_site: int = EVIDENCE_PER_SITE,
     targets_per_site: int = TARGETS_PER_SITE,
     workers: int | None = None,
+    engine: str = "auto",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Reduction:
     """Read every export fully and fold them into per-domain facts.
@@ -127,8 +135,10 @@ def reduce_exports(
     (listed in the file summary). `workers` is how many processes read files
     (default: CPUs - 1 for large imports on 4+ CPUs, else 1). `on_progress(done,
     total)` is called with the bytes read so far, about every megabyte
-    (every half second with workers). Raises ExportError for the first bad
-    file, in the order given.
+    (every half second with workers). `engine` is "auto" (DuckDB for large
+    page-level exports), "columnar" (DuckDB for every file it can read) or
+    "streaming" (never DuckDB). Raises ExportError for the first bad file, in
+    the order given.
     """
     ignored_by_file: list[tuple[str, ...]] = []
     allowed = {site, *competitors} if site is not None else None
@@ -144,10 +154,7 @@ def reduce_exports(
     count = workers if workers is not None else _auto_workers(infos)
     progress = _Progress(on_progress, sum(info.size for info in infos))
     with _collector_paused():
-        if count > 1 and len(jobs) > 1:
-            slots, stats_by_file = _in_workers(jobs, count, progress)
-        else:
-            slots, stats_by_file = _in_process(jobs, progress)
+        slots, stats_by_file = _read_all(jobs, count, progress, engine)
         progress.finish()
         # Popping as we go: the slots and the facts are never both whole in memory.
         facts = {}
@@ -179,6 +186,48 @@ def reduce_exports(
         for info, ignored, stats in zip(infos, ignored_by_file, stats_by_file, strict=True)
     )
     return Reduction(facts=facts, sites=tuple(sites), files=summaries)
+
+
+def _read_all(
+    jobs: list[Job], count: int, progress: _Progress, engine: str
+) -> tuple[Slots, list[ReadStats]]:
+    """Read page-level exports with DuckDB where it pays, the rest streaming; merge."""
+    chosen = _columnar_jobs(jobs, engine)
+    result = None
+    if chosen:
+        evidence_limit, targets_limit = jobs[0][2]
+        result = columnar.reduce_columnar(
+            [jobs[i][0] for i in chosen], evidence_limit, targets_limit
+        )
+    if result is None:
+        return _streaming(jobs, count, progress)
+    progress.add(sum(jobs[i][0].size for i in chosen))
+    stats: dict[int, ReadStats] = dict(zip(chosen, result.stats, strict=True))
+    rest = [i for i in range(len(jobs)) if i not in stats]
+    slots = result.slots
+    if rest:
+        partial, rest_stats = _streaming([jobs[i] for i in rest], count, progress)
+        merge(slots, partial, *jobs[0][2])
+        stats.update(zip(rest, rest_stats, strict=True))
+    return slots, [stats[i] for i in range(len(jobs))]
+
+
+def _columnar_jobs(jobs: list[Job], engine: str) -> list[int]:
+    """Return the indexes of the files DuckDB should read (none when it would not pay)."""
+    if engine == "streaming" or not columnar.available():
+        return []
+    chosen = [
+        i for i, (info, ignored, _) in enumerate(jobs) if not ignored and columnar.can_read(info)
+    ]
+    if engine == "auto" and sum(jobs[i][0].size for i in chosen) < COLUMNAR_MIN_BYTES:
+        return []
+    return chosen
+
+
+def _streaming(jobs: list[Job], count: int, progress: _Progress) -> tuple[Slots, list[ReadStats]]:
+    if count > 1 and len(jobs) > 1:
+        return _in_workers(jobs, count, progress)
+    return _in_process(jobs, progress)
 
 
 class _Progress:

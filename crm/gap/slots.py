@@ -53,6 +53,9 @@ def _keep(slot: Slot, rank: float, page: str, make: Callable[[], str], limit: in
 
     The caller has checked that the list is not full or that `rank` beats
     the weakest; a page already kept is only replaced by a better rank.
+    The list stays in arrival order and a tie goes to the earlier page, so
+    what is kept is exactly the best `limit` pages by (rank, first seen) —
+    the rule the columnar engine (crm.gap.columnar) computes in SQL.
     """
     evs = slot[7]
     if evs is None:
@@ -64,11 +67,13 @@ def _keep(slot: Slot, rank: float, page: str, make: Callable[[], str], limit: in
     for i, (old_rank, old) in enumerate(evs):
         if old.startswith(page) and old[end : end + 1] == EVIDENCE_SEP:
             if rank > old_rank:
-                evs[i] = (rank, make())
+                # The page's best row arrives now: it moves to the end.
+                del evs[i]
+                evs.append((rank, make()))
                 slot[9] = _weakest_rank(evs)
             return
-        if old_rank < evs[weakest][0]:
-            weakest = i
+        if old_rank <= evs[weakest][0]:
+            weakest = i  # the latest of the weakest goes first
     if len(evs) < limit:
         evs.append((rank, make()))
         if rank < slot[9]:
@@ -76,7 +81,8 @@ def _keep(slot: Slot, rank: float, page: str, make: Callable[[], str], limit: in
         return
     if rank <= slot[9]:
         return
-    evs[weakest] = (rank, make())
+    del evs[weakest]
+    evs.append((rank, make()))
     slot[9] = _weakest_rank(evs)
 
 

@@ -5,10 +5,19 @@ from pathlib import Path
 
 import pytest
 
+from crm.gap import reduce as reduce_module
 from crm.gap.exports import ExportError, inspect_export
 from crm.gap.facts import DomainFacts
 from crm.gap.reduce import check_owners, reduce_exports
 from tests.gap.writers import ahrefs_row, csv_text, semrush_row, write_ahrefs, write_semrush
+
+
+@pytest.fixture(autouse=True, params=["streaming", "columnar"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every test with both engines: the streaming reducer, and DuckDB for page-level files."""
+    limit = 0 if request.param == "columnar" else 1 << 62
+    monkeypatch.setattr(reduce_module, "COLUMNAR_MIN_BYTES", limit)
+    return str(request.param)
 
 
 def ahrefs(tmp_path: Path, name: str, rows: list[list[object]]) -> Path:

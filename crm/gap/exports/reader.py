@@ -76,14 +76,8 @@ def iter_raw_links(
         if on_read is not None:
             on_read(len(head))
         reader = LineReader(raw, codec, info.display_name, prefix=head[bom:], on_read=on_read)
-        header, chunks = split_header(reader.chunks(), info.header_line)
-        if header is None or tuple(parse_line(header, info.delimiter)) != info.header:
-            raise ExportError(
-                info.display_name,
-                info.header_line,
-                None,
-                "the file changed since it was inspected; add it again",
-            )
+        found, chunks = split_header(reader.chunks(), info.header_line)
+        header = _check_header_line(info, found)
         records = _records(info, fmt, chunks, header)
         try:
             yield from fmt.links(info, records, folder)
@@ -93,6 +87,28 @@ def iter_raw_links(
             stats.records = records.records
             stats.skipped = records.skipped
             stats.skipped_lines = list(records.skipped_lines)
+
+
+def _check_header_line(info: ExportInfo, header: str | None) -> str:
+    if header is None or tuple(parse_line(header, info.delimiter)) != info.header:
+        raise ExportError(
+            info.display_name,
+            info.header_line,
+            None,
+            "the file changed since it was inspected; add it again",
+        )
+    return header
+
+
+def check_header(info: ExportInfo) -> None:
+    """Raise ExportError when the file's header is no longer the inspected one."""
+    source = Source(info.path, info.display_name, info.member)
+    with source.open_binary() as raw:
+        head = raw.read(4)
+        codec, bom = sniff_encoding(head)
+        reader = LineReader(raw, codec, info.display_name, prefix=head[bom:])
+        header, _ = split_header(reader.chunks(), info.header_line)
+        _check_header_line(info, header)
 
 
 def evidence_from_text(text: str) -> Evidence:

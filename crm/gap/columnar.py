@@ -1,0 +1,330 @@
+"""Reduce large page-level exports (Ahrefs and Semrush Backlinks) with DuckDB.
+
+Why: the streaming reducer (crm.gap.slots) costs ~15 µs of Python per row, so
+five 400,000-row exports take half a minute; DuckDB parses the CSV and folds
+the rows in C++ on every core. It computes exactly what the streaming
+reducer computes, by the same rules: per (referring domain, site) the live
+and lost link counts, best authority and traffic, the rel flags seen, spam,
+the first language in file order, the first TARGETS_PER_SITE target URLs in
+file order, and the best EVIDENCE_PER_SITE distinct pages by (rank, first
+seen) — a page counting with its best row. `rowid` of the rows table is the
+file order (DuckDB keeps insertion order), so "first" means the same here.
+
+Face value only. A cell the fast loops of the streaming readers would not
+take as it is (`1,240`, `—`, `TRUE`, a score above 100), a CSV grammar or
+encoding problem, or a host that is not a domain makes `reduce_columnar`
+return None, and the caller reads the files with the streaming reducer,
+which reads odd cells carefully and reports file, line and column. So both
+engines give the same facts, and every error message is the streaming one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from crm.gap.exports import ExportInfo, ReadStats
+from crm.gap.exports.base import DomainFolder
+from crm.gap.exports.reader import check_header
+from crm.gap.exports.textio import sniff_encoding
+from crm.gap.slots import Slots
+
+# The formats read here, with the columns their fast loops need to be there.
+FAST_FORMATS = {
+    "ahrefs-backlinks": ("nofollow", "ugc", "sponsored"),
+    "semrush-backlinks": ("nofollow",),
+}
+_SEP = "chr(31)"  # crm.gap.exports.base.EVIDENCE_SEP
+_EVIDENCE_COLUMNS = (
+    "page_url",
+    "title",
+    "target",
+    "anchor",
+    "first_seen",
+    "last_seen",
+    "http_code",
+    "language",
+    "page_type",
+    "page_category",
+)
+# rank * _SHIFT - rowid orders rows by rank, then first seen, as one BIGINT.
+_SHIFT = 1 << 32
+_NUMBER = r"[0-9]{1,3}(\.[0-9]{1,6})?"
+
+
+@dataclass(frozen=True)
+class ColumnarResult:
+    """The slots of the files read here (targets as URLs) and each file's stats."""
+
+    slots: Slots
+    stats: list[ReadStats]
+
+
+def can_read(info: ExportInfo) -> bool:
+    """Tell whether this file can go through DuckDB (a plain page-level export)."""
+    needed = FAST_FORMATS.get(info.format_id)
+    return (
+        needed is not None
+        and info.member is None
+        and not info.multi_site
+        and all(n in info.columns for n in needed)
+        and _codec(info) is not None
+    )
+
+
+def available() -> bool:
+    """Tell whether DuckDB is installed."""
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:  # pragma: no cover - it is a dependency
+        return False
+    return True
+
+
+def _codec(info: ExportInfo) -> str | None:
+    with open(info.path, "rb") as raw:
+        codec, _ = sniff_encoding(raw.read(4))
+    return codec if codec in ("utf-8", "utf-8-sig", "utf-16-le") else None
+
+
+def _as_utf8(info: ExportInfo, folder: str, number: int) -> str | None:
+    """Return the path of a UTF-8 copy of a UTF-16 file (else its own); None if it does not decode.
+
+    DuckDB's own UTF-16 reader refuses characters outside the BMP (an emoji in
+    a title) and is slower than Python's codec plus its UTF-8 reader.
+    """
+    codec = _codec(info)
+    if codec != "utf-16-le":
+        return info.path
+    path = os.path.join(folder, f"{number}.csv")
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    try:
+        with open(info.path, "rb") as raw, open(path, "wb") as out:
+            if raw.read(2) != codecs.BOM_UTF16_LE:
+                raw.seek(0)
+            while chunk := raw.read(8 << 20):
+                out.write(decoder.decode(chunk).encode("utf-8"))
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeError:
+        return None
+    return path
+
+
+def reduce_columnar(
+    infos: Sequence[ExportInfo], evidence_limit: int, targets_limit: int
+) -> ColumnarResult | None:
+    """Fold these files into per-(domain, site) slots, or None when any is not at face value."""
+    import duckdb
+
+    for info in infos:
+        check_header(info)  # ExportError when the file changed since it was inspected
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        with tempfile.TemporaryDirectory(prefix="linkgap-import-") as scratch:
+            paths = [_as_utf8(info, scratch, i) for i, info in enumerate(infos)]
+            if None in paths:
+                return None  # an encoding error: the streaming reader says where
+            try:
+                con.execute(_rows_sql(infos, paths))  # type: ignore[arg-type]
+            except duckdb.Error:
+                return None  # grammar or width: the streaming reader says where
+        counts = dict(con.execute("SELECT file, count(*) FROM r GROUP BY file").fetchall())
+        (bad,) = con.execute("SELECT count(*) FROM r WHERE bad").fetchone()  # type: ignore[misc]
+        if bad:
+            return None
+        folder = DomainFolder()
+        keys = [key for (key,) in con.execute("SELECT DISTINCT key FROM r").fetchall()]
+        try:
+            domains = [folder.url(key) for key in keys]
+        except ValueError:
+            return None
+        con.execute(
+            "CREATE TEMP TABLE hm AS SELECT unnest($1::VARCHAR[]) AS key, "
+            "unnest($2::VARCHAR[]) AS domain",
+            [keys, domains],
+        )
+        slots = _fold(con, evidence_limit, targets_limit)
+    finally:
+        con.close()
+    stats = [ReadStats(records=counts.get(i, 0)) for i in range(len(infos))]
+    return ColumnarResult(slots, stats)
+
+
+def _cell(info: ExportInfo, name: str) -> str:
+    index = info.columns.get(name)
+    return "''" if index is None else f"coalesce(c{index}, '')"
+
+
+def _file_sql(number: int, info: ExportInfo, path: str) -> str:
+    """Select one file's cells under the rows table's names (missing columns as '')."""
+    width = len(info.header)
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+    path = path.replace("'", "''")
+    delimiter = info.delimiter.replace("'", "''")
+    source = (
+        f"read_csv('{path}', encoding='utf-8', delim='{delimiter}', quote='\"', "
+        f"escape='\"', header=false, skip={info.header_line}, columns={{{columns}}}, "
+        "auto_detect=false, strict_mode=true, null_padding=false, parallel=true)"
+    )
+    site = info.owners[0].replace("'", "''")
+    ev = ", ".join(_cell(info, n) for n in _EVIDENCE_COLUMNS)
+    if info.format_id == "ahrefs-backlinks":
+        lost = f"({_cell(info, 'lost')} <> '' OR {_cell(info, 'lost_status')} <> '')"
+        lost_bad = "false"
+        lost_text = (
+            f"CASE WHEN {_cell(info, 'lost_status')} <> '' THEN {_cell(info, 'lost_status')} "
+            f"WHEN {_cell(info, 'drop_reason')} <> '' THEN {_cell(info, 'drop_reason')} "
+            "ELSE 'lost' END"
+        )
+        score = _cell(info, "page_score")
+        traffic = _cell(info, "traffic")
+        spam = _cell(info, "spam")
+        language = _cell(info, "language")
+    else:
+        lost = f"({_cell(info, 'lost')} = 'true')"
+        lost_bad = f"({_cell(info, 'lost')} NOT IN ('', 'true', 'false'))"
+        lost_text = "'lost'"
+        score = _cell(info, "authority")
+        traffic = spam = language = "''"
+    return f"""
+        SELECT {number} AS file, '{site}' AS site, {_cell(info, "page_url")} AS url,
+               {_cell(info, "authority")} AS dr, {traffic} AS traffic_raw, {score} AS score,
+               {_cell(info, "nofollow")} AS nf, {_cell(info, "ugc")} AS ugc,
+               {_cell(info, "sponsored")} AS sp, {spam} AS spam_raw, {language} AS language,
+               {_cell(info, "target")} AS target, {lost} AS lost, {lost_bad} AS lost_bad,
+               concat_ws({_SEP}, {ev}) AS ev, {lost_text} AS lost_text
+        FROM {source}"""
+
+
+def _rows_sql(infos: Sequence[ExportInfo], paths: Sequence[str]) -> str:
+    """Build the rows table: typed values, rank, host key and a face-value check per row."""
+    files = " UNION ALL ".join(
+        _file_sql(i, info, path) for i, (info, path) in enumerate(zip(infos, paths, strict=True))
+    )
+    flags = ("nf", "ugc", "sp")
+    rel_known = " OR ".join(f"{f} <> ''" for f in flags)
+    rel = (
+        f"CASE WHEN {rel_known} THEN (CASE WHEN nf = 'true' THEN 1 ELSE 0 END) "
+        "| (CASE WHEN ugc = 'true' THEN 2 ELSE 0 END) "
+        "| (CASE WHEN sp = 'true' THEN 4 ELSE 0 END) ELSE -1 END"
+    )
+    bad = " OR ".join(
+        (
+            f"(dr <> '' AND NOT (regexp_full_match(dr, '{_NUMBER}') "
+            "AND TRY_CAST(dr AS DOUBLE) <= 100))",
+            f"(score <> '' AND NOT regexp_full_match(score, '{_NUMBER}'))",
+            "(traffic_raw <> '' AND NOT regexp_full_match(traffic_raw, '[0-9]{1,15}'))",
+            *(f"{f} NOT IN ('', 'true', 'false')" for f in flags),
+            "spam_raw NOT IN ('', 'true', 'false')",
+            "lost_bad",
+        )
+    )
+    return f"""
+        CREATE TEMP TABLE r AS
+        SELECT file, site, key, url AS page, authority, traffic, rel, spam, lost, language,
+               target, ev, lost_text, bad,
+               CAST(coalesce(floor(TRY_CAST(score AS DOUBLE) / 10) * 10, 0) AS BIGINT)
+                 + CASE WHEN rel = 0 THEN 200 ELSE 0 END
+                 + CASE WHEN lost THEN 0 ELSE 1000 END AS rank
+        FROM (
+            SELECT *,
+                   CASE WHEN strpos(substr(url, 9), '/') > 0
+                        THEN substr(url, 1, 7 + strpos(substr(url, 9), '/')) ELSE url END AS key,
+                   TRY_CAST(dr AS DOUBLE) AS authority,
+                   TRY_CAST(traffic_raw AS BIGINT) AS traffic,
+                   {rel} AS rel,
+                   CASE spam_raw WHEN 'true' THEN true WHEN 'false' THEN false END AS spam,
+                   {bad} AS bad
+            FROM ({files}) AS cells
+        ) AS typed"""
+
+
+def _fold(con: object, evidence_limit: int, targets_limit: int) -> Slots:
+    """Aggregate the rows table per (domain, site) and return the slots in first-seen order."""
+    run = con.execute  # type: ignore[attr-defined]
+    # Per host key first (a few hundred thousand rows), then per domain over the keys.
+    run("""
+        CREATE TEMP TABLE agg AS
+        SELECT domain, site, sum(live) AS live, sum(gone) AS gone, max(authority) AS authority,
+               max(traffic) AS traffic, bit_or(rels) AS rels, bool_or(spam) AS spam,
+               arg_min(language, language_at) AS language, min(first_seq) AS first_seq
+        FROM (
+            SELECT key, site, count(*) FILTER (WHERE NOT lost) AS live,
+                   count(*) FILTER (WHERE lost) AS gone, max(authority) AS authority,
+                   max(traffic) AS traffic,
+                   bit_or(CASE WHEN rel < 0 THEN 1 ELSE 1 << (rel + 1) END) AS rels,
+                   bool_or(spam) AS spam,
+                   arg_min(language, rowid) FILTER (WHERE language <> '') AS language,
+                   min(rowid) FILTER (WHERE language <> '') AS language_at,
+                   min(rowid) AS first_seq
+            FROM r GROUP BY key, site
+        ) AS per_key JOIN hm USING (key)
+        GROUP BY domain, site""")
+    run(f"""
+        CREATE TEMP TABLE best AS
+        WITH pages AS (
+            SELECT key, site, max(rank * {_SHIFT} - rowid) AS k FROM r GROUP BY key, site, page
+        ), per_key AS (
+            SELECT key, site, max(k, {evidence_limit}) AS ks FROM pages GROUP BY key, site
+        ), per_domain AS (
+            SELECT domain, site, max(k, {evidence_limit}) AS ks
+            FROM (SELECT domain, site, unnest(ks) AS k FROM per_key JOIN hm USING (key))
+            GROUP BY domain, site
+        )
+        SELECT domain, site, (k + {_SHIFT - 1}) // {_SHIFT} AS rank,
+               (k + {_SHIFT - 1}) // {_SHIFT} * {_SHIFT} - k AS seq
+        FROM (SELECT domain, site, unnest(ks) AS k FROM per_domain)""")
+    result = run("""
+        SELECT domain, site, live, gone, authority, traffic, rels, spam, language
+        FROM agg ORDER BY first_seq""")
+    slots: Slots = {}
+    while batch := result.fetchmany(100_000):
+        for domain, site, live, gone, authority, traffic, rels, spam, language in batch:
+            per = slots.get(domain)
+            if per is None:
+                per = slots[domain] = {}
+            per[site] = [
+                live,
+                gone,
+                authority if authority is not None else -1.0,
+                traffic if traffic is not None else -1,
+                rels,
+                spam,
+                language or "",
+                None,
+                None,
+                0.0,
+            ]
+    # Evidence and targets come flat, in file order: each slot's lists fill in arrival order.
+    result = run(f"""
+        SELECT b.domain, b.site, b.rank,
+               r.ev || {_SEP} || r.rel || {_SEP} || CASE WHEN r.lost THEN r.lost_text ELSE '' END
+        FROM best b JOIN r ON r.rowid = b.seq ORDER BY b.seq""")
+    while batch := result.fetchmany(100_000):
+        for domain, site, rank, text in batch:
+            slot = slots[domain][site]
+            if slot[7] is None:
+                slot[7] = [(float(rank), text)]
+                slot[9] = float(rank)
+            else:
+                slot[7].append((float(rank), text))
+                if rank < slot[9]:
+                    slot[9] = float(rank)
+    result = run("""
+        SELECT domain, site, target
+        FROM (SELECT key, site, target, min(rowid) AS seq FROM r WHERE target <> ''
+              GROUP BY key, site, target) JOIN hm USING (key)
+        ORDER BY seq""")
+    while batch := result.fetchmany(100_000):
+        for domain, site, target in batch:
+            slot = slots[domain][site]
+            urls = slot[8]
+            if urls is None:
+                slot[8] = [target]
+            elif len(urls) < targets_limit and target not in urls:
+                urls.append(target)
+    return slots
