@@ -49,9 +49,16 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
 
+    from sqlalchemy import bindparam, select
+
+    # Every signed-in request runs this: a statement built once keeps its memoised
+    # cache key, where session.get builds (and keys) a new one each time.
+    by_id = select(models.User).where(models.User.id == bindparam("id"))
+
     @login_manager.user_loader
     def load_user(user_id: str) -> models.User | None:
-        return db.session.get(models.User, int(user_id))
+        user: models.User | None = db.session.scalar(by_id, {"id": int(user_id)})
+        return user
 
 
 def register_access_control(app: Flask) -> None:

@@ -25,8 +25,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Every campaign page loads its campaign here: one query with its site and
 # competitors (most pages show them). Members load on first use, on the pages that
-# show them; the membership check is one EXISTS.
-CAMPAIGN_PAGE_LOAD = (lazyload(Campaign.members), joinedload(Campaign.competitors))
+# show them; the membership check is one EXISTS. Both statements are built once:
+# SQLAlchemy memoises the cache key of a statement it has seen.
+_CAMPAIGN_PAGE = (
+    select(Campaign)
+    .where(Campaign.id == bindparam("campaign_id"))
+    .options(lazyload(Campaign.members), joinedload(Campaign.competitors))
+)
+_IS_MEMBER = select(
+    exists().where(
+        campaign_members.c.campaign_id == bindparam("campaign_id"),
+        campaign_members.c.user_id == bindparam("user_id"),
+    )
+)
 
 
 def requires(role: Role) -> Callable[[F], F]:
@@ -56,16 +67,6 @@ def can_access_campaign(user: User, campaign: Campaign) -> bool:
     return user.has_role(Role.MANAGER) or campaign.is_member(user)
 
 
-# Built once: SQLAlchemy memoises the cache key of a statement it has seen, and
-# this runs on every campaign page a specialist opens.
-_IS_MEMBER = select(
-    exists().where(
-        campaign_members.c.campaign_id == bindparam("campaign_id"),
-        campaign_members.c.user_id == bindparam("user_id"),
-    )
-)
-
-
 def is_campaign_member(user_id: int, campaign_id: int) -> bool:
     """Tell whether a user is a member of a campaign, without loading its members."""
     return bool(db.session.scalar(_IS_MEMBER, {"campaign_id": campaign_id, "user_id": user_id}))
@@ -92,7 +93,8 @@ def enforce_access() -> Response | None:
         abort(403)
     campaign_id = (request.view_args or {}).get("campaign_id")
     if campaign_id is not None:
-        campaign = db.session.get(Campaign, campaign_id, options=CAMPAIGN_PAGE_LOAD)
+        found = db.session.execute(_CAMPAIGN_PAGE, {"campaign_id": campaign_id})
+        campaign = found.unique().scalar_one_or_none()
         if campaign is None:
             abort(404)
         if not user.has_role(Role.MANAGER) and not is_campaign_member(user.id, campaign.id):
@@ -103,10 +105,6 @@ def enforce_access() -> Response | None:
 
 def visible_campaigns_query(user: User) -> Any:
     """Return a select() of the campaigns this user may see."""
-    from sqlalchemy import select
-
-    from crm.models.campaign import campaign_members
-
     stmt = select(Campaign).where(Campaign.archived.is_(False)).order_by(Campaign.name)
     if not user.has_role(Role.MANAGER):
         stmt = stmt.join(campaign_members, campaign_members.c.campaign_id == Campaign.id).where(
