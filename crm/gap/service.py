@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer
 from werkzeug.utils import secure_filename
 
@@ -359,21 +359,27 @@ def interrupted(gap_import: GapImport, now: datetime) -> bool:
 # -- snapshots ----------------------------------------------------------------
 
 
+# Built once, as pages read the snapshot on every request: SQLAlchemy memoises the
+# cache key of a statement it has seen (and the deferred options' keys cost most).
+_LATEST = (
+    select(GapImport)
+    .where(GapImport.campaign_id == bindparam("campaign_id"), GapImport.state == ImportState.DONE)
+    .order_by(GapImport.finished_at.desc(), GapImport.id.desc())
+    .limit(1)
+)
+_LATEST_LIGHT = _LATEST.options(defer(GapImport.files), defer(GapImport.diff),
+                                defer(GapImport.assets))  # fmt: skip
+
+
 def latest_snapshot(campaign: Campaign, *, light: bool = False) -> GapImport | None:
     """Return the campaign's newest finished import (its current snapshot).
 
     `light` leaves its files, diff and assets unloaded (loaded on first access).
     """
-    stmt = (
-        select(GapImport)
-        .where(GapImport.campaign_id == campaign.id, GapImport.state == ImportState.DONE)
-        .order_by(GapImport.finished_at.desc(), GapImport.id.desc())
-        .limit(1)
+    snapshot: GapImport | None = db.session.scalar(
+        _LATEST_LIGHT if light else _LATEST, {"campaign_id": campaign.id}
     )
-    if light:
-        stmt = stmt.options(defer(GapImport.files), defer(GapImport.diff),
-                            defer(GapImport.assets))  # fmt: skip
-    return db.session.scalar(stmt)
+    return snapshot
 
 
 def stale_reminder(
