@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from flask import (
@@ -24,7 +24,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import StringField, TextAreaField
 
@@ -44,7 +44,16 @@ from crm.gap.queries import (
     page_of,
 )
 from crm.gap.service import latest_snapshot, stale_reminder
-from crm.models import Angle, Campaign, GapImport, ProspectStatus, Role, User, utcnow
+from crm.models import (
+    Angle,
+    Campaign,
+    GapImport,
+    ProspectStatus,
+    Role,
+    TargetPage,
+    User,
+    utcnow,
+)
 from crm.models.campaign import campaign_members
 from crm.models.prospect import CATEGORY_BITS
 from crm.web.forms import attach_user_error, lines
@@ -114,30 +123,52 @@ class Person:
     display_name: str
 
 
+class Target(NamedTuple):
+    """A target page as the table's picker and rows show it."""
+
+    id: int
+    title: str
+    url: str
+
+
+# The table's reference lists, one query each per request. Built once: SQLAlchemy
+# memoises the cache key of a statement it has seen, and the table is the page
+# people reload all day.
+_MEMBERS = select(User.id, User.name, User.email).where(
+    User.active.is_(True),
+    User.role.in_([Role.MANAGER, Role.ADMIN])
+    | User.id.in_(
+        select(campaign_members.c.user_id).where(
+            campaign_members.c.campaign_id == bindparam("campaign_id")
+        )
+    ),
+)
+_TARGETS = (
+    select(TargetPage.id, TargetPage.title, TargetPage.url)
+    .where(TargetPage.campaign_id == bindparam("campaign_id"))
+    .order_by(TargetPage.id)
+)
+_ACTIVE_ANGLES = select(Angle.slug, Angle.label).where(Angle.active).order_by(Angle.label)
+
+
 def _members(campaign: Campaign) -> list[Person]:
     """The campaign's members and every manager and admin, active ones only."""
-    member_ids = select(campaign_members.c.user_id).where(
-        campaign_members.c.campaign_id == campaign.id
-    )
-    rows = db.session.execute(
-        select(User.id, User.name, User.email).where(
-            User.active.is_(True),
-            User.role.in_([Role.MANAGER, Role.ADMIN]) | User.id.in_(member_ids),
-        )
-    )
+    rows = db.session.execute(_MEMBERS, {"campaign_id": campaign.id})
     people = [Person(uid, name or email) for uid, name, email in rows]
     return sorted(people, key=lambda p: p.display_name.lower())
+
+
+def _targets(campaign: Campaign) -> list[Target]:
+    """The campaign's target pages, oldest first."""
+    rows = db.session.execute(_TARGETS, {"campaign_id": campaign.id})
+    return [Target(*row) for row in rows]
 
 
 def _angles() -> list[Any]:
     """The active angles; the built-ins when none are stored yet (a GET writes nothing)."""
     from crm.outreach.angles import BUILTIN_ANGLES
 
-    angles = list(
-        db.session.execute(
-            select(Angle.slug, Angle.label).where(Angle.active).order_by(Angle.label)
-        )
-    )
+    angles = list(db.session.execute(_ACTIVE_ANGLES))
     return angles or sorted(BUILTIN_ANGLES, key=lambda a: a.label)
 
 
@@ -180,7 +211,7 @@ def table(campaign_id: int) -> str:
     snapshot = latest_snapshot(campaign, light=True)
     now = utcnow()
     members = _members(campaign)
-    targets = list(campaign.target_pages)
+    targets = _targets(campaign)
     # Every row's link differs only in its trailing id: one url_for for all.
     base = url_for("prospects.show", campaign_id=campaign.id, prospect_id=0)[:-1]
     rows = render_rows(
