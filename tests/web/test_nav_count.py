@@ -1,0 +1,40 @@
+"""The nav's notification count is the inbox's unread count, one query per page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from crm.mail.inbox import unread_notifications
+from crm.models import Notification, utcnow
+
+pytestmark = pytest.mark.postgres
+
+
+def test_the_nav_counts_what_the_inbox_calls_unread(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    me, other = team["specialist"], team["manager"]
+    db.session.add_all([
+        Notification(user_id=me.id, text="one"),
+        Notification(user_id=me.id, text="two"),
+        Notification(user_id=me.id, text="read", read_at=utcnow()),
+        Notification(user_id=other.id, text="not mine"),
+    ])  # fmt: skip
+    db.session.commit()
+    client.login(me.email)
+    statements: list[str] = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        page = client.get("/campaigns").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    shown = re.search(
+        r'id="nav-notifications"[^>]*>Notifications <span class="badge bad">(\d+)<', page
+    )
+    assert shown is not None and int(shown.group(1)) == unread_notifications(me) == 2
+    assert sum("FROM notifications" in s for s in statements) == 1
