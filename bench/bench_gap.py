@@ -9,7 +9,12 @@ and target URLs, i.e. it does what the import needs. Hosts are folded to
 registrable domains with the same `registrable_domain` everywhere (DuckDB and
 pandas call it once per distinct host), so the results agree.
 
-    python -m bench.bench_gap [ours|duckdb|pandas] [--rows N] [--profile]
+The DuckDB baseline with the target computes the same per-domain gap as
+the import (evidence pages and target URLs included) and fetches it; the
+counts-only DuckDB and pandas versions are kept as references (a pandas that
+does less and still loses is a fair "faster than pandas").
+
+    python -m bench.bench_gap [ours|duckdb-gap|duckdb|pandas] [--rows N] [--profile]
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from pathlib import Path
 from bench.common import BenchRow
 from bench.gap_data import ROWS, ensure_exports
 
-CONTENDERS = ("ours", "duckdb", "pandas")
+CONTENDERS = ("ours", "duckdb-gap", "duckdb", "pandas")
 
 
 class TreePeak:
@@ -180,6 +185,92 @@ def _duckdb(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
     return {"seconds": elapsed, "gap_domains": gaps}
 
 
+def _duckdb_gap(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
+    """DuckDB SQL computing the same per-(domain, site) gap the import computes, fetched.
+
+    Live and lost counts, best authority and traffic, rel flags, spam,
+    language, the best 5 distinct evidence pages and up to 20 target URLs per
+    site — written as a DuckDB user would, the rows fetched into Python as
+    any consumer of the gap (the snapshot writer) needs them.
+    """
+    import duckdb
+    import pandas as pd
+
+    start = time.perf_counter()
+    con = duckdb.connect()
+    parts = []
+    sep = "chr(31)"
+    for site, path in files:
+        if "ahrefs" in path.name:
+            parts.append(f"""
+                SELECT '{site}' AS site, "Referring page URL" AS url,
+                       TRY_CAST("Domain rating" AS DOUBLE) AS authority,
+                       TRY_CAST("Domain traffic" AS BIGINT) AS traffic,
+                       "Nofollow" = 'true' AS nofollow, "UGC" = 'true' AS ugc,
+                       "Sponsored" = 'true' AS sponsored, "Is spam" = 'true' AS spam,
+                       coalesce("Lost", '') <> '' OR coalesce("Lost status", '') <> '' AS lost,
+                       TRY_CAST("UR" AS DOUBLE) AS score, "Language" AS language,
+                       "Target URL" AS target,
+                       concat_ws({sep}, "Referring page URL", "Referring page title",
+                                 "Target URL", "Anchor", "First seen", "Last seen",
+                                 "Referring page HTTP code", "Language", "Page type",
+                                 "Page category") AS evidence
+                FROM read_csv('{path}', encoding='utf-16', delim='\t', quote='"', header=true,
+                              all_varchar=true)""")
+        else:
+            parts.append(f"""
+                SELECT '{site}' AS site, "Source url" AS url,
+                       TRY_CAST("Page ascore" AS DOUBLE) AS authority, NULL::BIGINT AS traffic,
+                       "Nofollow" = 'true' AS nofollow, "Ugc" = 'true' AS ugc,
+                       "Sponsored" = 'true' AS sponsored, NULL::BOOLEAN AS spam,
+                       "Lost link" = 'true' AS lost, TRY_CAST("Page ascore" AS DOUBLE) AS score,
+                       NULL AS language, "Target url" AS target,
+                       concat_ws({sep}, "Source url", "Source title", "Target url", "Anchor",
+                                 "First seen", "Last seen") AS evidence
+                FROM read_csv('{path}', delim=',', header=true, all_varchar=true)""")
+    con.execute(
+        "CREATE TEMP TABLE links AS SELECT *, "
+        "regexp_extract(url, '^[A-Za-z]+://([^/?#]+)', 1) AS host, "
+        "coalesce(floor(score / 10) * 10, 0) + CASE WHEN NOT (nofollow OR ugc OR sponsored) "
+        "THEN 200 ELSE 0 END + CASE WHEN lost THEN 0 ELSE 1000 END AS rank FROM ("
+        + " UNION ALL ".join(parts)
+        + ")"
+    )
+    hosts = [r[0] for r in con.execute("SELECT DISTINCT host FROM links").fetchall()]
+    hostmap = pd.DataFrame(_host_map(hosts), columns=["host", "domain"])
+    con.register("hostmap", hostmap)
+    con.execute(
+        "CREATE TEMP TABLE l AS SELECT m.domain, l.* FROM links l JOIN hostmap m USING (host)"
+    )
+    rows = con.execute("""
+        WITH per_site AS (
+            SELECT domain, site, count(*) FILTER (WHERE NOT lost) AS backlinks,
+                   count(*) FILTER (WHERE lost) AS lost, max(authority) AS authority,
+                   max(traffic) AS traffic, bool_or(NOT (nofollow OR ugc OR sponsored)) AS dofollow,
+                   bool_or(spam) AS spam, any_value(language) AS language,
+                   (array_agg(DISTINCT target))[1:20] AS targets
+            FROM l GROUP BY domain, site),
+        pages AS (
+            SELECT domain, site, url, max(rank) AS rank, arg_max(evidence, rank) AS evidence
+            FROM l GROUP BY domain, site, url),
+        best AS (
+            SELECT domain, site, list(evidence ORDER BY rank DESC, url) AS evidence
+            FROM (SELECT * FROM pages
+                  QUALIFY row_number() OVER (PARTITION BY domain, site
+                                             ORDER BY rank DESC, url) <= 5)
+            GROUP BY domain, site)
+        SELECT * FROM per_site JOIN best USING (domain, site)
+    """).fetchall()
+    our_site = files[0][0]
+    linked: dict[str, set[str]] = {}
+    for row in rows:
+        if row[2] > 0:
+            linked.setdefault(row[0], set()).add(row[1])
+    gaps = sum(1 for sites in linked.values() if our_site not in sites)
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "gap_domains": gaps}
+
+
 def _pandas(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
     import pandas as pd
 
@@ -278,34 +369,40 @@ def run(rows: int = ROWS) -> list[BenchRow]:
     """Measure the three contenders over the same files; return the table rows."""
     ensure_exports(rows)
     figures = {name: _measure(name, rows) for name in CONTENDERS}
-    ours, duck, pandas = figures["ours"], figures["duckdb"], figures["pandas"]
+    ours, gap, duck, pandas = (figures[n] for n in CONTENDERS)
     label = f"gap import 5 x {rows:,} rows"
     return [
         BenchRow(
             f"{label}: time",
             ours["seconds"],
-            "DuckDB SQL, same files",
-            duck["seconds"],
+            "DuckDB SQL, same per-domain gap",
+            gap["seconds"],
             target="<= 1.5x",
         ),
         BenchRow(
             f"{label}: time",
             ours["seconds"],
-            "pandas, same files",
+            "DuckDB SQL, counts only (no evidence)",
+            duck["seconds"],
+        ),
+        BenchRow(
+            f"{label}: time",
+            ours["seconds"],
+            "pandas, counts only (no evidence)",
             pandas["seconds"],
             target="< 1x",
         ),
         BenchRow(
             f"{label}: CPU, all processes",
             ours["cpu_seconds"],
-            "DuckDB SQL, same files",
-            duck["cpu_seconds"],
+            "DuckDB SQL, same per-domain gap",
+            gap["cpu_seconds"],
         ),
         BenchRow(
             f"{label}: peak memory",
             ours["peak_mib"],
-            "DuckDB peak, same files",
-            duck["peak_mib"],
+            "DuckDB, same per-domain gap",
+            gap["peak_mib"],
             unit="MiB",
             target="<= 1024 MiB",
         ),
@@ -326,7 +423,9 @@ def main(argv: list[str]) -> int:
                 f"{row.baseline_value:.2f} {row.unit} ({row.ratio:.2f}x)"
             )
         return 0
-    worker = {"ours": _ours, "duckdb": _duckdb, "pandas": _pandas}[args.contender]
+    worker = {"ours": _ours, "duckdb-gap": _duckdb_gap, "duckdb": _duckdb, "pandas": _pandas}[
+        args.contender
+    ]
     with TreePeak() as peak:
         figures = worker(files, args.profile)
     figures.setdefault("peak_mib", peak.mib)

@@ -50,8 +50,15 @@ _EVIDENCE_COLUMNS = (
     "page_type",
     "page_category",
 )
+_EVIDENCE_ONLY = tuple(n for n in _EVIDENCE_COLUMNS if n not in ("page_url", "target", "language"))
+# The evidence text's cells as the rows table holds them (see EvidenceBuilder).
+_EVIDENCE_TEXT = ", ".join(
+    {"page_url": "r.page", "target": "r.target", "language": "r.language"}.get(n, f"r.{n}")
+    for n in _EVIDENCE_COLUMNS
+)
 # rank * _SHIFT - rowid orders rows by rank, then first seen, as one BIGINT.
 _SHIFT = 1 << 32
+MEMORY_LIMIT = os.environ.get("CRM_IMPORT_DUCKDB_MEMORY", "300MB")
 _NUMBER = r"[0-9]{1,3}(\.[0-9]{1,6})?"
 
 
@@ -116,27 +123,72 @@ def _as_utf8(info: ExportInfo, folder: str, number: int) -> str | None:
 def reduce_columnar(
     infos: Sequence[ExportInfo], evidence_limit: int, targets_limit: int
 ) -> ColumnarResult | None:
-    """Fold these files into per-(domain, site) slots, or None when any is not at face value."""
-    import duckdb
+    """Fold these files into per-(domain, site) slots, or None when any is not at face value.
 
+    One site's files at a time: a site's slots never meet another site's, so
+    nothing is merged, and DuckDB holds one site's rows at most.
+    """
     for info in infos:
         check_header(info)  # ExportError when the file changed since it was inspected
+    folder = DomainFolder()
+    slots: Slots = {}
+    interned: dict[str, str] = {}  # one string per target URL across sites, as streaming
+    stats: dict[int, ReadStats] = {}
+    by_site: dict[str, list[int]] = {}
+    for i, info in enumerate(infos):
+        by_site.setdefault(info.owners[0], []).append(i)
+    with tempfile.TemporaryDirectory(prefix="linkgap-import-") as scratch:
+        for group in by_site.values():
+            counts = _fold_site(
+                [infos[i] for i in group],
+                scratch,
+                folder,
+                slots,
+                interned,
+                evidence_limit,
+                targets_limit,
+            )
+            if counts is None:
+                return None
+            stats.update((i, ReadStats(records=n)) for i, n in zip(group, counts, strict=True))
+    return ColumnarResult(slots, [stats[i] for i in range(len(infos))])
+
+
+def _fold_site(
+    infos: list[ExportInfo],
+    scratch: str,
+    folder: DomainFolder,
+    slots: Slots,
+    interned: dict[str, str],
+    evidence_limit: int,
+    targets_limit: int,
+) -> list[int] | None:
+    """Fold one site's files into the slots; return their row counts (None: not at face value)."""
+    import duckdb
+
+    paths = []
+    for i, info in enumerate(infos):
+        path = _as_utf8(info, scratch, i)
+        if path is None:
+            return None  # an encoding error: the streaming reader says where
+        paths.append(path)
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = true")
-        with tempfile.TemporaryDirectory(prefix="linkgap-import-") as scratch:
-            paths = [_as_utf8(info, scratch, i) for i, info in enumerate(infos)]
-            if None in paths:
-                return None  # an encoding error: the streaming reader says where
-            try:
-                con.execute(_rows_sql(infos, paths))  # type: ignore[arg-type]
-            except duckdb.Error:
-                return None  # grammar or width: the streaming reader says where
+        # Spill to disk past this: the import's peak memory must stay under 1 GiB.
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = '{scratch}'")
+        # Hand freed memory back at once: the slots of the sites done keep growing.
+        con.execute("SET allocator_flush_threshold = '16MB'")
+        con.execute("SET allocator_bulk_deallocation_flush_threshold = '16MB'")
+        try:
+            con.execute(_rows_sql(infos, paths))
+        except duckdb.Error:
+            return None  # grammar or width: the streaming reader says where
         counts = dict(con.execute("SELECT file, count(*) FROM r GROUP BY file").fetchall())
         (bad,) = con.execute("SELECT count(*) FROM r WHERE bad").fetchone()  # type: ignore[misc]
         if bad:
             return None
-        folder = DomainFolder()
         keys = [key for (key,) in con.execute("SELECT DISTINCT key FROM r").fetchall()]
         try:
             domains = [folder.url(key) for key in keys]
@@ -147,11 +199,13 @@ def reduce_columnar(
             "unnest($2::VARCHAR[]) AS domain",
             [keys, domains],
         )
-        slots = _fold(con, evidence_limit, targets_limit)
+        _fold(con, slots, interned, evidence_limit, targets_limit)
     finally:
         con.close()
-    stats = [ReadStats(records=counts.get(i, 0)) for i in range(len(infos))]
-    return ColumnarResult(slots, stats)
+    for path in paths:
+        if path.startswith(scratch):
+            os.unlink(path)
+    return [counts.get(i, 0) for i in range(len(infos))]
 
 
 def _cell(info: ExportInfo, name: str) -> str:
@@ -171,7 +225,8 @@ def _file_sql(number: int, info: ExportInfo, path: str) -> str:
         "auto_detect=false, strict_mode=true, null_padding=false, parallel=true)"
     )
     site = info.owners[0].replace("'", "''")
-    ev = ", ".join(_cell(info, n) for n in _EVIDENCE_COLUMNS)
+    # The evidence-only cells, kept apart: the text is built for the few rows kept.
+    extra = ", ".join(f"{_cell(info, n)} AS {n}" for n in _EVIDENCE_ONLY)
     if info.format_id == "ahrefs-backlinks":
         lost = f"({_cell(info, 'lost')} <> '' OR {_cell(info, 'lost_status')} <> '')"
         lost_bad = "false"
@@ -196,7 +251,7 @@ def _file_sql(number: int, info: ExportInfo, path: str) -> str:
                {_cell(info, "nofollow")} AS nf, {_cell(info, "ugc")} AS ugc,
                {_cell(info, "sponsored")} AS sp, {spam} AS spam_raw, {language} AS language,
                {_cell(info, "target")} AS target, {lost} AS lost, {lost_bad} AS lost_bad,
-               concat_ws({_SEP}, {ev}) AS ev, {lost_text} AS lost_text
+               {extra}, {lost_text} AS lost_text
         FROM {source}"""
 
 
@@ -226,7 +281,7 @@ def _rows_sql(infos: Sequence[ExportInfo], paths: Sequence[str]) -> str:
     return f"""
         CREATE TEMP TABLE r AS
         SELECT file, site, key, url AS page, authority, traffic, rel, spam, lost, language,
-               target, ev, lost_text, bad,
+               target, {", ".join(_EVIDENCE_ONLY)}, lost_text, bad,
                CAST(coalesce(floor(TRY_CAST(score AS DOUBLE) / 10) * 10, 0) AS BIGINT)
                  + CASE WHEN rel = 0 THEN 200 ELSE 0 END
                  + CASE WHEN lost THEN 0 ELSE 1000 END AS rank
@@ -243,8 +298,10 @@ def _rows_sql(infos: Sequence[ExportInfo], paths: Sequence[str]) -> str:
         ) AS typed"""
 
 
-def _fold(con: object, evidence_limit: int, targets_limit: int) -> Slots:
-    """Aggregate the rows table per (domain, site) and return the slots in first-seen order."""
+def _fold(
+    con: object, slots: Slots, interned: dict[str, str], evidence_limit: int, targets_limit: int
+) -> None:
+    """Aggregate the rows table per (domain, site) into the slots, in first-seen order."""
     run = con.execute  # type: ignore[attr-defined]
     # Per host key first (a few hundred thousand rows), then per domain over the keys.
     run("""
@@ -278,12 +335,52 @@ def _fold(con: object, evidence_limit: int, targets_limit: int) -> Slots:
         SELECT domain, site, (k + {_SHIFT - 1}) // {_SHIFT} AS rank,
                (k + {_SHIFT - 1}) // {_SHIFT} * {_SHIFT} - k AS seq
         FROM (SELECT domain, site, unnest(ks) AS k FROM per_domain)""")
+    # What is fetched, computed before the rows table is dropped: its memory is
+    # free again by the time Python builds the slots.
+    # What is fetched, computed before the rows table is dropped: its memory is
+    # free again by the time Python builds the slots. Lists come in file order.
+    run(f"""
+        CREATE TEMP TABLE kept AS
+        SELECT b.domain, b.site, CAST(b.rank AS DOUBLE) AS rank, b.seq,
+               concat_ws({_SEP}, {_EVIDENCE_TEXT}) || {_SEP} || r.rel || {_SEP} ||
+                 CASE WHEN r.lost THEN r.lost_text ELSE '' END AS text
+        FROM best b JOIN r ON r.rowid = b.seq""")
+    # Targets travel as ids into one list of names: a few thousand URLs, millions of links.
+    run("""
+        CREATE TEMP TABLE names AS
+        SELECT target, (row_number() OVER () - 1)::INTEGER AS id
+        FROM (SELECT DISTINCT target FROM r WHERE target <> '')""")
+    run(f"""
+        CREATE TEMP TABLE linked AS
+        SELECT domain, site, list(id ORDER BY seq)[1:{targets_limit}] AS ids
+        FROM (
+            SELECT domain, site, id, min(seq) AS seq
+            FROM (SELECT key, site, target, min(rowid) AS seq FROM r WHERE target <> ''
+                  GROUP BY key, site, target) JOIN hm USING (key) JOIN names USING (target)
+            GROUP BY domain, site, id
+        ) GROUP BY domain, site""")
+    run("DROP TABLE r")
+    names = [
+        interned.setdefault(url, url)
+        for (url,) in run("SELECT target FROM names ORDER BY id").fetchall()
+    ]
     result = run("""
-        SELECT domain, site, live, gone, authority, traffic, rels, spam, language
-        FROM agg ORDER BY first_seq""")
-    slots: Slots = {}
-    while batch := result.fetchmany(100_000):
-        for domain, site, live, gone, authority, traffic, rels, spam, language in batch:
+        SELECT domain, site, live, gone, authority, traffic, rels, spam, language, l.ids
+        FROM agg LEFT JOIN linked l USING (domain, site)
+        ORDER BY first_seq""")
+    while batch := result.fetchmany(50_000):
+        for (
+            domain,
+            site,
+            live,
+            gone,
+            authority,
+            traffic,
+            rels,
+            spam,
+            language,
+            ids,
+        ) in batch:
             per = slots.get(domain)
             if per is None:
                 per = slots[domain] = {}
@@ -296,35 +393,18 @@ def _fold(con: object, evidence_limit: int, targets_limit: int) -> Slots:
                 spam,
                 language or "",
                 None,
-                None,
+                [names[i] for i in ids] if ids else None,
                 0.0,
             ]
-    # Evidence and targets come flat, in file order: each slot's lists fill in arrival order.
-    result = run(f"""
-        SELECT b.domain, b.site, b.rank,
-               r.ev || {_SEP} || r.rel || {_SEP} || CASE WHEN r.lost THEN r.lost_text ELSE '' END
-        FROM best b JOIN r ON r.rowid = b.seq ORDER BY b.seq""")
+    # Evidence comes flat in file order: each slot's list fills in arrival order.
+    result = run("SELECT domain, site, rank, text FROM kept ORDER BY seq")
     while batch := result.fetchmany(100_000):
         for domain, site, rank, text in batch:
             slot = slots[domain][site]
             if slot[7] is None:
-                slot[7] = [(float(rank), text)]
-                slot[9] = float(rank)
+                slot[7] = [(rank, text)]
+                slot[9] = rank
             else:
-                slot[7].append((float(rank), text))
+                slot[7].append((rank, text))
                 if rank < slot[9]:
-                    slot[9] = float(rank)
-    result = run("""
-        SELECT domain, site, target
-        FROM (SELECT key, site, target, min(rowid) AS seq FROM r WHERE target <> ''
-              GROUP BY key, site, target) JOIN hm USING (key)
-        ORDER BY seq""")
-    while batch := result.fetchmany(100_000):
-        for domain, site, target in batch:
-            slot = slots[domain][site]
-            urls = slot[8]
-            if urls is None:
-                slot[8] = [target]
-            elif len(urls) < targets_limit and target not in urls:
-                urls.append(target)
-    return slots
+                    slot[9] = rank
