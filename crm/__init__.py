@@ -35,11 +35,28 @@ def register_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.update(load_config(Path(app.instance_path), overrides))
 
 
+# SQLite reads every page its 2 MB per-connection cache misses with a read() copied
+# into that cache; the gap table re-counts a filtered view of 100,000 prospects on
+# every request. Mapped, the file's pages come straight from the OS page cache,
+# shared by every connection (address space, not memory: the kernel evicts them).
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+
+
+def _map_sqlite_file(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+
+
 def register_extensions(app: Flask) -> None:
+    from sqlalchemy import bindparam, event, select
+
     from crm import models
     from crm.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _map_sqlite_file)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -48,8 +65,6 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     limiter.init_app(app)
-
-    from sqlalchemy import bindparam, select
 
     # Every signed-in request runs this: a statement built once keeps its memoised
     # cache key, where session.get builds (and keys) a new one each time.
