@@ -23,7 +23,7 @@ from __future__ import annotations
 import codecs
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from crm.gap.exports import ExportInfo, ReadStats
@@ -121,12 +121,16 @@ def _as_utf8(info: ExportInfo, folder: str, number: int) -> str | None:
 
 
 def reduce_columnar(
-    infos: Sequence[ExportInfo], evidence_limit: int, targets_limit: int
+    infos: Sequence[ExportInfo],
+    evidence_limit: int,
+    targets_limit: int,
+    on_read: Callable[[int], None] | None = None,
 ) -> ColumnarResult | None:
     """Fold these files into per-(domain, site) slots, or None when any is not at face value.
 
     One site's files at a time: a site's slots never meet another site's, so
-    nothing is merged, and DuckDB holds one site's rows at most.
+    nothing is merged, and DuckDB holds one site's rows at most. `on_read`
+    is told the bytes of each site's files once they are folded (progress).
     """
     for info in infos:
         check_header(info)  # ExportError when the file changed since it was inspected
@@ -150,6 +154,8 @@ def reduce_columnar(
             )
             if counts is None:
                 return None
+            if on_read is not None:
+                on_read(sum(infos[i].size for i in group))
             stats.update((i, ReadStats(records=n)) for i, n in zip(group, counts, strict=True))
     return ColumnarResult(slots, [stats[i] for i in range(len(infos))])
 

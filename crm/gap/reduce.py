@@ -196,12 +196,14 @@ def _read_all(
     result = None
     if chosen:
         evidence_limit, targets_limit = jobs[0][2]
+        start = progress.done
         result = columnar.reduce_columnar(
-            [jobs[i][0] for i in chosen], evidence_limit, targets_limit
+            [jobs[i][0] for i in chosen], evidence_limit, targets_limit, progress.add
         )
+        if result is None:
+            progress.set(start)  # the streaming readers count these bytes again
     if result is None:
         return _streaming(jobs, count, progress)
-    progress.add(sum(jobs[i][0].size for i in chosen))
     stats: dict[int, ReadStats] = dict(zip(chosen, result.stats, strict=True))
     rest = [i for i in range(len(jobs)) if i not in stats]
     slots = result.slots
