@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from crm.gap.linktype import LinkType
@@ -86,11 +87,13 @@ def _terms(text: str) -> set[str]:
     return {w for w in re.split(r"[\W_]+", text.casefold()) if len(w) > 2}
 
 
-def _page_terms(page: TargetPage) -> set[str]:
+@lru_cache(maxsize=1024)
+def _page_terms(page: TargetPage) -> frozenset[str]:
+    # Cached: an import asks it for every target page of every prospect.
     terms = _terms(page.title) | _terms(urlsplit(page.url).path)
     for keyword in page.keywords:
         terms |= _terms(keyword)
-    return terms
+    return frozenset(terms)
 
 
 def suggest_target(

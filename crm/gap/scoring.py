@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from crm.gap.linktype import LinkType
 
@@ -105,6 +106,12 @@ def _fold(text: str) -> str:
     return " " + re.sub(r"[\W_]+", " ", text) + " "
 
 
+@lru_cache(maxsize=4096)
+def _folded_keyword(keyword: str) -> str:
+    # Cached: the same few campaign keywords are matched against every prospect.
+    return _fold(keyword)
+
+
 def relevance_part(
     keywords: Sequence[str], texts: Iterable[str], manual: int | None = None
 ) -> Part:
@@ -119,7 +126,7 @@ def relevance_part(
     haystack = " ".join(_fold(t) for t in texts if t)
     if not haystack.strip():
         return Part(0.0, "no titles or URLs to match the topic against")
-    found = [k for k in wanted if _fold(k) in haystack]
+    found = [k for k in wanted if _folded_keyword(k) in haystack]
     if not found:
         return Part(0.0, f"none of the topic keywords ({', '.join(wanted[:5])}) appear")
     needed = min(KEYWORDS_FOR_FULL_RELEVANCE, len(wanted))
