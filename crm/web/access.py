@@ -23,10 +23,11 @@ from crm.models.campaign import campaign_members
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Every campaign page loads its campaign here: one query with its site and
-# competitors (most pages show them). Members load on first use, on the pages that
-# show them; the membership check is one EXISTS. Both statements are built once:
-# SQLAlchemy memoises the cache key of a statement it has seen.
+# Every campaign page loads its campaign here: one query with its site and its
+# competitors (the model's selectin load of them was a second query on every page).
+# Members load on first use, on the pages that show them; the membership check is
+# one EXISTS. Both statements are built once: SQLAlchemy memoises the cache key of
+# a statement it has seen.
 _CAMPAIGN_PAGE = (
     select(Campaign)
     .where(Campaign.id == bindparam("campaign_id"))
