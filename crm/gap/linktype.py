@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from crm.gap.exports import Evidence
 
@@ -184,6 +185,19 @@ _PAGE_TYPES: tuple[tuple[re.Pattern[str], LinkType], ...] = (
 )
 
 
+@lru_cache(maxsize=4096)
+def _tool_type(tool_says: str) -> LinkType | None:
+    # Cached: exports repeat a handful of page types over millions of rows.
+    # The first type that matches, editorial only when nothing else does.
+    found = None
+    for pattern, link_type in _PAGE_TYPES:
+        if pattern.search(tool_says):
+            if link_type is not LinkType.EDITORIAL:
+                return link_type
+            found = link_type
+    return found
+
+
 def detect_link_type(
     page_url: str | None,
     title: str | None = None,
@@ -193,10 +207,9 @@ def detect_link_type(
     """Guess the link type of one referring page from its columns, URL and title."""
     tool_says = " ".join(t for t in (page_type, page_category) if t)
     # A tool's "Article" is too broad to beat a telling URL; its other types win.
-    for pattern, link_type in _PAGE_TYPES:
-        hit = pattern.search(tool_says)
-        if hit and link_type is not LinkType.EDITORIAL:
-            return LinkTypeGuess(link_type, f'page type "{tool_says}"', "page type", page_url)
+    said = _tool_type(tool_says) if tool_says else None
+    if said is not None and said is not LinkType.EDITORIAL:
+        return LinkTypeGuess(said, f'page type "{tool_says}"', "page type", page_url)
     # The URL is what the site's owner chose to call the page: trusted before the title.
     for link_type, url_pattern, _ in _RULES:
         if page_url and (hit := url_pattern.search(page_url)):
@@ -208,7 +221,7 @@ def detect_link_type(
             return LinkTypeGuess(
                 link_type, f'title says "{hit.group(0).strip()}"', "title", page_url
             )
-    if tool_says and _PAGE_TYPES[-1][0].search(tool_says):
+    if said is LinkType.EDITORIAL:
         return LinkTypeGuess(LinkType.EDITORIAL, f'page type "{tool_says}"', "page type", page_url)
     return LinkTypeGuess(LinkType.OTHER, "nothing in the URL or title tells", "none", page_url)
 
