@@ -58,7 +58,7 @@ from crm.models.campaign import campaign_members
 from crm.models.prospect import CATEGORY_BITS
 from crm.web.forms import attach_user_error, lines
 from crm.web.gap_rows import render_rows
-from crm.web.helpers import Page
+from crm.web.helpers import Options, Page
 
 bp = Blueprint("gap", __name__)
 
@@ -74,6 +74,11 @@ BULK_ACTIONS = {
 }
 # Enrolling "all matching" passes ids in the URL; the enroll page takes this many.
 ENROLL_LIMIT = 2000
+# The fixed choices of the table's filter and bulk bars, escaped once.
+STATUS_OPTIONS = Options((s.value, s.label) for s in ProspectStatus)
+LINK_TYPE_OPTIONS = Options(LINK_TYPES.items())
+BULK_ACTION_OPTIONS = Options(BULK_ACTIONS.items())
+UNWINNABLE_OPTIONS = Options(UNWINNABLE_REASONS.items())
 
 
 def own_export_missing(snapshot: GapImport | None, campaign: Campaign) -> bool:
@@ -176,15 +181,21 @@ def _angles() -> list[Any]:
 _QUERY_SAFE = "!$'()*,/:;?@"
 
 
+def query_pairs(args: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Return query arguments as (name, value) pairs, one pair per item of a list."""
+    pairs: list[tuple[str, Any]] = []
+    for key, value in args.items():
+        pairs += [(key, v) for v in value] if isinstance(value, list) else [(key, value)]
+    return pairs
+
+
 def sort_urls(view: GapFilter, base: str, per_page: int) -> dict[str, str]:
     """Return the link of each sortable column's header: the view sorted by that column."""
     # The URLs url_for builds, with the query encoded once for all ten headers:
     # sorting changes only `sort` and `dir`, always the last two arguments.
     args = view.query_args()
     del args["sort"], args["dir"]
-    pairs = [("per_page", per_page)]
-    for key, value in args.items():
-        pairs += [(key, v) for v in value] if isinstance(value, list) else [(key, value)]
+    pairs = [("per_page", per_page), *query_pairs(args)]
     common = f"{base}?{urlencode(pairs, safe=_QUERY_SAFE)}&sort="
     urls = {}
     for column in SORTS:
@@ -234,12 +245,13 @@ def table(campaign_id: int) -> str:
         own_missing=own_export_missing(snapshot, campaign),
         stale=stale_reminder(campaign, now, snapshot),
         chart=json.dumps(chart_data(snapshot, len(campaign.competitors))),
+        view_args=query_pairs(view.query_args()),
         categories=list(CATEGORY_BITS),
-        statuses=[s.value for s in ProspectStatus],
-        link_types=LINK_TYPES,
+        status_options=STATUS_OPTIONS,
+        link_type_options=LINK_TYPE_OPTIONS,
         rule_labels=RULE_LABELS,
-        unwinnable_reasons=UNWINNABLE_REASONS,
-        bulk_actions=BULK_ACTIONS,
+        unwinnable_options=UNWINNABLE_OPTIONS,
+        bulk_action_options=BULK_ACTION_OPTIONS,
         members=members,
         angles=_angles(),
         per_page_choices=PER_PAGE_CHOICES,

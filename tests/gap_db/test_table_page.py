@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 from flask import Flask, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from crm.gap.queries import SORTS, TABLE_COLUMNS, GapFilter, TableRow, page_of
 from crm.models import Prospect
 from crm.web.access import is_campaign_member
 from crm.web.gap import sort_urls
+from crm.web.helpers import Options
 
 pytestmark = pytest.mark.postgres
 
@@ -60,3 +62,28 @@ def test_a_member_specialist_sees_the_table_and_a_stranger_gets_403(
     client.login(team["specialist"].email)
     assert client.get(f"/campaigns/{team['campaign'].id}/gap").status_code == 200
     assert client.get(f"/campaigns/{team['other_campaign'].id}/gap").status_code == 403
+
+
+def test_options_are_escaped_once_and_mark_the_selected_value() -> None:
+    options = Options([("a", "A & co"), ('"b"', "<b>")])
+    assert (
+        options()
+        == '<option value="a">A &amp; co</option><option value="&#34;b&#34;">&lt;b&gt;</option>'
+    )
+    assert options("a").startswith('<option value="a" selected>A &amp; co</option>')
+    assert isinstance(options(), Markup)
+
+
+def test_the_filter_and_bulk_bars_keep_the_view(client: Any, team: dict[str, Any]) -> None:
+    client.login(team["manager"].email)
+    page = client.get(
+        f"/campaigns/{team['campaign'].id}/gap?status=in_sequence&link_type=roundup"
+        "&category=best&category=unique&q=a%26b"
+    ).get_data(as_text=True)
+    assert '<option value="in_sequence" selected>in sequence</option>' in page
+    assert '<option value="roundup" selected>roundup/listicle</option>' in page
+    bulk = page[page.index('id="bulk"') :]
+    for name, value in [("status", "in_sequence"), ("link_type", "roundup"), ("category", "best"),
+                        ("category", "unique"), ("q", "a&amp;b"), ("sort", "score")]:  # fmt: skip
+        assert f'<input type="hidden" name="{name}" value="{value}">' in bulk
+    assert '<option value="unwinnable">Mark unwinnable</option>' in bulk
