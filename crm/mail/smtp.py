@@ -76,14 +76,27 @@ class MailTransport(Protocol):
         recipients: str | Sequence[str] | None = None,
         sender: str | None = None,
         *,
+        during_mail: Callable[[], None] | None = None,
         before_data: Callable[[], None] | None = None,
+        during_reply: Callable[[], None] | None = None,
     ) -> SendOutcome:
         """Send one message; recipients and sender default to its To and From.
 
+        ``during_mail`` runs once per message, right after MAIL FROM was
+        written, while the server answers it (never when the server cannot be
+        reached): the outbox takes the touch and the mailbox's slot there. If
+        it raises, the transaction is reset (RSET) before the message was
+        sent, the connection stays usable and the exception propagates.
+
         ``before_data`` runs once the server accepted the envelope and said 354,
-        right before the message itself goes out: the outbox commits ``sending``
-        there. If it raises, the connection is dropped without the final dot
-        (the server discards the message) and the exception propagates.
+        right before the message itself goes out: the outbox makes sure
+        ``sending`` is on disk there. If it raises, the connection is dropped
+        without the final dot (the server discards the message) and the
+        exception propagates.
+
+        ``during_reply`` runs once the whole message was written, while the
+        server reads it and before its answer is read: the sender prepares
+        its next message there. It must not raise.
         """
         ...
 
@@ -243,14 +256,17 @@ class SmtpTransport:
         recipients: str | Sequence[str] | None = None,
         sender: str | None = None,
         *,
+        during_mail: Callable[[], None] | None = None,
         before_data: Callable[[], None] | None = None,
+        during_reply: Callable[[], None] | None = None,
     ) -> SendOutcome:
         """Send one message over the pass's connection; see the module docstring."""
         raw, mail_from, rcpts = _envelope(message, recipients, sender)
         if self._fatal is not None:
             return self._fatal
         reused = self._conn is not None
-        outcome = self._transaction(raw, mail_from, rcpts, before_data)
+        hooks = _Hooks(during_mail, before_data, during_reply)
+        outcome = self._transaction(raw, mail_from, rcpts, hooks)
         if (
             reused
             and outcome.kind is OutcomeKind.RETRY
@@ -259,7 +275,7 @@ class SmtpTransport:
         ):
             # The kept connection died while idle (server timeout between
             # sends); nothing was sent yet, so try once on a fresh one.
-            outcome = self._transaction(raw, mail_from, rcpts, before_data)
+            outcome = self._transaction(raw, mail_from, rcpts, hooks)
         if outcome.kind is OutcomeKind.PAUSE_MAILBOX:
             # The mailbox is to be paused: send nothing more in this pass.
             self._fatal = outcome
@@ -270,7 +286,7 @@ class SmtpTransport:
         raw: bytes,
         mail_from: str,
         rcpts: list[str],
-        before_data: Callable[[], None] | None = None,
+        hooks: _Hooks,
     ) -> SendOutcome:
         if self._conn is None:
             failure = self._connect()
@@ -282,8 +298,11 @@ class SmtpTransport:
         stage = Stage.MAIL
         refused: dict[str, SendOutcome] = {}
         try:
-            options = [f"SIZE={len(raw)}"] if conn.has_extn("size") else []
-            code, resp = conn.mail(mail_from, options)
+            size = f" SIZE={len(raw)}" if conn.has_extn("size") else ""
+            # SMTP.mail() in two halves, so the caller's work overlaps the server's.
+            conn.putcmd("mail", f"FROM:{smtplib.quoteaddr(mail_from)}{size}")
+            hooks.mail_written(self, conn)
+            code, resp = conn.getreply()
             if code != 250:
                 outcome = classify_smtp_reply(code, _reply_text(resp), Stage.MAIL)
                 self._after_refusal(conn, code)
@@ -308,14 +327,16 @@ class SmtpTransport:
                 outcome = classify_smtp_reply(code, _reply_text(resp), Stage.DATA)
                 self._after_refusal(conn, code)
                 return _with_refused(outcome, refused)
-            if before_data is not None:
+            if hooks.before_data is not None:
                 try:
-                    before_data()
+                    hooks.before_data()
                 except BaseException:
                     self._drop()  # closing inside DATA: the server discards the message
                     raise
             conn.send(_dot_stuffed(raw))
             payload_sent = True
+            if hooks.during_reply is not None:
+                hooks.during_reply()
             code, resp = conn.getreply()
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
@@ -326,11 +347,44 @@ class SmtpTransport:
             self._drop()
         return _with_refused(outcome, refused)
 
+    def _abandon(self, conn: smtplib.SMTP) -> None:
+        """Read the answer to MAIL FROM and reset, after the caller gave the message up."""
+        try:
+            conn.getreply()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+            return
+        self._reset(conn)
+
     def _after_refusal(self, conn: smtplib.SMTP, code: int) -> None:
         if code == 421:  # the server is closing the connection
             self._drop()
         else:
             self._reset(conn)
+
+
+class _Hooks:
+    """The caller's hooks of one message; ``during_mail`` runs once even if MAIL is retried."""
+
+    def __init__(
+        self,
+        during_mail: Callable[[], None] | None,
+        before_data: Callable[[], None] | None,
+        during_reply: Callable[[], None] | None,
+    ) -> None:
+        self.during_mail = during_mail
+        self.before_data = before_data
+        self.during_reply = during_reply
+
+    def mail_written(self, transport: SmtpTransport, conn: smtplib.SMTP) -> None:
+        hook, self.during_mail = self.during_mail, None
+        if hook is None:
+            return
+        try:
+            hook()
+        except BaseException:
+            transport._abandon(conn)
+            raise
 
 
 def _codes(refused: Mapping[str, SendOutcome]) -> set[int | None]:
@@ -428,16 +482,22 @@ class MemoryTransport:
         recipients: str | Sequence[str] | None = None,
         sender: str | None = None,
         *,
+        during_mail: Callable[[], None] | None = None,
         before_data: Callable[[], None] | None = None,
+        during_reply: Callable[[], None] | None = None,
     ) -> SendOutcome:
         """Record the message (or answer with ``responder``'s outcome)."""
         raw, mail_from, rcpts = _envelope(message, recipients, sender)
+        if during_mail is not None:
+            during_mail()
         if self.responder is not None:
             outcome = self.responder(rcpts[0], raw)
             if not outcome.sent:
                 return outcome
         if before_data is not None:
             before_data()
+        if during_reply is not None:
+            during_reply()
         self.sent.append(SentRecord(mail_from, rcpts, raw))
         return SendOutcome(OutcomeKind.ACCEPTED, Stage.DATA, 250, None, "accepted in memory")
 
