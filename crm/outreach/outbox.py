@@ -7,7 +7,7 @@
                                               └─ lease expired / broken after DATA ──▶ uncertain
 
 - Claiming takes a lease: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a
-  compare-and-set ``UPDATE ... WHERE id = ? AND state IN (...)`` on SQLite.
+  compare-and-set ``UPDATE ... WHERE state IN (...) RETURNING id`` on SQLite.
   A claim whose lease expired goes back to the queue: nothing was sent.
 - ``sending`` is committed once the server has accepted the envelope and said
   354, right before the message itself goes out; the same compare-and-set
@@ -136,9 +136,14 @@ def claim_due(
     """Claim up to ``limit`` due touches of a mailbox for ``holder``; return their ids.
 
     Safe with several senders at once: on PostgreSQL rows another sender has
-    locked are skipped; on SQLite each row is taken by a compare-and-set, so
-    a row another sender claimed first is simply not ours.
+    locked are skipped; on SQLite one compare-and-set statement chooses and
+    takes the rows (SQLite runs one writer at a time), so a row another
+    sender claimed first is simply not ours.
     """
+    take = {"holder": holder, "lease": now + lease, "now": now}
+    if _dialect() != "postgresql":
+        params = {**take, "mailbox_id": mailbox_id, "limit": limit, "exclude": sorted(exclude)}
+        return list(_run(sql.claim_batch(), params).scalars())
     candidates = (
         select(Touch.id)
         .join(Enrollment, Enrollment.id == Touch.enrollment_id)
@@ -153,17 +158,10 @@ def claim_due(
     )
     if exclude:
         candidates = candidates.where(Touch.id.not_in(sorted(exclude)))
-    take = {"holder": holder, "lease": now + lease, "now": now}
-    if _dialect() == "postgresql":
-        ids = list(db.session.scalars(candidates.with_for_update(of=Touch, skip_locked=True)))
-        if ids:
-            _run(sql.claim_ids(), {**take, "ids": ids})
-        return ids
-    return [
-        touch_id
-        for touch_id in db.session.scalars(candidates).all()
-        if _run(sql.take_claim(), {**take, "tid": touch_id}).rowcount == 1
-    ]
+    ids = list(db.session.scalars(candidates.with_for_update(of=Touch, skip_locked=True)))
+    if ids:
+        _run(sql.claim_ids(), {**take, "ids": ids})
+    return ids
 
 
 def release(touch_ids: Sequence[int], holder: str, note: str | None = None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 
 from crm.models import (
     Enrollment,
@@ -37,15 +37,40 @@ HELD = (TouchState.CLAIMED, TouchState.SENDING, TouchState.UNCERTAIN)
 
 
 @cache
-def take_claim() -> Any:
-    """Compare-and-set one due touch to ``claimed`` (SQLite's claim, row by row)."""
+def claim_batch() -> Any:
+    """Claim the first ``limit`` due touches of a mailbox in one statement (SQLite).
+
+    SQLite runs one writer at a time, so choosing the touches and taking them
+    happen with no other sender in between; the outer conditions are the
+    compare-and-set all the same.
+    """
+    due = touches.alias("due")
+    e = enrollments.c
+    # Written as constants so SQLite matches ix_touches_pending_due (see outbox.PENDING).
+    pending = text("due.state IN ('scheduled', 'retry_wait')")
+    first = (
+        select(due.c.id)
+        .join(enrollments, e.id == due.c.enrollment_id)
+        .where(
+            pending,
+            due.c.due_at <= bindparam("now"),
+            e.mailbox_id == bindparam("mailbox_id"),
+            e.state == EnrollmentState.ACTIVE,
+            due.c.id.not_in(bindparam("exclude", expanding=True)),
+        )
+        .order_by(due.c.due_at, due.c.id)
+        .limit(bindparam("limit"))
+    )
     t = touches.c
     return (
         touches.update()
-        .where(t.id == bindparam("tid"), t.state.in_(CLAIMABLE), t.due_at <= bindparam("now"))
+        .where(
+            t.id.in_(first.scalar_subquery()), t.state.in_(CLAIMABLE), t.due_at <= bindparam("now")
+        )
         .values(
             state=TouchState.CLAIMED, claimed_by=bindparam("holder"), lease_until=bindparam("lease")
         )
+        .returning(t.id)
     )
 
 
