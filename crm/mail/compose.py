@@ -190,6 +190,7 @@ class OutgoingEmail:
     reply_to: str | None = None
 
 
+@lru_cache(maxsize=1024)  # the sender's is the same in every message of a pass
 def _address(address: str, name: str | None) -> str:
     local, domain = split_address(address)
     display = _check_header_text((name or "").strip(), "the display name")

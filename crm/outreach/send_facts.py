@@ -39,7 +39,7 @@ from crm.models import (
 from crm.outreach.context import merge_context
 from crm.outreach.gate import MailboxFacts, TouchFacts
 from crm.outreach.plan import follow_up_not_before
-from crm.outreach.templates import TemplateProblem, render_body, render_subject
+from crm.outreach.templates import TemplateProblem, render_body_and_subject
 from crm.outreach.windows import SendingWindow, first_instant_at, resolve_timezone
 
 # Touches still on their way: a follow-up waits for them.
@@ -413,13 +413,15 @@ def render_message(
         campaign_site=row.site,
     )
     thread = [t for t in earlier if t.state == TouchState.SENT]
-    body = render_body(step.body, context)
-    if thread:
+    own = None
+    if not thread:
+        own = step.subject if step.subject.strip() or 1 not in steps else steps[1].subject
+    body, subject = render_body_and_subject(step.body, own, context)
+    if subject is None:
         first_subject = thread[0].subject or ""
         header_subject = reply_subject(first_subject)
     else:
-        own = step.subject if step.subject.strip() or 1 not in steps else steps[1].subject
-        first_subject = header_subject = render_subject(own, context)
+        first_subject = header_subject = subject
     token = make_unsubscribe_token(secret, row.email, row.id)
     raw = compose_bytes(
         OutgoingEmail(
