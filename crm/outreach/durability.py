@@ -1,4 +1,4 @@
-"""How hard each commit of a send pass must reach the disk.
+"""How hard each commit of a send pass must reach the disk, and when it may wait for it.
 
 Only the commit of ``sending`` must survive a power cut: were it lost, the
 touch would be back in the queue and could go out twice. Every other commit of
@@ -6,17 +6,23 @@ the sender may be lost safely: a lost ``sent`` leaves ``sending``, which turns
 ``uncertain`` (never sent again); a lost claim or deferral is simply redone.
 
 So on SQLite the pass runs in WAL mode with ``synchronous=NORMAL`` and raises
-it to ``FULL`` for the ``sending`` commit, whose sync also makes every earlier
-commit durable (the log is written in order). On PostgreSQL the statement
-that records a send turns ``synchronous_commit`` off for its own transaction
-(crm.outreach.fast_path); PostgreSQL likewise never loses an asynchronous
-commit without the ones after it.
+it to ``FULL`` for the transactions that take a touch to ``sending`` (and
+keeps it there while the sends follow one another), whose sync also makes
+every earlier commit durable (the log is written in order). On PostgreSQL
+every commit of the pass is synchronous.
+
+The durable commit is the one wait for the disk per message. ``DurableCommit``
+runs it on a helper thread while the SMTP conversation goes on (MAIL FROM,
+RCPT TO, DATA) and the sender waits for it before the first byte of the
+message itself: the body still never leaves before ``sending`` is on disk.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -50,17 +56,19 @@ def prefer_wal() -> None:
         db.session.rollback()
 
 
+def _driver_connection() -> Any:
+    return db.session.connection().connection.driver_connection
+
+
 def _synchronous(level: str) -> None:
     # Outside a write transaction only (SQLite refuses the change inside one).
-    # Straight to the driver: this runs twice per message on the hot path.
-    db.session.connection().connection.driver_connection.execute(  # type: ignore[union-attr]
-        f"PRAGMA synchronous={level}"
-    )
+    # Straight to the driver: the sender may switch around every message.
+    _driver_connection().execute(f"PRAGMA synchronous={level}")
 
 
 @contextmanager
 def relaxed_commits() -> Iterator[None]:
-    """Run a pass whose commits need not be synced, except those made with durable_commit."""
+    """Run a pass whose commits need not be synced, except those made with DurableCommit."""
     sqlite = _sqlite_file()
     if sqlite:
         db.session.commit()
@@ -74,14 +82,116 @@ def relaxed_commits() -> Iterator[None]:
             db.session.commit()
 
 
-def before_durable_write() -> None:
-    """Call before the first write of a transaction that durable_commit will end."""
-    if _sqlite_file():
-        _synchronous("FULL")
+class _Committer:
+    """A helper thread that commits one connection at a time, handed over with two locks.
+
+    Plain locks rather than an executor: the handover runs for every message,
+    and the less Python the helper runs, the less it holds the interpreter
+    while the sender talks to the SMTP server.
+    """
+
+    def __init__(self) -> None:
+        self._go = threading.Lock()
+        self._done = threading.Lock()
+        self._go.acquire()
+        self._done.acquire()
+        self._connection: Any = None
+        self._error: BaseException | None = None
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="crm-commit", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            self._go.acquire()
+            if self._stop:
+                return
+            try:
+                self._connection.commit()
+            except BaseException as exc:  # handed to the waiting sender
+                self._error = exc
+            self._connection = None
+            self._done.release()
+
+    def start(self, connection: Any) -> None:
+        self._connection = connection
+        self._go.release()
+
+    def wait(self) -> None:
+        self._done.acquire()
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def stop(self) -> None:
+        self._stop = True
+        self._go.release()
+        self._thread.join()
 
 
-def durable_commit() -> None:
-    """Commit and make sure it is on disk (and everything committed before it)."""
-    db.session.commit()
-    if _sqlite_file():
-        _synchronous("NORMAL")
+class DurableCommit:
+    """Commit the session's transaction durably on a helper thread, and wait for it later.
+
+    Use: ``begin()`` before the transaction's first write, the writes, then
+    ``start()``; ``wait()`` before anything that must follow the commit (the
+    message's body) and before the session is used again. Between ``start``
+    and ``wait`` the caller must not touch the session or its connection: the
+    helper thread owns it. The commit goes straight to the driver's
+    connection, so the session's own transaction stays open (and its objects
+    unexpired) across these commits; later statements start a new database
+    transaction on the same connection, and the session's commit commits them.
+
+    On SQLite ``synchronous=FULL`` stays on from one durable commit to the
+    next (a stream of sends changes nothing); ``relax()`` after any other
+    commit goes back to ``NORMAL``.
+    """
+
+    def __init__(self) -> None:
+        self._sqlite = _sqlite_file()
+        self._committer: _Committer | None = None
+        self._running = False
+        self._full = False  # synchronous=FULL is in force on the connection
+
+    def begin(self) -> None:
+        """Prepare the connection for a durable transaction (no write may be pending)."""
+        self.wait()
+        if self._sqlite and not self._full:
+            _synchronous("FULL")
+            self._full = True
+
+    def start(self) -> None:
+        """Start committing the transaction; return at once."""
+        self.wait()
+        db.session.flush()
+        connection = _driver_connection()
+        if self._committer is None:
+            self._committer = _Committer()
+        self._committer.start(connection)
+        self._running = True
+
+    def wait(self) -> None:
+        """Wait until the commit started last is on disk; re-raise its error."""
+        if self._running:
+            self._running = False
+            assert self._committer is not None
+            self._committer.wait()
+
+    def relax(self) -> None:
+        """Let later commits skip the sync again (call between transactions)."""
+        if self._full:
+            _synchronous("NORMAL")
+            self._full = False
+
+    def rollback(self) -> None:
+        """Roll back the session's transaction (its writes were not committed yet)."""
+        self.wait()
+        db.session.rollback()
+
+    def close(self) -> None:
+        """Wait for the last commit and stop the helper thread."""
+        try:
+            self.wait()
+        finally:
+            if self._committer is not None:
+                self._committer.stop()
+                self._committer = None

@@ -12,8 +12,10 @@ enums as their values, JSON as text on SQLite and ``Json`` on PostgreSQL.
 
 On PostgreSQL, where each statement is a round trip, the statements of one
 step are joined with data-modifying CTEs: starting a send is one statement
-(touch and mailbox slot), recording it another (touch, timeline entry, and
-``synchronous_commit`` off for that transaction only).
+(touch and mailbox slot), recording it another (touch and timeline entry).
+Neither touches ``synchronous_commit``: the sender writes a send's record in
+the same transaction as the next touch's ``sending``, which must reach the
+disk (crm.outreach.send_commits).
 
 Everything else in the outbox goes through SQLAlchemy (crm.outreach.outbox_sql).
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -74,16 +77,28 @@ VALUES (:prospect_id, :at, 'sent', :summary, :actor_id, :data)
 """
 
 PG_MARK_SENT_WITH_TOUCHPOINT = """
-WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)),
-     sent AS ({mark_sent} RETURNING id)
+WITH sent AS ({mark_sent} RETURNING id)
 INSERT INTO touchpoints (prospect_id, at, kind, summary, actor_id, data)
-SELECT :prospect_id, :at, 'sent', :summary, NULL, :data FROM sent, quick
+SELECT :prospect_id, :at, 'sent', :summary, NULL, :data FROM sent
 RETURNING id
 """
 
+# A slot taken for a message the server never received (refused or cut off
+# before DATA): the day's count goes back down. last_sent_at stays, so the
+# spacing counts from the attempt: later, never sooner.
+GIVE_BACK_SLOT = """
+UPDATE mailboxes SET cap_day_sent = cap_day_sent - 1
+WHERE id = :mid AND cap_day_start = :day_start AND cap_day_sent > 0
+"""
 
-def _postgres() -> bool:
-    return str(db.engine.dialect.name) == "postgresql"
+
+def _driver() -> Any:
+    """Return the driver's connection under the session's (the hot path's one lookup)."""
+    return db.session.connection().connection.driver_connection
+
+
+def _is_postgres(connection: Any) -> bool:
+    return not isinstance(connection, sqlite3.Connection)
 
 
 @cache
@@ -96,16 +111,13 @@ def _time(value: datetime, postgres: bool) -> Any:
     if value.tzinfo is None:
         raise ValueError("naive datetime refused: store aware UTC datetimes")
     utc = value.astimezone(UTC)
-    return utc if postgres else utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+    # What UTCDateTime writes on SQLite: "YYYY-MM-DD HH:MM:SS.ffffff".
+    return utc if postgres else utc.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _cursor() -> Any:
-    return db.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-
-
-def _execute(sql: str, params: dict[str, Any]) -> int:
+def _execute(sql: str, params: dict[str, Any], connection: Any = None) -> int:
     """Run one statement in the session's transaction; return the rows it changed."""
-    cursor = _cursor()
+    cursor = (connection or _driver()).cursor()
     try:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
@@ -113,8 +125,8 @@ def _execute(sql: str, params: dict[str, Any]) -> int:
         cursor.close()
 
 
-def _fetch_one(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
-    cursor = _cursor()
+def _fetch_one(sql: str, params: dict[str, Any], connection: Any = None) -> tuple[Any, ...]:
+    cursor = (connection or _driver()).cursor()
     try:
         cursor.execute(sql, params)
         return tuple(cursor.fetchone())
@@ -145,6 +157,26 @@ class Start:
     ready_before: datetime | None  # the last send must be at or before this (spacing)
 
 
+@cache
+def _start_sql(postgres: bool, stop_all: bool, spacing: bool, cap: bool) -> tuple[str, str]:
+    """Return the statements that start a send, for one shape (PostgreSQL: one statement)."""
+    rules = ""
+    if spacing:
+        rules += " AND (last_sent_at IS NULL OR last_sent_at <= :ready_before)"
+    if cap:
+        rules += (
+            " AND (cap_day_start IS NULL OR cap_day_start <> :day_start OR cap_day_sent < :cap)"
+        )
+    scope = ("TRUE" if postgres else "1") if stop_all else "enrollment_id = :eid"
+    take_sending = TAKE_SENDING.format(reply_scope=scope).strip()
+    if postgres:
+        take_slot = TAKE_SLOT.format(
+            false="FALSE", rules=rules, after=" AND EXISTS (SELECT 1 FROM touch)"
+        ).strip()
+        return _sql(PG_TAKE_BOTH, True, take_sending=take_sending, take_slot=take_slot), ""
+    return take_sending, TAKE_SLOT.format(false="0", rules=rules, after="").strip()
+
+
 def start_sending(start: Start) -> str | None:
     """Take the touch (claimed -> sending) and the mailbox's slot; return why not, or None.
 
@@ -153,7 +185,8 @@ def start_sending(start: Start) -> str | None:
     """
     if start.daily_cap is not None and start.daily_cap <= 0:
         return "mailbox"
-    pg = _postgres()
+    connection = _driver()
+    pg = _is_postgres(connection)
     params: dict[str, Any] = {
         "tid": start.touch_id,
         "holder": start.holder,
@@ -170,31 +203,19 @@ def start_sending(start: Start) -> str | None:
         "now": _time(start.now, pg),
         "day_start": _time(start.day_start, pg),
     }
-    rules = ""
     if start.ready_before is not None:
-        rules += " AND (last_sent_at IS NULL OR last_sent_at <= :ready_before)"
         params["ready_before"] = _time(start.ready_before, pg)
     if start.daily_cap is not None:
-        rules += (
-            " AND (cap_day_start IS NULL OR cap_day_start <> :day_start OR cap_day_sent < :cap)"
-        )
         params["cap"] = start.daily_cap
-    if start.stop_all_on_reply:
-        scope = "TRUE" if pg else "1"
-    else:
-        scope = "enrollment_id = :eid"
-    take_sending = TAKE_SENDING.format(reply_scope=scope).strip()
+    take_touch, take_slot = _start_sql(
+        pg, start.stop_all_on_reply, start.ready_before is not None, start.daily_cap is not None
+    )
     if pg:
-        take_slot = TAKE_SLOT.format(
-            false="FALSE", rules=rules, after=" AND EXISTS (SELECT 1 FROM touch)"
-        ).strip()
-        sql = _sql(PG_TAKE_BOTH, True, take_sending=take_sending, take_slot=take_slot)
-        touch, slot = _fetch_one(sql, params)
+        touch, slot = _fetch_one(take_touch, params, connection)
         return "lost" if touch != 1 else ("mailbox" if slot != 1 else None)
-    if _execute(_sql(take_sending, False), params) != 1:
+    if _execute(take_touch, params, connection) != 1:
         return "lost"
-    take_slot = TAKE_SLOT.format(false="0", rules=rules, after="")
-    return None if _execute(_sql(take_slot, False), params) == 1 else "mailbox"
+    return None if _execute(take_slot, params, connection) == 1 else "mailbox"
 
 
 def _touchpoint_params(
@@ -225,12 +246,9 @@ def mark_sent(
     summary: str,
     data: dict[str, Any],
 ) -> bool:
-    """Record a held touch as sent with its timeline entry; False when it is no longer ours.
-
-    On PostgreSQL this transaction's commit does not wait for the disk: losing
-    it leaves the touch ``sending``, which becomes uncertain, never re-sent.
-    """
-    pg = _postgres()
+    """Record a held touch as sent with its timeline entry; False when it is no longer ours."""
+    connection = _driver()
+    pg = _is_postgres(connection)
     params = {
         "tid": touch_id,
         "holder": holder,
@@ -240,10 +258,10 @@ def mark_sent(
     }
     if pg:
         sql = _sql(PG_MARK_SENT_WITH_TOUCHPOINT, True, mark_sent=MARK_SENT.strip())
-        return _execute(sql, params) == 1
-    if _execute(_sql(MARK_SENT, False), params) != 1:
+        return _execute(sql, params, connection) == 1
+    if _execute(MARK_SENT, params, connection) != 1:
         return False
-    _execute(_sql(ADD_TOUCHPOINT, False), params)
+    _execute(ADD_TOUCHPOINT, params, connection)
     return True
 
 
@@ -251,6 +269,15 @@ def add_sent_touchpoint(
     *, prospect_id: int, at: datetime, summary: str, actor_id: int | None, data: dict[str, Any]
 ) -> None:
     """Append a "sent" entry to a prospect's timeline."""
-    pg = _postgres()
+    connection = _driver()
+    pg = _is_postgres(connection)
     params = _touchpoint_params(pg, prospect_id, at, summary, actor_id, data)
-    _execute(_sql(ADD_TOUCHPOINT, pg), params)
+    _execute(_sql(ADD_TOUCHPOINT, pg), params, connection)
+
+
+def give_back_slot(*, mailbox_id: int, day_start: datetime) -> None:
+    """Return a slot taken by start_sending for a message the server never received."""
+    connection = _driver()
+    pg = _is_postgres(connection)
+    params = {"mid": mailbox_id, "day_start": _time(day_start, pg)}
+    _execute(_sql(GIVE_BACK_SLOT, pg), params, connection)

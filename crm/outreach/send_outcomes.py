@@ -57,16 +57,7 @@ def apply_outcome(
     summary = outcome.summary()
     kind = outcome.kind
     if kind is OutcomeKind.ACCEPTED:
-        if fast_path.mark_sent(
-            touch_id=row.id,
-            holder=holder,
-            sent_at=now,
-            reply=summary,
-            prospect_id=sent.prospect_id,
-            summary=outbox.sent_summary(sent),
-            data=outbox.sent_data(sent),
-        ):
-            outbox.after_sent(sent, now)
+        record_accepted(sent, holder=holder, reply=summary, now=now)
         return Applied("sent")
     if kind is OutcomeKind.RETRY and outcome.stage in _UNREACHABLE:
         note = f"cannot reach the SMTP server: {summary}"
@@ -99,6 +90,20 @@ def apply_outcome(
         attempts=attempts,
     )
     return Applied("failed")
+
+
+def record_accepted(sent: outbox.SentTouch, *, holder: str, reply: str, now: datetime) -> None:
+    """Record a touch the server accepted: sent, its timeline entry and what follows."""
+    if fast_path.mark_sent(
+        touch_id=sent.touch_id,
+        holder=holder,
+        sent_at=now,
+        reply=reply,
+        prospect_id=sent.prospect_id,
+        summary=outbox.sent_summary(sent),
+        data=outbox.sent_data(sent),
+    ):
+        outbox.after_sent(sent, now)
 
 
 def _retry(row: Row[Any], summary: str, *, holder: str, attempts: int, now: datetime) -> Applied:

@@ -5,9 +5,14 @@ touches are claimed in batches with a lease (crm.outreach.outbox); before each
 send every gate rule is checked again with facts read fresh from the database
 (enrollment state, replies and bounces since enrollment, suppressions, mailbox
 pause, window in the contact's timezone, daily cap in the mailbox's day,
-spacing plus jitter) and the templates are rendered at that moment. ``sending``
-is committed when the server waits for the message and ``sent`` after its
-250; crm.outreach.send_outcomes says what every other answer does.
+spacing plus jitter) and the templates are rendered at that moment. While
+the server answers MAIL FROM, one compare-and-set takes the touch to
+``sending`` and the mailbox's slot, checking again in the database what may have changed since
+(enrollment, replies, bounces, suppressions, pause, cap, spacing); its
+commit reaches the disk while the server answers the envelope, and the body
+goes out only once it has. ``sent`` is recorded after the server's 250, in
+the pass's next commit (crm.outreach.send_commits says why that is safe);
+crm.outreach.send_outcomes says what every other answer does.
 """
 
 from __future__ import annotations
@@ -24,17 +29,16 @@ from sqlalchemy import Row
 
 from crm.core.errors import UserError
 from crm.extensions import db
-from crm.mail.compose import ComposeError
 from crm.mail.smtp import MailTransport, Security, SmtpSettings, make_transport
 from crm.models import Campaign, Enrollment, Mailbox, StopReason, TouchState, utcnow
-from crm.outreach import durability, faults, outbox
+from crm.outreach import durability, fast_path, faults, outbox
 from crm.outreach import send_facts as facts
 from crm.outreach.context import best_evidence
-from crm.outreach.gate import Decision, MailboxFacts, Reason, Verdict, decide
+from crm.outreach.gate import Decision, MailboxFacts, Reason, Verdict
 from crm.outreach.lifecycle import stop_enrollment
+from crm.outreach.send_commits import PassCommits
 from crm.outreach.send_outcomes import apply_outcome
-from crm.outreach.templates import TemplateProblem
-from crm.outreach.windows import draw_jitter
+from crm.outreach.send_step import Prepared, Sending, prepare
 
 COUNT_KEYS = (
     "sent",
@@ -123,7 +127,7 @@ def run_send_pass(
 
 
 class _NotSending(Exception):
-    """Raised inside DATA when the touch may not go out after all (the server discards it)."""
+    """Raised during MAIL FROM when the touch may not go out after all (nothing is sent)."""
 
     def __init__(self, problem: str) -> None:
         super().__init__(problem)
@@ -148,8 +152,19 @@ class _MailboxPass:
     timezone: str = "UTC"  # the mailbox's
     # Read after each claim, then kept up to date with each send of this pass.
     mailbox_facts: MailboxFacts | None = None
+    sending: Sending | None = None
+    commits: PassCommits = field(init=False)
 
     def run(self) -> None:
+        self.commits = PassCommits(self.holder)
+        failed = True
+        try:
+            self._run()
+            failed = False
+        finally:
+            self.commits.close(failed)
+
+    def _run(self) -> None:
         mailbox = db.session.get(Mailbox, self.mailbox_id)
         if mailbox is None:
             return
@@ -163,6 +178,14 @@ class _MailboxPass:
             facts.window(mailbox.window_start, mailbox.window_end, mailbox.days),
         )
         self.timezone = mailbox.timezone
+        self.sending = Sending(
+            self.sender,
+            mailbox.timezone,
+            self.settings.base_url,
+            self.settings.secret,
+            self.settings.max_jitter,
+            self.rng,
+        )
         try:
             transport = self._transport(mailbox)
         except UserError as exc:  # the password cannot be decrypted
@@ -178,7 +201,7 @@ class _MailboxPass:
                     lease=self.settings.lease,
                     exclude=self.passed_over,
                 )
-                db.session.commit()
+                self.commits.commit()
                 if not ids:
                     break
                 faults.reached("after-claim")
@@ -187,13 +210,7 @@ class _MailboxPass:
                 # later is caught by the compare-and-set that starts each send.
                 batch = facts.read_batch_facts(rows)
                 self.mailbox_facts = facts.read_mailbox_facts(self.mailbox_id, self.clock())
-                evidence = self._evidence(rows)
-                for index, row in enumerate(rows):
-                    if self.stopped or self.mailbox_facts is None:
-                        outbox.release([r.id for r in rows[index:]], self.holder)
-                        db.session.commit()
-                        break
-                    self._one(transport, row, batch, evidence.get(row.prospect_id))
+                self._touches(transport, rows, batch)
 
     def _mailbox_waits(self, mailbox: Mailbox) -> bool:
         """Say whether the mailbox is full for the day or must wait for its spacing."""
@@ -241,77 +258,72 @@ class _MailboxPass:
 
     # -- one touch ----------------------------------------------------------
 
-    def _one(
-        self,
-        transport: MailTransport,
-        row: Row[Any],
-        batch: facts.BatchFacts,
-        evidence: Any | None,
+    def _touches(
+        self, transport: MailTransport, rows: Sequence[Row[Any]], batch: facts.BatchFacts
     ) -> None:
-        assert self.sender is not None and self.mailbox_facts is not None
-        now = self.clock()
-        earlier = facts.read_earlier_steps(row)
+        """Act on a claimed batch in order, each touch prepared while the one before goes out."""
+        evidence = self._evidence(rows)
+        ahead: tuple[int, Prepared | Exception | None] | None = None
+        for index, row in enumerate(rows):
+            if self.stopped or self.mailbox_facts is None:
+                outbox.release([r.id for r in rows[index:]], self.holder)
+                self.commits.commit()
+                return
+            if ahead is not None and ahead[0] == row.id:
+                prepared = ahead[1]
+                if isinstance(prepared, Exception):
+                    raise prepared
+            else:
+                prepared = self._prepare(row, batch, evidence.get(row.prospect_id))
+            ahead = None
+            if prepared is None:  # the enrollment was deleted meanwhile (and its touches)
+                continue
+            following = rows[index + 1] if index + 1 < len(rows) else None
+
+            def prepare_following(
+                following: Row[Any] | None = following, row: Row[Any] = row
+            ) -> None:
+                # Runs while the server reads this message, so it never raises:
+                # an error is kept and raised when the next touch's turn comes.
+                nonlocal ahead
+                if following is None or following.enrollment_id == row.enrollment_id:
+                    return
+                if self.commits.holds(following.enrollment_id):
+                    return  # its earlier step must be committed first: prepared in turn
+                try:
+                    found = self._prepare(following, batch, evidence.get(following.prospect_id))
+                except Exception as exc:
+                    ahead = (following.id, exc)
+                else:
+                    ahead = (following.id, found)
+
+            self._act(transport, prepared, prepare_following)
+
+    def _prepare(self, row: Row[Any], batch: facts.BatchFacts, evidence: Any) -> Prepared | None:
+        assert self.sending is not None and self.mailbox_facts is not None
+        if row.step > 1 and self.commits.holds(row.enrollment_id):
+            self.commits.commit()  # the gate must see the step before as sent
         steps = self._steps(row.sequence_id)
-        offsets = facts.step_offsets(steps, row.step)
-        message: facts.RenderedMessage | None = None
-        problem: str | None = None
-        try:
-            message = facts.render_message(
-                row,
-                evidence,
-                steps,
-                earlier,
-                self.sender,
-                now,
-                base_url=self.settings.base_url,
-                secret=self.settings.secret,
-            )
-        except (TemplateProblem, ComposeError) as exc:
-            problem = str(exc)
-        touch = facts.touch_facts(row, batch, self.timezone, earlier, offsets, problem)
-        if touch is None:  # the enrollment was deleted meanwhile (and its touches with it)
-            return
-        mailbox = self.mailbox_facts
-        decision = decide(touch, mailbox, now, draw_jitter(self.settings.max_jitter, self.rng))
+        return prepare(row, batch, evidence, steps, self.mailbox_facts, self.sending, self.clock())
+
+    def _act(self, transport: MailTransport, prepared: Prepared, ahead: Callable[[], None]) -> None:
+        decision, row = prepared.decision, prepared.row
         if decision.verdict is Verdict.SEND:
-            assert message is not None
-            day_start, _ = facts.mailbox_day(now, self.timezone)
-            slot = outbox.MailboxSlot(
-                self.mailbox_id, day_start, mailbox.daily_cap, mailbox.min_spacing
-            )
-            sent = outbox.SentTouch(
-                touch_id=row.id,
-                enrollment_id=row.enrollment_id,
-                prospect_id=row.prospect_id,
-                prospect_status=row.prospect_status,
-                step=row.step,
-                last_step=len(offsets),
-                email=row.email,
-                subject=message.subject,
-                message_id=row.message_id,
-                offsets=offsets,
-                tz=touch.contact_tz,
-                window=self.sender.window,
-                next_due_at=row.next_due_at,
-            )
-            self._send(transport, row, message, now, slot, sent)
+            self._send(transport, prepared, ahead)
         elif decision.verdict is Verdict.DEFER:
             self._defer(row, decision)
         elif decision.verdict is Verdict.CANCEL:
-            self._cancel(row, decision, now)
+            self._cancel(row, decision, prepared.now)
         else:
             self._block(row, decision)
 
     def _send(
-        self,
-        transport: MailTransport,
-        row: Row[Any],
-        message: facts.RenderedMessage,
-        now: datetime,
-        slot: outbox.MailboxSlot,
-        sent: outbox.SentTouch,
+        self, transport: MailTransport, prepared: Prepared, ahead: Callable[[], None]
     ) -> None:
         assert self.sender is not None
+        row, message, now = prepared.row, prepared.message, prepared.now
+        slot, sent = prepared.slot, prepared.sent
+        assert message is not None and slot is not None and sent is not None
         attempts = row.attempts + 1
         check = outbox.SendingCheck(
             touch_id=row.id,
@@ -322,9 +334,11 @@ class _MailboxPass:
             email=row.email,
             domain=facts.email_domain(row.email),
         )
+        taken = reached_data = False
 
-        def before_data() -> None:
-            durability.before_durable_write()
+        def during_mail() -> None:
+            nonlocal taken
+            self.commits.begin_sending()
             problem = outbox.begin_sending(
                 check,
                 self.holder,
@@ -336,32 +350,53 @@ class _MailboxPass:
                 lease=self.settings.lease,
             )
             if problem is not None:
-                db.session.rollback()
+                self.commits.abandon()
                 raise _NotSending(problem)
-            durability.durable_commit()
+            self.commits.start()  # on disk by before_data: see crm.outreach.send_commits
+            taken = True
+
+        def before_data() -> None:
+            nonlocal reached_data
+            self.commits.wait()  # `sending` is on disk: the body may go
+            reached_data = True
             if self.mailbox_facts is not None:  # the slot taken in the database, here too
                 self.mailbox_facts = self.mailbox_facts.after_send(now)
             faults.reached("after-sending")
 
         try:
             outcome = transport.send(
-                message.raw, row.email, self.sender.email, before_data=before_data
+                message.raw,
+                row.email,
+                self.sender.email,
+                during_mail=during_mail,
+                before_data=before_data,
+                during_reply=ahead,
             )
         except _NotSending as exc:
             # The mailbox's slot went to another sender first, or the touch was
             # cancelled, its enrollment stopped or a reply arrived since it was
-            # checked. Give it back (if still ours); the next pass decides again.
+            # checked. The transport reset the transaction before RCPT TO. Give
+            # it back (if still ours); the next pass decides again.
             outbox.release([row.id], self.holder)
-            db.session.commit()
+            self.commits.commit()
             self.passed_over.add(row.id)
             self.stopped = self.stopped or exc.problem == "mailbox"
             return
+        finally:
+            self.commits.wait()  # the helper thread gives the connection back
         if outcome.sent:
             faults.reached("after-accepted")
+            self.commits.accept(sent, outcome.summary(), self.clock())
+            self.counts["sent"] += 1
+            return
+        if taken and not reached_data:
+            # Refused (or cut off) before DATA: the server never had the message,
+            # so it does not count towards the day's cap.
+            fast_path.give_back_slot(mailbox_id=slot.mailbox_id, day_start=slot.day_start)
         applied = apply_outcome(
             row, outcome, holder=self.holder, attempts=attempts, now=self.clock(), sent=sent
         )
-        db.session.commit()  # not synced to disk: see crm.outreach.durability
+        self.commits.commit()
         self.counts[applied.count] += 1
         if applied.pause_reason is not None:
             self._pause(applied.pause_reason, count=False)
@@ -372,7 +407,7 @@ class _MailboxPass:
         if mailbox is not None:
             mailbox.paused = True
             mailbox.paused_reason = reason[:1000]
-            db.session.commit()
+            self.commits.commit()
         if count:
             self.counts["mailboxes_paused"] += 1
         self.stopped = True
@@ -383,7 +418,7 @@ class _MailboxPass:
         outbox.defer(
             row.id, self.holder, until, f"{decision.detail}; next try {until:%Y-%m-%d %H:%M} UTC"
         )
-        db.session.commit()
+        self.commits.commit()
         self.counts["deferred"] += 1
         self.stopped = self.stopped or decision.holds_mailbox
 
@@ -393,12 +428,12 @@ class _MailboxPass:
         enrollment = db.session.get(Enrollment, row.enrollment_id) if stop else None
         if stop is not None and enrollment is not None:
             stop_enrollment(enrollment, stop, now=now)
-        db.session.commit()
+        self.commits.commit()
         self.counts["cancelled"] += 1
 
     def _block(self, row: Row[Any], decision: Decision) -> None:
         outbox.release([row.id], self.holder, note=f"blocked: {decision.detail}")
-        db.session.commit()
+        self.commits.commit()
         self.passed_over.add(row.id)
         self.counts["blocked"] += 1
         self.stopped = self.stopped or decision.holds_mailbox
