@@ -62,7 +62,18 @@ WHERE id = :mid AND paused = {false}{rules}{after}
 PG_TAKE_BOTH = """
 WITH touch AS ({take_sending} RETURNING id),
      slot AS ({take_slot} RETURNING id)
-SELECT (SELECT count(*) FROM touch), (SELECT count(*) FROM slot)
+SELECT (SELECT count(*) FROM touch), (SELECT count(*) FROM slot), 0
+"""
+
+# The same, with the record of the send before it (touch sent, timeline entry):
+# one statement, so one round trip, per message.
+PG_RECORD_AND_TAKE_BOTH = """
+WITH sent AS ({mark_sent} RETURNING id),
+     entry AS (INSERT INTO touchpoints (prospect_id, at, kind, summary, actor_id, data)
+               SELECT :prospect_id, :at, 'sent', :summary, NULL, :data FROM sent),
+     touch AS ({take_sending} RETURNING id),
+     slot AS ({take_slot} RETURNING id)
+SELECT (SELECT count(*) FROM touch), (SELECT count(*) FROM slot), (SELECT count(*) FROM sent)
 """
 
 MARK_SENT = """
@@ -158,7 +169,9 @@ class Start:
 
 
 @cache
-def _start_sql(postgres: bool, stop_all: bool, spacing: bool, cap: bool) -> tuple[str, str]:
+def _start_sql(
+    postgres: bool, stop_all: bool, spacing: bool, cap: bool, record: bool
+) -> tuple[str, str]:
     """Return the statements that start a send, for one shape (PostgreSQL: one statement)."""
     rules = ""
     if spacing:
@@ -173,18 +186,39 @@ def _start_sql(postgres: bool, stop_all: bool, spacing: bool, cap: bool) -> tupl
         take_slot = TAKE_SLOT.format(
             false="FALSE", rules=rules, after=" AND EXISTS (SELECT 1 FROM touch)"
         ).strip()
+        if record:
+            mark_sent = MARK_SENT.strip().replace(":tid", ":sent_tid")
+            both = PG_RECORD_AND_TAKE_BOTH
+            return _sql(
+                both, True, mark_sent=mark_sent, take_sending=take_sending, take_slot=take_slot
+            ), ""
         return _sql(PG_TAKE_BOTH, True, take_sending=take_sending, take_slot=take_slot), ""
     return take_sending, TAKE_SLOT.format(false="0", rules=rules, after="").strip()
 
 
-def start_sending(start: Start) -> str | None:
+@dataclass(frozen=True)
+class Record:
+    """A send to record (touch sent, timeline entry), as mark_sent takes it."""
+
+    touch_id: int
+    sent_at: datetime
+    reply: str
+    prospect_id: int
+    summary: str
+    data: dict[str, Any]
+
+
+def start_sending(start: Start, record: Record | None = None) -> tuple[str | None, bool]:
     """Take the touch (claimed -> sending) and the mailbox's slot; return why not, or None.
 
     ``"lost"``: the touch is no longer ours to send; ``"mailbox"``: paused,
     full for the day or within its spacing. On an answer the caller rolls back.
+    With a ``record`` of an earlier send, it is written in the same transaction
+    (on PostgreSQL in the same statement) once the touch is taken; the second
+    value says whether it was (False when that touch is no longer ours).
     """
     if start.daily_cap is not None and start.daily_cap <= 0:
-        return "mailbox"
+        return "mailbox", False
     connection = _driver()
     pg = _is_postgres(connection)
     params: dict[str, Any] = {
@@ -208,14 +242,26 @@ def start_sending(start: Start) -> str | None:
     if start.daily_cap is not None:
         params["cap"] = start.daily_cap
     take_touch, take_slot = _start_sql(
-        pg, start.stop_all_on_reply, start.ready_before is not None, start.daily_cap is not None
+        pg,
+        start.stop_all_on_reply,
+        start.ready_before is not None,
+        start.daily_cap is not None,
+        pg and record is not None,
     )
     if pg:
-        touch, slot = _fetch_one(take_touch, params, connection)
-        return "lost" if touch != 1 else ("mailbox" if slot != 1 else None)
+        if record is not None:
+            record_params = _record_params(record, start.holder, pg)
+            record_params["sent_tid"] = record_params.pop("tid")  # :tid is the touch taken
+            params.update(record_params)
+        touch, slot, sent = _fetch_one(take_touch, params, connection)
+        problem = "lost" if touch != 1 else ("mailbox" if slot != 1 else None)
+        return problem, sent == 1
     if _execute(take_touch, params, connection) != 1:
-        return "lost"
-    return None if _execute(take_slot, params, connection) == 1 else "mailbox"
+        return "lost", False
+    if _execute(take_slot, params, connection) != 1:
+        return "mailbox", False
+    # After the touch was taken, so that compare-and-set stays the first write.
+    return None, record is not None and _mark_sent(record, start.holder, connection, pg)
 
 
 def _touchpoint_params(
@@ -236,26 +282,20 @@ def _touchpoint_params(
     }
 
 
-def mark_sent(
-    *,
-    touch_id: int,
-    holder: str,
-    sent_at: datetime,
-    reply: str,
-    prospect_id: int,
-    summary: str,
-    data: dict[str, Any],
-) -> bool:
-    """Record a held touch as sent with its timeline entry; False when it is no longer ours."""
-    connection = _driver()
-    pg = _is_postgres(connection)
-    params = {
-        "tid": touch_id,
+def _record_params(record: Record, holder: str, pg: bool) -> dict[str, Any]:
+    return {
+        "tid": record.touch_id,
         "holder": holder,
-        "sent_at": _time(sent_at, pg),
-        "reply": reply,
-        **_touchpoint_params(pg, prospect_id, sent_at, summary, None, data),
+        "sent_at": _time(record.sent_at, pg),
+        "reply": record.reply,
+        **_touchpoint_params(
+            pg, record.prospect_id, record.sent_at, record.summary, None, record.data
+        ),
     }
+
+
+def _mark_sent(record: Record, holder: str, connection: Any, pg: bool) -> bool:
+    params = _record_params(record, holder, pg)
     if pg:
         sql = _sql(PG_MARK_SENT_WITH_TOUCHPOINT, True, mark_sent=MARK_SENT.strip())
         return _execute(sql, params, connection) == 1
@@ -263,6 +303,12 @@ def mark_sent(
         return False
     _execute(ADD_TOUCHPOINT, params, connection)
     return True
+
+
+def mark_sent(record: Record, holder: str) -> bool:
+    """Record a held touch as sent with its timeline entry; False when it is no longer ours."""
+    connection = _driver()
+    return _mark_sent(record, holder, connection, _is_postgres(connection))
 
 
 def add_sent_touchpoint(

@@ -219,6 +219,7 @@ def begin_sending(
     subject: str,
     body: str,
     lease: timedelta = DEFAULT_LEASE,
+    record: Accepted | None = None,
 ) -> str | None:
     """Move a claimed touch to ``sending`` and take a slot of its mailbox; return why not.
 
@@ -230,8 +231,11 @@ def begin_sending(
     when the mailbox is paused, full for the day or must wait for its spacing
     (another sender got there first). On a non-None answer the caller rolls
     back.
+
+    ``record``, a send accepted earlier, is recorded in the same transaction
+    (on PostgreSQL in the same statement) when the touch is taken.
     """
-    return fast_path.start_sending(
+    problem, recorded = fast_path.start_sending(
         fast_path.Start(
             touch_id=check.touch_id,
             holder=holder,
@@ -250,8 +254,13 @@ def begin_sending(
             day_start=slot.day_start,
             daily_cap=slot.daily_cap,
             ready_before=now - slot.min_spacing if slot.min_spacing > timedelta(0) else None,
-        )
+        ),
+        fast_path_record(record) if record is not None else None,
     )
+    if problem is None and recorded:
+        assert record is not None
+        after_sent(record.sent, record.at)
+    return problem
 
 
 @dataclass(frozen=True)
@@ -271,6 +280,34 @@ class SentTouch:
     tz: tzinfo
     window: SendingWindow
     next_due_at: datetime | None = None  # the next step's due time, if known
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A touch the server accepted (250) whose ``sent`` record is not written yet."""
+
+    sent: SentTouch
+    reply: str  # the server's answer, for the touch
+    at: datetime
+
+
+def fast_path_record(accepted: Accepted, how: str = "sent") -> fast_path.Record:
+    """Return what the hot statements write for an accepted touch."""
+    sent = accepted.sent
+    return fast_path.Record(
+        touch_id=sent.touch_id,
+        sent_at=accepted.at,
+        reply=accepted.reply,
+        prospect_id=sent.prospect_id,
+        summary=sent_summary(sent, how),
+        data=sent_data(sent),
+    )
+
+
+def record_accepted(accepted: Accepted, holder: str) -> None:
+    """Record an accepted touch: sent, its timeline entry, and what follows from it."""
+    if fast_path.mark_sent(fast_path_record(accepted), holder):
+        after_sent(accepted.sent, accepted.at)
 
 
 def sent_summary(sent: SentTouch, how: str = "sent") -> str:

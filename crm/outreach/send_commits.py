@@ -32,22 +32,12 @@ Why the guarantees of DESIGN §5 still hold:
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from datetime import datetime
 
 from crm.extensions import db
 from crm.outreach import outbox
 from crm.outreach.durability import DurableCommit
-from crm.outreach.send_outcomes import record_accepted
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """A touch the server took (250) whose ``sent`` record is not committed yet."""
-
-    sent: outbox.SentTouch
-    reply: str  # the server's answer, for the touch
-    at: datetime
+from crm.outreach.outbox import Accepted
 
 
 class PassCommits:
@@ -70,20 +60,25 @@ class PassCommits:
     def commit(self) -> None:
         """Commit the session's transaction, with the accepted touches' records."""
         self.wait()
-        self._write()
+        self._write(self.accepted)
         db.session.commit()
         self.durable.relax()
         self.accepted.clear()
 
-    def begin_sending(self) -> None:
-        """Prepare the durable transaction that takes the next touch."""
+    def begin_sending(self) -> Accepted | None:
+        """Prepare the durable transaction that takes the next touch.
+
+        Return the record the statement that takes the touch should carry
+        (outbox.begin_sending's ``record``); start() writes any others.
+        """
         self.durable.begin()
+        return self.accepted[0] if self.accepted else None
 
     def start(self) -> None:
-        """Add the records to the durable transaction and start committing it on the helper."""
+        """Add the other records to the durable transaction and start committing it."""
         # Written after the touch was taken, so that compare-and-set is the
         # transaction's first write, as when it was alone.
-        self._write()
+        self._write(self.accepted[1:])
         self.durable.start()
         self._committing, self.accepted = self.accepted, []
 
@@ -116,7 +111,7 @@ class PassCommits:
         finally:
             self.durable.close()
 
-    def _write(self) -> None:
+    def _write(self, records: list[Accepted]) -> None:
         # Idempotent: recording a touch that is already sent changes nothing.
-        for a in self.accepted:
-            record_accepted(a.sent, holder=self.holder, reply=a.reply, now=a.at)
+        for record in records:
+            outbox.record_accepted(record, self.holder)

@@ -28,7 +28,7 @@ from crm.core.timeline import add_touchpoint
 from crm.extensions import db
 from crm.mail.smtp_outcome import OutcomeKind, SendOutcome, Stage, retry_delay
 from crm.models import Contact, Enrollment, StopReason, TouchpointKind, TouchState
-from crm.outreach import fast_path, outbox
+from crm.outreach import outbox
 from crm.outreach.lifecycle import stop_enrollment
 
 
@@ -57,7 +57,7 @@ def apply_outcome(
     summary = outcome.summary()
     kind = outcome.kind
     if kind is OutcomeKind.ACCEPTED:
-        record_accepted(sent, holder=holder, reply=summary, now=now)
+        outbox.record_accepted(outbox.Accepted(sent, summary, now), holder)
         return Applied("sent")
     if kind is OutcomeKind.RETRY and outcome.stage in _UNREACHABLE:
         note = f"cannot reach the SMTP server: {summary}"
@@ -90,20 +90,6 @@ def apply_outcome(
         attempts=attempts,
     )
     return Applied("failed")
-
-
-def record_accepted(sent: outbox.SentTouch, *, holder: str, reply: str, now: datetime) -> None:
-    """Record a touch the server accepted: sent, its timeline entry and what follows."""
-    if fast_path.mark_sent(
-        touch_id=sent.touch_id,
-        holder=holder,
-        sent_at=now,
-        reply=reply,
-        prospect_id=sent.prospect_id,
-        summary=outbox.sent_summary(sent),
-        data=outbox.sent_data(sent),
-    ):
-        outbox.after_sent(sent, now)
 
 
 def _retry(row: Row[Any], summary: str, *, holder: str, attempts: int, now: datetime) -> Applied:

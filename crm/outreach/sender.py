@@ -338,7 +338,7 @@ class _MailboxPass:
 
         def during_mail() -> None:
             nonlocal taken
-            self.commits.begin_sending()
+            record = self.commits.begin_sending()
             problem = outbox.begin_sending(
                 check,
                 self.holder,
@@ -348,6 +348,7 @@ class _MailboxPass:
                 subject=message.subject,
                 body=message.body,
                 lease=self.settings.lease,
+                record=record,
             )
             if problem is not None:
                 self.commits.abandon()
