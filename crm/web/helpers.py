@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request
+from flask import Flask, current_app, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
@@ -104,8 +104,21 @@ def local_time(value: datetime | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:
     return value.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
+def nav_links() -> list[tuple[str, str, bool]]:
+    """Return the main nav as (label, url, is the current section), areas that exist only."""
+    # One Python loop instead of a Jinja one with a filter, two splits and a proxied
+    # request lookup per link: every page renders the nav.
+    section = (request.endpoint or "").partition(".")[0]
+    views = current_app.view_functions
+    return [
+        (label, url_for(endpoint), endpoint.partition(".")[0] == section)
+        for label, endpoint in NAV
+        if endpoint in views
+    ]
+
+
 def register_helpers(app: Flask) -> None:
-    app.jinja_env.globals.update(NAV=NAV, Role=Role, url_with=url_with)
+    app.jinja_env.globals.update(NAV=NAV, Role=Role, url_with=url_with, nav_links=nav_links)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

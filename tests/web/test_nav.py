@@ -1,4 +1,4 @@
-"""The nav's notification count is the inbox's unread count, one query per page."""
+"""The nav: its areas, the current one marked, and the unread count in one query per page."""
 
 from __future__ import annotations
 
@@ -38,3 +38,17 @@ def test_the_nav_counts_what_the_inbox_calls_unread(
     )
     assert shown is not None and int(shown.group(1)) == unread_notifications(me) == 2
     assert sum("FROM notifications" in s for s in statements) == 1
+
+
+def test_the_nav_links_every_area_and_marks_the_current_one(
+    client: Any, team: dict[str, Any]
+) -> None:
+    client.login(team["manager"].email)
+    page = client.get(f"/campaigns/{team['campaign'].id}/gap").get_data(as_text=True)
+    nav = page[page.index('<ul class="mainnav">') : page.index("</ul>", page.index("mainnav"))]
+    assert re.findall(r'<a href="([^"]+)"', nav) == [
+        "/campaigns", "/prospects", "/sequences", "/inbox", "/links", "/reports", "/settings"
+    ]  # fmt: skip
+    assert re.findall(r'aria-current="page">([^<]+)<', nav) == []  # the gap is no nav area
+    page = client.get("/campaigns").get_data(as_text=True)
+    assert re.findall(r'aria-current="page">([^<]+)<', page) == ["Campaigns"]
