@@ -148,6 +148,9 @@ class DurableCommit:
 
     def __init__(self) -> None:
         self._sqlite = _sqlite_file()
+        # An in-memory SQLite database has nothing to wait for, and its
+        # connection may not be used from another thread: commit in place.
+        self._in_place = _dialect() == "sqlite" and not self._sqlite
         self._committer: _Committer | None = None
         self._running = False
         self._full = False  # synchronous=FULL is in force on the connection
@@ -164,6 +167,9 @@ class DurableCommit:
         self.wait()
         db.session.flush()
         connection = _driver_connection()
+        if self._in_place:
+            connection.commit()
+            return
         if self._committer is None:
             self._committer = _Committer()
         self._committer.start(connection)
