@@ -13,6 +13,7 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -131,6 +132,7 @@ class SendingWindow:
         raise AssertionError("unreachable: a window with a weekday always has a next slot")
 
 
+@lru_cache(maxsize=4096)  # the sender asks the same few days for every touch
 def first_instant_at(day: date, wall: time, tz: tzinfo) -> datetime:
     """Return the first UTC instant whose local wall time on day is at or after wall.
 
