@@ -72,3 +72,25 @@ def test_unsubscribe_url_is_under_the_base_url() -> None:
     assert unsubscribe_mailto("alex@example-planner.com") == (
         "mailto:alex@example-planner.com?subject=unsubscribe"
     )
+
+
+@pytest.mark.parametrize(
+    ("secret", "email", "touch_id"),
+    [
+        ("s3cret", "sarah@pmtoolsreview.com", 42),
+        (b"bytes-secret", "élodie@example.com", "t-7"),
+        (["old-secret", "new-secret"], "o'brien+x@sub.example.co.uk", None),
+        ("s3cret", "a" * 200 + "@example.com", 10**12),
+    ],
+)
+def test_tokens_are_the_ones_itsdangerous_makes(
+    secret: object, email: str, touch_id: object
+) -> None:
+    from itsdangerous import URLSafeSerializer
+
+    keys = [secret] if isinstance(secret, str | bytes) else secret
+    plain = URLSafeSerializer(keys, salt="linkgap.unsubscribe.v1")
+    for _ in range(2):  # the kept signer gives the same token again
+        token = make_unsubscribe_token(secret, email, touch_id)  # type: ignore[arg-type]
+        assert token == plain.dumps([email, touch_id])
+        assert plain.loads(token) == [email, touch_id]
