@@ -174,8 +174,28 @@ class _MissingField(StrictUndefined):
         return f'missing merge field "{self._undefined_name}"'
 
 
+_ABSENT = object()
+
+
+class _MergeEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, reading a merge record's field without a failed attribute lookup first.
+
+    The sandbox's getattr tries ``getattr(record, name)`` (an AttributeError:
+    a record has no public attributes) before ``record[name]``; a field that
+    is there is returned directly, the same value. Anything else, a missing
+    field included, goes through the sandbox as before.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is _MergeRecord:
+            value = obj._values.get(attribute, _ABSENT)
+            if value is not _ABSENT:
+                return value
+        return super().getattr(obj, attribute)
+
+
 def _make_environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = _MergeEnvironment(
         undefined=_MissingField,
         autoescape=False,
         trim_blocks=True,
