@@ -20,14 +20,14 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email import parser as email_parser
 from email import policy as email_policy
 from email.header import Header
 from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import Policy
-from email.utils import format_datetime, formataddr
+from email.utils import formataddr
 from functools import lru_cache
 from typing import Any
 
@@ -199,6 +199,23 @@ def _address(address: str, name: str | None) -> str:
     return formataddr((display, f"{local}@{domain}"), charset="utf-8")
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def date_header(date: datetime) -> str:
+    """Return email.utils.format_datetime(date) of an aware datetime, without its timetuple.
+
+    The same format ("Wed, 18 Nov 2026 15:00:00 +0000"); only the UTC offset's
+    "%z" is skipped for the UTC the sender uses.
+    """
+    zone = "+0000" if date.tzinfo is UTC else date.strftime("%z")
+    return (
+        f"{_DAYS[date.weekday()]}, {date.day:02d} {_MONTHS[date.month - 1]} {date.year:04d} "
+        f"{date.hour:02d}:{date.minute:02d}:{date.second:02d} {zone}"
+    )
+
+
 def _uri(uri: str, what: str) -> str:
     text = _check_header_text(uri.strip(), what)
     if not text.isascii() or any(ch in text for ch in " <>,\"'\\"):
@@ -284,7 +301,7 @@ def compose_bytes(email: OutgoingEmail) -> bytes:
     text = _body_text(email.text)
 
     head = [
-        f"Date: {format_datetime(email.date)}",
+        f"Date: {date_header(email.date)}",
         f"Message-ID: {message_id}",
         _unstructured("From", _address(email.sender_address, email.sender_name)),
         _unstructured("To", _address(email.recipient_address, email.recipient_name)),
