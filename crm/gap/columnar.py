@@ -23,8 +23,12 @@ from __future__ import annotations
 import codecs
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
+from typing import Any
 
 from crm.gap.exports import ExportInfo, ReadStats
 from crm.gap.exports.base import DomainFolder
@@ -141,40 +145,57 @@ def reduce_columnar(
     by_site: dict[str, list[int]] = {}
     for i, info in enumerate(infos):
         by_site.setdefault(info.owners[0], []).append(i)
-    with tempfile.TemporaryDirectory(prefix="linkgap-import-") as scratch:
-        for group in by_site.values():
-            counts = _fold_site(
-                [infos[i] for i in group],
-                scratch,
-                folder,
-                slots,
-                interned,
-                evidence_limit,
-                targets_limit,
-            )
-            if counts is None:
-                return None
-            if on_read is not None:
-                on_read(sum(infos[i].size for i in group))
-            stats.update((i, ReadStats(records=n)) for i, n in zip(group, counts, strict=True))
+    groups = list(by_site.values())
+    with (
+        tempfile.TemporaryDirectory(prefix="linkgap-import-") as scratch,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-import-load") as pool,
+    ):
+        # A pipeline: the next site's file is read by DuckDB (which lets go of the
+        # interpreter) while Python builds this site's slots.
+        def load(n: int) -> Future[Loaded | None]:
+            return pool.submit(_load_site, [infos[i] for i in groups[n]], n, scratch)
+
+        pending = load(0) if groups else None
+        try:
+            for n, group in enumerate(groups):
+                assert pending is not None
+                loaded = pending.result()
+                pending = load(n + 1) if n + 1 < len(groups) else None
+                if loaded is None:
+                    return None
+                with closing(loaded.con):
+                    if not _fold_site(
+                        loaded.con, folder, slots, interned, evidence_limit, targets_limit
+                    ):
+                        return None
+                if on_read is not None:
+                    on_read(sum(infos[i].size for i in group))
+                stats.update(
+                    (i, ReadStats(records=c)) for i, c in zip(group, loaded.counts, strict=True)
+                )
+        finally:
+            if pending is not None:
+                late = pending.result()
+                if late is not None:
+                    late.con.close()
     return ColumnarResult(slots, [stats[i] for i in range(len(infos))])
 
 
-def _fold_site(
-    infos: list[ExportInfo],
-    scratch: str,
-    folder: DomainFolder,
-    slots: Slots,
-    interned: dict[str, str],
-    evidence_limit: int,
-    targets_limit: int,
-) -> list[int] | None:
-    """Fold one site's files into the slots; return their row counts (None: not at face value)."""
+@dataclass
+class Loaded:
+    """One site's rows, read into a DuckDB database of their own, and each file's count."""
+
+    con: Any
+    counts: list[int]
+
+
+def _load_site(infos: list[ExportInfo], number: int, scratch: str) -> Loaded | None:
+    """Read one site's files into a rows table (None: not at face value)."""
     import duckdb
 
     paths = []
     for i, info in enumerate(infos):
-        path = _as_utf8(info, scratch, i)
+        path = _as_utf8(info, scratch, number * 1000 + i)
         if path is None:
             return None  # an encoding error: the streaming reader says where
         paths.append(path)
@@ -190,28 +211,54 @@ def _fold_site(
         try:
             con.execute(_rows_sql(infos, paths))
         except duckdb.Error:
+            con.close()
             return None  # grammar or width: the streaming reader says where
         counts = dict(con.execute("SELECT file, count(*) FROM r GROUP BY file").fetchall())
         (bad,) = con.execute("SELECT count(*) FROM r WHERE bad").fetchone()  # type: ignore[misc]
-        if bad:
-            return None
-        keys = [key for (key,) in con.execute("SELECT DISTINCT key FROM r").fetchall()]
-        try:
-            domains = [folder.url(key) for key in keys]
-        except ValueError:
-            return None
-        con.execute(
-            "CREATE TEMP TABLE hm AS SELECT unnest($1::VARCHAR[]) AS key, "
-            "unnest($2::VARCHAR[]) AS domain",
-            [keys, domains],
-        )
-        _fold(con, slots, interned, evidence_limit, targets_limit)
-    finally:
+    except BaseException:
         con.close()
-    for path in paths:
-        if path.startswith(scratch):
-            os.unlink(path)
-    return [counts.get(i, 0) for i in range(len(infos))]
+        raise
+    finally:
+        for path in paths:
+            if path.startswith(scratch):
+                os.unlink(path)
+    if bad:
+        con.close()
+        return None
+    return Loaded(con, [counts.get(i, 0) for i in range(len(infos))])
+
+
+def _fold_site(
+    con: Any,
+    folder: DomainFolder,
+    slots: Slots,
+    interned: dict[str, str],
+    evidence_limit: int,
+    targets_limit: int,
+) -> bool:
+    """Fold one site's rows table into the slots (False: a host that is not a domain)."""
+    keys = [key for (key,) in con.execute("SELECT DISTINCT key FROM r").fetchall()]
+    # The per-key aggregates run on a second connection (DuckDB lets go of the
+    # interpreter) while this thread folds the hosts to domains in Python.
+    failure: list[BaseException] = []
+    worker = threading.Thread(
+        target=_per_key, args=(con.cursor(), evidence_limit, failure), daemon=True
+    )
+    worker.start()
+    try:
+        domains = [folder.url(key) for key in keys]
+    except ValueError:
+        return False
+    finally:
+        worker.join()
+    if failure:
+        raise failure[0]
+    con.execute(
+        "CREATE TABLE hm AS SELECT unnest($1::VARCHAR[]) AS key, unnest($2::VARCHAR[]) AS domain",
+        [keys, domains],
+    )
+    _fold(con, slots, interned, evidence_limit, targets_limit)
+    return True
 
 
 def _cell(info: ExportInfo, name: str) -> str:
@@ -285,7 +332,7 @@ def _rows_sql(infos: Sequence[ExportInfo], paths: Sequence[str]) -> str:
         )
     )
     return f"""
-        CREATE TEMP TABLE r AS
+        CREATE TABLE r AS
         SELECT file, site, key, url AS page, authority, traffic, rel, spam, lost, language,
                target, {", ".join(_EVIDENCE_ONLY)}, lost_text, bad,
                CAST(coalesce(floor(TRY_CAST(score AS DOUBLE) / 10) * 10, 0) AS BIGINT)
@@ -304,18 +351,11 @@ def _rows_sql(infos: Sequence[ExportInfo], paths: Sequence[str]) -> str:
         ) AS typed"""
 
 
-def _fold(
-    con: object, slots: Slots, interned: dict[str, str], evidence_limit: int, targets_limit: int
-) -> None:
-    """Aggregate the rows table per (domain, site) into the slots, in first-seen order."""
-    run = con.execute  # type: ignore[attr-defined]
-    # Per host key first (a few hundred thousand rows), then per domain over the keys.
-    run("""
-        CREATE TEMP TABLE agg AS
-        SELECT domain, site, sum(live) AS live, sum(gone) AS gone, max(authority) AS authority,
-               max(traffic) AS traffic, bit_or(rels) AS rels, bool_or(spam) AS spam,
-               arg_min(language, language_at) AS language, min(first_seq) AS first_seq
-        FROM (
+def _per_key(cursor: Any, evidence_limit: int, failure: list[BaseException]) -> None:
+    """Aggregate the rows table per (host key, site): everything that needs no domain yet."""
+    try:
+        cursor.execute("""
+            CREATE TABLE agg_key AS
             SELECT key, site, count(*) FILTER (WHERE NOT lost) AS live,
                    count(*) FILTER (WHERE lost) AS gone, max(authority) AS authority,
                    max(traffic) AS traffic,
@@ -324,45 +364,65 @@ def _fold(
                    arg_min(language, rowid) FILTER (WHERE language <> '') AS language,
                    min(rowid) FILTER (WHERE language <> '') AS language_at,
                    min(rowid) AS first_seq
-            FROM r GROUP BY key, site
-        ) AS per_key JOIN hm USING (key)
+            FROM r GROUP BY key, site""")
+        cursor.execute(f"""
+            CREATE TABLE best_key AS
+            SELECT key, site, max(k, {evidence_limit}) AS ks
+            FROM (SELECT key, site, max(rank * {_SHIFT} - rowid) AS k
+                  FROM r GROUP BY key, site, page)
+            GROUP BY key, site""")
+        # Targets travel as ids into one list of names: a few thousand URLs, millions of links.
+        cursor.execute("""
+            CREATE TABLE names AS
+            SELECT target, (row_number() OVER () - 1)::INTEGER AS id
+            FROM (SELECT DISTINCT target FROM r WHERE target <> '')""")
+        cursor.execute("""
+            CREATE TABLE linked_key AS
+            SELECT key, site, id, min(r.rowid) AS seq
+            FROM r JOIN names USING (target) GROUP BY key, site, id""")
+    except BaseException as exc:  # handed to the folding thread
+        failure.append(exc)
+    finally:
+        cursor.close()
+
+
+def _fold(
+    con: Any, slots: Slots, interned: dict[str, str], evidence_limit: int, targets_limit: int
+) -> None:
+    """Aggregate the per-key tables per (domain, site) into the slots, in first-seen order."""
+    run = con.execute
+    run("""
+        CREATE TABLE agg AS
+        SELECT domain, site, sum(live) AS live, sum(gone) AS gone, max(authority) AS authority,
+               max(traffic) AS traffic, bit_or(rels) AS rels, bool_or(spam) AS spam,
+               arg_min(language, language_at) AS language, min(first_seq) AS first_seq
+        FROM agg_key JOIN hm USING (key)
         GROUP BY domain, site""")
     run(f"""
-        CREATE TEMP TABLE best AS
-        WITH pages AS (
-            SELECT key, site, max(rank * {_SHIFT} - rowid) AS k FROM r GROUP BY key, site, page
-        ), per_key AS (
-            SELECT key, site, max(k, {evidence_limit}) AS ks FROM pages GROUP BY key, site
-        ), per_domain AS (
+        CREATE TABLE best AS
+        WITH per_domain AS (
             SELECT domain, site, max(k, {evidence_limit}) AS ks
-            FROM (SELECT domain, site, unnest(ks) AS k FROM per_key JOIN hm USING (key))
+            FROM (SELECT domain, site, unnest(ks) AS k FROM best_key JOIN hm USING (key))
             GROUP BY domain, site
         )
         SELECT domain, site, (k + {_SHIFT - 1}) // {_SHIFT} AS rank,
                (k + {_SHIFT - 1}) // {_SHIFT} * {_SHIFT} - k AS seq
         FROM (SELECT domain, site, unnest(ks) AS k FROM per_domain)""")
     # What is fetched, computed before the rows table is dropped: its memory is
-    # free again by the time Python builds the slots.
-    # What is fetched, computed before the rows table is dropped: its memory is
     # free again by the time Python builds the slots. Lists come in file order.
     run(f"""
-        CREATE TEMP TABLE kept AS
+        CREATE TABLE kept AS
         SELECT b.domain, b.site, CAST(b.rank AS DOUBLE) AS rank, b.seq,
                concat_ws({_SEP}, {_EVIDENCE_TEXT}) || {_SEP} || r.rel || {_SEP} ||
                  CASE WHEN r.lost THEN r.lost_text ELSE '' END AS text
         FROM best b JOIN r ON r.rowid = b.seq""")
-    # Targets travel as ids into one list of names: a few thousand URLs, millions of links.
-    run("""
-        CREATE TEMP TABLE names AS
-        SELECT target, (row_number() OVER () - 1)::INTEGER AS id
-        FROM (SELECT DISTINCT target FROM r WHERE target <> '')""")
     run(f"""
-        CREATE TEMP TABLE linked AS
-        SELECT domain, site, list(id ORDER BY seq)[1:{targets_limit}] AS ids
+        CREATE TABLE linked AS
+        SELECT domain, site,
+               array_to_string(list(id ORDER BY seq)[1:{targets_limit}], ',') AS ids
         FROM (
             SELECT domain, site, id, min(seq) AS seq
-            FROM (SELECT key, site, target, min(rowid) AS seq FROM r WHERE target <> ''
-                  GROUP BY key, site, target) JOIN hm USING (key) JOIN names USING (target)
+            FROM linked_key JOIN hm USING (key)
             GROUP BY domain, site, id
         ) GROUP BY domain, site""")
     run("DROP TABLE r")
@@ -399,7 +459,7 @@ def _fold(
                 spam,
                 language or "",
                 None,
-                [names[i] for i in ids] if ids else None,
+                [names[int(i)] for i in ids.split(",")] if ids else None,
                 0.0,
             ]
     # Evidence comes flat in file order: each slot's list fills in arrival order.
