@@ -62,7 +62,7 @@ _EVIDENCE_TEXT = ", ".join(
 )
 # rank * _SHIFT - rowid orders rows by rank, then first seen, as one BIGINT.
 _SHIFT = 1 << 32
-MEMORY_LIMIT = os.environ.get("CRM_IMPORT_DUCKDB_MEMORY", "300MB")
+MEMORY_LIMIT = os.environ.get("CRM_IMPORT_DUCKDB_MEMORY", "256MB")
 _NUMBER = r"[0-9]{1,3}(\.[0-9]{1,6})?"
 
 
