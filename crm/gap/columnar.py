@@ -20,7 +20,6 @@ engines give the same facts, and every error message is the streaming one.
 
 from __future__ import annotations
 
-import codecs
 import os
 import tempfile
 import threading
@@ -30,10 +29,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from crm.gap.columnar_rows import EVIDENCE_TEXT, SEP, as_utf8, codec_of, rows_sql
 from crm.gap.exports import ExportInfo, ReadStats
 from crm.gap.exports.base import DomainFolder
 from crm.gap.exports.reader import check_header
-from crm.gap.exports.textio import sniff_encoding
 from crm.gap.slots import Slots
 
 # The formats read here, with the columns their fast loops need to be there.
@@ -41,29 +40,8 @@ FAST_FORMATS = {
     "ahrefs-backlinks": ("nofollow", "ugc", "sponsored"),
     "semrush-backlinks": ("nofollow",),
 }
-_SEP = "chr(31)"  # crm.gap.exports.base.EVIDENCE_SEP
-_EVIDENCE_COLUMNS = (
-    "page_url",
-    "title",
-    "target",
-    "anchor",
-    "first_seen",
-    "last_seen",
-    "http_code",
-    "language",
-    "page_type",
-    "page_category",
-)
-_EVIDENCE_ONLY = tuple(n for n in _EVIDENCE_COLUMNS if n not in ("page_url", "target", "language"))
-# The evidence text's cells as the rows table holds them (see EvidenceBuilder).
-_EVIDENCE_TEXT = ", ".join(
-    {"page_url": "r.page", "target": "r.target", "language": "r.language"}.get(n, f"r.{n}")
-    for n in _EVIDENCE_COLUMNS
-)
-# rank * _SHIFT - rowid orders rows by rank, then first seen, as one BIGINT.
 _SHIFT = 1 << 32
 MEMORY_LIMIT = os.environ.get("CRM_IMPORT_DUCKDB_MEMORY", "256MB")
-_NUMBER = r"[0-9]{1,3}(\.[0-9]{1,6})?"
 
 
 @dataclass(frozen=True)
@@ -82,7 +60,7 @@ def can_read(info: ExportInfo) -> bool:
         and info.member is None
         and not info.multi_site
         and all(n in info.columns for n in needed)
-        and _codec(info) is not None
+        and codec_of(info) is not None
     )
 
 
@@ -93,35 +71,6 @@ def available() -> bool:
     except ImportError:  # pragma: no cover - it is a dependency
         return False
     return True
-
-
-def _codec(info: ExportInfo) -> str | None:
-    with open(info.path, "rb") as raw:
-        codec, _ = sniff_encoding(raw.read(4))
-    return codec if codec in ("utf-8", "utf-8-sig", "utf-16-le") else None
-
-
-def _as_utf8(info: ExportInfo, folder: str, number: int) -> str | None:
-    """Return the path of a UTF-8 copy of a UTF-16 file (else its own); None if it does not decode.
-
-    DuckDB's own UTF-16 reader refuses characters outside the BMP (an emoji in
-    a title) and is slower than Python's codec plus its UTF-8 reader.
-    """
-    codec = _codec(info)
-    if codec != "utf-16-le":
-        return info.path
-    path = os.path.join(folder, f"{number}.csv")
-    decoder = codecs.getincrementaldecoder(codec)("strict")
-    try:
-        with open(info.path, "rb") as raw, open(path, "wb") as out:
-            if raw.read(2) != codecs.BOM_UTF16_LE:
-                raw.seek(0)
-            while chunk := raw.read(8 << 20):
-                out.write(decoder.decode(chunk).encode("utf-8"))
-            out.write(decoder.decode(b"", final=True).encode("utf-8"))
-    except UnicodeError:
-        return None
-    return path
 
 
 def reduce_columnar(
@@ -195,7 +144,7 @@ def _load_site(infos: list[ExportInfo], number: int, scratch: str) -> Loaded | N
 
     paths = []
     for i, info in enumerate(infos):
-        path = _as_utf8(info, scratch, number * 1000 + i)
+        path = as_utf8(info, scratch, number * 1000 + i)
         if path is None:
             return None  # an encoding error: the streaming reader says where
         paths.append(path)
@@ -209,7 +158,7 @@ def _load_site(infos: list[ExportInfo], number: int, scratch: str) -> Loaded | N
         con.execute("SET allocator_flush_threshold = '16MB'")
         con.execute("SET allocator_bulk_deallocation_flush_threshold = '16MB'")
         try:
-            con.execute(_rows_sql(infos, paths))
+            con.execute(rows_sql(infos, paths))
         except duckdb.Error:
             con.close()
             return None  # grammar or width: the streaming reader says where
@@ -259,96 +208,6 @@ def _fold_site(
     )
     _fold(con, slots, interned, evidence_limit, targets_limit)
     return True
-
-
-def _cell(info: ExportInfo, name: str) -> str:
-    index = info.columns.get(name)
-    return "''" if index is None else f"coalesce(c{index}, '')"
-
-
-def _file_sql(number: int, info: ExportInfo, path: str) -> str:
-    """Select one file's cells under the rows table's names (missing columns as '')."""
-    width = len(info.header)
-    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
-    path = path.replace("'", "''")
-    delimiter = info.delimiter.replace("'", "''")
-    source = (
-        f"read_csv('{path}', encoding='utf-8', delim='{delimiter}', quote='\"', "
-        f"escape='\"', header=false, skip={info.header_line}, columns={{{columns}}}, "
-        "auto_detect=false, strict_mode=true, null_padding=false, parallel=true)"
-    )
-    site = info.owners[0].replace("'", "''")
-    # The evidence-only cells, kept apart: the text is built for the few rows kept.
-    extra = ", ".join(f"{_cell(info, n)} AS {n}" for n in _EVIDENCE_ONLY)
-    if info.format_id == "ahrefs-backlinks":
-        lost = f"({_cell(info, 'lost')} <> '' OR {_cell(info, 'lost_status')} <> '')"
-        lost_bad = "false"
-        lost_text = (
-            f"CASE WHEN {_cell(info, 'lost_status')} <> '' THEN {_cell(info, 'lost_status')} "
-            f"WHEN {_cell(info, 'drop_reason')} <> '' THEN {_cell(info, 'drop_reason')} "
-            "ELSE 'lost' END"
-        )
-        score = _cell(info, "page_score")
-        traffic = _cell(info, "traffic")
-        spam = _cell(info, "spam")
-        language = _cell(info, "language")
-    else:
-        lost = f"({_cell(info, 'lost')} = 'true')"
-        lost_bad = f"({_cell(info, 'lost')} NOT IN ('', 'true', 'false'))"
-        lost_text = "'lost'"
-        score = _cell(info, "authority")
-        traffic = spam = language = "''"
-    return f"""
-        SELECT {number} AS file, '{site}' AS site, {_cell(info, "page_url")} AS url,
-               {_cell(info, "authority")} AS dr, {traffic} AS traffic_raw, {score} AS score,
-               {_cell(info, "nofollow")} AS nf, {_cell(info, "ugc")} AS ugc,
-               {_cell(info, "sponsored")} AS sp, {spam} AS spam_raw, {language} AS language,
-               {_cell(info, "target")} AS target, {lost} AS lost, {lost_bad} AS lost_bad,
-               {extra}, {lost_text} AS lost_text
-        FROM {source}"""
-
-
-def _rows_sql(infos: Sequence[ExportInfo], paths: Sequence[str]) -> str:
-    """Build the rows table: typed values, rank, host key and a face-value check per row."""
-    files = " UNION ALL ".join(
-        _file_sql(i, info, path) for i, (info, path) in enumerate(zip(infos, paths, strict=True))
-    )
-    flags = ("nf", "ugc", "sp")
-    rel_known = " OR ".join(f"{f} <> ''" for f in flags)
-    rel = (
-        f"CASE WHEN {rel_known} THEN (CASE WHEN nf = 'true' THEN 1 ELSE 0 END) "
-        "| (CASE WHEN ugc = 'true' THEN 2 ELSE 0 END) "
-        "| (CASE WHEN sp = 'true' THEN 4 ELSE 0 END) ELSE -1 END"
-    )
-    bad = " OR ".join(
-        (
-            f"(dr <> '' AND NOT (regexp_full_match(dr, '{_NUMBER}') "
-            "AND TRY_CAST(dr AS DOUBLE) <= 100))",
-            f"(score <> '' AND NOT regexp_full_match(score, '{_NUMBER}'))",
-            "(traffic_raw <> '' AND NOT regexp_full_match(traffic_raw, '[0-9]{1,15}'))",
-            *(f"{f} NOT IN ('', 'true', 'false')" for f in flags),
-            "spam_raw NOT IN ('', 'true', 'false')",
-            "lost_bad",
-        )
-    )
-    return f"""
-        CREATE TABLE r AS
-        SELECT file, site, key, url AS page, authority, traffic, rel, spam, lost, language,
-               target, {", ".join(_EVIDENCE_ONLY)}, lost_text, bad,
-               CAST(coalesce(floor(TRY_CAST(score AS DOUBLE) / 10) * 10, 0) AS BIGINT)
-                 + CASE WHEN rel = 0 THEN 200 ELSE 0 END
-                 + CASE WHEN lost THEN 0 ELSE 1000 END AS rank
-        FROM (
-            SELECT *,
-                   CASE WHEN strpos(substr(url, 9), '/') > 0
-                        THEN substr(url, 1, 7 + strpos(substr(url, 9), '/')) ELSE url END AS key,
-                   TRY_CAST(dr AS DOUBLE) AS authority,
-                   TRY_CAST(traffic_raw AS BIGINT) AS traffic,
-                   {rel} AS rel,
-                   CASE spam_raw WHEN 'true' THEN true WHEN 'false' THEN false END AS spam,
-                   {bad} AS bad
-            FROM ({files}) AS cells
-        ) AS typed"""
 
 
 def _per_key(cursor: Any, evidence_limit: int, failure: list[BaseException]) -> None:
@@ -413,7 +272,7 @@ def _fold(
     run(f"""
         CREATE TABLE kept AS
         SELECT b.domain, b.site, CAST(b.rank AS DOUBLE) AS rank, b.seq,
-               concat_ws({_SEP}, {_EVIDENCE_TEXT}) || {_SEP} || r.rel || {_SEP} ||
+               concat_ws({SEP}, {EVIDENCE_TEXT}) || {SEP} || r.rel || {SEP} ||
                  CASE WHEN r.lost THEN r.lost_text ELSE '' END AS text
         FROM best b JOIN r ON r.rowid = b.seq""")
     run(f"""

@@ -1,0 +1,157 @@
+"""The rows table of the DuckDB import: one site's export cells, typed, with a face-value check.
+
+Each row keeps what the fold needs (host key, counts, rel, rank, target) and
+the evidence cells apart, so the evidence text is built only for the rows
+kept. `bad` marks a row whose cells the streaming readers' fast loops would
+not take as they are; one such row sends the import back to them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Sequence
+
+from crm.gap.exports import ExportInfo
+from crm.gap.exports.textio import sniff_encoding
+
+SEP = "chr(31)"  # crm.gap.exports.base.EVIDENCE_SEP
+_EVIDENCE_COLUMNS = (
+    "page_url",
+    "title",
+    "target",
+    "anchor",
+    "first_seen",
+    "last_seen",
+    "http_code",
+    "language",
+    "page_type",
+    "page_category",
+)
+_EVIDENCE_ONLY = tuple(n for n in _EVIDENCE_COLUMNS if n not in ("page_url", "target", "language"))
+# The evidence text's cells as the rows table holds them (see EvidenceBuilder).
+EVIDENCE_TEXT = ", ".join(
+    {"page_url": "r.page", "target": "r.target", "language": "r.language"}.get(n, f"r.{n}")
+    for n in _EVIDENCE_COLUMNS
+)
+# rank * _SHIFT - rowid orders rows by rank, then first seen, as one BIGINT.
+_NUMBER = r"[0-9]{1,3}(\.[0-9]{1,6})?"
+
+
+def codec_of(info: ExportInfo) -> str | None:
+    with open(info.path, "rb") as raw:
+        codec, _ = sniff_encoding(raw.read(4))
+    return codec if codec in ("utf-8", "utf-8-sig", "utf-16-le") else None
+
+
+def as_utf8(info: ExportInfo, folder: str, number: int) -> str | None:
+    """Return the path of a UTF-8 copy of a UTF-16 file (else its own); None if it does not decode.
+
+    DuckDB's own UTF-16 reader refuses characters outside the BMP (an emoji in
+    a title) and is slower than Python's codec plus its UTF-8 reader.
+    """
+    codec = codec_of(info)
+    if codec != "utf-16-le":
+        return info.path
+    path = os.path.join(folder, f"{number}.csv")
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    try:
+        with open(info.path, "rb") as raw, open(path, "wb") as out:
+            if raw.read(2) != codecs.BOM_UTF16_LE:
+                raw.seek(0)
+            while chunk := raw.read(8 << 20):
+                out.write(decoder.decode(chunk).encode("utf-8"))
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeError:
+        return None
+    return path
+
+
+def _cell(info: ExportInfo, name: str) -> str:
+    index = info.columns.get(name)
+    return "''" if index is None else f"coalesce(c{index}, '')"
+
+
+def _file_sql(number: int, info: ExportInfo, path: str) -> str:
+    """Select one file's cells under the rows table's names (missing columns as '')."""
+    width = len(info.header)
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+    path = path.replace("'", "''")
+    delimiter = info.delimiter.replace("'", "''")
+    source = (
+        f"read_csv('{path}', encoding='utf-8', delim='{delimiter}', quote='\"', "
+        f"escape='\"', header=false, skip={info.header_line}, columns={{{columns}}}, "
+        "auto_detect=false, strict_mode=true, null_padding=false, parallel=true)"
+    )
+    site = info.owners[0].replace("'", "''")
+    # The evidence-only cells, kept apart: the text is built for the few rows kept.
+    extra = ", ".join(f"{_cell(info, n)} AS {n}" for n in _EVIDENCE_ONLY)
+    if info.format_id == "ahrefs-backlinks":
+        lost = f"({_cell(info, 'lost')} <> '' OR {_cell(info, 'lost_status')} <> '')"
+        lost_bad = "false"
+        lost_text = (
+            f"CASE WHEN {_cell(info, 'lost_status')} <> '' THEN {_cell(info, 'lost_status')} "
+            f"WHEN {_cell(info, 'drop_reason')} <> '' THEN {_cell(info, 'drop_reason')} "
+            "ELSE 'lost' END"
+        )
+        score = _cell(info, "page_score")
+        traffic = _cell(info, "traffic")
+        spam = _cell(info, "spam")
+        language = _cell(info, "language")
+    else:
+        lost = f"({_cell(info, 'lost')} = 'true')"
+        lost_bad = f"({_cell(info, 'lost')} NOT IN ('', 'true', 'false'))"
+        lost_text = "'lost'"
+        score = _cell(info, "authority")
+        traffic = spam = language = "''"
+    return f"""
+        SELECT {number} AS file, '{site}' AS site, {_cell(info, "page_url")} AS url,
+               {_cell(info, "authority")} AS dr, {traffic} AS traffic_raw, {score} AS score,
+               {_cell(info, "nofollow")} AS nf, {_cell(info, "ugc")} AS ugc,
+               {_cell(info, "sponsored")} AS sp, {spam} AS spam_raw, {language} AS language,
+               {_cell(info, "target")} AS target, {lost} AS lost, {lost_bad} AS lost_bad,
+               {extra}, {lost_text} AS lost_text
+        FROM {source}"""
+
+
+def rows_sql(infos: Sequence[ExportInfo], paths: Sequence[str]) -> str:
+    """Build the rows table: typed values, rank, host key and a face-value check per row."""
+    files = " UNION ALL ".join(
+        _file_sql(i, info, path) for i, (info, path) in enumerate(zip(infos, paths, strict=True))
+    )
+    flags = ("nf", "ugc", "sp")
+    rel_known = " OR ".join(f"{f} <> ''" for f in flags)
+    rel = (
+        f"CASE WHEN {rel_known} THEN (CASE WHEN nf = 'true' THEN 1 ELSE 0 END) "
+        "| (CASE WHEN ugc = 'true' THEN 2 ELSE 0 END) "
+        "| (CASE WHEN sp = 'true' THEN 4 ELSE 0 END) ELSE -1 END"
+    )
+    bad = " OR ".join(
+        (
+            f"(dr <> '' AND NOT (regexp_full_match(dr, '{_NUMBER}') "
+            "AND TRY_CAST(dr AS DOUBLE) <= 100))",
+            f"(score <> '' AND NOT regexp_full_match(score, '{_NUMBER}'))",
+            "(traffic_raw <> '' AND NOT regexp_full_match(traffic_raw, '[0-9]{1,15}'))",
+            *(f"{f} NOT IN ('', 'true', 'false')" for f in flags),
+            "spam_raw NOT IN ('', 'true', 'false')",
+            "lost_bad",
+        )
+    )
+    return f"""
+        CREATE TABLE r AS
+        SELECT file, site, key, url AS page, authority, traffic, rel, spam, lost, language,
+               target, {", ".join(_EVIDENCE_ONLY)}, lost_text, bad,
+               CAST(coalesce(floor(TRY_CAST(score AS DOUBLE) / 10) * 10, 0) AS BIGINT)
+                 + CASE WHEN rel = 0 THEN 200 ELSE 0 END
+                 + CASE WHEN lost THEN 0 ELSE 1000 END AS rank
+        FROM (
+            SELECT *,
+                   CASE WHEN strpos(substr(url, 9), '/') > 0
+                        THEN substr(url, 1, 7 + strpos(substr(url, 9), '/')) ELSE url END AS key,
+                   TRY_CAST(dr AS DOUBLE) AS authority,
+                   TRY_CAST(traffic_raw AS BIGINT) AS traffic,
+                   {rel} AS rel,
+                   CASE spam_raw WHEN 'true' THEN true WHEN 'false' THEN false END AS spam,
+                   {bad} AS bad
+            FROM ({files}) AS cells
+        ) AS typed"""
