@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from email.generator import BytesGenerator
+from email.generator import BytesGenerator, Generator
 from email.message import Message
 from email.policy import compat32
-from io import BytesIO
+from io import BytesIO, StringIO
 
 TEXT_PART_BYTES = 8192  # first bytes fetched of a text/plain part
 HTML_PART_BYTES = 32768  # HTML carries styles and markup: allow more for the same text
@@ -118,8 +118,16 @@ def find_part(msg: Message, section: str) -> Message | None:
 
 def _as_bytes(msg: Message) -> bytes:
     out = BytesIO()
-    # No ">From " mangling: we want the bytes as they were received.
-    BytesGenerator(out, mangle_from_=False, policy=compat32).flatten(msg)
+    try:
+        # No ">From " mangling: we want the bytes as they were received.
+        BytesGenerator(out, mangle_from_=False, policy=compat32).flatten(msg)
+    except UnicodeEncodeError:
+        # Broken MIME the parser already turned into non-ASCII text (a stray
+        # \xff\xfe under message/delivery-status): write it as text, keep its
+        # undecodable bytes as they were and the rest as UTF-8.
+        text = StringIO()
+        Generator(text, mangle_from_=False, policy=compat32).flatten(msg)
+        return text.getvalue().encode("utf-8", "surrogateescape")
     return out.getvalue()
 
 

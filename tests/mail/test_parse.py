@@ -6,7 +6,7 @@ import base64
 import quopri
 from datetime import UTC, datetime
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crm.mail.parse import (
@@ -206,6 +206,14 @@ _HEADER_LINES = st.lists(
 
 @settings(max_examples=150, deadline=None)
 @given(_HEADER_LINES)
+@example(
+    [
+        b"Content-Type: message/delivery-status",
+        b"",
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=b",
+        b"\xff\xfe garbage",
+    ]
+)
 def test_parse_raw_never_raises_on_broken_mime(lines: list[bytes]) -> None:
     parse_raw(b"\r\n".join(lines))
 
