@@ -30,16 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm.gap.columnar_rows import EVIDENCE_TEXT, SEP, as_utf8, codec_of, rows_sql
-from crm.gap.exports import ExportInfo, ReadStats
+from crm.gap.exports import FORMAT_BY_ID, ExportInfo, ReadStats
 from crm.gap.exports.base import DomainFolder
 from crm.gap.exports.reader import check_header
 from crm.gap.slots import Slots
 
-# The formats read here, with the columns their fast loops need to be there.
-FAST_FORMATS = {
-    "ahrefs-backlinks": ("nofollow", "ugc", "sponsored"),
-    "semrush-backlinks": ("nofollow",),
-}
+# The formats read here: their rows are one link each, their fast loops the rules.
+FAST_FORMATS = frozenset({"ahrefs-backlinks", "semrush-backlinks"})
+# rank * _SHIFT - rowid orders rows by rank, then first seen, as one BIGINT.
 _SHIFT = 1 << 32
 MEMORY_LIMIT = os.environ.get("CRM_IMPORT_DUCKDB_MEMORY", "256MB")
 
@@ -54,12 +52,11 @@ class ColumnarResult:
 
 def can_read(info: ExportInfo) -> bool:
     """Tell whether this file can go through DuckDB (a plain page-level export)."""
-    needed = FAST_FORMATS.get(info.format_id)
     return (
-        needed is not None
+        info.format_id in FAST_FORMATS
         and info.member is None
         and not info.multi_site
-        and all(n in info.columns for n in needed)
+        and FORMAT_BY_ID[info.format_id].has_fast_columns(info)
         and codec_of(info) is not None
     )
 
@@ -162,8 +159,11 @@ def _load_site(infos: list[ExportInfo], number: int, scratch: str) -> Loaded | N
         except duckdb.Error:
             con.close()
             return None  # grammar or width: the streaming reader says where
-        counts = dict(con.execute("SELECT file, count(*) FROM r GROUP BY file").fetchall())
-        (bad,) = con.execute("SELECT count(*) FROM r WHERE bad").fetchone()  # type: ignore[misc]
+        per_file = con.execute(
+            "SELECT file, count(*), count(*) FILTER (WHERE bad) FROM r GROUP BY file"
+        ).fetchall()
+        counts = {file: rows for file, rows, _ in per_file}
+        bad = sum(n for _, _, n in per_file)
     except BaseException:
         con.close()
         raise

@@ -13,35 +13,30 @@ import os
 from collections.abc import Sequence
 
 from crm.gap.exports import ExportInfo
-from crm.gap.exports.textio import sniff_encoding
-
-SEP = "chr(31)"  # crm.gap.exports.base.EVIDENCE_SEP
-_EVIDENCE_COLUMNS = (
-    "page_url",
-    "title",
-    "target",
-    "anchor",
-    "first_seen",
-    "last_seen",
-    "http_code",
-    "language",
-    "page_type",
-    "page_category",
+from crm.gap.exports.base import (
+    EVIDENCE_COLUMNS,
+    EVIDENCE_DOFOLLOW,
+    EVIDENCE_LIVE,
+    EVIDENCE_SCORE_STEP,
+    EVIDENCE_SEP,
 )
-_EVIDENCE_ONLY = tuple(n for n in _EVIDENCE_COLUMNS if n not in ("page_url", "target", "language"))
-# The evidence text's cells as the rows table holds them (see EvidenceBuilder).
+from crm.gap.exports.textio import encoding_label
+
+SEP = f"chr({ord(EVIDENCE_SEP)})"
+_EVIDENCE_ONLY = tuple(n for n in EVIDENCE_COLUMNS if n not in ("page_url", "target", "language"))
+# The evidence text's cells as the rows table holds them (see ExportFormat.evidence_builder).
 EVIDENCE_TEXT = ", ".join(
     {"page_url": "r.page", "target": "r.target", "language": "r.language"}.get(n, f"r.{n}")
-    for n in _EVIDENCE_COLUMNS
+    for n in EVIDENCE_COLUMNS
 )
-# rank * _SHIFT - rowid orders rows by rank, then first seen, as one BIGINT.
+# What DuckDB reads, by the encoding inspect_export found (UTF-16 is copied as UTF-8 first).
+_CODECS = {encoding_label(c): c for c in ("utf-8", "utf-8-sig", "utf-16-le")}
 _NUMBER = r"[0-9]{1,3}(\.[0-9]{1,6})?"
 
 
 def codec_of(info: ExportInfo) -> str | None:
-    with open(info.path, "rb") as raw:
-        codec, _ = sniff_encoding(raw.read(4))
-    return codec if codec in ("utf-8", "utf-8-sig", "utf-16-le") else None
+    """Return the codec of a file DuckDB can read (after a copy for UTF-16), else None."""
+    return _CODECS.get(info.encoding)
 
 
 def as_utf8(info: ExportInfo, folder: str, number: int) -> str | None:
@@ -137,13 +132,15 @@ def rows_sql(infos: Sequence[ExportInfo], paths: Sequence[str]) -> str:
             "lost_bad",
         )
     )
+    # The evidence rank of crm.gap.exports.base.evidence_rank, in whole numbers.
+    step, dofollow, live = (int(v) for v in (EVIDENCE_SCORE_STEP, EVIDENCE_DOFOLLOW, EVIDENCE_LIVE))
     return f"""
         CREATE TABLE r AS
         SELECT file, site, key, url AS page, authority, traffic, rel, spam, lost, language,
                target, {", ".join(_EVIDENCE_ONLY)}, lost_text, bad,
-               CAST(coalesce(floor(TRY_CAST(score AS DOUBLE) / 10) * 10, 0) AS BIGINT)
-                 + CASE WHEN rel = 0 THEN 200 ELSE 0 END
-                 + CASE WHEN lost THEN 0 ELSE 1000 END AS rank
+               CAST(coalesce(floor(TRY_CAST(score AS DOUBLE) / {step}) * {step}, 0) AS BIGINT)
+                 + CASE WHEN rel = 0 THEN {dofollow} ELSE 0 END
+                 + CASE WHEN lost THEN 0 ELSE {live} END AS rank
         FROM (
             SELECT *,
                    CASE WHEN strpos(substr(url, 9), '/') > 0

@@ -72,6 +72,7 @@ class AhrefsBacklinks(ExportFormat):
         "page_category": col("Page category"),
     }
     signature = ("referring page url",)
+    fast_columns = ("nofollow", "ugc", "sponsored")
 
     def variant(self, keys: Sequence[str]) -> str:
         return "current" if "ur" in keys and "is spam" in keys else "older, 30 columns"
@@ -122,7 +123,7 @@ class AhrefsBacklinks(ExportFormat):
         self, info: ExportInfo, records: Records | CsvRecords, folder: DomainFolder
     ) -> Iterator[RawLink]:
         columns = info.columns
-        if not all(n in columns for n in ("nofollow", "ugc", "sponsored")):
+        if not self.has_fast_columns(info):
             yield from self.careful_links(info, records, folder)
             return
         width = len(info.header)

@@ -47,7 +47,7 @@ EvidenceBuilder = Callable[[list[str], int, bool], str]
 
 # Evidence is kept as one string of these fields joined by EVIDENCE_SEP: a
 # tuple of a dozen strings per kept page would cost three times the memory.
-_EVIDENCE_COLUMNS = (
+EVIDENCE_COLUMNS = (
     "page_url",
     "title",
     "target",
@@ -59,7 +59,7 @@ _EVIDENCE_COLUMNS = (
     "page_type",
     "page_category",
 )
-EVIDENCE_FIELDS = (*_EVIDENCE_COLUMNS, "rel", "lost")
+EVIDENCE_FIELDS = (*EVIDENCE_COLUMNS, "rel", "lost")
 EVIDENCE_SEP = "\x1f"
 
 # Evidence rank = live bonus + followed bonus + the page's own score (0-100):
@@ -223,6 +223,8 @@ class ExportFormat:
     has_target: ClassVar[bool] = False
     multi_site: ClassVar[bool] = False
     skip_broken: ClassVar[bool] = False
+    # The columns a format's fast loop (and the DuckDB import) needs; () = no fast loop.
+    fast_columns: ClassVar[tuple[str, ...]] = ()
     ragged: ClassVar[bool] = False
 
     def resolve(self, keys: Sequence[str]) -> dict[str, int]:
@@ -276,7 +278,7 @@ class ExportFormat:
     def evidence_builder(self, info: ExportInfo) -> EvidenceBuilder:
         """Return a function making the evidence text of a (padded) row of this file."""
         width = len(info.header)
-        get = itemgetter(*(info.columns.get(n, width) for n in _EVIDENCE_COLUMNS))
+        get = itemgetter(*(info.columns.get(n, width) for n in EVIDENCE_COLUMNS))
         lost_text = self.lost_text(info)
         # The two computed fields go last, so the cells join in one call.
         tails = {(rel, False): f"{EVIDENCE_SEP}{rel}{EVIDENCE_SEP}" for rel in range(-1, 8)}
@@ -288,6 +290,10 @@ class ExportFormat:
             return join(get(row)) + tails[rel, False]
 
         return build
+
+    def has_fast_columns(self, info: ExportInfo) -> bool:
+        """Tell whether this file has what the format's fast loop needs."""
+        return bool(self.fast_columns) and all(n in info.columns for n in self.fast_columns)
 
     def convert(self, info: ExportInfo, cells: Cells, folder: DomainFolder) -> Iterable[RawLink]:
         """Read one record carefully (CellError names the bad column)."""

@@ -63,6 +63,7 @@ class SemrushBacklinks(ExportFormat):
         "lost": col("Lost link", kind="bool"),
     }
     signature = ("source url",)
+    fast_columns = ("nofollow",)
 
     def variant(self, keys: Sequence[str]) -> str:
         return "older" if "page score" in keys else ""
@@ -101,7 +102,7 @@ class SemrushBacklinks(ExportFormat):
         self, info: ExportInfo, records: Records | CsvRecords, folder: DomainFolder
     ) -> Iterator[RawLink]:
         columns = info.columns
-        if "nofollow" not in columns:
+        if not self.has_fast_columns(info):
             yield from self.careful_links(info, records, folder)
             return
         width = len(info.header)
