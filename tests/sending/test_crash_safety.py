@@ -22,7 +22,6 @@ from crm.models import Touch, TouchState, utcnow
 from crm.outreach.faults import POINTS
 from tests.fixtures.smtp import SmtpTestServer
 from tests.sending.helpers import (
-    SMTP_LOGIN,
     enroll_all,
     make_campaign,
     make_mailbox,
@@ -38,12 +37,6 @@ TOUCHES = 5
 LEASE = timedelta(minutes=10)
 # Killed inside or after DATA, the touch may have been delivered: uncertain is honest.
 MAY_BE_UNCERTAIN = {"after-sending", "mid-data", "after-accepted"}
-
-
-@pytest.fixture
-def server(smtp_server_factory: Any) -> SmtpTestServer:
-    server: SmtpTestServer = smtp_server_factory(auth=SMTP_LOGIN)
-    return server
 
 
 @pytest.mark.parametrize("nth", [1, 2, 3])

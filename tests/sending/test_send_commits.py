@@ -22,7 +22,6 @@ from crm.outreach import durability, outbox
 from crm.outreach.send_commits import PassCommits
 from tests.fixtures.smtp import ReceivedMessage, SmtpTestServer
 from tests.sending.helpers import (
-    SMTP_LOGIN,
     enroll_all,
     make_campaign,
     make_mailbox,
@@ -35,12 +34,6 @@ pytestmark = pytest.mark.postgres
 
 # Wednesday 2026-11-18, 15:00 UTC.
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def server(smtp_server_factory: Any) -> SmtpTestServer:
-    server: SmtpTestServer = smtp_server_factory(auth=SMTP_LOGIN)
-    return server
 
 
 class _SlowCommit:

@@ -47,12 +47,6 @@ NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def server(smtp_server_factory: Any) -> SmtpTestServer:
-    server: SmtpTestServer = smtp_server_factory(auth=SMTP_LOGIN)
-    return server
-
-
-@pytest.fixture
 def world(db: Any, server: SmtpTestServer) -> dict[str, Any]:
     campaign, target = make_campaign()
     mailbox = make_mailbox(server)
