@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from crm.core.errors import UserError
@@ -33,6 +33,7 @@ from crm.mail.inbox import (
     message_link,
     prospects_for_assignment,
     set_outcome,
+    unread_notifications,
 )
 from crm.models import (
     Enrollment,
@@ -54,16 +55,6 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 OUTCOME_KEYS = (("positive", "1", "p"), ("neutral", "2", "u"), ("negative", "3", "n"))
 
 
-# The nav's count, on every page: crm.mail.inbox.unread_notifications' rule in a
-# statement built once, as SQLAlchemy memoises the cache key of a statement it has
-# seen and keys a new one afresh (0.3 ms of every page).
-_UNREAD = (
-    select(func.count())
-    .select_from(Notification)
-    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
-)
-
-
 @bp.app_context_processor
 def notification_count() -> dict[str, Any]:
     """`unread_notifications()` for the nav; computed only when a page asks for it."""
@@ -71,7 +62,7 @@ def notification_count() -> dict[str, Any]:
     def count() -> int:
         if not current_user.is_authenticated:
             return 0
-        return int(db.session.scalar(_UNREAD, {"user_id": current_user.id}) or 0)
+        return unread_notifications(current_user)
 
     return {"unread_notifications": count}
 
