@@ -65,7 +65,8 @@ def required_role_of(view: Callable[..., Any]) -> Role | None:
 
 
 def can_access_campaign(user: User, campaign: Campaign) -> bool:
-    return user.has_role(Role.MANAGER) or campaign.is_member(user)
+    """Tell whether a user may open a campaign: a manager, or one of its members."""
+    return user.has_role(Role.MANAGER) or is_campaign_member(user.id, campaign.id)
 
 
 def is_campaign_member(user_id: int, campaign_id: int) -> bool:
@@ -98,7 +99,7 @@ def enforce_access() -> Response | None:
         campaign = found.unique().scalar_one_or_none()
         if campaign is None:
             abort(404)
-        if not user.has_role(Role.MANAGER) and not is_campaign_member(user.id, campaign.id):
+        if not can_access_campaign(user, campaign):
             abort(403)
         g.campaign = campaign
     return None
