@@ -78,6 +78,8 @@ class MailTransport(Protocol):
         *,
         during_mail: Callable[[], None] | None = None,
         before_data: Callable[[], None] | None = None,
+        before_body: Callable[[], None] | None = None,
+        during_envelope: Callable[[], None] | None = None,
         during_reply: Callable[[], None] | None = None,
     ) -> SendOutcome:
         """Send one message; recipients and sender default to its To and From.
@@ -88,15 +90,21 @@ class MailTransport(Protocol):
         it raises, the transaction is reset (RSET) before the message was
         sent, the connection stays usable and the exception propagates.
 
-        ``before_data`` runs once the server accepted the envelope and said 354,
-        right before the message itself goes out: the outbox makes sure
-        ``sending`` is on disk there. If it raises, the connection is dropped
-        without the final dot (the server discards the message) and the
-        exception propagates.
+        ``before_data`` runs once the server accepted the recipients, before
+        DATA: the outbox learns there whether it took the touch. If it raises,
+        the transaction is reset (RSET), the connection stays usable and the
+        exception propagates. It does not run when the server refused the
+        envelope.
 
-        ``during_reply`` runs once the whole message was written, while the
-        server reads it and before its answer is read: the sender prepares
-        its next message there. It must not raise.
+        ``before_body`` runs once the server said 354, right before the
+        message itself goes out: the outbox makes sure ``sending`` is on disk
+        there. If it raises, the connection is dropped without the final dot
+        (the server discards the message) and the exception propagates.
+
+        ``during_envelope`` runs once the first RCPT TO was written, while the
+        server answers it, and ``during_reply`` once the whole message was
+        written, while the server reads it: the sender prepares its next
+        message there. They must not raise.
         """
         ...
 
@@ -274,6 +282,8 @@ class SmtpTransport:
         *,
         during_mail: Callable[[], None] | None = None,
         before_data: Callable[[], None] | None = None,
+        before_body: Callable[[], None] | None = None,
+        during_envelope: Callable[[], None] | None = None,
         during_reply: Callable[[], None] | None = None,
     ) -> SendOutcome:
         """Send one message over the pass's connection; see the module docstring."""
@@ -281,7 +291,7 @@ class SmtpTransport:
         if self._fatal is not None:
             return self._fatal
         reused = self._conn is not None
-        hooks = _Hooks(during_mail, before_data, during_reply)
+        hooks = _Hooks(during_mail, before_data, before_body, during_envelope, during_reply)
         outcome = self._transaction(raw, mail_from, rcpts, hooks)
         if (
             reused
@@ -328,6 +338,7 @@ class SmtpTransport:
             for rcpt in rcpts:
                 # SMTP.rcpt() without options, with the cheaper quoting.
                 conn.putcmd("rcpt", f"TO:{quote_envelope_address(rcpt)}")
+                hooks.rcpt_written()
                 code, resp = conn.getreply()
                 if code in (250, 251):
                     accepted.append(rcpt)
@@ -338,6 +349,12 @@ class SmtpTransport:
             if len(accepted) < len(rcpts) and (not accepted or 421 in _codes(refused)):
                 self._after_refusal(conn, 421 if 421 in _codes(refused) else 0)
                 return _all_refused(refused, rcpts)
+            if hooks.before_data is not None:
+                try:
+                    hooks.before_data()
+                except BaseException:
+                    self._reset(conn)
+                    raise
             stage = Stage.DATA
             conn.putcmd("data")
             code, resp = conn.getreply()
@@ -345,9 +362,9 @@ class SmtpTransport:
                 outcome = classify_smtp_reply(code, _reply_text(resp), Stage.DATA)
                 self._after_refusal(conn, code)
                 return _with_refused(outcome, refused)
-            if hooks.before_data is not None:
+            if hooks.before_body is not None:
                 try:
-                    hooks.before_data()
+                    hooks.before_body()
                 except BaseException:
                     self._drop()  # closing inside DATA: the server discards the message
                     raise
@@ -388,11 +405,20 @@ class _Hooks:
         self,
         during_mail: Callable[[], None] | None,
         before_data: Callable[[], None] | None,
+        before_body: Callable[[], None] | None,
+        during_envelope: Callable[[], None] | None,
         during_reply: Callable[[], None] | None,
     ) -> None:
         self.during_mail = during_mail
         self.before_data = before_data
+        self.before_body = before_body
+        self.during_envelope = during_envelope
         self.during_reply = during_reply
+
+    def rcpt_written(self) -> None:
+        hook, self.during_envelope = self.during_envelope, None
+        if hook is not None:
+            hook()
 
     def mail_written(self, transport: SmtpTransport, conn: smtplib.SMTP) -> None:
         hook, self.during_mail = self.during_mail, None
@@ -502,18 +528,24 @@ class MemoryTransport:
         *,
         during_mail: Callable[[], None] | None = None,
         before_data: Callable[[], None] | None = None,
+        before_body: Callable[[], None] | None = None,
+        during_envelope: Callable[[], None] | None = None,
         during_reply: Callable[[], None] | None = None,
     ) -> SendOutcome:
         """Record the message (or answer with ``responder``'s outcome)."""
         raw, mail_from, rcpts = _envelope(message, recipients, sender)
         if during_mail is not None:
             during_mail()
+        if during_envelope is not None:
+            during_envelope()
         if self.responder is not None:
             outcome = self.responder(rcpts[0], raw)
             if not outcome.sent:
                 return outcome
         if before_data is not None:
             before_data()
+        if before_body is not None:
+            before_body()
         if during_reply is not None:
             during_reply()
         self.sent.append(SentRecord(mail_from, rcpts, raw))

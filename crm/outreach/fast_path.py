@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -208,17 +209,20 @@ class Record:
     data: dict[str, Any]
 
 
-def start_sending(start: Start, record: Record | None = None) -> tuple[str | None, bool]:
-    """Take the touch (claimed -> sending) and the mailbox's slot; return why not, or None.
+def start_sending(start: Start, record: Record | None = None) -> Callable[[], str | None]:
+    """Return the statement that takes the touch (claimed -> sending) and the mailbox's slot.
 
+    Built here, on the session's connection; run it later, on that same
+    connection, possibly from the thread that commits it
+    (crm.outreach.durability): it returns why the send may not go, or None.
     ``"lost"``: the touch is no longer ours to send; ``"mailbox"``: paused,
-    full for the day or within its spacing. On an answer the caller rolls back.
-    With a ``record`` of an earlier send, it is written in the same transaction
-    (on PostgreSQL in the same statement) once the touch is taken; the second
-    value says whether it was (False when that touch is no longer ours).
+    full for the day or within its spacing; ``"record"``: the ``record`` of
+    an earlier send, written in the same transaction (on PostgreSQL in the
+    same statement) once the touch is taken, found its touch no longer ours.
+    On an answer the caller rolls back.
     """
     if start.daily_cap is not None and start.daily_cap <= 0:
-        return "mailbox", False
+        return _answer("mailbox")
     connection = _driver()
     pg = _is_postgres(connection)
     params: dict[str, Any] = {
@@ -253,15 +257,33 @@ def start_sending(start: Start, record: Record | None = None) -> tuple[str | Non
             record_params = _record_params(record, start.holder, pg)
             record_params["sent_tid"] = record_params.pop("tid")  # :tid is the touch taken
             params.update(record_params)
-        touch, slot, sent = _fetch_one(take_touch, params, connection)
-        problem = "lost" if touch != 1 else ("mailbox" if slot != 1 else None)
-        return problem, sent == 1
-    if _execute(take_touch, params, connection) != 1:
-        return "lost", False
-    if _execute(take_slot, params, connection) != 1:
-        return "mailbox", False
-    # After the touch was taken, so that compare-and-set stays the first write.
-    return None, record is not None and _mark_sent(record, start.holder, connection, pg)
+
+        def take_pg() -> str | None:
+            touch, slot, sent = _fetch_one(take_touch, params, connection)
+            if touch != 1:
+                return "lost"
+            if slot != 1:
+                return "mailbox"
+            return "record" if record is not None and sent != 1 else None
+
+        return take_pg
+    marking = _record_params(record, start.holder, pg) if record is not None else None
+
+    def take_sqlite() -> str | None:
+        if _execute(take_touch, params, connection) != 1:
+            return "lost"
+        if _execute(take_slot, params, connection) != 1:
+            return "mailbox"
+        # After the touch was taken, so that compare-and-set stays the first write.
+        if marking is not None and not _mark_sent_params(marking, connection, pg):
+            return "record"
+        return None
+
+    return take_sqlite
+
+
+def _answer(problem: str | None) -> Callable[[], str | None]:
+    return lambda: problem
 
 
 def _touchpoint_params(
@@ -295,7 +317,10 @@ def _record_params(record: Record, holder: str, pg: bool) -> dict[str, Any]:
 
 
 def _mark_sent(record: Record, holder: str, connection: Any, pg: bool) -> bool:
-    params = _record_params(record, holder, pg)
+    return _mark_sent_params(_record_params(record, holder, pg), connection, pg)
+
+
+def _mark_sent_params(params: dict[str, Any], connection: Any, pg: bool) -> bool:
     if pg:
         sql = _sql(PG_MARK_SENT_WITH_TOUCHPOINT, True, mark_sent=MARK_SENT.strip())
         return _execute(sql, params, connection) == 1

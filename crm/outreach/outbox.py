@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -220,22 +220,26 @@ def begin_sending(
     body: str,
     lease: timedelta = DEFAULT_LEASE,
     record: Accepted | None = None,
-) -> str | None:
-    """Move a claimed touch to ``sending`` and take a slot of its mailbox; return why not.
+) -> Callable[[], str | None]:
+    """Return the statement that moves a claimed touch to ``sending`` and takes a slot.
 
-    The rendered subject and body are stored with it, so an uncertain touch
-    shows what may have gone out. Returns None on success (the caller commits
-    before the message goes out); ``"lost"`` when the touch is no longer ours
-    to send (another sender took it over, the enrollment stopped, a reply or
-    bounce arrived, the address or its domain was suppressed); ``"mailbox"``
-    when the mailbox is paused, full for the day or must wait for its spacing
-    (another sender got there first). On a non-None answer the caller rolls
-    back.
+    Run it (on the session's connection; crm.outreach.durability runs it on
+    the thread that then commits) for why the touch may not go, or None: the
+    caller commits before the message goes out. ``"lost"`` when the touch is
+    no longer ours to send (another sender took it over, the enrollment
+    stopped, a reply or bounce arrived, the address or its domain was
+    suppressed); ``"mailbox"`` when the mailbox is paused, full for the day or
+    must wait for its spacing (another sender got there first); ``"record"``
+    when ``record`` could not be written. On a non-None answer the caller
+    rolls back. The rendered subject and body are stored with the touch, so
+    an uncertain touch shows what may have gone out.
 
     ``record``, a send accepted earlier, is recorded in the same transaction
-    (on PostgreSQL in the same statement) when the touch is taken.
+    (on PostgreSQL in the same statement) when the touch is taken; what
+    follows from it (``after_sent``, when ``changes_more`` says there is
+    anything) is the caller's to write once the statement answered.
     """
-    problem, recorded = fast_path.start_sending(
+    return fast_path.start_sending(
         fast_path.Start(
             touch_id=check.touch_id,
             holder=holder,
@@ -257,10 +261,6 @@ def begin_sending(
         ),
         fast_path_record(record) if record is not None else None,
     )
-    if problem is None and recorded:
-        assert record is not None
-        after_sent(record.sent, record.at)
-    return problem
 
 
 @dataclass(frozen=True)
@@ -330,6 +330,20 @@ def record_sent(
         data=sent_data(sent),
     )
     after_sent(sent, now, actor=actor)
+
+
+def changes_more(sent: SentTouch, now: datetime) -> bool:
+    """Say whether after_sent has anything to write for this send (pure: no database)."""
+    if sent.prospect_status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED):
+        return True
+    if sent.step >= sent.last_step:
+        return True  # the enrollment completes
+    if len(sent.offsets) <= sent.step:
+        return False
+    if sent.next_due_at is None:
+        return True
+    earliest = _earliest_follow_up(sent, sent.step + 1, (sent.step, now))
+    return sent.next_due_at < earliest - PUSH_TOLERANCE
 
 
 def after_sent(sent: SentTouch, now: datetime, *, actor: User | None = None) -> None:

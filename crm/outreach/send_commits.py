@@ -4,10 +4,14 @@ A touch the server accepted is not committed as ``sent`` on its own. Its
 record (touch ``sent``, timeline entry, later steps) is written into the
 next transaction the pass commits, which in a stream of sends is the one
 that takes the next touch to ``sending``. That transaction must reach the
-disk before the next body goes out, and its commit runs on a helper thread
-(crm.outreach.durability.DurableCommit) while the next SMTP conversation
-starts. A message thus costs one commit instead of two, and its wait for
-the disk overlaps the server's answers to MAIL FROM, RCPT TO and DATA.
+disk before the next body goes out. Its last statement, the compare-and-set
+that takes the touch (with the record), and its commit run on a helper
+thread (crm.outreach.durability.DurableCommit) while the SMTP conversation
+goes on: the sender learns after RCPT TO whether the touch was taken (if
+not, it resets the transaction before DATA and nothing was committed) and
+waits for the commit after the 354. A message thus costs one commit instead
+of two, and neither its statement nor its wait for the disk holds up the
+server's answers to MAIL FROM, RCPT TO and DATA.
 
 Why the guarantees of DESIGN §5 still hold:
 
@@ -32,6 +36,7 @@ Why the guarantees of DESIGN §5 still hold:
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 
 from crm.extensions import db
@@ -48,6 +53,7 @@ class PassCommits:
         self.durable = DurableCommit()
         self.accepted: list[Accepted] = []
         self._committing: list[Accepted] = []  # written into the durable commit under way
+        self._following: Accepted | None = None  # its after_sent waits for the statement
 
     def accept(self, sent: outbox.SentTouch, reply: str, at: datetime) -> None:
         """Remember a touch the server accepted; the next commit records it."""
@@ -65,22 +71,43 @@ class PassCommits:
         self.durable.relax()
         self.accepted.clear()
 
-    def begin_sending(self) -> Accepted | None:
-        """Prepare the durable transaction that takes the next touch.
+    def take(self, build: Callable[[Accepted | None], Callable[[], str | None]]) -> None:
+        """Start the durable transaction that takes the next touch; return at once.
 
-        Return the record the statement that takes the touch should carry
-        (outbox.begin_sending's ``record``); start() writes any others.
+        ``build`` (outbox.begin_sending) is given the record its statement
+        carries and returns that statement, which the helper thread runs and,
+        when it finds no problem, commits; taken() gives its answer.
         """
         self.durable.begin()
-        return self.accepted[0] if self.accepted else None
-
-    def start(self) -> None:
-        """Add the other records to the durable transaction and start committing it."""
-        # Written after the touch was taken, so that compare-and-set is the
-        # transaction's first write, as when it was alone.
         self._write(self.accepted[1:])
-        self.durable.start()
+        first = self.accepted[0] if self.accepted else None
+        # What follows from the record (pipeline, completion, moved follow-ups)
+        # is written after the statement recorded it, before the commit.
+        self._following = (
+            first if first is not None and outbox.changes_more(first.sent, first.at) else None
+        )
+        self.durable.start(build(first), commit=self._following is None)
         self._committing, self.accepted = self.accepted, []
+
+    def taken(self) -> str | None:
+        """Wait for the statement that takes the touch; return its problem, or None.
+
+        On a problem the transaction is rolled back and its records stay
+        queued for the next commit. Otherwise it is committing (or, when a
+        record had more to write, that is written and the commit started).
+        """
+        problem = self.durable.checked()
+        if problem is not None:
+            self.durable.rollback()
+            self.accepted = self._committing + self.accepted
+            self._committing = []
+            return problem
+        following, self._following = self._following, None
+        if following is not None:
+            self.durable.wait()
+            outbox.after_sent(following.sent, following.at)
+            self.durable.start()
+        return None
 
     def wait(self) -> None:
         """Wait until the durable transaction is on disk (re-raising its error)."""
@@ -88,8 +115,10 @@ class PassCommits:
         self._committing = []
 
     def abandon(self) -> None:
-        """Roll back the durable transaction before it was started; records stay queued."""
+        """Roll back the durable transaction; records stay queued."""
         self.durable.rollback()
+        self.accepted = self._committing + self.accepted
+        self._committing = []
 
     def close(self, failed: bool) -> None:
         """Commit what is left and stop the helper thread.

@@ -5,13 +5,14 @@ touches are claimed in batches with a lease (crm.outreach.outbox); before each
 send every gate rule is checked again with facts read fresh from the database
 (enrollment state, replies and bounces since enrollment, suppressions, mailbox
 pause, window in the contact's timezone, daily cap in the mailbox's day,
-spacing plus jitter) and the templates are rendered at that moment. While
-the server answers MAIL FROM, one compare-and-set takes the touch to
-``sending`` and the mailbox's slot, checking again in the database what may have changed since
-(enrollment, replies, bounces, suppressions, pause, cap, spacing); its
-commit reaches the disk while the server answers the envelope, and the body
-goes out only once it has. ``sent`` is recorded after the server's 250, in
-the pass's next commit (crm.outreach.send_commits says why that is safe);
+spacing plus jitter) and the templates are rendered at that moment (the
+next touch is prepared while the server answers this one). While the server
+answers the envelope, one compare-and-set on a helper thread takes the touch
+to ``sending`` and the mailbox's slot, checking again in the database what
+may have changed since (enrollment, replies, bounces, suppressions, pause,
+cap, spacing); DATA is sent only if it did, and the body only once its
+commit reached the disk. ``sent`` is recorded after the server's 250, in the
+pass's next commit (crm.outreach.send_commits says why that is safe);
 crm.outreach.send_outcomes says what every other answer does.
 """
 
@@ -153,6 +154,8 @@ class _MailboxPass:
     # Read after each claim, then kept up to date with each send of this pass.
     mailbox_facts: MailboxFacts | None = None
     sending: Sending | None = None
+    # The mailbox's facts once the message going out is sent (what the next is prepared with).
+    anticipated: MailboxFacts | None = None
     commits: PassCommits = field(init=False)
 
     def run(self) -> None:
@@ -263,13 +266,17 @@ class _MailboxPass:
     ) -> None:
         """Act on a claimed batch in order, each touch prepared while the one before goes out."""
         evidence = self._evidence(rows)
-        ahead: tuple[int, Prepared | Exception | None] | None = None
+        for sequence_id in {r.sequence_id for r in rows}:
+            self._steps(sequence_id)  # read now, so a first touch is prepared without the database
+        # The next touch, prepared while this one goes out, with the mailbox's
+        # facts it assumed (they count this message): used only if they held.
+        ahead: tuple[int, Prepared | Exception | None, MailboxFacts] | None = None
         for index, row in enumerate(rows):
             if self.stopped or self.mailbox_facts is None:
                 outbox.release([r.id for r in rows[index:]], self.holder)
                 self.commits.commit()
                 return
-            if ahead is not None and ahead[0] == row.id:
+            if ahead is not None and ahead[0] == row.id and ahead[2] is self.mailbox_facts:
                 prepared = ahead[1]
                 if isinstance(prepared, Exception):
                     raise prepared
@@ -281,32 +288,57 @@ class _MailboxPass:
             following = rows[index + 1] if index + 1 < len(rows) else None
 
             def prepare_following(
-                following: Row[Any] | None = following, row: Row[Any] = row
+                early: bool, following: Row[Any] | None = following, row: Row[Any] = row
             ) -> None:
-                # Runs while the server reads this message, so it never raises:
+                # Runs while the server answers this message, so it never raises:
                 # an error is kept and raised when the next touch's turn comes.
+                # Early (during RCPT TO, while the helper thread holds the
+                # connection) only a first touch, which needs no database.
                 nonlocal ahead
-                if following is None or following.enrollment_id == row.enrollment_id:
+                if ahead is not None or following is None or self.anticipated is None:
+                    return
+                if following.enrollment_id == row.enrollment_id:
+                    return
+                if early and following.step > 1:
                     return
                 if self.commits.holds(following.enrollment_id):
                     return  # its earlier step must be committed first: prepared in turn
+                assumed = self.anticipated
                 try:
-                    found = self._prepare(following, batch, evidence.get(following.prospect_id))
+                    found = self._prepare(
+                        following, batch, evidence.get(following.prospect_id), assumed
+                    )
                 except Exception as exc:
-                    ahead = (following.id, exc)
+                    ahead = (following.id, exc, assumed)
                 else:
-                    ahead = (following.id, found)
+                    ahead = (following.id, found, assumed)
 
             self._act(transport, prepared, prepare_following)
 
-    def _prepare(self, row: Row[Any], batch: facts.BatchFacts, evidence: Any) -> Prepared | None:
+    def _prepare(
+        self,
+        row: Row[Any],
+        batch: facts.BatchFacts,
+        evidence: Any,
+        mailbox_facts: MailboxFacts | None = None,
+    ) -> Prepared | None:
         assert self.sending is not None and self.mailbox_facts is not None
         if row.step > 1 and self.commits.holds(row.enrollment_id):
             self.commits.commit()  # the gate must see the step before as sent
         steps = self._steps(row.sequence_id)
-        return prepare(row, batch, evidence, steps, self.mailbox_facts, self.sending, self.clock())
+        return prepare(
+            row,
+            batch,
+            evidence,
+            steps,
+            mailbox_facts or self.mailbox_facts,
+            self.sending,
+            self.clock(),
+        )
 
-    def _act(self, transport: MailTransport, prepared: Prepared, ahead: Callable[[], None]) -> None:
+    def _act(
+        self, transport: MailTransport, prepared: Prepared, ahead: Callable[[bool], None]
+    ) -> None:
         decision, row = prepared.decision, prepared.row
         if decision.verdict is Verdict.SEND:
             self._send(transport, prepared, ahead)
@@ -318,7 +350,7 @@ class _MailboxPass:
             self._block(row, decision)
 
     def _send(
-        self, transport: MailTransport, prepared: Prepared, ahead: Callable[[], None]
+        self, transport: MailTransport, prepared: Prepared, ahead: Callable[[bool], None]
     ) -> None:
         assert self.sender is not None
         row, message, now = prepared.row, prepared.message, prepared.now
@@ -334,34 +366,40 @@ class _MailboxPass:
             email=row.email,
             domain=facts.email_domain(row.email),
         )
-        taken = reached_data = False
+        started = taken = reached_data = False
+        assert self.mailbox_facts is not None
+        anticipated = self.anticipated = self.mailbox_facts.after_send(now)
 
         def during_mail() -> None:
-            nonlocal taken
-            record = self.commits.begin_sending()
-            problem = outbox.begin_sending(
-                check,
-                self.holder,
-                now,
-                attempts=attempts,
-                slot=slot,
-                subject=message.subject,
-                body=message.body,
-                lease=self.settings.lease,
-                record=record,
+            nonlocal started
+            self.commits.take(
+                lambda record: outbox.begin_sending(
+                    check,
+                    self.holder,
+                    now,
+                    attempts=attempts,
+                    slot=slot,
+                    subject=message.subject,
+                    body=message.body,
+                    lease=self.settings.lease,
+                    record=record,
+                )
             )
-            if problem is not None:
-                self.commits.abandon()
-                raise _NotSending(problem)
-            self.commits.start()  # on disk by before_data: see crm.outreach.send_commits
-            taken = True
+            started = True  # the helper thread runs it while the server answers
 
         def before_data() -> None:
+            nonlocal started, taken
+            started = False
+            problem = self.commits.taken()
+            if problem is not None:
+                raise _NotSending(problem)
+            taken = True
+
+        def before_body() -> None:
             nonlocal reached_data
             self.commits.wait()  # `sending` is on disk: the body may go
             reached_data = True
-            if self.mailbox_facts is not None:  # the slot taken in the database, here too
-                self.mailbox_facts = self.mailbox_facts.after_send(now)
+            self.mailbox_facts = anticipated  # the slot taken in the database, here too
             faults.reached("after-sending")
 
         try:
@@ -371,13 +409,18 @@ class _MailboxPass:
                 self.sender.email,
                 during_mail=during_mail,
                 before_data=before_data,
-                during_reply=ahead,
+                before_body=before_body,
+                during_envelope=lambda: ahead(True),
+                during_reply=lambda: ahead(False),
             )
+            if started:  # the server refused before DATA: was the touch taken?
+                before_data()
         except _NotSending as exc:
             # The mailbox's slot went to another sender first, or the touch was
             # cancelled, its enrollment stopped or a reply arrived since it was
-            # checked. The transport reset the transaction before RCPT TO. Give
-            # it back (if still ours); the next pass decides again.
+            # checked: nothing was taken (rolled back) and the transport reset
+            # the transaction before DATA. Give it back (if still ours); the
+            # next pass decides again.
             outbox.release([row.id], self.holder)
             self.commits.commit()
             self.passed_over.add(row.id)

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
-from crm.models import Mailbox, Touch, Touchpoint, TouchState
+from crm.models import Mailbox, ProspectStatus, Touch, Touchpoint, TouchState
 from crm.outreach import durability, outbox
 from crm.outreach.send_commits import PassCommits
 from tests.fixtures.smtp import ReceivedMessage, SmtpTestServer
@@ -239,6 +239,77 @@ def test_the_commit_helper_hands_its_error_to_the_sender() -> None:
         assert failing.is_set()
     finally:
         committer.stop()
+
+
+def test_the_commit_helper_commits_nothing_when_the_statement_objects() -> None:
+    committer = durability._Committer()
+    commits: list[str] = []
+
+    class Watched:
+        def commit(self) -> None:
+            commits.append("commit")
+
+    try:
+        committer.start(Watched(), lambda: "lost")
+        assert committer.checked() == "lost"
+        committer.wait()
+        committer.start(Watched(), lambda: None)
+        assert committer.checked() is None
+        committer.wait()
+    finally:
+        committer.stop()
+    assert commits == ["commit"], "only the transaction whose statement found no problem"
+
+
+def test_the_commit_helper_hands_a_statement_error_to_the_sender_and_commits_nothing() -> None:
+    committer = durability._Committer()
+    commits: list[str] = []
+
+    class Watched:
+        def commit(self) -> None:
+            commits.append("commit")
+
+    def broken() -> str | None:
+        raise RuntimeError("database is locked")
+
+    try:
+        committer.start(Watched(), broken)
+        with pytest.raises(RuntimeError, match="database is locked"):
+            committer.checked()
+        committer.wait()
+    finally:
+        committer.stop()
+    assert commits == []
+
+
+def test_a_first_touch_is_on_the_timeline_before_the_status_change_it_causes(
+    app: Flask, db: Any, server: SmtpTestServer
+) -> None:
+    campaign, target = make_campaign()
+    make_mailbox(server)
+    prospects = make_prospects(campaign, target, 3)
+    enroll_all(prospects, NOW)
+    for prospect in prospects:  # moved back by hand: the first send moves it on again
+        prospect.status = ProspectStatus.QUALIFIED
+    db.session.commit()
+
+    assert send_pass(app, NOW)["sent"] == 3
+
+    for prospect in prospects:
+        entries = db.session.scalars(
+            select(Touchpoint)
+            .where(
+                Touchpoint.prospect_id == prospect.id,
+                Touchpoint.kind.in_(["sent", "status_change"]),
+            )
+            .order_by(Touchpoint.id)
+        ).all()
+        assert [(e.kind.value, e.summary.split(":")[0]) for e in entries][-2:] == [
+            ("sent", "Touch 1 sent to " + prospect.contacts[0].email),
+            ("status_change", "qualified → in sequence"),
+        ]
+        db.session.refresh(prospect)
+        assert prospect.status.value == "in_sequence"
 
 
 def test_a_later_pass_sends_nothing_twice_after_the_helper_thread(
