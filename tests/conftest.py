@@ -31,11 +31,13 @@ def _no_network_outside_loopback() -> Iterator[None]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run tests marked `postgres` on both backends; every other test on SQLite."""
+    """Run `postgres` tests on both backends, `postgres_only` on PostgreSQL, others on SQLite."""
     if "backend" in metafunc.fixturenames:
         backends = ["sqlite"]
         if metafunc.definition.get_closest_marker("postgres") is not None:
             backends.append("postgres")
+        if metafunc.definition.get_closest_marker("postgres_only") is not None:
+            backends = ["postgres"]
         metafunc.parametrize("backend", backends, indirect=True)
 
 

@@ -39,10 +39,12 @@ _PARAM = re.compile(r"(?<!:):([a-z_]+)")
 # reply (from the prospect, or this enrollment when replies do not stop all of
 # them) or hard bounce since the enrollment started, and the address and its
 # domain not suppressed. {reply_scope} is filled per campaign setting.
+# The state tests are written "(...) IS TRUE" so that the touch is found by its
+# primary key (crm.outreach.outbox_sql.by_primary_key says why).
 TAKE_SENDING = """
 UPDATE touches SET state = 'sending', attempts = :attempts, lease_until = :lease,
        subject = :subject, body = :body
-WHERE id = :tid AND claimed_by = :holder AND state = 'claimed'
+WHERE id = :tid AND claimed_by = :holder AND (state = 'claimed') IS TRUE
   AND EXISTS (SELECT 1 FROM enrollments WHERE id = :eid AND state = 'active')
   AND NOT EXISTS (
     SELECT 1 FROM inbound_messages
@@ -80,7 +82,7 @@ SELECT (SELECT count(*) FROM touch), (SELECT count(*) FROM slot), (SELECT count(
 MARK_SENT = """
 UPDATE touches SET state = 'sent', sent_at = :sent_at, smtp_reply = :reply, last_error = '',
        lease_until = NULL
-WHERE id = :tid AND claimed_by = :holder AND state IN ('claimed', 'sending', 'uncertain')
+WHERE id = :tid AND claimed_by = :holder AND (state IN ('claimed', 'sending', 'uncertain')) IS TRUE
 """
 
 ADD_TOUCHPOINT = """
