@@ -7,9 +7,10 @@ templates render before planning touches) and the sequence editor's preview.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from crm.extensions import db
 from crm.models import Contact, Evidence, Mailbox, Prospect, Touch
@@ -32,6 +33,24 @@ def _evidence_rank(row: Any, competitors: frozenset[str]) -> tuple[int, int, int
     )
 
 
+@cache
+def _evidence_query() -> Any:
+    return (
+        select(
+            Evidence.prospect_id,
+            Evidence.site,
+            Evidence.page_url,
+            Evidence.title,
+            Evidence.rel,
+            Evidence.lost,
+            Evidence.last_seen,
+            Evidence.id,
+        )
+        .where(Evidence.prospect_id.in_(bindparam("ids", expanding=True)))
+        .order_by(Evidence.id)
+    )
+
+
 def best_evidence(
     prospect_ids: Iterable[int], competitors_by_prospect: Mapping[int, Iterable[str]]
 ) -> dict[int, Any]:
@@ -43,20 +62,8 @@ def best_evidence(
     ids = sorted(set(prospect_ids))
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(
-            Evidence.prospect_id,
-            Evidence.site,
-            Evidence.page_url,
-            Evidence.title,
-            Evidence.rel,
-            Evidence.lost,
-            Evidence.last_seen,
-            Evidence.id,
-        )
-        .where(Evidence.prospect_id.in_(ids))
-        .order_by(Evidence.id)
-    ).all()
+    # Core on the session's connection: the sender asks for a batch at a time.
+    rows = db.session.connection().execute(_evidence_query(), {"ids": ids}).all()
     best: dict[int, Any] = {}
     keys: dict[int, tuple[int, int, int, int, str]] = {}
     competitors = {pid: frozenset(c) for pid, c in competitors_by_prospect.items()}

@@ -56,57 +56,17 @@ PENDING = frozenset(
 
 @lru_cache(maxsize=1)
 def batch_query() -> Any:
-    """The claimed touches with everything their merge context needs, in due order."""
+    """The claimed touches, with their merge context and the gate's enrollment facts, in due order.
+
+    The facts (enrollment state, the contact's bounce, the last human reply and
+    hard bounce since) are read right after the claim, in the same query.
+    """
     following = aliased(Touch)
     next_due = (
         select(following.due_at)
         .where(following.enrollment_id == Touch.enrollment_id, following.step == Touch.step + 1)
         .scalar_subquery()
     )
-    return (
-        select(
-            Touch.id,
-            Touch.enrollment_id,
-            Touch.step,
-            Touch.message_id,
-            Touch.due_at,
-            Touch.attempts,
-            Enrollment.prospect_id,
-            Enrollment.contact_id,
-            Enrollment.sequence_id,
-            Enrollment.created_at.label("watch_from"),
-            Contact.email,
-            Contact.first_name,
-            Contact.last_name,
-            Contact.role,
-            Contact.timezone.label("contact_tz"),
-            Prospect.domain,
-            Prospect.link_type,
-            Prospect.status.label("prospect_status"),
-            Prospect.campaign_id,
-            TargetPage.id.label("target_id"),
-            TargetPage.url.label("target_url"),
-            TargetPage.title.label("target_title"),
-            TargetPage.pitch.label("target_pitch"),
-            Campaign.name.label("campaign_name"),
-            Campaign.stop_all_on_reply,
-            Site.domain.label("site"),
-            next_due.label("next_due_at"),
-        )
-        .join(Enrollment, Enrollment.id == Touch.enrollment_id)
-        .join(Contact, Contact.id == Enrollment.contact_id)
-        .join(Prospect, Prospect.id == Enrollment.prospect_id)
-        .join(Campaign, Campaign.id == Prospect.campaign_id)
-        .join(Site, Site.id == Campaign.site_id)
-        .outerjoin(TargetPage, TargetPage.id == Prospect.target_page_id)
-        .where(Touch.id.in_(bindparam("ids", expanding=True)))
-        .order_by(Touch.due_at, Touch.id)
-    )
-
-
-@lru_cache(maxsize=1)
-def enrollment_facts_query() -> Any:
-    """What the gate must know about each enrollment of a batch: state, replies, bounces."""
     last_reply = (
         select(func.max(InboundMessage.received_at))
         .where(
@@ -130,16 +90,46 @@ def enrollment_facts_query() -> Any:
     )
     return (
         select(
-            Enrollment.id,
-            Enrollment.state,
+            Touch.id,
+            Touch.enrollment_id,
+            Touch.step,
+            Touch.message_id,
+            Touch.due_at,
+            Touch.attempts,
+            Enrollment.prospect_id,
+            Enrollment.contact_id,
+            Enrollment.sequence_id,
+            Enrollment.created_at.label("watch_from"),
+            Enrollment.state.label("enrollment_state"),
+            Contact.email,
+            Contact.first_name,
+            Contact.last_name,
+            Contact.role,
+            Contact.timezone.label("contact_tz"),
             Contact.bounced_at,
+            Prospect.domain,
+            Prospect.link_type,
+            Prospect.status.label("prospect_status"),
+            Prospect.campaign_id,
+            TargetPage.id.label("target_id"),
+            TargetPage.url.label("target_url"),
+            TargetPage.title.label("target_title"),
+            TargetPage.pitch.label("target_pitch"),
+            Campaign.name.label("campaign_name"),
+            Campaign.stop_all_on_reply,
+            Site.domain.label("site"),
+            next_due.label("next_due_at"),
             last_reply.label("last_reply_at"),
             last_bounce.label("last_bounce_at"),
         )
+        .join(Enrollment, Enrollment.id == Touch.enrollment_id)
         .join(Contact, Contact.id == Enrollment.contact_id)
         .join(Prospect, Prospect.id == Enrollment.prospect_id)
         .join(Campaign, Campaign.id == Prospect.campaign_id)
-        .where(Enrollment.id.in_(bindparam("ids", expanding=True)))
+        .join(Site, Site.id == Campaign.site_id)
+        .outerjoin(TargetPage, TargetPage.id == Prospect.target_page_id)
+        .where(Touch.id.in_(bindparam("ids", expanding=True)))
+        .order_by(Touch.due_at, Touch.id)
     )
 
 
@@ -180,18 +170,16 @@ def earlier_steps_query() -> Any:
 class BatchFacts:
     """The gate's facts about a claimed batch, read right after claiming it."""
 
-    enrollments: Mapping[int, Row[Any]]  # enrollment id -> state, bounced_at, replies
+    # enrollment id -> a row of the batch: enrollment_state, bounced_at, replies
+    enrollments: Mapping[int, Row[Any]]
     suppressed: frozenset[str]  # the addresses and domains of the batch on the list
 
 
 def read_batch_facts(rows: Sequence[Row[Any]]) -> BatchFacts:
-    """Read enrollment states, replies, bounces and suppressions for a batch, in two queries."""
-    conn = _connection()
-    ids = sorted({r.enrollment_id for r in rows})
-    enrollments = {f.id: f for f in conn.execute(enrollment_facts_query(), {"ids": ids})}
+    """Read the suppressions of a batch; its enrollments' facts came with its rows."""
     values = sorted({r.email for r in rows} | {email_domain(r.email) for r in rows})
-    suppressed = frozenset(conn.execute(suppressed_query(), {"values": values}).scalars())
-    return BatchFacts(enrollments, suppressed)
+    suppressed = frozenset(_connection().execute(suppressed_query(), {"values": values}).scalars())
+    return BatchFacts({r.enrollment_id: r for r in rows}, suppressed)
 
 
 def read_mailbox_facts(mailbox_id: int, now: datetime) -> MailboxFacts | None:
@@ -351,7 +339,7 @@ def touch_facts(
     bounced = max((d for d in (fresh.last_bounce_at, fresh.bounced_at) if d), default=None)
     return TouchFacts(
         due_at=row.due_at,
-        enrollment_state=fresh.state.value,
+        enrollment_state=fresh.enrollment_state.value,
         watch_from=row.watch_from,
         contact_tz=tz,
         last_reply_at=fresh.last_reply_at,
