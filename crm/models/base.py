@@ -6,12 +6,25 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Enum, TypeDecorator
+from sqlalchemy import ARRAY, DateTime, Dialect, Enum, TypeDecorator, any_, bindparam
+from sqlalchemy.sql.elements import ColumnElement
 
 
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+def in_list(column: Any, name: str, postgres: bool) -> ColumnElement[bool]:
+    """Return "column IN (:name...)" for a list parameter; one array on PostgreSQL.
+
+    An expanding IN puts one placeholder per value in the SQL text: for the
+    sender's batches (hundreds of ids) rendering and parsing those cost more
+    than the query. PostgreSQL takes the list as one array (``= ANY``).
+    """
+    if postgres:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 class UTCDateTime(TypeDecorator[datetime]):

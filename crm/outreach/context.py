@@ -10,10 +10,11 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import Contact, Evidence, Mailbox, Prospect, Touch
+from crm.models.base import in_list
 
 
 def _label(value: str | None) -> str | None:
@@ -34,7 +35,7 @@ def _evidence_rank(row: Any, competitors: frozenset[str]) -> tuple[int, int, int
 
 
 @cache
-def _evidence_query() -> Any:
+def _evidence_query(postgres: bool) -> Any:
     return (
         select(
             Evidence.prospect_id,
@@ -46,7 +47,7 @@ def _evidence_query() -> Any:
             Evidence.last_seen,
             Evidence.id,
         )
-        .where(Evidence.prospect_id.in_(bindparam("ids", expanding=True)))
+        .where(in_list(Evidence.prospect_id, "ids", postgres))
         .order_by(Evidence.id)
     )
 
@@ -63,7 +64,8 @@ def best_evidence(
     if not ids:
         return {}
     # Core on the session's connection: the sender asks for a batch at a time.
-    rows = db.session.connection().execute(_evidence_query(), {"ids": ids}).all()
+    conn = db.session.connection()
+    rows = conn.execute(_evidence_query(conn.dialect.name == "postgresql"), {"ids": ids}).all()
     best: dict[int, Any] = {}
     keys: dict[int, tuple[int, int, int, int, str]] = {}
     competitors = {pid: frozenset(c) for pid, c in competitors_by_prospect.items()}

@@ -170,7 +170,7 @@ def release(touch_ids: Sequence[int], holder: str, note: str | None = None) -> N
         params: dict[str, Any] = {"ids": list(touch_ids), "holder": holder}
         if note is not None:
             params["note"] = note
-        _run(sql.release(note is not None), params)
+        _run(sql.release(note is not None, _dialect() == "postgresql"), params)
 
 
 def defer(touch_id: int, holder: str, until: datetime, note: str) -> None:

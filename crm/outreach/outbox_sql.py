@@ -23,6 +23,7 @@ from crm.models import (
     Touch,
     TouchState,
 )
+from crm.models.base import in_list
 
 touches = Touch.__table__
 mailboxes = Mailbox.__table__
@@ -92,7 +93,7 @@ def claim_ids() -> Any:
     t = touches.c
     return (
         touches.update()
-        .where(t.id.in_(bindparam("ids", expanding=True)))
+        .where(in_list(t.id, "ids", postgres=True))
         .values(
             state=TouchState.CLAIMED, claimed_by=bindparam("holder"), lease_until=bindparam("lease")
         )
@@ -100,7 +101,7 @@ def claim_ids() -> Any:
 
 
 @cache
-def release(with_note: bool) -> Any:
+def release(with_note: bool, postgres: bool) -> Any:
     t = touches.c
     values: dict[str, Any] = {
         "state": TouchState.SCHEDULED,
@@ -112,7 +113,7 @@ def release(with_note: bool) -> Any:
     return (
         touches.update()
         .where(
-            t.id.in_(bindparam("ids", expanding=True)),
+            in_list(t.id, "ids", postgres),
             t.claimed_by == bindparam("holder"),
             by_primary_key(t.state == TouchState.CLAIMED),
         )

@@ -36,6 +36,7 @@ from crm.models import (
     Touch,
     TouchState,
 )
+from crm.models.base import in_list
 from crm.outreach.context import merge_context
 from crm.outreach.gate import MailboxFacts, TouchFacts
 from crm.outreach.plan import follow_up_not_before
@@ -54,8 +55,8 @@ PENDING = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def batch_query() -> Any:
+@lru_cache(maxsize=2)
+def batch_query(postgres: bool) -> Any:
     """The claimed touches, with their merge context and the gate's enrollment facts, in due order.
 
     The facts (enrollment state, the contact's bounce, the last human reply and
@@ -128,7 +129,7 @@ def batch_query() -> Any:
         .join(Campaign, Campaign.id == Prospect.campaign_id)
         .join(Site, Site.id == Campaign.site_id)
         .outerjoin(TargetPage, TargetPage.id == Prospect.target_page_id)
-        .where(Touch.id.in_(bindparam("ids", expanding=True)))
+        .where(in_list(Touch.id, "ids", postgres))
         .order_by(Touch.due_at, Touch.id)
     )
 
@@ -150,11 +151,9 @@ def mailbox_query() -> Any:
     ).where(Mailbox.id == bindparam("mid"))
 
 
-@lru_cache(maxsize=1)
-def suppressed_query() -> Any:
-    return select(Suppression.value).where(
-        Suppression.value.in_(bindparam("values", expanding=True))
-    )
+@lru_cache(maxsize=2)
+def suppressed_query(postgres: bool) -> Any:
+    return select(Suppression.value).where(in_list(Suppression.value, "values", postgres))
 
 
 @lru_cache(maxsize=1)
@@ -178,7 +177,9 @@ class BatchFacts:
 def read_batch_facts(rows: Sequence[Row[Any]]) -> BatchFacts:
     """Read the suppressions of a batch; its enrollments' facts came with its rows."""
     values = sorted({r.email for r in rows} | {email_domain(r.email) for r in rows})
-    suppressed = frozenset(_connection().execute(suppressed_query(), {"values": values}).scalars())
+    conn = _connection()
+    query = suppressed_query(_postgres(conn))
+    suppressed = frozenset(conn.execute(query, {"values": values}).scalars())
     return BatchFacts({r.enrollment_id: r for r in rows}, suppressed)
 
 
@@ -215,12 +216,17 @@ def read_earlier_steps(row: Row[Any]) -> Sequence[Row[Any]]:
 
 def read_batch(ids: Sequence[int]) -> Sequence[Row[Any]]:
     """Return the rows of claimed touches, in due order."""
-    return _connection().execute(batch_query(), {"ids": list(ids)}).all()
+    conn = _connection()
+    return conn.execute(batch_query(_postgres(conn)), {"ids": list(ids)}).all()
 
 
 def _connection() -> Any:
     # Core execution on the session's connection: same transaction, no ORM overhead.
     return db.session.connection()
+
+
+def _postgres(connection: Any) -> bool:
+    return bool(connection.dialect.name == "postgresql")
 
 
 # ---------------------------------------------------------------------------

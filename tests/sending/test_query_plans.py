@@ -73,7 +73,7 @@ def test_moving_a_held_touch_finds_it_by_its_primary_key(
     built = {
         "defer": outbox_sql.defer(),
         "finish": outbox_sql.finish(()),
-        "release": outbox_sql.release(False),
+        "release": outbox_sql.release(False, True),
     }[statement]
     values = {"tid": analyzed, "ids": [analyzed], "holder": "me", "until": NOW, "note": "x"}
     values.update(v_state=TouchState.SENT, v_note="x")
