@@ -152,7 +152,14 @@ def quote_envelope_address(address: str) -> str:
 
 
 def _dot_stuffed(raw: bytes) -> bytes:
-    data = _LEADING_DOT.sub(b"..", _LINE_END.sub(b"\r\n", raw))
+    # The regular expressions only when needed: counting is far cheaper, and a
+    # composed message already ends its lines with CRLF and has no leading dot.
+    data = raw
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") != crlf or data.count(b"\r") != crlf:
+        data = _LINE_END.sub(b"\r\n", data)
+    if data.startswith(b".") or b"\n." in data:
+        data = _LEADING_DOT.sub(b"..", data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"

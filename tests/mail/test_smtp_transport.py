@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from crm.mail.compose import OutgoingEmail, build_message, compose_bytes, new_message_id
 from crm.mail.smtp import (
@@ -14,6 +17,7 @@ from crm.mail.smtp import (
     Security,
     SmtpSettings,
     SmtpTransport,
+    _dot_stuffed,
     make_transport,
     probe_smtp,
 )
@@ -301,3 +305,14 @@ def test_transport_is_chosen_by_name() -> None:
     assert [r.recipients for r in memory.sent] == [[SARAH]]
     with pytest.raises(ValueError, match="unknown mail transport"):
         make_transport("carrier-pigeon", settings)
+
+
+@given(st.binary(max_size=40).map(lambda b: bytes(b"a.\r\n"[x % 4] for x in b)))
+@example(b".\n")
+@example(b"a\r\r\n.")
+def test_dot_stuffing_matches_the_rule_for_any_mix_of_line_ends_and_dots(raw: bytes) -> None:
+    normalised = re.sub(rb"\r\n|\r|\n", b"\r\n", raw)
+    stuffed = re.sub(rb"(?m)^\.", b"..", normalised)
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    assert _dot_stuffed(raw) == stuffed + b".\r\n"
