@@ -19,13 +19,14 @@ from sqlalchemy import Row
 
 from crm.core.errors import UserError
 from crm.extensions import db
-from crm.mail.smtp import MailTransport, Security, SmtpSettings, make_transport
+from crm.mail.smtp import MailTransport, make_transport
 from crm.models import Campaign, Enrollment, Mailbox, StopReason, TouchState
 from crm.outreach import fast_path, faults, outbox
 from crm.outreach import send_facts as facts
 from crm.outreach.context import best_evidence
 from crm.outreach.gate import Decision, MailboxFacts, Reason, Verdict
 from crm.outreach.lifecycle import stop_enrollment
+from crm.outreach.mailboxes import mailbox_smtp_settings
 from crm.outreach.send_commits import PassCommits
 from crm.outreach.send_outcomes import apply_outcome
 from crm.outreach.send_step import Prepared, Sending, prepare
@@ -143,17 +144,10 @@ class MailboxPass:
         return mailbox.last_sent_at is not None and now < mailbox.last_sent_at + spacing
 
     def _transport(self, mailbox: Mailbox) -> MailTransport:
-        from crm.outreach.mailboxes import mailbox_password
-
-        username = mailbox.username.strip() or None
-        settings = SmtpSettings(
-            host=mailbox.smtp_host,
-            port=mailbox.smtp_port,
-            security=Security(mailbox.smtp_security.value),
-            username=username,
-            password=mailbox_password(mailbox) if username else None,
+        settings = mailbox_smtp_settings(
+            mailbox,
+            password=None,
             timeout=self.settings.smtp_timeout,
-            ehlo_name=mailbox.domain,
             ca_file=self.settings.ca_file,
         )
         return make_transport(self.settings.transport, settings)

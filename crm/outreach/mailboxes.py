@@ -11,6 +11,8 @@ from crm.core.errors import UserError
 from crm.core.users import normalise_login_email
 from crm.crypto import decrypt_secret, encrypt_secret
 from crm.extensions import db
+from crm.mail.smtp import Security as SmtpSecurity
+from crm.mail.smtp import SmtpSettings
 from crm.models import Mailbox, Security
 from crm.outreach.windows import SendingWindow, format_days, parse_timezone
 
@@ -114,6 +116,29 @@ def create_mailbox(s: MailboxSettings) -> Mailbox:
 def mailbox_password(mailbox: Mailbox) -> str:
     """Decrypt the mailbox password for a connection (never for display)."""
     return decrypt_secret(current_app.config["ENCRYPTION_KEY"], mailbox.password_encrypted)
+
+
+def mailbox_smtp_settings(
+    mailbox: Mailbox, *, password: str | None, timeout: float, ca_file: str | None
+) -> SmtpSettings:
+    """Return how to reach and log in to a mailbox's SMTP server (no login without a username).
+
+    ``password`` is read only when the mailbox has a username: pass None to
+    have it decrypted here.
+    """
+    username = mailbox.username.strip() or None
+    if username and password is None:
+        password = mailbox_password(mailbox)
+    return SmtpSettings(
+        host=mailbox.smtp_host,
+        port=mailbox.smtp_port,
+        security=SmtpSecurity(mailbox.smtp_security.value),
+        username=username,
+        password=password if username else None,
+        timeout=timeout,
+        ehlo_name=mailbox.domain,
+        ca_file=ca_file,
+    )
 
 
 def mailbox_window(mailbox: Mailbox) -> SendingWindow:

@@ -8,9 +8,9 @@ from flask import current_app
 
 from crm.core.errors import UserError
 from crm.mail.imap import ImapError, ImapSettings, connect
-from crm.mail.smtp import Security, SmtpSettings, probe_smtp
+from crm.mail.smtp import probe_smtp
 from crm.models import Mailbox
-from crm.outreach.mailboxes import mailbox_password
+from crm.outreach.mailboxes import mailbox_password, mailbox_smtp_settings
 
 
 @dataclass(frozen=True)
@@ -23,15 +23,10 @@ class ConnectionAnswer:
 
 
 def _smtp(mailbox: Mailbox, password: str) -> ConnectionAnswer:
-    username = mailbox.username.strip() or None
-    settings = SmtpSettings(
-        host=mailbox.smtp_host,
-        port=mailbox.smtp_port,
-        security=Security(mailbox.smtp_security.value),
-        username=username,
-        password=password if username else None,
+    settings = mailbox_smtp_settings(
+        mailbox,
+        password=password,
         timeout=float(current_app.config.get("SMTP_TIMEOUT") or 15),
-        ehlo_name=mailbox.domain,
         ca_file=current_app.config.get("SMTP_CA_FILE") or None,
     )
     result = probe_smtp(settings)
