@@ -334,21 +334,30 @@ def record_sent(
 
 def changes_more(sent: SentTouch, now: datetime) -> bool:
     """Say whether after_sent has anything to write for this send (pure: no database)."""
-    if sent.prospect_status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED):
-        return True
-    if sent.step >= sent.last_step:
-        return True  # the enrollment completes
+    return (
+        _moves_prospect(sent)
+        or sent.step >= sent.last_step  # the enrollment completes
+        or not _follow_ups_on_time(sent, now)
+    )
+
+
+def _moves_prospect(sent: SentTouch) -> bool:
+    return sent.prospect_status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED)
+
+
+def _follow_ups_on_time(sent: SentTouch, sent_at: datetime) -> bool:
+    """Say whether the next step is already far enough after this send (no step: yes)."""
     if len(sent.offsets) <= sent.step:
-        return False
-    if sent.next_due_at is None:
         return True
-    earliest = _earliest_follow_up(sent, sent.step + 1, (sent.step, now))
-    return sent.next_due_at < earliest - PUSH_TOLERANCE
+    if sent.next_due_at is None:
+        return False  # not known: look at the steps
+    earliest = _earliest_follow_up(sent, sent.step + 1, (sent.step, sent_at))
+    return sent.next_due_at >= earliest - PUSH_TOLERANCE
 
 
 def after_sent(sent: SentTouch, now: datetime, *, actor: User | None = None) -> None:
     """Move the prospect to "in sequence", keep follow-ups' gaps, complete the enrollment."""
-    if sent.prospect_status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED):
+    if _moves_prospect(sent):
         prospect = db.session.get(Prospect, sent.prospect_id)
         if prospect is not None:
             change_status(
@@ -367,12 +376,8 @@ def _earliest_follow_up(sent: SentTouch, step: int, previous: tuple[int, datetim
 
 def _push_follow_ups(sent: SentTouch, sent_at: datetime) -> None:
     """Keep each later step at least its gap after this send (a late send pushes them on)."""
-    if len(sent.offsets) <= sent.step:
-        return
-    if sent.next_due_at is not None:
-        earliest = _earliest_follow_up(sent, sent.step + 1, (sent.step, sent_at))
-        if sent.next_due_at >= earliest - PUSH_TOLERANCE:
-            return  # on time, as nearly every send is: nothing to move
+    if _follow_ups_on_time(sent, sent_at):
+        return  # as nearly every send is: nothing to move
     later = _run(sql.next_unsent(), {"eid": sent.enrollment_id, "step": sent.step}).all()
     previous = (sent.step, sent_at)
     for row in later:

@@ -98,9 +98,7 @@ class PassCommits:
         """
         problem = self.durable.checked()
         if problem is not None:
-            self.durable.rollback()
-            self.accepted = self._committing + self.accepted
-            self._committing = []
+            self.abandon()
             return problem
         following, self._following = self._following, None
         if following is not None:
@@ -117,8 +115,7 @@ class PassCommits:
     def abandon(self) -> None:
         """Roll back the durable transaction; records stay queued."""
         self.durable.rollback()
-        self.accepted = self._committing + self.accepted
-        self._committing = []
+        self._requeue()
 
     def close(self, failed: bool) -> None:
         """Commit what is left and stop the helper thread.
@@ -131,14 +128,18 @@ class PassCommits:
             if not failed:
                 self.commit()
                 return
-            self.accepted = self._committing + self.accepted
-            self._committing = []
+            self._requeue()
             if self.accepted:
                 with contextlib.suppress(Exception):
                     self.abandon()
                     self.commit()
         finally:
             self.durable.close()
+
+    def _requeue(self) -> None:
+        # Records of a transaction that was not committed wait for the next one.
+        self.accepted = self._committing + self.accepted
+        self._committing = []
 
     def _write(self, records: list[Accepted]) -> None:
         # Idempotent: recording a touch that is already sent changes nothing.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -223,8 +224,28 @@ def test_a_touch_lost_during_mail_from_is_reset_without_a_new_connection(
     assert lost.message_id not in server.message_ids()
 
 
-def test_the_commit_helper_hands_its_error_to_the_sender() -> None:
-    committer = durability._Committer()
+class _CountedCommits:
+    """A driver connection that only counts its commits."""
+
+    def __init__(self) -> None:
+        self.commits = 0
+
+    def commit(self) -> None:
+        self.commits += 1
+
+
+@pytest.fixture
+def committer() -> Iterator[durability._Committer]:
+    helper = durability._Committer()
+    try:
+        yield helper
+    finally:
+        helper.stop()
+
+
+def test_the_commit_helper_hands_its_error_to_the_sender(
+    committer: durability._Committer,
+) -> None:
     failing = threading.Event()
 
     class Broken:
@@ -232,54 +253,39 @@ def test_the_commit_helper_hands_its_error_to_the_sender() -> None:
             failing.set()
             raise RuntimeError("disk I/O error")
 
-    try:
-        committer.start(Broken())
-        with pytest.raises(RuntimeError, match="disk I/O error"):
-            committer.wait()
-        assert failing.is_set()
-    finally:
-        committer.stop()
-
-
-def test_the_commit_helper_commits_nothing_when_the_statement_objects() -> None:
-    committer = durability._Committer()
-    commits: list[str] = []
-
-    class Watched:
-        def commit(self) -> None:
-            commits.append("commit")
-
-    try:
-        committer.start(Watched(), lambda: "lost")
-        assert committer.checked() == "lost"
+    committer.start(Broken())
+    assert committer.checked() is None
+    with pytest.raises(RuntimeError, match="disk I/O error"):
         committer.wait()
-        committer.start(Watched(), lambda: None)
-        assert committer.checked() is None
-        committer.wait()
-    finally:
-        committer.stop()
-    assert commits == ["commit"], "only the transaction whose statement found no problem"
+    assert failing.is_set()
 
 
-def test_the_commit_helper_hands_a_statement_error_to_the_sender_and_commits_nothing() -> None:
-    committer = durability._Committer()
-    commits: list[str] = []
+def test_the_commit_helper_commits_nothing_when_the_statement_objects(
+    committer: durability._Committer,
+) -> None:
+    connection = _CountedCommits()
+    committer.start(connection, lambda: "lost")
+    assert committer.checked() == "lost"
+    committer.wait()
+    committer.start(connection, lambda: None)
+    assert committer.checked() is None
+    committer.wait()
+    assert connection.commits == 1, "only the transaction whose statement found no problem"
 
-    class Watched:
-        def commit(self) -> None:
-            commits.append("commit")
+
+def test_the_commit_helper_hands_a_statement_error_to_the_sender_and_commits_nothing(
+    committer: durability._Committer,
+) -> None:
+    connection = _CountedCommits()
 
     def broken() -> str | None:
         raise RuntimeError("database is locked")
 
-    try:
-        committer.start(Watched(), broken)
-        with pytest.raises(RuntimeError, match="database is locked"):
-            committer.checked()
-        committer.wait()
-    finally:
-        committer.stop()
-    assert commits == []
+    committer.start(connection, broken)
+    with pytest.raises(RuntimeError, match="database is locked"):
+        committer.checked()
+    committer.wait()
+    assert connection.commits == 0
 
 
 def test_a_first_touch_is_on_the_timeline_before_the_status_change_it_causes(
