@@ -5,6 +5,11 @@ document.addEventListener("DOMContentLoaded", () => {
   document.body.addEventListener("htmx:configRequest", (event) => {
     if (token) event.detail.headers["X-CSRFToken"] = token.content;
   });
+  // Filters with data-autosubmit submit on change (the page's policy allows no
+  // inline handlers). Without JavaScript their forms' buttons still work.
+  document.querySelectorAll("[data-autosubmit]").forEach((input) => {
+    input.addEventListener("change", () => input.form.submit());
+  });
   // Forms with data-confirm ask before they submit (destructive actions).
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {

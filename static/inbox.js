@@ -1,6 +1,5 @@
 // Inbox keyboard: j/k (or arrows) move between messages, 1/2/3 or p/u/n mark the selected
 // reply positive/neutral/negative with one keystroke, o or Enter opens it.
-// Filters with data-autosubmit submit on change. Without JavaScript the buttons still work.
 (() => {
   const OUTCOMES = { 1: "positive", p: "positive", 2: "neutral", u: "neutral", 3: "negative", n: "negative" };
   let selected = -1;
@@ -54,9 +53,6 @@
   });
 
   document.addEventListener("DOMContentLoaded", () => {
-    document.querySelectorAll("[data-autosubmit]").forEach((input) => {
-      input.addEventListener("change", () => input.form.submit());
-    });
     // Clicking a row selects it, so the keys act on what was clicked.
     document.body.addEventListener("click", (event) => {
       const row = event.target.closest && event.target.closest("tr[data-message]");

@@ -43,3 +43,28 @@ def test_manager_creates_a_campaign_and_sees_field_errors_first(
     page.click("main button[type=submit]")
     assert page.locator("h1").inner_text() == "Browser campaign"
     assert "rival-a.com, rival-b.com" in page.content()
+
+
+def test_filters_that_submit_on_change_work_under_the_content_security_policy(
+    db: Any, live_server: str, page: Any
+) -> None:
+    seed_demo_workspace()
+    db.session.commit()
+    email, password = DEMO_LOGIN
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/campaigns")
+    page.click(f"text={DEMO_CAMPAIGN}")
+    page.goto(page.url.rstrip("/") + "/enroll")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    with page.expect_navigation():
+        page.select_option("select[name=tier]", "1")
+    assert "tier=1" in page.url
+    page.goto(f"{live_server}/outbox")
+    with page.expect_navigation():
+        page.select_option("select[name=mailbox]", index=1)
+    assert "mailbox=" in page.url and not page.url.endswith("mailbox=")
+    assert not errors, errors
