@@ -30,6 +30,18 @@ def assert_same(streaming: Reduction, duck: Reduction) -> None:
     assert duck.files == streaming.files
 
 
+def assert_engines_agree(info: ExportInfo) -> None:
+    """Both engines give the same reduction, or the same error."""
+    try:
+        streaming = reduce_exports([info], engine="streaming")
+    except ExportError as exc:
+        with pytest.raises(ExportError) as caught:
+            reduce_exports([info], engine="columnar")
+        assert str(caught.value) == str(exc)
+        return
+    assert_same(streaming, reduce_exports([info], engine="columnar"))
+
+
 def mixed_exports(tmp_path: Path) -> list[ExportInfo]:
     rows = []
     for i in range(30):
@@ -99,14 +111,7 @@ def test_a_cell_not_at_face_value_goes_to_the_streaming_reader(
     rows.append(ahrefs_row("https://b.com/y", "https://ours.com/", **{column: value}))
     info = inspect_export(write_ahrefs(tmp_path / "ours.csv", rows))
     assert columnar.reduce_columnar([info], EVIDENCE_PER_SITE, TARGETS_PER_SITE) is None
-    try:
-        streaming = reduce_exports([info], engine="streaming")
-    except ExportError as exc:
-        with pytest.raises(ExportError) as caught:
-            reduce_exports([info], engine="columnar")
-        assert str(caught.value) == str(exc)
-    else:
-        assert_same(streaming, reduce_exports([info], engine="columnar"))
+    assert_engines_agree(info)
 
 
 def test_a_broken_row_is_reported_with_its_line_whatever_the_engine(tmp_path: Path) -> None:
@@ -190,12 +195,4 @@ def test_both_engines_agree_on_any_page_level_export(tmp_path: Path, rows: list[
             for host, page, target, dr, ur, flag, lost, title, anchor in rows
         ],
     )
-    info = inspect_export(path, owner="ours.com")
-    try:
-        streaming = reduce_exports([info], engine="streaming")
-    except ExportError as exc:
-        with pytest.raises(ExportError) as caught:
-            reduce_exports([info], engine="columnar")
-        assert str(caught.value) == str(exc)
-        return
-    assert_same(streaming, reduce_exports([info], engine="columnar"))
+    assert_engines_agree(inspect_export(path, owner="ours.com"))
