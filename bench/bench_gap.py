@@ -124,7 +124,7 @@ def _ours(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
 
 
 def _host_map(hosts: list[str]) -> list[tuple[str, str]]:
-    from crm.gap.domains import DomainError, registrable_domain
+    from crm.core.domains import DomainError, registrable_domain
 
     out = []
     for host in hosts:

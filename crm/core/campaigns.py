@@ -14,7 +14,7 @@ from crm.models import Campaign, Competitor, Site, TargetCategory, TargetPage, U
 
 def normalise_site_domain(raw: str, *, what: str = "domain") -> str:
     """Return the registrable domain of a domain or URL, or raise UserError."""
-    from crm.gap.domains import DomainError, registrable_domain
+    from crm.core.domains import DomainError, registrable_domain
 
     try:
         return registrable_domain(raw)
@@ -108,7 +108,7 @@ def add_target_page(
     pitch: str = "",
 ) -> TargetPage:
     """Add a page of our site to pitch; it must be on the campaign's site."""
-    from crm.gap.domains import DomainError, registrable_domain
+    from crm.core.domains import DomainError, registrable_domain
 
     url = url.strip()
     if not url.lower().startswith(("http://", "https://")):

@@ -96,7 +96,7 @@ def prospect_json(p: Prospect) -> dict[str, Any]:
 
 
 def find_prospect(campaign: Campaign, domain_or_url: str) -> Prospect:
-    from crm.gap.domains import DomainError, registrable_domain
+    from crm.core.domains import DomainError, registrable_domain
 
     try:
         domain = registrable_domain(domain_or_url)

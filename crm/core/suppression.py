@@ -13,7 +13,7 @@ from crm.models import Suppression, SuppressionKind, User
 
 def normalise_suppression(value: str) -> tuple[SuppressionKind, str]:
     """Tell an address from a domain and normalise it (domain -> registrable domain)."""
-    from crm.gap.domains import DomainError, registrable_domain
+    from crm.core.domains import DomainError, registrable_domain
 
     text = value.strip().lower()
     if not text:
@@ -47,7 +47,7 @@ def suppress(value: str, reason: str = "", *, actor: User | None = None) -> Supp
 
 def suppression_for(address: str) -> Suppression | None:
     """Return the entry that forbids emailing this address (the address or its domain)."""
-    from crm.gap.domains import DomainError, registrable_domain
+    from crm.core.domains import DomainError, registrable_domain
 
     address = address.strip().lower()
     candidates = [address]

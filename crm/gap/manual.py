@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from crm.core.audit import record_audit
+from crm.core.domains import DomainError, registrable_domain
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.gap.assess import PriorState, assess, gap_context
 from crm.gap.bulk import bulk_update
 from crm.gap.compute import classify
-from crm.gap.domains import DomainError, registrable_domain
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.reduce import DomainFacts
 from crm.models import Campaign, Prospect, User

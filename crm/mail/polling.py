@@ -36,9 +36,9 @@ from flask import current_app
 from imapclient import IMAPClient
 from sqlalchemy import func, or_, select
 
+from crm.core.domains import DomainError, registrable_domain
 from crm.core.errors import UserError
 from crm.extensions import db
-from crm.gap.domains import DomainError, registrable_domain
 from crm.jobs import acquire_lock, lock_holder_id, release_lock, renew_lock
 from crm.mail.effects import apply_effects
 from crm.mail.imap import (

@@ -96,7 +96,7 @@ def _decode(data: bytes, name: str) -> str:
 
 def import_contacts_csv(campaign: Campaign, data: bytes, name: str) -> ContactImportResult:
     """Import contacts from CSV; every row is checked before anything is written."""
-    from crm.gap.domains import DomainError, registrable_domain
+    from crm.core.domains import DomainError, registrable_domain
 
     text = _decode(data, name)
     if not text.strip():

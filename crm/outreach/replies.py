@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
-from crm.gap.domains import DomainError, registrable_domain
+from crm.core.domains import DomainError, registrable_domain
 from crm.mail.classify import BounceInfo, Classification, classify
 from crm.mail.ooo import next_working_day
 from crm.mail.parse import InboundFacts

@@ -251,7 +251,7 @@ def window(start: str, end: str, days: str) -> SendingWindow:
 @lru_cache(maxsize=4096)
 def email_domain(email: str) -> str:
     """Return the registrable domain of an address (what a domain suppression names)."""
-    from crm.gap.domains import DomainError, registrable_domain
+    from crm.core.domains import DomainError, registrable_domain
 
     host = email.rsplit("@", 1)[-1]
     try:

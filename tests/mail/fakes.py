@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from crm.gap.domains import DomainError, registrable_domain
+from crm.core.domains import DomainError, registrable_domain
 from crm.outreach.replies import TouchRef
 
 CORPUS = Path(__file__).parent / "corpus"

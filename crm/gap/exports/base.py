@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, ClassVar
 
-from crm.gap.domains import DomainError, registrable_domain
+from crm.core.domains import DomainError, registrable_domain
 from crm.gap.exports.errors import ExportError
 from crm.gap.exports.model import REL_UNKNOWN, ExportInfo
 from crm.gap.exports.records import BrokenRecord, CsvRecords, Records

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from itertools import islice
 from pathlib import Path
 
-from crm.gap.domains import DomainError, registrable_domain
+from crm.core.domains import DomainError, registrable_domain
 from crm.gap.exports import ahrefs, gsc, majestic, moz, semrush
 from crm.gap.exports.base import ExportFormat, Match, header_key
 from crm.gap.exports.errors import ExportError

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import PurePath
 
-from crm.gap.domains import DomainError, has_known_suffix, registrable_domain
+from crm.core.domains import DomainError, has_known_suffix, registrable_domain
 
 # A leading domain, then a separator and one of the words the tools put next.
 _FILE_SITE = re.compile(

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from crm.gap.domains import DomainError, registrable_domain
+from crm.core.domains import DomainError, registrable_domain
 
 _BOOLS = {
     "true": True,

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.gap import domains
-from crm.gap.domains import DomainError, host_of, is_ip, registrable_domain, same_domain
+from crm.core import domains
+from crm.core.domains import DomainError, host_of, is_ip, registrable_domain, same_domain
 
 
 @pytest.mark.parametrize(
