@@ -11,6 +11,7 @@ from crm.models.inbound import (
     Notification,
     ReplyOutcome,
 )
+from crm.models.link import AnchorType, LinkRel, LinkState, WonLink
 from crm.models.outreach import (
     Angle,
     Enrollment,
@@ -28,6 +29,7 @@ from crm.models.prospect import Prospect, ProspectStatus, Touchpoint, Touchpoint
 from crm.models.user import AuditLog, Role, User
 
 __all__ = [
+    "AnchorType",
     "Angle",
     "AuditLog",
     "Campaign",
@@ -41,6 +43,8 @@ __all__ = [
     "ImportState",
     "InboundKind",
     "InboundMessage",
+    "LinkRel",
+    "LinkState",
     "Mailbox",
     "MailboxFolder",
     "Notification",
@@ -64,6 +68,7 @@ __all__ = [
     "TouchpointKind",
     "UTCDateTime",
     "User",
+    "WonLink",
     "WorkerLock",
     "utcnow",
 ]
