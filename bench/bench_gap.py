@@ -92,20 +92,15 @@ def _tree_rss_kib(root: int) -> int:
 def _ours(files: list[tuple[str, Path]], profile: bool) -> dict[str, float]:
     from crm.gap.compute import GapSettings, compute_gap
     from crm.gap.exports import inspect_export
-    from crm.gap.reduce import _auto_workers, reduce_exports
-
-    workers = 0
+    from crm.gap.reduce import reduce_exports
 
     def work() -> int:
-        nonlocal workers
         infos = [inspect_export(path) for _, path in files]
-        workers = _auto_workers(infos) if _auto_workers(infos) > 1 else 0
-        reduction = reduce_exports(infos, site=files[0][0], competitors=[s for s, _ in files[1:]])
-        rows = compute_gap(
-            reduction.facts.values(),
-            GapSettings(site=files[0][0], competitors=tuple(s for s, _ in files[1:])),
-        )
-        return sum(1 for r in rows if r.is_gap)
+        settings = GapSettings(site=files[0][0], competitors=tuple(s for s, _ in files[1:]))
+        with reduce_exports(infos, site=settings.site, competitors=settings.competitors) as found:
+            return sum(
+                1 for batch in found.batches() for row in compute_gap(batch, settings) if row.is_gap
+            )
 
     if profile:
         import cProfile

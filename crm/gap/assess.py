@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
@@ -21,12 +20,12 @@ from crm.extensions import db
 from crm.gap.bulk import bulk_update
 from crm.gap.compute import GapRow, GapSettings, classify
 from crm.gap.exports import Evidence as PageEvidence
+from crm.gap.facts import DomainFacts
 from crm.gap.linktype import LinkType, broken_links, domain_link_type
 from crm.gap.mapping import TargetPage as MappingPage
 from crm.gap.mapping import suggest_angle, suggest_target
 from crm.gap.qualify import UNWINNABLE, CampaignFilters, ExclusionRules, first_exclusion
 from crm.gap.qualify import rule_exclusion as rule_only
-from crm.gap.reduce import DomainFacts
 from crm.gap.scoring import ScoreWeights, score
 from crm.gap.settings import campaign_config
 from crm.models import Campaign, Contact, Evidence, Prospect, utcnow
@@ -194,8 +193,8 @@ def _page(row: Evidence) -> PageEvidence:
         target_url=row.target_url,
         anchor=row.anchor,
         rel=row.rel,
-        first_seen=date.fromisoformat(row.first_seen) if row.first_seen else None,
-        last_seen=date.fromisoformat(row.last_seen) if row.last_seen else None,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
         http_code=row.http_code,
         lost=row.lost,
         language=row.language,

@@ -46,6 +46,55 @@ class Asset:
     broken: int = 0
 
 
+class AssetTally:
+    """Count, gap domain by gap domain, which competitor pages they link to."""
+
+    def __init__(self, competitors: Sequence[str]) -> None:
+        self.competitors = tuple(competitors)
+        self.linking: dict[str, dict[str, set[str]]] = {c: defaultdict(set) for c in competitors}
+        self.shown: dict[tuple[str, str], str] = {}
+        self.broken: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.authority: dict[str, float] = {}
+
+    def add(self, row: GapRow, fact: DomainFacts) -> None:
+        """Count one domain (only gap domains count)."""
+        if not row.is_gap:
+            return
+        for site in row.competitors:
+            urls = fact.targets.get(site, ())
+            for url in urls:
+                key = page_key(url)
+                self.linking[site][key].add(row.domain)
+                self.shown.setdefault((site, key), url)
+            for page in fact.evidence.get(site, ()):
+                if page.lost and page.target_url:
+                    self.broken[site, page_key(page.target_url)].add(row.domain)
+            if urls:
+                self.authority[row.domain] = fact.authority or 0.0
+
+    def assets(self, limit: int = 20) -> dict[str, list[Asset]]:
+        """Rank each competitor's pages; `broken` counts domains whose evidence there is lost.
+
+        Domains by descending authority in `sample`.
+        """
+        out: dict[str, list[Asset]] = {}
+        for site in self.competitors:
+            ranked = sorted(self.linking[site].items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            out[site] = [
+                Asset(
+                    site=site,
+                    url=self.shown[site, key],
+                    gap_domains=len(domains),
+                    sample=tuple(
+                        sorted(domains, key=lambda d: (-self.authority[d], d))[:SAMPLE_DOMAINS]
+                    ),
+                    broken=len(self.broken.get((site, key), set()) & domains),
+                )
+                for key, domains in ranked[:limit]
+            ]
+        return out
+
+
 def linkable_assets(
     rows: Iterable[GapRow],
     facts: Mapping[str, DomainFacts],
@@ -53,43 +102,10 @@ def linkable_assets(
     *,
     limit: int = 20,
 ) -> dict[str, list[Asset]]:
-    """Rank each competitor's target pages by the gap domains that link to them.
-
-    `broken` counts those domains whose evidence for the page is a lost link.
-    Domains by descending authority in `sample`.
-    """
-    linking: dict[str, dict[str, set[str]]] = {c: defaultdict(set) for c in competitors}
-    shown: dict[tuple[str, str], str] = {}
-    broken: dict[tuple[str, str], set[str]] = defaultdict(set)
+    """Rank each competitor's target pages by the gap domains that link to them."""
+    tally = AssetTally(competitors)
     for row in rows:
-        if not row.is_gap:
-            continue
         fact = facts.get(row.domain)
-        if fact is None:
-            continue
-        for site in row.competitors:
-            for url in fact.targets.get(site, ()):
-                key = page_key(url)
-                linking[site][key].add(row.domain)
-                shown.setdefault((site, key), url)
-            for page in fact.evidence.get(site, ()):
-                if page.lost and page.target_url:
-                    broken[site, page_key(page.target_url)].add(row.domain)
-    out: dict[str, list[Asset]] = {}
-    for site in competitors:
-        ranked = sorted(linking[site].items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
-        out[site] = [
-            Asset(
-                site=site,
-                url=shown[site, key],
-                gap_domains=len(domains),
-                sample=tuple(
-                    sorted(domains, key=lambda d: (-(facts[d].authority or 0.0), d))[
-                        :SAMPLE_DOMAINS
-                    ]
-                ),
-                broken=len(broken.get((site, key), set()) & domains),
-            )
-            for key, domains in ranked
-        ]
-    return out
+        if fact is not None:
+            tally.add(row, fact)
+    return tally.assets(limit)

@@ -8,9 +8,11 @@ newer import has an export of; sites it does not cover are left out.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from crm.gap.compute import GapSettings
 
@@ -20,7 +22,7 @@ Snapshot = Mapping[str, Mapping[str, int]]
 DEFAULT_CADENCE = timedelta(days=91)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class LostLink:
     """A competitor a domain linked to before and no longer does."""
 
@@ -31,15 +33,18 @@ class LostLink:
 
 @dataclass(frozen=True, slots=True)
 class SnapshotDiff:
-    """New gap domains, gaps closed, competitor links lost (sorted for display)."""
+    """New gap domains, gaps closed, competitor links lost: counts, and the first of each sorted."""
 
     new_gaps: tuple[str, ...]
     closed_gaps: tuple[str, ...]
     lost_links: tuple[LostLink, ...]
+    new_gap_count: int
+    closed_count: int
+    lost_count: int
 
     @property
     def empty(self) -> bool:
-        return not (self.new_gaps or self.closed_gaps or self.lost_links)
+        return not (self.new_gap_count or self.closed_count or self.lost_count)
 
 
 def _linked(sites: Mapping[str, int] | None, site: str) -> bool:
@@ -54,33 +59,62 @@ def is_gap(sites: Mapping[str, int] | None, settings: GapSettings) -> bool:
     return overlap >= settings.min_overlap
 
 
+class DiffTally:
+    """Build the diff of two snapshots one domain at a time, keeping only the first few.
+
+    `covered` is the sites the newer import has exports of (a link can only be
+    lost for those); `limit` how many of each list are kept (the first, sorted).
+    """
+
+    def __init__(
+        self, settings: GapSettings, covered: Collection[str] | None = None, limit: int = 100
+    ) -> None:
+        self.settings = settings
+        self.watched = [c for c in settings.competitors if covered is None or c in covered]
+        self.limit = limit
+        self.new_gaps: list[str] = []
+        self.closed: list[str] = []
+        self.lost: list[LostLink] = []
+        self.counts = [0, 0, 0]
+
+    def _keep(self, kept: list[Any], item: Any, which: int) -> None:
+        self.counts[which] += 1
+        if len(kept) < self.limit or item < kept[-1]:
+            insort(kept, item)
+            del kept[self.limit :]
+
+    def add(
+        self, domain: str, before: Mapping[str, int] | None, after: Mapping[str, int] | None
+    ) -> None:
+        """Count one domain's change (None: not in that snapshot)."""
+        settings = self.settings
+        if is_gap(after, settings) and not is_gap(before, settings):
+            self._keep(self.new_gaps, domain, 0)
+        if before and is_gap(before, settings) and _linked(after, settings.site):
+            self._keep(self.closed, domain, 1)
+        if before:
+            for site in self.watched:
+                if _linked(before, site) and not _linked(after, site):
+                    self._keep(self.lost, LostLink(domain, site, before[site]), 2)
+
+    def diff(self) -> SnapshotDiff:
+        return SnapshotDiff(tuple(self.new_gaps), tuple(self.closed), tuple(self.lost),
+                            *self.counts)  # fmt: skip
+
+
 def diff_snapshots(
     before: Snapshot,
     after: Snapshot,
     settings: GapSettings,
     *,
     covered: Collection[str] | None = None,
+    limit: int = 1 << 62,
 ) -> SnapshotDiff:
     """Compare two snapshots; `covered` is the sites the newer import has exports of."""
-    new_gaps = sorted(
-        d
-        for d, sites in after.items()
-        if is_gap(sites, settings) and not is_gap(before.get(d), settings)
-    )
-    closed = sorted(
-        d
-        for d, sites in before.items()
-        if is_gap(sites, settings) and _linked(after.get(d), settings.site)
-    )
-    watched = [c for c in settings.competitors if covered is None or c in covered]
-    lost = []
-    for domain in sorted(before):
-        old = before[domain]
-        new = after.get(domain)
-        for site in watched:
-            if _linked(old, site) and not _linked(new, site):
-                lost.append(LostLink(domain, site, old[site]))
-    return SnapshotDiff(tuple(new_gaps), tuple(closed), tuple(lost))
+    tally = DiffTally(settings, covered, limit)
+    for domain in sorted(before.keys() | after.keys()):
+        tally.add(domain, before.get(domain), after.get(domain))
+    return tally.diff()
 
 
 def is_stale(

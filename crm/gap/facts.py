@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crm.gap.exports import Evidence, evidence_from_text
+from crm.gap.exports import Evidence
 
 
 class DomainFacts:
@@ -18,11 +18,11 @@ class DomainFacts:
     """
 
     __slots__ = (
-        "_evidence",
         "authority",
         "backlinks",
         "dofollow",
         "domain",
+        "evidence",
         "language",
         "lost",
         "paid_or_ugc_only",
@@ -55,17 +55,8 @@ class DomainFacts:
         self.paid_or_ugc_only = paid_or_ugc_only
         self.spam = spam
         self.language = language
-        self._evidence: dict[str, tuple] = evidence if evidence is not None else {}
+        self.evidence = evidence if evidence is not None else {}
         self.targets = targets if targets is not None else {}
-
-    @property
-    def evidence(self) -> dict[str, tuple[Evidence, ...]]:
-        """The best referring pages per site (built on first access: imports hold millions)."""
-        raw = self._evidence
-        for site, items in raw.items():
-            if items and not isinstance(items[0], Evidence):
-                raw[site] = tuple(evidence_from_text(text) for _, text in items)
-        return raw
 
     @property
     def sites(self) -> frozenset[str]:
@@ -115,16 +106,3 @@ class FileSummary:
     skipped_lines: tuple[int, ...]
     domains: int
     ignored_sites: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class Reduction:
-    """The facts of one import, ready to be stored as a snapshot."""
-
-    facts: dict[str, DomainFacts]
-    sites: tuple[str, ...]
-    files: tuple[FileSummary, ...]
-
-    def covered(self, site: str) -> bool:
-        """Tell whether any file of the import is an export of this site."""
-        return site in self.sites

@@ -21,7 +21,7 @@ from crm.gap.assess import PriorState, assess, gap_context
 from crm.gap.bulk import bulk_update
 from crm.gap.compute import classify
 from crm.gap.exports import Evidence as PageEvidence
-from crm.gap.reduce import DomainFacts
+from crm.gap.facts import DomainFacts
 from crm.models import Campaign, Prospect, User
 
 # The pseudo-site hand-listed pages are filed under while the rules read them.

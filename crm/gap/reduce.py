@@ -1,74 +1,55 @@
-"""Reduce every export of one import to per-referring-domain facts.
+"""Reduce every export of one import to per-referring-domain facts, in DuckDB.
 
-Rows stream through and are folded into one small slot per (referring
-domain, site) as they go; nothing holds a file's rows. Memory stays bounded
-by keeping, per slot, only the best few evidence pages (live, followed,
-highest page score first, as one compact string each) and a capped list of
-the target URLs linked. Every file is read to the end before anything is
-returned, so a bad file fails the whole import and the caller writes nothing.
+The files' links are loaded into one table (crm.gap.exports.table) and
+folded in SQL per (referring domain, site): live and lost link counts, best
+authority and traffic, the rel flags seen, spam, the first language in file
+order, the first TARGETS_PER_SITE target URLs in file order, and the best
+EVIDENCE_PER_SITE distinct pages by (rank, first seen) — a page counting
+with its best row. The facts stay in DuckDB (spilling to disk past its
+memory limit) and reach Python a batch of domains at a time, so an import of
+a million referring domains never holds them all as Python objects.
 
-Large page-level exports (Ahrefs and Semrush Backlinks, 32 MB and up in all)
-go through DuckDB instead (crm.gap.columnar: same rules, same facts, in C++
-on every core); a file it does not take at face value sends them all back
-here, where the streaming readers find the exact line and column. Other large
-imports on machines with 4+ CPUs read their files in worker processes
-(spawned, so a web or worker process with open connections is never forked);
-each returns its slots and the parent merges them as they arrive.
+Every file is read to the end before anything is returned, so a bad file
+fails the whole import and the caller writes nothing.
 """
 
 from __future__ import annotations
 
-import gc
-import marshal
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from multiprocessing import get_context
 from typing import Any
 
-from crm.gap import columnar
-from crm.gap.exports import FORMAT_BY_ID, ExportError, ExportInfo, ReadStats, iter_raw_links
-from crm.gap.exports.base import DomainFolder
-from crm.gap.facts import DomainFacts, FileSummary, Reduction
-from crm.gap.slots import Slots, facts_of, fold, merge
+from crm.gap.exports import Evidence, ExportError, ExportInfo, LinkTable, ReadStats
+from crm.gap.exports.sql import evidence_sql
+from crm.gap.facts import DomainFacts, FileSummary
 
-# The result types live in crm.gap.facts; importing them from here keeps working.
-__all__ = [
-    "EVIDENCE_PER_SITE",
-    "TARGETS_PER_SITE",
-    "DomainFacts",
-    "FileSummary",
-    "Reduction",
-    "check_owners",
-    "reduce_exports",
-]
-
-EVIDENCE_PER_SITE = 5
+# The best pages kept per referring domain and site ("why they got the link").
+EVIDENCE_PER_SITE = 3
 TARGETS_PER_SITE = 20
-# Below this many bytes in all files, starting worker processes costs more than it saves.
-PARALLEL_MIN_BYTES = 48 << 20
-PARALLEL_MIN_CPUS = 4
-# Below this many bytes of page-level exports, starting DuckDB costs more than it saves.
-COLUMNAR_MIN_BYTES = 32 << 20
-# How often the parent reports the workers' progress.
-PROGRESS_SECONDS = 0.5
+# Domains per batch handed to Python.
+BATCH = 5_000
 
+# Evidence rank = live bonus + followed bonus + the page's own score (0-100) in
+# steps of 10: a live page first (a lost one shows nothing today), then a
+# followed one, then the strongest page. Finer steps would only reshuffle
+# near-equal pages.
+EVIDENCE_LIVE = 1000
+EVIDENCE_DOFOLLOW = 200
+EVIDENCE_SCORE_STEP = 10
+_RANK = (
+    f"CAST(coalesce(floor(l.score / {EVIDENCE_SCORE_STEP}) * {EVIDENCE_SCORE_STEP}, 0) AS BIGINT)"
+    f" + CASE WHEN l.rel = 0 THEN {EVIDENCE_DOFOLLOW} ELSE 0 END"
+    f" + CASE WHEN l.lost THEN 0 ELSE {EVIDENCE_LIVE} END"
+)
+# rank * _SHIFT - row orders rows by rank, then first seen, as one BIGINT.
+_SHIFT = 1 << 32
+# Target URL ids are below this (16 million distinct URLs in one import).
+_IDS = 1 << 24
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic GC: millions of small long-lived containers and no cycles.
-
-    Left on, it rescans every slot over and over as they accumulate.
-    """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
+# Bits of the "rels seen" mask: bit 0 = a link whose rel is unknown, bit rel+1 = LinkRow.rel.
+SEEN_UNKNOWN = 1
+SEEN_DOFOLLOW = 1 << 1
+# rel combinations that are neither sponsored nor UGC (nofollow alone counts).
+_EDITORIAL_MASK = sum(1 << (rel + 1) for rel in range(8) if not rel & 0b110)
 
 
 def check_owners(infos: Iterable[ExportInfo], site: str, competitors: Sequence[str]) -> None:
@@ -98,23 +79,166 @@ def check_owners(infos: Iterable[ExportInfo], site: str, competitors: Sequence[s
                 )
 
 
-def _auto_workers(infos: Sequence[ExportInfo]) -> int:
-    """Worker processes for an import: only for large ones on machines with CPUs to spare.
+class Reduction:
+    """The facts of one import per referring domain, in the import's DuckDB database.
 
-    Each worker reads cold (its own domain cache) and sends its slots back,
-    which costs about 40% more CPU and its slots' memory; on two CPUs shared
-    with a web server and a database that does not pay (measured), so
-    workers start from 4 CPUs, leaving one for everything else.
+    `sites` are the sites the files cover, `files` what each contributed.
+    Use as a context manager (or call close()) to drop the database.
     """
-    if len(infos) < 2 or sum(i.size for i in infos) < PARALLEL_MIN_BYTES:
-        return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cpus = os.cpu_count() or 1
-    if cpus < PARALLEL_MIN_CPUS:
-        return 1
-    return min(cpus - 1, len(infos))
+
+    def __init__(
+        self, table: LinkTable, sites: tuple[str, ...], files: tuple[FileSummary, ...]
+    ) -> None:
+        self._table = table
+        self._con: Any = table.con
+        self.sites = sites
+        self.files = files
+        self._ready = False
+
+    def __enter__(self) -> Reduction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the import's database."""
+        self._table.close()
+
+    def covered(self, site: str) -> bool:
+        """Tell whether any file of the import is an export of this site."""
+        return site in self.sites
+
+    def carry(self, rows: Iterable[tuple[str, str, int, Any, Any, Any, Any]]) -> None:
+        """Add facts of sites this import has no export of (the previous snapshot's).
+
+        Each row is (domain, site, backlinks, authority, traffic, dofollow, spam).
+        """
+        if self._ready:
+            raise RuntimeError("carry before reading the facts")
+        columns: list[list[Any]] = [[] for _ in range(7)]
+        for row in rows:
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+        if not columns[0]:
+            return
+        self._con.execute(
+            """
+            INSERT INTO site_facts (domain, site, live, gone, authority, traffic, rels, spam,
+                                    first_at)
+            SELECT domain, site, live, 0, authority, traffic,
+                   CASE WHEN dofollow THEN 2 WHEN NOT dofollow THEN 4 ELSE 1 END, spam,
+                   9223372036854775807
+            FROM (SELECT unnest($1::VARCHAR[]) AS domain, unnest($2::VARCHAR[]) AS site,
+                         unnest($3::BIGINT[]) AS live, unnest($4::DOUBLE[]) AS authority,
+                         unnest($5::BIGINT[]) AS traffic, unnest($6::BOOLEAN[]) AS dofollow,
+                         unnest($7::BOOLEAN[]) AS spam)""",
+            columns,
+        )
+
+    def __len__(self) -> int:
+        self._prepare()
+        return int(self._con.execute("SELECT count(*) FROM domains").fetchone()[0])
+
+    def facts(self) -> dict[str, DomainFacts]:
+        """Return every domain's facts at once (tests and small imports)."""
+        return {fact.domain: fact for batch in self.batches() for fact in batch}
+
+    def batches(self, size: int = BATCH) -> Iterator[list[DomainFacts]]:
+        """Yield the domains' facts, a batch at a time, in domain order.
+
+        Three ordered streams (domains, evidence, targets) are read side by
+        side, so each table is scanned once whatever the number of batches.
+        """
+        self._prepare()
+        fields = ", ".join(Evidence._fields)
+        domains = self._con.cursor().execute(
+            "SELECT domain, authority, traffic, rels, spam, language, sites, live, gone "
+            "FROM domains ORDER BY domain"
+        )
+        pages = _Stream(
+            self._con.cursor().execute(
+                f"SELECT domain, site, {fields} FROM evidence ORDER BY domain, site, rank DESC, seq"
+            )
+        )
+        names = [
+            url for (url,) in self._con.execute("SELECT target FROM names ORDER BY id").fetchall()
+        ]
+        linked = _Stream(
+            self._con.cursor().execute("SELECT domain, site, ids FROM linked ORDER BY domain, site")
+        )
+        while rows := domains.fetchmany(size):
+            last = rows[-1][0]
+            evidence: dict[str, dict[str, list[Evidence]]] = {}
+            for row in pages.upto(last):
+                evidence.setdefault(row[0], {}).setdefault(row[1], []).append(
+                    Evidence._make(row[2:])
+                )
+            targets: dict[str, dict[str, tuple[str, ...]]] = {}
+            for domain, site, ids in linked.upto(last):
+                targets.setdefault(domain, {})[site] = tuple(names[i] for i in ids)
+            yield [_facts(row, evidence, targets) for row in rows]
+
+    def _prepare(self) -> None:
+        """Build the per-domain table once every site's facts are in."""
+        if self._ready:
+            return
+        self._ready = True
+        self._con.execute("""
+            CREATE TABLE domains AS
+            SELECT domain, max(authority) AS authority, max(traffic) AS traffic,
+                   bit_or(rels) AS rels, bool_or(spam) AS spam,
+                   arg_min(language, language_at) AS language,
+                   list(site ORDER BY first_at, site) AS sites,
+                   list(live ORDER BY first_at, site) AS live,
+                   list(gone ORDER BY first_at, site) AS gone
+            FROM site_facts GROUP BY domain""")
+
+
+class _Stream:
+    """Rows of an ordered query (by domain first), taken up to a domain at a time."""
+
+    def __init__(self, result: Any, size: int = BATCH) -> None:
+        self._result = result
+        self._size = size
+        self._rows: list[Any] = []
+        self._at = 0
+
+    def upto(self, last: str) -> Iterator[Any]:
+        """Yield the rows whose domain is at most `last` (the order DuckDB and Python share)."""
+        while True:
+            if self._at == len(self._rows):
+                self._rows = self._result.fetchmany(self._size)
+                self._at = 0
+                if not self._rows:
+                    return
+            row = self._rows[self._at]
+            if row[0] > last:
+                return
+            self._at += 1
+            yield row
+
+
+def _facts(
+    row: tuple[Any, ...],
+    evidence: dict[str, dict[str, list[Evidence]]],
+    targets: dict[str, dict[str, tuple[str, ...]]],
+) -> DomainFacts:
+    domain, authority, traffic, rels, spam, language, sites, live, gone = row
+    known = rels & ~SEEN_UNKNOWN
+    return DomainFacts(
+        domain,
+        backlinks={s: n for s, n in zip(sites, live, strict=True) if n},
+        lost={s: n for s, n in zip(sites, gone, strict=True) if n},
+        authority=authority,
+        traffic=traffic,
+        dofollow=bool(rels & SEEN_DOFOLLOW) if known else None,
+        paid_or_ugc_only=bool(known) and not known & _EDITORIAL_MASK,
+        spam=spam,
+        language=language or None,
+        evidence={s: tuple(p) for s, p in evidence.get(domain, {}).items()},
+        targets=targets.get(domain, {}),
+    )
 
 
 def reduce_exports(
@@ -124,112 +248,129 @@ def reduce_exports(
     competitors: Sequence[str] = (),
     evidence_per_site: int = EVIDENCE_PER_SITE,
     targets_per_site: int = TARGETS_PER_SITE,
-    workers: int | None = None,
-    engine: str = "auto",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Reduction:
     """Read every export fully and fold them into per-domain facts.
 
     With `site`, single-site exports of other domains are refused and the
     columns of multi-site exports that are not in the campaign are ignored
-    (listed in the file summary). `workers` is how many processes read files
-    (default: CPUs - 1 for large imports on 4+ CPUs, else 1). `on_progress(done,
-    total)` is called with the bytes read so far, about every megabyte
-    (every half second with workers). `engine` is "auto" (DuckDB for large
-    page-level exports), "columnar" (DuckDB for every file it can read) or
-    "streaming" (never DuckDB). Raises ExportError for the first bad file, in
-    the order given.
+    (listed in the file summary). `on_progress(done, total)` is told the
+    bytes read so far. Raises ExportError for the first bad file, in the
+    order given; nothing is returned then.
     """
-    ignored_by_file: list[tuple[str, ...]] = []
     allowed = {site, *competitors} if site is not None else None
     if site is not None:
         check_owners(infos, site, competitors)
-    for info in infos:
-        ignored: tuple[str, ...] = ()
-        if allowed is not None and info.multi_site:
-            ignored = tuple(s for s in info.owners if s not in allowed)
-        ignored_by_file.append(ignored)
-    limits = (evidence_per_site, targets_per_site)
-    jobs = list(zip(infos, ignored_by_file, [limits] * len(infos), strict=True))
-    count = workers if workers is not None else _auto_workers(infos)
+    ignored_by_file = [
+        tuple(s for s in info.owners if s not in allowed)
+        if allowed is not None and info.multi_site
+        else ()
+        for info in infos
+    ]
     progress = _Progress(on_progress, sum(info.size for info in infos))
-    with _collector_paused():
-        slots, stats_by_file = _read_all(jobs, count, progress, engine)
+    table = LinkTable(infos)
+    try:
+        stats: list[ReadStats] = []
+        for info, ignored in zip(infos, ignored_by_file, strict=True):
+            stats.append(table.load(info, ignored, progress.add))
         progress.finish()
-        # Popping as we go: the slots and the facts are never both whole in memory.
-        facts = {}
-        while slots:
-            domain, per = slots.popitem()
-            facts[domain] = facts_of(domain, per)
+        _fold(table.con, evidence_per_site, targets_per_site)
+    except BaseException:
+        table.close()
+        raise
     sites: dict[str, None] = {}
     for info, ignored in zip(infos, ignored_by_file, strict=True):
         for owner in info.owners:
             if owner not in ignored:
                 sites.setdefault(owner)
-    linking = dict.fromkeys(sites, 0)
-    for fact in facts.values():
-        for linked in fact.backlinks:
-            if linked in linking:
-                linking[linked] += 1
+    linking = dict(
+        table.con.execute(
+            "SELECT site, count(*) FROM site_facts WHERE live > 0 GROUP BY site"
+        ).fetchall()
+    )
     summaries = tuple(
         FileSummary(
             display_name=info.display_name,
             format_id=info.format_id,
             label=info.label,
             owners=info.owners,
-            records=stats.records,
-            skipped=stats.skipped,
-            skipped_lines=tuple(stats.skipped_lines),
+            records=found.records,
+            skipped=found.skipped,
+            skipped_lines=tuple(found.skipped_lines),
             domains=sum(linking.get(o, 0) for o in info.owners if o not in ignored),
             ignored_sites=ignored,
         )
-        for info, ignored, stats in zip(infos, ignored_by_file, stats_by_file, strict=True)
+        for info, ignored, found in zip(infos, ignored_by_file, stats, strict=True)
     )
-    return Reduction(facts=facts, sites=tuple(sites), files=summaries)
+    return Reduction(table, tuple(sites), summaries)
 
 
-def _read_all(
-    jobs: list[Job], count: int, progress: _Progress, engine: str
-) -> tuple[Slots, list[ReadStats]]:
-    """Read page-level exports with DuckDB where it pays, the rest streaming; merge."""
-    chosen = _columnar_jobs(jobs, engine)
-    result = None
-    if chosen:
-        evidence_limit, targets_limit = jobs[0][2]
-        start = progress.done
-        result = columnar.reduce_columnar(
-            [jobs[i][0] for i in chosen], evidence_limit, targets_limit, progress.add
+def _fold(con: Any, evidence_limit: int, targets_limit: int) -> None:
+    """Fold the links table per (domain, site): facts, best evidence pages, first targets.
+
+    Each aggregate runs per (host key, site) first — what needs no domain —
+    and only those few rows are joined to their domains and merged.
+    """
+    con.execute("""
+        CREATE TABLE site_facts AS
+        SELECT f.domain, k.site, sum(k.live) AS live, sum(k.gone) AS gone,
+               max(k.authority) AS authority, max(k.traffic) AS traffic, bit_or(k.rels) AS rels,
+               bool_or(k.spam) AS spam, arg_min(k.language, k.language_at) AS language,
+               min(k.language_at) AS language_at, min(k.first_at) AS first_at
+        FROM (SELECT key, site,
+                     coalesce(sum(backlinks) FILTER (WHERE NOT lost), 0) AS live,
+                     coalesce(sum(backlinks) FILTER (WHERE lost), 0) AS gone,
+                     max(authority) AS authority, max(traffic) AS traffic,
+                     bit_or(CASE WHEN rel < 0 THEN 1 ELSE 1 << (rel + 1) END) AS rels,
+                     bool_or(spam) AS spam,
+                     arg_min(language, rowid) FILTER (WHERE language <> '') AS language,
+                     min(rowid) FILTER (WHERE language <> '') AS language_at,
+                     min(rowid) AS first_at
+              FROM links GROUP BY key, site) k
+        JOIN folded f USING (key)
+        GROUP BY f.domain, k.site""")
+    # The best row of each page, the best pages of each (key, site), then of each (domain, site).
+    con.execute(f"""
+        CREATE TABLE evidence AS
+        WITH pages AS (
+            SELECT key, site, max(({_RANK}) * {_SHIFT} - rowid) AS k
+            FROM links l WHERE page IS NOT NULL GROUP BY key, site, page
+        ), per_key AS (
+            SELECT key, site, max(k, {evidence_limit}) AS ks FROM pages GROUP BY key, site
+        ), best AS (
+            SELECT f.domain, p.site, unnest(max(k, {evidence_limit})) AS k
+            FROM (SELECT key, site, unnest(ks) AS k FROM per_key) p JOIN folded f USING (key)
+            GROUP BY f.domain, p.site
         )
-        if result is None:
-            progress.set(start)  # the streaming readers count these bytes again
-    if result is None:
-        return _streaming(jobs, count, progress)
-    stats: dict[int, ReadStats] = dict(zip(chosen, result.stats, strict=True))
-    rest = [i for i in range(len(jobs)) if i not in stats]
-    slots = result.slots
-    if rest:
-        partial, rest_stats = _streaming([jobs[i] for i in rest], count, progress)
-        merge(slots, partial, *jobs[0][2])
-        stats.update(zip(rest, rest_stats, strict=True))
-    return slots, [stats[i] for i in range(len(jobs))]
-
-
-def _columnar_jobs(jobs: list[Job], engine: str) -> list[int]:
-    """Return the indexes of the files DuckDB should read (none when it would not pay)."""
-    if engine == "streaming" or not columnar.available():
-        return []
-    chosen = [
-        i for i, (info, ignored, _) in enumerate(jobs) if not ignored and columnar.can_read(info)
-    ]
-    if engine == "auto" and sum(jobs[i][0].size for i in chosen) < COLUMNAR_MIN_BYTES:
-        return []
-    return chosen
-
-
-def _streaming(jobs: list[Job], count: int, progress: _Progress) -> tuple[Slots, list[ReadStats]]:
-    if count > 1 and len(jobs) > 1:
-        return _in_workers(jobs, count, progress)
-    return _in_process(jobs, progress)
+        SELECT b.domain, b.site, (b.k + {_SHIFT - 1}) // {_SHIFT} AS rank,
+               (b.k + {_SHIFT - 1}) // {_SHIFT} * {_SHIFT} - b.k AS seq,
+               {evidence_sql("l")}
+        FROM best b JOIN links l ON l.rowid = (b.k + {_SHIFT - 1}) // {_SHIFT} * {_SHIFT} - b.k""")
+    # The first target URLs of each (key, site) in file order, then of each (domain, site);
+    # as ids into one list of names (a few thousand URLs, millions of links).
+    con.execute("""
+        CREATE TABLE names AS
+        SELECT target, (row_number() OVER () - 1)::INTEGER AS id
+        FROM (SELECT DISTINCT target FROM links WHERE target <> '')""")
+    # (first row, target id) packed in one BIGINT sorts by first row; small lists, not
+    # DuckDB's top-N aggregate, whose per-group state does not spill at this size.
+    packed = f"seq * {_IDS} + id"
+    con.execute(f"""
+        CREATE TABLE linked AS
+        WITH firsts AS (
+            SELECT l.key, l.site, n.id, min(l.rowid) AS seq
+            FROM links l JOIN names n USING (target) GROUP BY l.key, l.site, n.id
+        ), per_key AS (
+            SELECT key, site, unnest(list_sort(list({packed}))[1:{targets_limit}]) AS x
+            FROM firsts GROUP BY key, site
+        ), per_domain AS (
+            SELECT f.domain, p.site, p.x % {_IDS} AS id, min(p.x // {_IDS}) AS seq
+            FROM per_key p JOIN folded f USING (key) GROUP BY f.domain, p.site, p.x % {_IDS}
+        )
+        SELECT domain, site,
+               [x % {_IDS} FOR x IN list_sort(list({packed}))[1:{targets_limit}]] AS ids
+        FROM per_domain GROUP BY domain, site""")
+    con.execute("DROP TABLE links")
 
 
 class _Progress:
@@ -245,139 +386,6 @@ class _Progress:
         if self.callback is not None:
             self.callback(min(self.done, self.total), self.total)
 
-    def set(self, done: int) -> None:
-        self.done = done
-        self.add(0)
-
     def finish(self) -> None:
-        self.set(self.total)
-
-
-Job = tuple[ExportInfo, tuple[str, ...], tuple[int, int]]
-
-
-def _in_process(jobs: list[Job], progress: _Progress) -> tuple[Slots, list[ReadStats]]:
-    """Read the files here, one after another, into one set of slots."""
-    folder = DomainFolder()
-    on_read = progress.add if progress.callback is not None else None
-    slots: Slots = {}
-    target_urls: list[str] = []
-    target_ids: dict[str, int] = {}
-    stats = [
-        _read_file(info, ignored, limits, folder, slots, target_ids, target_urls, on_read)
-        for info, ignored, limits in jobs
-    ]
-    _targets_as_urls(slots, target_urls)
-    return slots, stats
-
-
-# In a worker process: the bytes read per job, shared with the parent for progress.
-_worker_counts: Any = None
-
-
-def _init_worker(counts: Any) -> None:
-    global _worker_counts
-    _worker_counts = counts
-
-
-def _in_workers(jobs: list[Job], count: int, progress: _Progress) -> tuple[Slots, list[ReadStats]]:
-    """Read files in worker processes, largest first, merging each as it comes back.
-
-    A bad file fails the import with the error of the first bad file in the
-    order given. Where processes cannot be started (a restricted host, a
-    __main__ that cannot be re-imported), the files are read here instead.
-    """
-    evidence_limit, targets_limit = jobs[0][2]
-    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].size)
-    context = get_context("spawn")
-    counts = context.Array("q", len(jobs), lock=False)
-    slots: Slots = {}
-    stats: dict[int, ReadStats] = {}
-    errors: dict[int, BaseException] = {}
-    try:
-        with ProcessPoolExecutor(
-            max_workers=count, mp_context=context, initializer=_init_worker, initargs=(counts,)
-        ) as pool:
-            futures = {pool.submit(_read_file_job, i, *jobs[i]): i for i in order}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=PROGRESS_SECONDS)
-                progress.set(sum(counts))
-                for future in done:
-                    index = futures[future]
-                    error = future.exception()
-                    if error is not None:
-                        errors[index] = error
-                    elif not errors:
-                        payload, (records, skipped, lines) = future.result()
-                        merge(slots, marshal.loads(payload), evidence_limit, targets_limit)
-                        stats[index] = ReadStats(records, skipped, list(lines))
-    except (BrokenProcessPool, OSError):
-        return _in_process(jobs, progress)
-    if errors:
-        raise errors[min(errors)]
-    return slots, [stats[i] for i in range(len(jobs))]
-
-
-def _read_file_job(
-    index: int, info: ExportInfo, ignored: tuple[str, ...], limits: tuple[int, int]
-) -> tuple[bytes, tuple[int, int, list[int]]]:
-    """Worker-process entry point: one file's slots, targets as URLs (module-level: picklable).
-
-    The slots travel as marshal bytes: plain lists, dicts, strings and
-    numbers from this same interpreter, decoded twice as fast as a pickle.
-    """
-    counts = _worker_counts
-
-    def on_read(size: int) -> None:
-        counts[index] += size
-
-    slots: Slots = {}
-    target_urls: list[str] = []
-    with _collector_paused():
-        stats = _read_file(
-            info,
-            ignored,
-            limits,
-            DomainFolder(),
-            slots,
-            {},
-            target_urls,
-            on_read if counts is not None else None,
-        )
-        _targets_as_urls(slots, target_urls)
-        payload = marshal.dumps(slots)
-    return payload, (stats.records, stats.skipped, stats.skipped_lines)
-
-
-def _read_file(
-    info: ExportInfo,
-    ignored: tuple[str, ...],
-    limits: tuple[int, int],
-    folder: DomainFolder,
-    slots: Slots,
-    target_ids: dict[str, int],
-    target_urls: list[str],
-    on_read: Callable[[int], None] | None = None,
-) -> ReadStats:
-    """Fold one file into the slots (targets as ids into target_urls)."""
-    stats = ReadStats()
-    build = FORMAT_BY_ID[info.format_id].evidence_builder(info)
-    fold(
-        iter_raw_links(info, folder, stats, on_read),
-        slots,
-        build,
-        target_ids,
-        target_urls,
-        set(ignored),
-        *limits,
-        page_index=info.columns.get("page_url", 0),
-    )
-    return stats
-
-
-def _targets_as_urls(slots: Slots, target_urls: list[str]) -> None:
-    for per in slots.values():
-        for slot in per.values():
-            if slot[8] is not None:
-                slot[8] = [target_urls[i] for i in slot[8]]
+        self.done = self.total
+        self.add(0)

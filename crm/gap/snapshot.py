@@ -10,28 +10,33 @@
 - Evidence rows of the sites this import covers are replaced.
 - The diff against the previous snapshot goes on GapImport.diff.
 
-Everything is done with executemany statements (no ORM object per row), so
-100,000+ domains write in seconds on SQLite and PostgreSQL.
+Domains arrive from the reduction a batch at a time and are written with
+executemany statements (no ORM object per row); the diff, the chart and the
+linkable assets are tallied as they pass.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import aliased
 
 from crm.extensions import db
 from crm.gap.assess import GapContext, PriorState, assess, gap_context
-from crm.gap.assets import linkable_assets
+from crm.gap.assets import AssetTally
 from crm.gap.bulk import bulk_insert, bulk_update
-from crm.gap.compute import GapRow, compute_gap, overlap_chart
+from crm.gap.compute import GapRow, compute_gap
+from crm.gap.diff import DiffTally
 from crm.gap.exports import Evidence as PageEvidence
-from crm.gap.reduce import DomainFacts, Reduction
-from crm.gap.snapshot_diff import assets_json, snapshot_diff
-from crm.models import Contact, Evidence, GapImport, Prospect, SnapshotDomain
+from crm.gap.facts import DomainFacts
+from crm.gap.reduce import Reduction
+from crm.gap.snapshot_diff import assets_json, diff_json
+from crm.models import Contact, Evidence, GapImport, ImportState, Prospect, SnapshotDomain
 from crm.models.prospect import category_bits_of
 
 BATCH = 5000
@@ -53,8 +58,6 @@ def _clip(value: str | None, size: int) -> str | None:
 
 def previous_snapshot(gap_import: GapImport) -> GapImport | None:
     """Return the newest finished import of the campaign before this one."""
-    from crm.models import ImportState
-
     return db.session.scalar(
         select(GapImport)
         .where(
@@ -67,18 +70,21 @@ def previous_snapshot(gap_import: GapImport) -> GapImport | None:
     )
 
 
-def snapshot_sites(import_id: int) -> dict[str, dict[str, int]]:
-    """Return {domain: {site: backlinks}} of a stored snapshot."""
-    rows = db.session.execute(
-        select(SnapshotDomain.domain, SnapshotDomain.sites).where(
-            SnapshotDomain.import_id == import_id
+def _snapshot_sites(import_id: int, domains: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Return {domain: {site: backlinks}} of these domains in a stored snapshot."""
+    out: dict[str, dict[str, int]] = {}
+    for chunk in batches(domains):
+        rows = db.session.execute(
+            select(SnapshotDomain.domain, SnapshotDomain.sites).where(
+                SnapshotDomain.import_id == import_id, SnapshotDomain.domain.in_(chunk)
+            )
         )
-    )
-    return {domain: dict(sites or {}) for domain, sites in rows}
+        out.update((domain, dict(sites or {})) for domain, sites in rows)
+    return out
 
 
-def _carry_over(facts: dict[str, DomainFacts], previous: GapImport, carried: Sequence[str]) -> None:
-    """Merge the previous snapshot's facts for sites this import has no export of."""
+def _carried_rows(previous_id: int, carried: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """Yield the previous snapshot's facts of the sites this import has no export of."""
     wanted = set(carried)
     rows = db.session.execute(
         select(
@@ -88,26 +94,25 @@ def _carry_over(facts: dict[str, DomainFacts], previous: GapImport, carried: Seq
             SnapshotDomain.traffic,
             SnapshotDomain.dofollow,
             SnapshotDomain.spam,
-        ).where(SnapshotDomain.import_id == previous.id)
+        ).where(SnapshotDomain.import_id == previous_id)
     )
     for domain, sites, authority, traffic, dofollow, spam in rows:
-        kept = {s: n for s, n in (sites or {}).items() if s in wanted and n > 0}
-        if not kept:
-            continue
-        fact = facts.get(domain)
-        if fact is None:
-            facts[domain] = DomainFacts(domain, backlinks=kept, authority=authority,
-                                        traffic=traffic, dofollow=dofollow, spam=spam)  # fmt: skip
-            continue
-        fact.backlinks.update(kept)
-        if authority is not None and (fact.authority is None or authority > fact.authority):
-            fact.authority = authority
-        if traffic is not None and (fact.traffic is None or traffic > fact.traffic):
-            fact.traffic = traffic
-        if dofollow is not None:
-            fact.dofollow = bool(fact.dofollow) or dofollow
-        if spam:
-            fact.spam = True
+        for site, count in (sites or {}).items():
+            if site in wanted and count > 0:
+                yield domain, site, count, authority, traffic, dofollow, spam
+
+
+def _gone_since(previous_id: int, import_id: int) -> Iterator[tuple[str, dict[str, int]]]:
+    """Yield the domains of the previous snapshot that are not in this one, with their sites."""
+    now = aliased(SnapshotDomain)
+    rows = db.session.execute(
+        select(SnapshotDomain.domain, SnapshotDomain.sites).where(
+            SnapshotDomain.import_id == previous_id,
+            ~exists().where(now.import_id == import_id, now.domain == SnapshotDomain.domain),
+        )
+    )
+    for domain, sites in rows:
+        yield domain, dict(sites or {})
 
 
 def write_snapshot(gap_import: GapImport, reduction: Reduction, *, now: datetime) -> None:
@@ -116,44 +121,63 @@ def write_snapshot(gap_import: GapImport, reduction: Reduction, *, now: datetime
     sites = (campaign.site.domain, *campaign.competitor_domains)
     covered = [s for s in sites if reduction.covered(s)]
     previous = previous_snapshot(gap_import)
-    before: dict[str, dict[str, int]] = {}
     carried: list[str] = []
     if previous is not None:
         had = set(previous.sites_covered or []) | set(previous.sites_carried or [])
         carried = [s for s in sites if s not in covered and s in had]
-        before = snapshot_sites(previous.id)
-    facts = reduction.facts
-    if carried and previous is not None:
-        _carry_over(facts, previous, carried)
+        if carried:
+            reduction.carry(_carried_rows(previous.id, carried))
 
     ctx = gap_context(campaign)
     ours_present = campaign.site.domain in covered or campaign.site.domain in carried
-    rows = list(compute_gap(facts.values(), ctx.gap, our_export_present=ours_present))
+    diff = DiffTally(ctx.gap, covered) if previous is not None else None
+    assets = AssetTally(campaign.competitor_domains)
+    theirs: Counter[int] = Counter()
+    ours: Counter[int] = Counter()
+    _delete_evidence(campaign.id, covered)
+    for batch in reduction.batches():
+        facts = {fact.domain: fact for fact in batch}
+        rows = list(compute_gap(batch, ctx.gap, our_export_present=ours_present))
+        _insert_snapshot_domains(gap_import.id, rows, facts, sites)
+        ids = _upsert_prospects(gap_import, rows, facts, ctx, now)
+        _insert_evidence(gap_import.id, ids, facts, covered)
+        before = {}
+        if diff is not None and previous is not None:
+            before = _snapshot_sites(previous.id, [r.domain for r in rows])
+        for row in rows:
+            if diff is not None:
+                diff.add(row.domain, before.get(row.domain), row.backlinks)
+            assets.add(row, facts[row.domain])
+            (ours if row.links_to_us else theirs)[row.overlap] += 1
+    _reset_prospects_left_out(gap_import, now)
+    if diff is not None and previous is not None:
+        for domain, old in _gone_since(previous.id, gap_import.id):
+            diff.add(domain, old, None)
 
-    _insert_snapshot_domains(gap_import.id, rows, facts, sites)
-    ids = _upsert_prospects(gap_import, rows, facts, ctx, now)
-    _replace_evidence(gap_import.id, campaign.id, ids, facts, covered)
-
-    after = {row.domain: dict(row.backlinks) for row in rows}
     gap_import.sites_covered = covered
     gap_import.sites_carried = carried
-    gap_import.domain_count = len(rows)
-    gap_import.gap_count = sum(1 for row in rows if row.is_gap)
-    gap_import.files = _file_summaries(gap_import.files, reduction)
-    gap_import.diff = snapshot_diff(
-        before, after, ctx.gap, covered=covered, previous_id=previous.id if previous else None
+    gap_import.domain_count = sum(theirs.values()) + sum(ours.values())
+    gap_import.gap_count = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Prospect)
+            .where(Prospect.last_import_id == gap_import.id, Prospect.in_gap.is_(True))
+        )
+        or 0
     )
-    assets = assets_json(linkable_assets(rows, facts, campaign.competitor_domains))
+    gap_import.files = _file_summaries(gap_import.files, reduction)
+    gap_import.diff = diff_json(diff.diff() if diff else None, previous.id if previous else None)
+    assets_found = assets_json(assets.assets())
     if previous is not None:
         # A carried-over competitor has no target URLs in this import: keep its ranking.
         for site in carried:
             if site in (previous.assets or {}):
-                assets[site] = previous.assets[site]
-    gap_import.assets = assets
-    chart = overlap_chart(rows, len(campaign.competitor_domains))
+                assets_found[site] = previous.assets[site]
+    gap_import.assets = assets_found
+    competitors = len(campaign.competitor_domains)
     gap_import.overlap_chart = {
-        "not_linking_to_us": {str(n): c for n, c in chart.not_linking_to_us.items()},
-        "linking_to_us": {str(n): c for n, c in chart.linking_to_us.items()},
+        "not_linking_to_us": {str(n): theirs[n] for n in range(1, competitors + 1)},
+        "linking_to_us": {str(n): ours[n] for n in range(competitors + 1)},
     }
     db.session.flush()
 
@@ -204,15 +228,21 @@ _COMPARED = (
 )  # fmt: skip
 
 
-def _prior_states(campaign_id: int) -> tuple[dict[str, PriorState], dict[str, tuple[Any, ...]]]:
-    """Return what the rules need of each prospect, and the values an import may change."""
+def _prior_states(
+    campaign_id: int, domains: Sequence[str]
+) -> tuple[dict[str, PriorState], dict[str, tuple[Any, ...]]]:
+    """Return what the rules need of these domains' prospects, and the values an import sets."""
     contacts = (
-        select(Contact.prospect_id, func.count().label("n"))
-        .group_by(Contact.prospect_id)
-        .subquery()
+        select(func.count())
+        .where(Contact.prospect_id == Prospect.id)
+        .correlate(Prospect)
+        .scalar_subquery()
     )
-    stmt = (
-        select(
+    states: dict[str, PriorState] = {}
+    values: dict[str, tuple[Any, ...]] = {}
+    width = len(PriorState._fields)
+    for chunk in batches(domains):
+        stmt = select(
             Prospect.domain,
             Prospect.id,
             Prospect.link_type,
@@ -225,18 +255,12 @@ def _prior_states(campaign_id: int) -> tuple[dict[str, PriorState], dict[str, tu
             Prospect.target_page_id,
             Prospect.target_confirmed,
             Prospect.angle,
-            func.coalesce(contacts.c.n, 0),
+            contacts,
             *(getattr(Prospect, name) for name in _COMPARED),
-        )
-        .outerjoin(contacts, contacts.c.prospect_id == Prospect.id)
-        .where(Prospect.campaign_id == campaign_id)
-    )
-    states: dict[str, PriorState] = {}
-    values: dict[str, tuple[Any, ...]] = {}
-    width = len(PriorState._fields)
-    for row in db.session.execute(stmt):
-        states[row[0]] = PriorState._make(row[1 : width + 1])
-        values[row[0]] = tuple(row[width + 1 :])
+        ).where(Prospect.campaign_id == campaign_id, Prospect.domain.in_(chunk))
+        for row in db.session.execute(stmt):
+            states[row[0]] = PriorState._make(row[1 : width + 1])
+            values[row[0]] = tuple(row[width + 1 :])
     return states, values
 
 
@@ -258,11 +282,15 @@ def _upsert_prospects(
     ctx: GapContext,
     now: datetime,
 ) -> dict[str, int]:
-    """Insert or update one prospect per referring domain; return {domain: prospect id}."""
+    """Insert or update one prospect per referring domain of a batch.
+
+    Returns {domain: prospect id} of every domain of the batch that has a prospect.
+    """
     campaign_id = gap_import.campaign_id
-    prior, before = _prior_states(campaign_id)
+    prior, before = _prior_states(campaign_id, list(facts))
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    unchanged: list[int] = []
     for row in rows:
         fact = facts[row.domain]
         state = prior.get(row.domain)
@@ -286,37 +314,43 @@ def _upsert_prospects(
                             "created_at": now, "status_changed_at": now, "updated_at": now,
                             "last_import_id": gap_import.id, **values})  # fmt: skip
         elif tuple(values[k] for k in _COMPARED) != before[row.domain]:
-            updates.append({"id": state.id, "updated_at": now, **values})
+            updates.append({"id": state.id, "updated_at": now, "last_import_id": gap_import.id,
+                            **values})  # fmt: skip
+        else:
+            unchanged.append(state.id)
     bulk_insert(Prospect, inserts)
     bulk_update(Prospect, updates)
-    # Every prospect of this snapshot now belongs to it, changed or not.
-    db.session.execute(
-        update(Prospect)
-        .where(
-            Prospect.campaign_id == campaign_id,
-            Prospect.domain.in_(
-                select(SnapshotDomain.domain).where(SnapshotDomain.import_id == gap_import.id)
-            ),
-        )
+    for chunk in batches(unchanged):
         # Moving to a snapshot is no change of the prospect (updated_at has an onupdate).
-        .values(last_import_id=gap_import.id, updated_at=Prospect.updated_at)
-        .execution_options(synchronize_session=False)
-    )
-    # Domains no export of this snapshot mentions keep their pipeline, lose their gap facts.
+        db.session.execute(
+            update(Prospect)
+            .where(Prospect.id.in_(chunk))
+            .values(last_import_id=gap_import.id, updated_at=Prospect.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+    ids: dict[str, int] = {}
+    for names in batches(list(facts)):
+        found = db.session.execute(
+            select(Prospect.domain, Prospect.id).where(
+                Prospect.campaign_id == campaign_id, Prospect.domain.in_(names)
+            )
+        )
+        ids.update((domain, prospect_id) for domain, prospect_id in found)
+    return ids
+
+
+def _reset_prospects_left_out(gap_import: GapImport, now: datetime) -> None:
+    """Domains no export of this snapshot mentions keep their pipeline, lose their gap facts."""
     db.session.execute(
         update(Prospect)
         .where(
-            Prospect.campaign_id == campaign_id,
+            Prospect.campaign_id == gap_import.campaign_id,
             Prospect.last_import_id.is_not(None),
             Prospect.last_import_id != gap_import.id,
         )
         .values(**_GAP_RESET, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    ids = db.session.execute(
-        select(Prospect.domain, Prospect.id).where(Prospect.campaign_id == campaign_id)
-    )
-    return {domain: prospect_id for domain, prospect_id in ids}
 
 
 def evidence_values(page: PageEvidence) -> dict[str, Any]:
@@ -327,8 +361,8 @@ def evidence_values(page: PageEvidence) -> dict[str, Any]:
         "target_url": page.target_url,
         "anchor": page.anchor,
         "rel": _clip(page.rel, 40),
-        "first_seen": page.first_seen.isoformat() if page.first_seen else None,
-        "last_seen": page.last_seen.isoformat() if page.last_seen else None,
+        "first_seen": page.first_seen,
+        "last_seen": page.last_seen,
         "http_code": page.http_code,
         "lost": _clip(page.lost, 40),
         "language": _clip(page.language, 16),
@@ -337,13 +371,8 @@ def evidence_values(page: PageEvidence) -> dict[str, Any]:
     }
 
 
-def _replace_evidence(
-    import_id: int,
-    campaign_id: int,
-    ids: dict[str, int],
-    facts: dict[str, DomainFacts],
-    covered: Sequence[str],
-) -> None:
+def _delete_evidence(campaign_id: int, covered: Sequence[str]) -> None:
+    """Delete the campaign's evidence of the sites this import covers (it brings new)."""
     if not covered:
         return
     campaign_prospects = select(Prospect.id).where(Prospect.campaign_id == campaign_id)
@@ -352,19 +381,21 @@ def _replace_evidence(
         .where(Evidence.prospect_id.in_(campaign_prospects), Evidence.site.in_(covered))
         .execution_options(synchronize_session=False)
     )
+
+
+def _insert_evidence(
+    import_id: int, ids: dict[str, int], facts: dict[str, DomainFacts], covered: Sequence[str]
+) -> None:
     wanted = set(covered)
-
-    def values() -> Iterator[dict[str, Any]]:
-        for domain, fact in facts.items():
-            prospect_id = ids.get(domain)
-            if prospect_id is None:
-                continue
-            for site, pages in fact.evidence.items():
-                if site not in wanted:
-                    continue
-                for page in pages[:EVIDENCE_STORED]:
-                    yield {"prospect_id": prospect_id, "import_id": import_id, "site": site,
-                           **evidence_values(page)}  # fmt: skip
-
-    for chunk in batches(values(), 50_000):
-        bulk_insert(Evidence, chunk)
+    bulk_insert(
+        Evidence,
+        [
+            {"prospect_id": prospect_id, "import_id": import_id, "site": site,
+             **evidence_values(page)}
+            for domain, fact in facts.items()
+            if (prospect_id := ids.get(domain)) is not None
+            for site, pages in fact.evidence.items()
+            if site in wanted
+            for page in pages[:EVIDENCE_STORED]
+        ],
+    )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Shape the diff of two snapshots (crm.gap.diff) for GapImport.diff, and linkable assets."""
+"""Shape the diff of two snapshots (crm.gap.diff) and linkable assets for GapImport's JSON."""
 
 from __future__ import annotations
 
@@ -6,30 +6,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crm.gap.assets import Asset
-from crm.gap.compute import GapSettings
-from crm.gap.diff import diff_snapshots
+from crm.gap.diff import SnapshotDiff
 
+# Domains of each list the import page shows.
 SAMPLE = 100
 
 
-def snapshot_diff(
-    before: Mapping[str, Mapping[str, int]],
-    after: Mapping[str, Mapping[str, int]],
-    settings: GapSettings,
-    *,
-    covered: Sequence[str],
-    previous_id: int | None,
-) -> dict[str, Any]:
+def diff_json(diff: SnapshotDiff | None, previous_id: int | None) -> dict[str, Any]:
     """Return new gap domains, gaps closed and competitor links lost: counts and samples."""
-    if previous_id is None:
+    if diff is None or previous_id is None:
         return {"previous_import_id": None, "new_gap": 0, "closed": 0, "lost": 0,
                 "samples": {"new_gap": [], "closed": [], "lost": []}}  # fmt: skip
-    diff = diff_snapshots(before, after, settings, covered=covered)
     return {
         "previous_import_id": previous_id,
-        "new_gap": len(diff.new_gaps),
-        "closed": len(diff.closed_gaps),
-        "lost": len(diff.lost_links),
+        "new_gap": diff.new_gap_count,
+        "closed": diff.closed_count,
+        "lost": diff.lost_count,
         "samples": {
             "new_gap": list(diff.new_gaps[:SAMPLE]),
             "closed": list(diff.closed_gaps[:SAMPLE]),

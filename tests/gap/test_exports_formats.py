@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,7 @@ def test_ahrefs_backlinks_sample_is_read_with_rel_spam_lost_and_evidence(tmp_pat
     first, forum, lost = links
     assert (first.authority, first.traffic, first.rel, first.spam) == (58.0, 40210, 0, False)
     assert first.evidence is not None and first.evidence.title == "Best kanban tools in 2026"
-    assert first.evidence.first_seen == date(2025, 10, 27) and first.evidence.http_code == 200
+    assert first.evidence.first_seen == "2025-10-27" and first.evidence.http_code == 200
     assert first.evidence.page_type == "Article > Listicle"
     assert forum.rel == NOFOLLOW and forum.evidence and forum.evidence.rel == "nofollow"
     assert forum.authority == 26.0 and forum.language == "es"

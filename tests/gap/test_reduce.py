@@ -1,23 +1,13 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from crm.gap import reduce as reduce_module
 from crm.gap.exports import ExportError, inspect_export
 from crm.gap.facts import DomainFacts
 from crm.gap.reduce import check_owners, reduce_exports
 from tests.gap.writers import ahrefs_row, csv_text, semrush_row, write_ahrefs, write_semrush
-
-
-@pytest.fixture(autouse=True, params=["streaming", "columnar"])
-def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run every test with both engines: the streaming reducer, and DuckDB for page-level files."""
-    limit = 0 if request.param == "columnar" else 1 << 62
-    monkeypatch.setattr(reduce_module, "COLUMNAR_MIN_BYTES", limit)
-    return str(request.param)
 
 
 def ahrefs(tmp_path: Path, name: str, rows: list[list[object]]) -> Path:
@@ -43,11 +33,11 @@ def test_links_of_several_exports_fold_into_one_fact_per_domain(tmp_path: Path) 
     )
     result = reduce_exports([inspect_export(ours), inspect_export(rival)])
     assert result.sites == ("our.com", "rival.com")
-    news = result.facts["news.com"]
+    news = result.facts()["news.com"]
     assert news.backlinks == {"our.com": 2, "rival.com": 1}
     assert (news.authority, news.traffic, news.dofollow, news.language) == (71.0, 9000, True, "en")
     assert news.sites == frozenset({"our.com", "rival.com"})
-    tools = result.facts["tools.org"]
+    tools = result.facts()["tools.org"]
     assert tools.backlinks == {"rival.com": 1} and tools.lost == {"rival.com": 1}
     assert tools.authority == 44.0 and tools.spam is None and tools.traffic is None
     assert [f.records for f in result.files] == [2, 3]
@@ -66,7 +56,7 @@ def test_dofollow_spam_and_paid_or_ugc_only(tmp_path: Path) -> None:
             ahrefs_row("https://mixed.com/2", "https://r.com/", nofollow="true", spam="true"),
         ],
     )
-    facts = reduce_exports([inspect_export(path)]).facts
+    facts = reduce_exports([inspect_export(path)]).facts()
     assert facts["nf.com"].dofollow is False and not facts["nf.com"].paid_or_ugc_only
     assert facts["paid.com"].paid_or_ugc_only and facts["paid.com"].dofollow is False
     assert not facts["mixed.com"].paid_or_ugc_only and facts["mixed.com"].spam is True
@@ -76,7 +66,7 @@ def test_dofollow_spam_and_paid_or_ugc_only(tmp_path: Path) -> None:
 def test_dofollow_is_unknown_when_no_export_says(tmp_path: Path) -> None:
     path = tmp_path / "rival.com-backlinks_refdomains.csv"
     path.write_text("Domain ascore,Domain,Backlinks\n10,a.com,2\n")
-    fact = reduce_exports([inspect_export(path)]).facts["a.com"]
+    fact = reduce_exports([inspect_export(path)]).facts()["a.com"]
     assert fact.dofollow is None and fact.backlinks == {"rival.com": 2}
 
 
@@ -89,7 +79,7 @@ def test_evidence_keeps_the_best_few_distinct_pages_best_first(tmp_path: Path) -
     rows.append(ahrefs_row("https://big.com/follow", "https://r.com/", ur="1"))
     rows.append(ahrefs_row("https://big.com/gone", "https://r.com/", ur="99", lost="2026-01-01"))
     path = ahrefs(tmp_path, "a.csv", rows)
-    fact = reduce_exports([inspect_export(path)], evidence_per_site=3).facts["big.com"]
+    fact = reduce_exports([inspect_export(path)], evidence_per_site=3).facts()["big.com"]
     pages = [e.page_url.rsplit("/", 1)[1] for e in fact.evidence["r.com"]]
     assert pages == ["follow", "p9", "p8"]  # followed first, then live by page rating
     assert fact.backlinks == {"r.com": 12} and fact.lost == {"r.com": 1}
@@ -99,7 +89,7 @@ def test_target_urls_per_site_are_kept_up_to_a_cap(tmp_path: Path) -> None:
     rows = [ahrefs_row("https://a.com/", f"https://r.com/p{i % 6}") for i in range(30)]
     fact = reduce_exports(
         [inspect_export(ahrefs(tmp_path, "a.csv", rows))], targets_per_site=4
-    ).facts["a.com"]
+    ).facts()["a.com"]
     assert fact.targets == {"r.com": tuple(f"https://r.com/p{i}" for i in range(4))}
 
 
@@ -108,15 +98,9 @@ def test_two_exports_of_one_site_add_up(tmp_path: Path) -> None:
     two = write_semrush(
         tmp_path / "2.csv", [semrush_row("https://a.com/2", "https://r.com/x", score="20")]
     )
-    for workers in (1,):
-        fact = reduce_exports([inspect_export(one), inspect_export(two)], workers=workers).facts[
-            "a.com"
-        ]
-        assert fact.backlinks == {"r.com": 2} and fact.authority == 20.0
-        assert {e.page_url for e in fact.evidence["r.com"]} == {
-            "https://a.com/1",
-            "https://a.com/2",
-        }
+    fact = reduce_exports([inspect_export(one), inspect_export(two)]).facts()["a.com"]
+    assert fact.backlinks == {"r.com": 2} and fact.authority == 20.0
+    assert {e.page_url for e in fact.evidence["r.com"]} == {"https://a.com/1", "https://a.com/2"}
 
 
 def test_every_file_is_read_before_anything_is_returned(tmp_path: Path) -> None:
@@ -154,7 +138,7 @@ def test_sites_of_a_multi_site_export_outside_the_campaign_are_ignored(tmp_path:
         )
     )
     result = reduce_exports([inspect_export(path)], site="our.com", competitors=["r1.com"])
-    assert result.facts["a.com"].backlinks == {"r1.com": 2}
+    assert result.facts()["a.com"].backlinks == {"r1.com": 2}
     assert result.files[0].ignored_sites == ("other.com",)
     assert result.sites == ("our.com", "r1.com") and result.covered("our.com")
 
@@ -168,38 +152,11 @@ def test_a_multi_site_export_naming_no_campaign_site_is_refused(tmp_path: Path) 
         check_owners([inspect_export(path)], "our.com", ["r1.com"])
 
 
-def test_domain_facts_compare_by_value_and_build_evidence_on_access() -> None:
+def test_domain_facts_compare_by_value() -> None:
     assert DomainFacts("a.com", backlinks={"r.com": 1}) == DomainFacts(
         "a.com", backlinks={"r.com": 1}
     )
     assert DomainFacts("a.com").evidence == {} and DomainFacts("a.com").sites == frozenset()
-
-
-@pytest.mark.slow
-def test_worker_processes_give_the_same_facts_as_one_process(tmp_path: Path) -> None:
-    paths = [
-        ahrefs(
-            tmp_path,
-            f"{i}.csv",
-            [
-                ahrefs_row(f"https://d{j}.com/{i}", f"https://r{i}.com/", dr=str(j))
-                for j in range(40)
-            ],
-        )
-        for i in range(3)
-    ]
-    infos = [inspect_export(p) for p in paths]
-    one = reduce_exports(infos, workers=1)
-    two = reduce_exports(infos, workers=2)
-    assert one.facts == two.facts and one.files == two.files and one.sites == two.sites
-
-
-@pytest.mark.slow
-def test_a_bad_file_read_in_a_worker_fails_the_import(tmp_path: Path) -> None:
-    good = ahrefs(tmp_path, "good.csv", [ahrefs_row("https://a.com/", "https://r.com/")])
-    bad = ahrefs(tmp_path, "bad.csv", [ahrefs_row("https://b.com/", "https://s.com/", dr="x")])
-    with pytest.raises(ExportError, match=r"bad.csv, line 2"):
-        reduce_exports([inspect_export(good), inspect_export(bad)], workers=2)
 
 
 def test_progress_is_reported_in_bytes_up_to_the_total(tmp_path: Path) -> None:
@@ -213,50 +170,50 @@ def test_progress_is_reported_in_bytes_up_to_the_total(tmp_path: Path) -> None:
     ]
     infos = [inspect_export(p) for p in paths]
     seen: list[tuple[int, int]] = []
-    reduce_exports(infos, workers=1, on_progress=lambda done, total: seen.append((done, total)))
+    reduce_exports(infos, on_progress=lambda done, total: seen.append((done, total)))
     total = sum(p.stat().st_size for p in paths)
     assert seen and all(t == total for _, t in seen)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen) and seen[-1] == (total, total)
-
-
-@pytest.mark.slow
-def test_progress_is_reported_from_worker_processes(tmp_path: Path) -> None:
-    paths = [
-        ahrefs(
-            tmp_path,
-            f"{i}.csv",
-            [ahrefs_row(f"https://d{j}.com/", f"https://r{i}.com/") for j in range(50)],
-        )
-        for i in range(2)
-    ]
-    seen: list[tuple[int, int]] = []
-    reduce_exports(
-        [inspect_export(p) for p in paths],
-        workers=2,
-        on_progress=lambda done, total: seen.append((done, total)),
-    )
-    total = sum(p.stat().st_size for p in paths)
-    assert seen[-1] == (total, total)
 
 
 def test_pages_within_one_score_step_keep_the_earlier_row(tmp_path: Path) -> None:
     rows = [ahrefs_row(f"https://a.com/p{i}", "https://r.com/", ur=str(40 + i)) for i in range(6)]
     fact = reduce_exports(
         [inspect_export(ahrefs(tmp_path, "a.csv", rows))], evidence_per_site=2
-    ).facts["a.com"]
+    ).facts()["a.com"]
     assert [e.page_url for e in fact.evidence["r.com"]] == ["https://a.com/p0", "https://a.com/p1"]
 
 
-def test_workers_start_only_for_large_imports_on_machines_with_cpus_to_spare(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    from crm.gap import reduce as module
+def test_facts_come_in_batches_of_domains_in_order(tmp_path: Path) -> None:
+    rows = [ahrefs_row(f"https://d{i:02d}.com/", "https://r.com/") for i in range(25)]
+    with reduce_exports([inspect_export(ahrefs(tmp_path, "a.csv", rows))]) as result:
+        batches = list(result.batches(size=10))
+        assert [len(b) for b in batches] == [10, 10, 5] and len(result) == 25
+        assert [f.domain for b in batches for f in b] == [f"d{i:02d}.com" for i in range(25)]
 
+
+def test_carried_sites_join_the_facts_of_this_import(tmp_path: Path) -> None:
+    path = ahrefs(tmp_path, "a.csv", [ahrefs_row("https://a.com/", "https://r.com/", dr="10")])
+    with reduce_exports([inspect_export(path)]) as result:
+        result.carry(
+            [
+                ("a.com", "old.com", 4, 30.0, 99, False, True),
+                ("b.com", "old.com", 2, None, None, None, None),
+            ]
+        )
+        facts = result.facts()
+    assert facts["a.com"].backlinks == {"r.com": 1, "old.com": 4}
+    assert (facts["a.com"].authority, facts["a.com"].traffic, facts["a.com"].spam) == (
+        30.0,
+        1000,
+        True,
+    )
+    assert facts["b.com"].backlinks == {"old.com": 2} and facts["b.com"].dofollow is None
+
+
+def test_the_import_database_goes_away_when_the_reduction_is_closed(tmp_path: Path) -> None:
     path = ahrefs(tmp_path, "a.csv", [ahrefs_row("https://a.com/", "https://r.com/")])
-    small = [inspect_export(path)] * 3
-    assert module._auto_workers(small) == 1
-    big = [replace(info, size=module.PARALLEL_MIN_BYTES) for info in small]
-    monkeypatch.setattr(module.os, "sched_getaffinity", lambda pid: {0, 1})
-    assert module._auto_workers(big) == 1
-    monkeypatch.setattr(module.os, "sched_getaffinity", lambda pid: set(range(8)))
-    assert module._auto_workers(big) == 3
+    with reduce_exports([inspect_export(path)]) as result:
+        scratch = Path(result._table.scratch)
+        assert scratch.is_dir()
+    assert not scratch.exists()

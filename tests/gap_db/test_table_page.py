@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from crm.gap.queries import SORTS, TABLE_COLUMNS, GapFilter, TableRow, page_of
 from crm.models import Prospect
 from crm.web.access import is_campaign_member
-from crm.web.gap import sort_urls
+from crm.web.gap.table import sort_urls
 from crm.web.helpers import Options
 
 pytestmark = pytest.mark.postgres

@@ -1,8 +1,9 @@
 """Read the backlink exports of SEO tools into what the gap needs.
 
     info = inspect_export(path, owner=None, mapping=None)   # cheap: format, owner, encoding
-    for link in read_links(info): ...                          # streams LinkRow values
+    for link in read_links(info): ...                          # the file's LinkRow values
 
+An import loads all its files into one LinkTable (crm.gap.exports.table).
 Anything wrong with a file is an ExportError naming file, line and column.
 """
 
@@ -19,7 +20,8 @@ from crm.gap.exports.model import (
     LinkRow,
     rel_text,
 )
-from crm.gap.exports.reader import ReadStats, evidence_from_text, iter_raw_links, read_links
+from crm.gap.exports.reader import ReadStats
+from crm.gap.exports.table import LinkTable, read_links
 
 __all__ = [
     "FORMAT_BY_ID",
@@ -32,11 +34,10 @@ __all__ = [
     "ExportError",
     "ExportInfo",
     "LinkRow",
+    "LinkTable",
     "ReadStats",
-    "evidence_from_text",
     "format_choices",
     "inspect_export",
-    "iter_raw_links",
     "read_links",
     "rel_text",
 ]

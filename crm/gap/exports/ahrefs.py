@@ -7,40 +7,19 @@ Backlinks rows are one link each; dofollow means `Nofollow`, `UGC` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import product
-from operator import itemgetter
+from collections.abc import Sequence
 
-from crm.gap.exports.base import (
-    EVIDENCE_DOFOLLOW,
-    EVIDENCE_LIVE,
-    EVIDENCE_SCORE_STEP,
-    Cells,
-    DomainFolder,
+from crm.gap.exports.cells import AUTHORITY, BOOL, COUNT_KIND, PRESENT, URL, Kind
+from crm.gap.exports.formats import (
     ExportFormat,
+    LinkRule,
     Match,
-    RawLink,
     col,
-    domain_cell,
-    evidence_rank,
-    rel_bits,
+    first_text,
+    rel_of_flags,
     site_of_column,
 )
-from crm.gap.exports.model import NOFOLLOW, REL_UNKNOWN, ExportInfo
-from crm.gap.exports.records import CsvRecords, Records
-from crm.gap.exports.values import (
-    FAST_BOOLS,
-    parse_authority,
-    parse_bool,
-    parse_count,
-    parse_number,
-)
-
-# rel bits by the exact (Nofollow, UGC, Sponsored) cells, as the careful path reads them.
-_FAST_REL = {
-    (nf, ugc, sp): rel_bits(parse_bool(nf), parse_bool(ugc), parse_bool(sp))
-    for nf, ugc, sp in product(("true", "false", ""), repeat=3)
-}
+from crm.gap.exports.model import ExportInfo
 
 
 class AhrefsBacklinks(ExportFormat):
@@ -48,21 +27,21 @@ class AhrefsBacklinks(ExportFormat):
     label = "Ahrefs Backlinks"
     has_target = True
     required = {
-        "page_url": col("Referring page URL", "Source URL"),
-        "authority": col("Domain rating", "DR", kind="authority"),
+        "page_url": col("Referring page URL", "Source URL", kind=URL),
+        "authority": col("Domain rating", "DR", kind=AUTHORITY),
         "target": col("Target URL", "Link URL"),
     }
     optional = {
         "title": col("Referring page title", "Title"),
         "language": col("Language"),
         "http_code": col("Referring page HTTP code"),
-        "page_score": col("UR", "URL rating", kind="number"),
-        "traffic": col("Domain traffic", kind="count"),
+        "page_score": col("UR", "URL rating", kind=AUTHORITY),
+        "traffic": col("Domain traffic", kind=COUNT_KIND),
         "anchor": col("Anchor"),
-        "spam": col("Is spam", kind="bool"),
-        "nofollow": col("Nofollow", kind="bool"),
-        "ugc": col("UGC", kind="bool"),
-        "sponsored": col("Sponsored", kind="bool"),
+        "spam": col("Is spam", kind=BOOL),
+        "nofollow": col("Nofollow", kind=BOOL),
+        "ugc": col("UGC", kind=BOOL),
+        "sponsored": col("Sponsored", kind=BOOL),
         "lost_status": col("Lost status"),
         "drop_reason": col("Drop reason"),
         "first_seen": col("First seen"),
@@ -72,155 +51,36 @@ class AhrefsBacklinks(ExportFormat):
         "page_category": col("Page category"),
     }
     signature = ("referring page url",)
-    fast_columns = ("nofollow", "ugc", "sponsored")
+    link = LinkRule(
+        domain="page_url",
+        authority="authority",
+        traffic="traffic",
+        rel=rel_of_flags("nofollow", "ugc", "sponsored"),
+        spam="spam",
+        lost="lost <> '' OR lost_status <> ''",
+        language="language",
+        score="page_score",
+        target="target",
+        page="page_url",
+        lost_reason=first_text("lost_status", "drop_reason", default="lost"),
+    )
 
     def variant(self, keys: Sequence[str]) -> str:
         return "current" if "ur" in keys and "is spam" in keys else "older, 30 columns"
-
-    def lost_text(self, info: ExportInfo) -> Callable[[list[str]], str]:
-        width = len(info.header)
-        get = itemgetter(*(info.columns.get(n, width) for n in ("lost_status", "drop_reason")))
-
-        def text(row: list[str]) -> str:
-            status, reason = get(row)
-            return status or reason or "lost"
-
-        return text
-
-    def convert(self, info: ExportInfo, cells: Cells, folder: DomainFolder) -> Iterable[RawLink]:
-        domain = cells.get("page_url", domain_cell(folder))
-        authority = cells.get("authority", parse_authority)
-        traffic = cells.get("traffic", parse_count)
-        if cells.has("nofollow"):
-            rel = rel_bits(
-                cells.get("nofollow", parse_bool),
-                cells.get("ugc", parse_bool),
-                cells.get("sponsored", parse_bool),
-            )
-        else:
-            rel = REL_UNKNOWN
-        spam = cells.get("spam", parse_bool)
-        lost = bool(cells.raw("lost") or cells.raw("lost_status"))
-        score = cells.get("page_score", parse_number) or 0.0
-        return (
-            (
-                domain,
-                info.owners[0],
-                1,
-                authority,
-                traffic,
-                rel,
-                spam,
-                lost,
-                cells.raw("language"),
-                evidence_rank(score, rel, lost),
-                cells.raw("target"),
-                cells.parts,
-            ),
-        )
-
-    def links(
-        self, info: ExportInfo, records: Records | CsvRecords, folder: DomainFolder
-    ) -> Iterator[RawLink]:
-        columns = info.columns
-        if not self.has_fast_columns(info):
-            yield from self.careful_links(info, records, folder)
-            return
-        width = len(info.header)
-        get = itemgetter(
-            *(
-                columns.get(n, width)
-                for n in (
-                    "page_url",
-                    "authority",
-                    "traffic",
-                    "target",
-                    "nofollow",
-                    "ugc",
-                    "sponsored",
-                    "spam",
-                    "lost",
-                    "lost_status",
-                    "language",
-                    "page_score",
-                )
-            )
-        )
-        site = info.owners[0]
-        cache = folder.cache
-        miss = folder.miss
-        fast_rel = _FAST_REL
-        bools = FAST_BOOLS
-        dofollow_rank = EVIDENCE_DOFOLLOW
-        live_rank = EVIDENCE_LIVE
-        step = EVIDENCE_SCORE_STEP
-        k = -1
-        for k, row in enumerate(records):
-            # Absent optional columns point one past the end, at this "".
-            row.append("")
-            try:
-                (
-                    url,
-                    dr,
-                    traffic,
-                    target,
-                    nofollow,
-                    ugc,
-                    sponsored,
-                    spam,
-                    lost_date,
-                    lost_status,
-                    language,
-                    score,
-                ) = get(row)
-                cut = url.find("/", 8)
-                key = url[:cut] if cut > 0 else url
-                domain = cache.get(key) or miss(key)
-                authority = float(dr) if dr else None
-                if authority is not None and not 0.0 <= authority <= 100.0:
-                    raise ValueError(dr)
-                visits = int(traffic) if traffic else None
-                if visits is not None and visits < 0:
-                    raise ValueError(traffic)
-                rel = fast_rel[nofollow, ugc, sponsored]
-                is_spam = bools[spam]
-                rank = (float(score) // step) * step if score else 0.0
-            except (ValueError, KeyError):
-                yield from self.row_error(info, records, k, row, folder)
-                continue
-            lost = bool(lost_date or lost_status)
-            if rel == 0:
-                rank += dofollow_rank
-            if not lost:
-                rank += live_rank
-            yield (
-                domain,
-                site,
-                1,
-                authority,
-                visits,
-                rel,
-                is_spam,
-                lost,
-                language,
-                rank,
-                target,
-                row,
-            )
 
 
 class AhrefsRefdomains(ExportFormat):
     id = "ahrefs-refdomains"
     label = "Ahrefs Referring domains"
     required = {
-        "domain": col("Domain", "Referring domain"),
-        "authority": col("DR", "Domain rating", kind="authority"),
+        "domain": col("Domain", "Referring domain", kind=URL),
+        "authority": col("DR", "Domain rating", kind=AUTHORITY),
     }
     optional = {
-        "spam": col("Is spam", kind="bool"),
-        "traffic": col("Traffic", "Organic traffic", kind="count"),
-        "backlinks": col("Links to target", "Total backlinks", "Backlinks", kind="count"),
-        "dofollow_links": col("Dofollow links", "Dofollow", kind="count"),
+        "spam": col("Is spam", kind=BOOL),
+        "traffic": col("Traffic", "Organic traffic", kind=COUNT_KIND),
+        "backlinks": col("Links to target", "Total backlinks", "Backlinks", kind=COUNT_KIND),
+        "dofollow_links": col("Dofollow links", "Dofollow", kind=COUNT_KIND),
         "first_seen": col("First seen"),
         "lost": col("Lost"),
     }
@@ -230,31 +90,15 @@ class AhrefsRefdomains(ExportFormat):
         "links to target",
         "ref domains dofollow",
     )
-
-    def convert(self, info: ExportInfo, cells: Cells, folder: DomainFolder) -> Iterable[RawLink]:
-        domain = cells.get("domain", domain_cell(folder))
-        backlinks = cells.get("backlinks", parse_count)
-        dofollow_links = cells.get("dofollow_links", parse_count)
-        if dofollow_links is None:
-            rel = REL_UNKNOWN
-        else:
-            rel = 0 if dofollow_links > 0 else NOFOLLOW
-        return (
-            (
-                domain,
-                info.owners[0],
-                backlinks if backlinks is not None else 1,
-                cells.get("authority", parse_authority),
-                cells.get("traffic", parse_count),
-                rel,
-                cells.get("spam", parse_bool),
-                bool(cells.raw("lost")),
-                "",
-                0.0,
-                "",
-                None,
-            ),
-        )
+    link = LinkRule(
+        domain="domain",
+        backlinks="coalesce(backlinks, 1)",
+        authority="authority",
+        traffic="traffic",
+        rel="CASE WHEN dofollow_links > 0 THEN 0 WHEN dofollow_links = 0 THEN 1 ELSE -1 END",
+        spam="spam",
+        lost="lost <> ''",
+    )
 
 
 class AhrefsIntersect(ExportFormat):
@@ -266,17 +110,18 @@ class AhrefsIntersect(ExportFormat):
     id = "ahrefs-intersect"
     label = "Ahrefs Link Intersect"
     multi_site = True
+    site_kind = PRESENT
     required = {
         "intersect": col("Intersect"),
-        "authority": col("Domain rating", "DR", kind="authority"),
+        "authority": col("Domain rating", "DR", kind=AUTHORITY),
     }
     optional = {
-        "page_url": col("Referring page URL"),
-        "domain": col("Domain", "Referring domain"),
+        "page_url": col("Referring page URL", kind=URL),
+        "domain": col("Domain", "Referring domain", kind=URL),
         "title": col("Referring page title"),
         "language": col("Language"),
-        "traffic": col("Domain traffic", kind="count"),
-        "page_score": col("UR", kind="number"),
+        "traffic": col("Domain traffic", kind=COUNT_KIND),
+        "page_score": col("UR", kind=AUTHORITY),
     }
 
     def match(self, header: Sequence[str], keys: Sequence[str]) -> Match | None:
@@ -294,34 +139,23 @@ class AhrefsIntersect(ExportFormat):
         mode = "pages" if "page_url" in found.columns else "domains"
         return Match(self, found.columns, sites, mode, found.score + len(sites))
 
-    def convert(self, info: ExportInfo, cells: Cells, folder: DomainFolder) -> Iterable[RawLink]:
-        by_page = cells.has("page_url")
-        domain = cells.get("page_url" if by_page else "domain", domain_cell(folder))
-        authority = cells.get("authority", parse_authority)
-        traffic = cells.get("traffic", parse_count)
-        language = cells.raw("language")
-        rank = evidence_rank(cells.get("page_score", parse_number), REL_UNKNOWN, False)
-        row = cells.parts if by_page else None
-        out = []
-        for site, index in info.site_columns:
-            if cells.parts[index].strip():
-                out.append(
-                    (
-                        domain,
-                        site,
-                        1,
-                        authority,
-                        traffic,
-                        REL_UNKNOWN,
-                        None,
-                        False,
-                        language,
-                        rank,
-                        "",
-                        row,
-                    )
-                )
-        return out
+    def kinds(self, info: ExportInfo) -> dict[str, Kind]:
+        kinds = super().kinds(info)
+        # Pages mode reads the page's URL; domains mode the domain (the other is not there).
+        del kinds["domain" if "page_url" in info.columns else "page_url"]
+        return kinds
+
+    def link_rule(self, info: ExportInfo) -> LinkRule:
+        by_page = "page_url" in info.columns
+        return LinkRule(
+            domain="page_url" if by_page else "domain",
+            authority="authority",
+            traffic="traffic",
+            language="language",
+            score="page_score",
+            page="page_url" if by_page else None,
+            site_backlinks="CASE WHEN {site} THEN 1 END",
+        )
 
 
 FORMATS: tuple[ExportFormat, ...] = (AhrefsBacklinks(), AhrefsRefdomains(), AhrefsIntersect())

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from crm.core.domains import DomainError, registrable_domain
 from crm.gap.exports import ahrefs, gsc, majestic, moz, semrush
-from crm.gap.exports.base import ExportFormat, Match, header_key
 from crm.gap.exports.errors import ExportError
+from crm.gap.exports.formats import ExportFormat, Match, header_key
 from crm.gap.exports.generic import GENERIC, MappingError
 from crm.gap.exports.model import ExportInfo
 from crm.gap.exports.owners import majority_domain, site_from_file_name

@@ -7,26 +7,11 @@ may carry thousands separators here, since such files are often hand-made.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-from crm.gap.exports.base import (
-    Cells,
-    DomainFolder,
-    ExportFormat,
-    Match,
-    RawLink,
-    domain_cell,
-    evidence_rank,
-    header_key,
-    rel_bits,
-)
-from crm.gap.exports.model import REL_UNKNOWN, ExportInfo
-from crm.gap.exports.values import (
-    parse_authority,
-    parse_bool,
-    parse_flag,
-    parse_grouped_count,
-)
+from crm.gap.exports.cells import AUTHORITY, BOOL, FLAG, GROUPED_COUNT, TEXT, URL, Kind
+from crm.gap.exports.formats import ExportFormat, LinkRule, Match, header_key
+from crm.gap.exports.model import ExportInfo
 
 # Our fields a user may map, and what each means.
 FIELDS: dict[str, str] = {
@@ -51,6 +36,25 @@ FIELDS: dict[str, str] = {
 
 # Our field names in a mapping -> the column names the readers share.
 _INTERNAL = {"url": "page_url", "target_url": "target"}
+# The kind of each field (page_url and domain: see GenericCsv.kinds).
+KINDS: dict[str, Kind] = {
+    "page_url": TEXT,
+    "domain": TEXT,
+    "backlinks": GROUPED_COUNT,
+    "authority": AUTHORITY,
+    "traffic": GROUPED_COUNT,
+    "dofollow": BOOL,
+    "nofollow": BOOL,
+    "spam": BOOL,
+    "language": TEXT,
+    "title": TEXT,
+    "target": TEXT,
+    "anchor": TEXT,
+    "first_seen": TEXT,
+    "last_seen": TEXT,
+    "http_code": TEXT,
+    "lost": FLAG,
+}
 
 
 class MappingError(ValueError):
@@ -87,33 +91,26 @@ class GenericCsv(ExportFormat):
     def match(self, header: Sequence[str], keys: Sequence[str]) -> Match | None:
         return None  # only ever chosen through a mapping
 
-    def convert(self, info: ExportInfo, cells: Cells, folder: DomainFolder) -> Iterable[RawLink]:
-        url = cells.raw("page_url")
-        domain = cells.get("domain" if cells.has("domain") else "page_url", domain_cell(folder))
-        backlinks = cells.get("backlinks", parse_grouped_count)
-        authority = cells.get("authority", parse_authority)
-        dofollow = cells.get("dofollow", parse_bool)
-        nofollow = cells.get("nofollow", parse_bool)
-        if nofollow is None and dofollow is not None:
-            nofollow = not dofollow
-        rel = rel_bits(nofollow, None, None) if nofollow is not None else REL_UNKNOWN
-        lost = bool(cells.get("lost", parse_flag))
-        rank = evidence_rank(authority, rel, lost)
-        return (
-            (
-                domain,
-                info.owners[0],
-                backlinks if backlinks is not None else 1,
-                authority,
-                cells.get("traffic", parse_grouped_count),
-                rel,
-                cells.get("spam", parse_bool),
-                lost,
-                cells.raw("language"),
-                rank,
-                cells.raw("target"),
-                cells.parts if url else None,
-            ),
+    def kinds(self, info: ExportInfo) -> dict[str, Kind]:
+        kinds = dict(KINDS)
+        # The referring domain comes from the domain column if mapped, else from the URL.
+        kinds["domain" if "domain" in info.columns else "page_url"] = URL
+        return kinds
+
+    def link_rule(self, info: ExportInfo) -> LinkRule:
+        return LinkRule(
+            domain="domain" if "domain" in info.columns else "page_url",
+            backlinks="coalesce(backlinks, 1)",
+            authority="authority",
+            traffic="traffic",
+            rel="CASE WHEN nofollow THEN 1 WHEN NOT nofollow THEN 0 "
+            "WHEN dofollow THEN 0 WHEN NOT dofollow THEN 1 ELSE -1 END",
+            spam="spam",
+            lost="lost",
+            language="language",
+            score="authority",
+            target="target",
+            page="nullif(page_url, '')",
         )
 
 

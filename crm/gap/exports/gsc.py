@@ -8,20 +8,10 @@ counts may carry thousands separators ("1,240", "1.240", "1 240").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from crm.gap.exports.base import (
-    Cells,
-    DomainFolder,
-    ExportFormat,
-    Match,
-    RawLink,
-    col,
-    domain_cell,
-    header_key,
-)
-from crm.gap.exports.model import REL_UNKNOWN, ExportInfo
-from crm.gap.exports.values import parse_grouped_count
+from crm.gap.exports.cells import GROUPED_COUNT, URL
+from crm.gap.exports.formats import ExportFormat, LinkRule, Match, col, header_key
 
 # en, de, fr, es, it, pt, nl (and older "Links to your site" wording).
 SITE_WORDS = frozenset(
@@ -99,11 +89,12 @@ TARGET_WORDS = frozenset(
 class GscTopLinkingSites(ExportFormat):
     id = "gsc-top-linking-sites"
     label = "Google Search Console Top linking sites"
-    required = {"domain": col("Site")}
+    required = {"domain": col("Site", kind=URL)}
     optional = {
-        "backlinks": col("Linking pages", kind="grouped_count"),
-        "targets": col("Target pages", kind="grouped_count"),
+        "backlinks": col("Linking pages", kind=GROUPED_COUNT),
+        "targets": col("Target pages", kind=GROUPED_COUNT),  # checked, not used by the gap
     }
+    link = LinkRule(domain="domain", backlinks="coalesce(backlinks, 1)")
 
     def match(self, header: Sequence[str], keys: Sequence[str]) -> Match | None:
         if len(keys) not in (2, 3):
@@ -119,26 +110,6 @@ class GscTopLinkingSites(ExportFormat):
 
     def partial_score(self, keys: Sequence[str]) -> float:
         return 0.5 if keys and keys[0] in SITE_WORDS else 0.0
-
-    def convert(self, info: ExportInfo, cells: Cells, folder: DomainFolder) -> Iterable[RawLink]:
-        backlinks = cells.get("backlinks", parse_grouped_count)
-        cells.get("targets", parse_grouped_count)  # validated, not used by the gap
-        return (
-            (
-                cells.get("domain", domain_cell(folder)),
-                info.owners[0],
-                backlinks if backlinks is not None else 1,
-                None,
-                None,
-                REL_UNKNOWN,
-                None,
-                False,
-                "",
-                0.0,
-                "",
-                None,
-            ),
-        )
 
 
 FORMATS: tuple[ExportFormat, ...] = (GscTopLinkingSites(),)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import NamedTuple
 
 # Bits of LinkRow.rel; 0 means a followed ("dofollow") link, REL_UNKNOWN that
@@ -30,17 +29,20 @@ def rel_text(rel: int) -> str | None:
     return ",".join(names)
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """A referring page that links to a site (DESIGN §3 "evidence")."""
+class Evidence(NamedTuple):
+    """A referring page that links to a site (DESIGN §3 "evidence").
+
+    Dates are ISO `YYYY-MM-DD` text, as stored; `rel` is rel_text's; `lost`
+    says why a lost link is gone.
+    """
 
     page_url: str
     title: str | None = None
     target_url: str | None = None
     anchor: str | None = None
     rel: str | None = None
-    first_seen: date | None = None
-    last_seen: date | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
     http_code: int | None = None
     lost: str | None = None
     language: str | None = None

@@ -1,4 +1,10 @@
-"""Stream the links of an inspected export, as the reducer's raw tuples or LinkRows."""
+"""The careful reader: an export's typed cells, record by record, naming the file, line and
+column of the first cell its kind refuses.
+
+It reads the small formats, and any file DuckDB refuses, to say exactly where
+and why (crm.gap.exports.table). Each cell goes through its kind's parser
+(crm.gap.exports.cells), the same rule DuckDB applies in SQL.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +12,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
-from crm.gap.exports.base import (
-    EVIDENCE_FIELDS,
-    EVIDENCE_SEP,
-    DomainFolder,
-    ExportFormat,
-    RawLink,
-    broken_record_error,
-)
 from crm.gap.exports.detect import FORMAT_BY_ID
 from crm.gap.exports.errors import ExportError
-from crm.gap.exports.model import Evidence, ExportInfo, LinkRow, rel_text
+from crm.gap.exports.formats import ExportFormat
+from crm.gap.exports.model import ExportInfo
 from crm.gap.exports.records import BrokenRecord, CsvRecords, Records, split_header
 from crm.gap.exports.textio import LineReader, Source, parse_line, sniff_encoding
-from crm.gap.exports.values import parse_date, parse_http_code
 
 
 @dataclass(slots=True)
 class ReadStats:
-    """What reading one export found, filled in as it streams."""
+    """What reading one export found: its records, and the broken rows skipped (Majestic)."""
 
     records: int = 0
     skipped: int = 0
@@ -57,18 +55,18 @@ def _records(
     )
 
 
-def iter_raw_links(
+def read_cells(
     info: ExportInfo,
-    folder: DomainFolder | None = None,
     stats: ReadStats | None = None,
     on_read: Callable[[int], None] | None = None,
-) -> Iterator[RawLink]:
-    """Stream the raw link tuples of an inspected export (the reducer's fast path).
+) -> Iterator[list[object]]:
+    """Stream each record's typed cells, in the order of the format's `kinds(info)`.
 
-    `on_read` is told the size of every block of bytes read (progress).
+    Raises ExportError naming file, line and column at the first bad cell or
+    broken row. `on_read` is told the size of every block of bytes read.
     """
     fmt = FORMAT_BY_ID[info.format_id]
-    folder = folder if folder is not None else DomainFolder()
+    plan = [(kind.parse, fmt.cell_index(info, name)) for name, kind in fmt.kinds(info).items()]
     source = Source(info.path, info.display_name, info.member)
     with source.open_binary() as raw:
         head = raw.read(4)
@@ -77,12 +75,20 @@ def iter_raw_links(
             on_read(len(head))
         reader = LineReader(raw, codec, info.display_name, prefix=head[bom:], on_read=on_read)
         found, chunks = split_header(reader.chunks(), info.header_line)
-        header = _check_header_line(info, found)
-        records = _records(info, fmt, chunks, header)
+        records = _records(info, fmt, chunks, _check_header_line(info, found))
         try:
-            yield from fmt.links(info, records, folder)
+            for index, parts in enumerate(records):
+                row = []
+                for parse, at in plan:
+                    try:
+                        row.append(parse(parts[at] if at is not None else ""))
+                    except ValueError as exc:
+                        column = info.header[at] if at is not None else None
+                        line = records.line_of(index)
+                        raise ExportError(info.display_name, line, column, str(exc)) from None
+                yield row
         except BrokenRecord as exc:
-            raise broken_record_error(info, exc) from None
+            raise ExportError(info.display_name, exc.line, None, exc.message) from None
         if stats is not None:
             stats.records = records.records
             stats.skipped = records.skipped
@@ -109,69 +115,3 @@ def check_header(info: ExportInfo) -> None:
         reader = LineReader(raw, codec, info.display_name, prefix=head[bom:])
         header, _ = split_header(reader.chunks(), info.header_line)
         _check_header_line(info, header)
-
-
-def evidence_from_text(text: str) -> Evidence:
-    """Build an Evidence from the joined text an evidence builder made."""
-    values = text.split(EVIDENCE_SEP)
-    if len(values) != len(EVIDENCE_FIELDS):  # a separator inside a cell: keep what is sure
-        return Evidence(page_url=values[0])
-    (
-        url,
-        title,
-        target,
-        anchor,
-        first_seen,
-        last_seen,
-        http_code,
-        language,
-        page_type,
-        page_category,
-        rel,
-        lost,
-    ) = values
-    return Evidence(
-        page_url=url,
-        title=title or None,
-        target_url=target or None,
-        anchor=anchor or None,
-        rel=rel_text(int(rel)),
-        first_seen=parse_date(first_seen),
-        last_seen=parse_date(last_seen),
-        http_code=parse_http_code(http_code),
-        lost=lost or None,
-        language=language or None,
-        page_type=page_type or None,
-        page_category=page_category or None,
-    )
-
-
-def read_links(info: ExportInfo, stats: ReadStats | None = None) -> Iterator[LinkRow]:
-    """Stream the links of an inspected export as LinkRow values (ExportError on bad input)."""
-    build = FORMAT_BY_ID[info.format_id].evidence_builder(info)
-    for (
-        domain,
-        site,
-        backlinks,
-        authority,
-        traffic,
-        rel,
-        spam,
-        lost,
-        language,
-        _,
-        _,
-        row,
-    ) in iter_raw_links(info, stats=stats):
-        yield LinkRow(
-            domain,
-            site,
-            backlinks,
-            authority,
-            traffic,
-            rel,
-            spam,
-            lost,
-            language or None,
-            evidence_from_text(build(row, rel, lost)) if row is not None else None,
-        )
