@@ -24,7 +24,7 @@ from crm.gap import actions
 from crm.gap.exports import FORMAT_BY_ID
 from crm.gap.manual import add_prospects
 from crm.gap.queries import GapFilter, csv_lines, iter_facts
-from crm.gap.service import SourceFile, import_now, latest_snapshot
+from crm.gap.service import SourceFile, import_now, latest_snapshot, own_export_missing
 from crm.models import Campaign, Prospect, TargetCategory
 from crm.models.prospect import CATEGORY_BITS
 
@@ -49,11 +49,7 @@ def parse_source(source: str) -> SourceFile:
 
 
 def _own_export_note(campaign: Campaign) -> None:
-    snapshot = latest_snapshot(campaign)
-    if snapshot is None:
-        return
-    have = set(snapshot.sites_covered or []) | set(snapshot.sites_carried or [])
-    if campaign.site.domain not in have:
+    if own_export_missing(latest_snapshot(campaign), campaign):
         click.echo(
             f"note: no export of {campaign.site.domain} is imported, so 'not linking to us' "
             "only means no export says so",

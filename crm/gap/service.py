@@ -258,7 +258,8 @@ def run_import(import_id: int, *, now: datetime | None = None) -> GapImport:
     gap_import = db.session.get(GapImport, import_id)
     assert gap_import is not None
     try:
-        _finish(gap_import, reduction, now or utcnow())
+        with reduction:
+            _finish(gap_import, reduction, now or utcnow())
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -299,10 +300,11 @@ def import_now(
         )
     except ExportError as exc:
         raise UserError(str(exc)) from None
-    gap_import = create_import(campaign, actor=actor)
-    add_sources(gap_import, sources)
-    prepare_run(gap_import)
-    _finish(gap_import, reduction, now or utcnow())
+    with reduction:
+        gap_import = create_import(campaign, actor=actor)
+        add_sources(gap_import, sources)
+        prepare_run(gap_import)
+        _finish(gap_import, reduction, now or utcnow())
     db.session.flush()
     return gap_import
 
@@ -380,6 +382,14 @@ def latest_snapshot(campaign: Campaign, *, light: bool = False) -> GapImport | N
         _LATEST_LIGHT if light else _LATEST, {"campaign_id": campaign.id}
     )
     return snapshot
+
+
+def own_export_missing(snapshot: GapImport | None, campaign: Campaign) -> bool:
+    """Tell whether the snapshot has no export of our own site (the gap then over-counts)."""
+    if snapshot is None:
+        return False
+    have = set(snapshot.sites_covered or []) | set(snapshot.sites_carried or [])
+    return campaign.site.domain not in have
 
 
 def stale_reminder(

@@ -23,7 +23,7 @@ class Panel:
 
 
 PROSPECT_PANELS: list[str] = [
-    "crm.web.gap_prospect:gap_panel",
+    "crm.web.gap.prospect:gap_panel",
     "crm.web.contacts:contacts_panel",
     "crm.web.outbox:sequences_panel",
     "crm.web.inbox:thread_panel",

@@ -23,6 +23,7 @@ from crm.gap.service import (
     create_import,
     file_errors,
     interrupted,
+    own_export_missing,
     prepare_run,
     remove_file,
     run_import,
@@ -32,7 +33,7 @@ from crm.gap.service import (
     update_file,
 )
 from crm.models import Campaign, ColumnMapping, GapImport, ImportState, utcnow
-from crm.web.gap import bp, own_export_missing
+from crm.web.gap.blueprint import bp
 
 RECENT_IMPORTS = 10
 

@@ -16,9 +16,10 @@ from crm.gap import actions
 from crm.gap.assess import LINK_TYPES
 from crm.gap.qualify import RULE_LABELS, UNWINNABLE_REASONS
 from crm.gap.queries import evidence_by_site
-from crm.gap.service import latest_snapshot
+from crm.gap.service import latest_snapshot, own_export_missing
 from crm.models import Prospect
-from crm.web.gap import _angles, bp, own_export_missing
+from crm.web.gap import choices
+from crm.web.gap.blueprint import bp
 from crm.web.panels import Panel
 
 PARTS = ("authority", "relevance", "feasibility")
@@ -40,7 +41,7 @@ def gap_panel(prospect: Prospect) -> Panel:
             "link_types": LINK_TYPES,
             "rule_labels": RULE_LABELS,
             "unwinnable_reasons": UNWINNABLE_REASONS,
-            "angles": _angles(),
+            "angles": choices.angles(),
             "targets": list(campaign.target_pages),
             "site": campaign.site.domain,
             "own_missing": own_export_missing(latest_snapshot(campaign), campaign),

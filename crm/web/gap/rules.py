@@ -15,7 +15,7 @@ from crm.gap.settings import PATTERN_GROUPS, campaign_config, save_config
 from crm.models import Campaign, Role
 from crm.web.access import requires
 from crm.web.forms import attach_user_error, lines
-from crm.web.gap import bp
+from crm.web.gap.blueprint import bp
 
 
 class GapSettingsForm(FlaskForm):

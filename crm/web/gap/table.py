@@ -1,18 +1,12 @@
-"""The gap of a campaign: the table, its bulk actions and CSV export, the chart, linkable assets.
-
-The import pages live in crm.web.gap_import and the prospect panel in
-crm.web.gap_prospect; all are endpoints of this one blueprint, "gap".
-"""
+"""The gap table: filtered, sorted and paginated, its bulk actions, its CSV export, the chart."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
-    Blueprint,
     Response,
     flash,
     g,
@@ -23,16 +17,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import StringField, TextAreaField
 
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.gap import actions
 from crm.gap.assess import LINK_TYPES
-from crm.gap.manual import add_prospects
 from crm.gap.qualify import RULE_LABELS, UNWINNABLE_REASONS
 from crm.gap.queries import (
     PER_PAGE_CHOICES,
@@ -43,24 +33,13 @@ from crm.gap.queries import (
     matching_ids,
     page_of,
 )
-from crm.gap.service import latest_snapshot, stale_reminder
-from crm.models import (
-    Angle,
-    Campaign,
-    GapImport,
-    ProspectStatus,
-    Role,
-    TargetPage,
-    User,
-    utcnow,
-)
-from crm.models.campaign import campaign_members
+from crm.gap.service import latest_snapshot, own_export_missing, stale_reminder
+from crm.models import Campaign, GapImport, ProspectStatus, User, utcnow
 from crm.models.prospect import CATEGORY_BITS
-from crm.web.forms import attach_user_error, lines
-from crm.web.gap_rows import render_rows
+from crm.web.gap import choices
+from crm.web.gap.blueprint import bp
+from crm.web.gap.rows import render_rows
 from crm.web.helpers import Options, Page
-
-bp = Blueprint("gap", __name__)
 
 BULK_ACTIONS = {
     "qualify": "Qualify",
@@ -81,14 +60,6 @@ BULK_ACTION_OPTIONS = Options(BULK_ACTIONS.items())
 UNWINNABLE_OPTIONS = Options(UNWINNABLE_REASONS.items())
 
 
-def own_export_missing(snapshot: GapImport | None, campaign: Campaign) -> bool:
-    """Tell whether the snapshot has no export of our own site (the gap then over-counts)."""
-    if snapshot is None:
-        return False
-    have = set(snapshot.sites_covered or []) | set(snapshot.sites_carried or [])
-    return campaign.site.domain not in have
-
-
 def chart_data(snapshot: GapImport | None, competitors: int) -> dict[str, Any] | None:
     """Return the Chart.js data of the overlap chart of a snapshot."""
     if snapshot is None or not snapshot.overlap_chart:
@@ -103,78 +74,6 @@ def chart_data(snapshot: GapImport | None, competitors: int) -> dict[str, Any] |
             {"label": "linking to us", "data": [ours.get(n, 0) for n in labels]},
         ],
     }
-
-
-@bp.app_template_global()
-def gap_campaign_summary(campaign: Campaign) -> dict[str, Any]:
-    """The gap panel of the campaign page: snapshot, diff, stale reminder, hidden counts."""
-    from crm.gap.queries import hidden_reasons
-
-    snapshot = latest_snapshot(campaign)
-    return {
-        "snapshot": snapshot,
-        "stale": stale_reminder(campaign, utcnow()),
-        "own_missing": own_export_missing(snapshot, campaign),
-        "hidden": hidden_reasons(campaign.id) if snapshot is not None else {},
-        "labels": RULE_LABELS,
-    }
-
-
-@dataclass(frozen=True)
-class Person:
-    """Someone prospects can be assigned to, as the pickers show them."""
-
-    id: int
-    display_name: str
-
-
-class Target(NamedTuple):
-    """A target page as the table's picker and rows show it."""
-
-    id: int
-    title: str
-    url: str
-
-
-# The table's reference lists, one query each per request. Built once: SQLAlchemy
-# memoises the cache key of a statement it has seen, and the table is the page
-# people reload all day.
-_MEMBERS = select(User.id, User.name, User.email).where(
-    User.active.is_(True),
-    User.role.in_([Role.MANAGER, Role.ADMIN])
-    | User.id.in_(
-        select(campaign_members.c.user_id).where(
-            campaign_members.c.campaign_id == bindparam("campaign_id")
-        )
-    ),
-)
-_TARGETS = (
-    select(TargetPage.id, TargetPage.title, TargetPage.url)
-    .where(TargetPage.campaign_id == bindparam("campaign_id"))
-    .order_by(TargetPage.id)
-)
-_ACTIVE_ANGLES = select(Angle.slug, Angle.label).where(Angle.active).order_by(Angle.label)
-
-
-def _members(campaign: Campaign) -> list[Person]:
-    """The campaign's members and every manager and admin, active ones only."""
-    rows = db.session.execute(_MEMBERS, {"campaign_id": campaign.id})
-    people = [Person(uid, name or email) for uid, name, email in rows]
-    return sorted(people, key=lambda p: p.display_name.lower())
-
-
-def _targets(campaign: Campaign) -> list[Target]:
-    """The campaign's target pages, oldest first."""
-    rows = db.session.execute(_TARGETS, {"campaign_id": campaign.id})
-    return [Target(*row) for row in rows]
-
-
-def _angles() -> list[Any]:
-    """The active angles; the built-ins when none are stored yet (a GET writes nothing)."""
-    from crm.outreach.angles import BUILTIN_ANGLES
-
-    angles = list(db.session.execute(_ACTIVE_ANGLES))
-    return angles or sorted(BUILTIN_ANGLES, key=lambda a: a.label)
 
 
 # What werkzeug's url_for leaves unescaped in a query string.
@@ -221,8 +120,8 @@ def table(campaign_id: int) -> str:
     number = min(number, max(1, -(-total // per_page)))
     snapshot = latest_snapshot(campaign, light=True)
     now = utcnow()
-    members = _members(campaign)
-    targets = _targets(campaign)
+    members = choices.members(campaign)
+    targets = choices.targets(campaign)
     # Every row's link differs only in its trailing id: one url_for for all.
     base = url_for("prospects.show", campaign_id=campaign.id, prospect_id=0)[:-1]
     rows = render_rows(
@@ -253,7 +152,7 @@ def table(campaign_id: int) -> str:
         unwinnable_options=UNWINNABLE_OPTIONS,
         bulk_action_options=BULK_ACTION_OPTIONS,
         members=members,
-        angles=_angles(),
+        angles=choices.angles(),
         per_page_choices=PER_PAGE_CHOICES,
         enroll_limit=ENROLL_LIMIT,
         editable=True,
@@ -341,56 +240,3 @@ BULK_VERBS = {
     "map_target": "mapped to the target page",
     "set_angle": "given the angle",
 }
-
-
-@bp.route("/campaigns/<int:campaign_id>/gap/assets")
-def assets(campaign_id: int) -> str:
-    campaign: Campaign = g.campaign
-    snapshot = latest_snapshot(campaign)
-    return render_template(
-        "gap/assets.html", campaign=campaign, snapshot=snapshot,
-        assets=(snapshot.assets if snapshot is not None else {}) or {},
-    )  # fmt: skip
-
-
-class AddProspectsForm(FlaskForm):
-    domains = TextAreaField(
-        "Domains or URLs",
-        description="One per line: resource pages, newsletter curators, anything outside the "
-        "exports. URLs help guess the link type.",
-        render_kw={"rows": 8},
-    )
-    source = StringField(
-        "Source", description="Tag them with where they came from (e.g. 'resource pages list').",
-        default="manual",
-    )  # fmt: skip
-
-
-@bp.route("/campaigns/<int:campaign_id>/gap/add", methods=["GET", "POST"])
-def add(campaign_id: int) -> BaseResponse | str:
-    campaign: Campaign = g.campaign
-    form = AddProspectsForm()
-    if form.validate_on_submit():
-        try:
-            result = add_prospects(
-                campaign,
-                lines(form.domains.data),
-                source=form.source.data or "",
-                actor=current_user._get_current_object(),
-            )
-        except UserError as exc:
-            db.session.rollback()
-            attach_user_error(form, exc, "domains")
-        else:
-            db.session.commit()
-            flash(f"{len(result.added)} prospects added.", "ok")
-            if result.existing:
-                flash(f"Already in the campaign: {', '.join(result.existing[:20])}", "info")
-            for value, why in result.invalid[:20]:
-                flash(f"Skipped {value}: {why}", "warning")
-            return redirect(url_for("gap.table", campaign_id=campaign.id, view="all",
-                                    sort="score"))  # fmt: skip
-    return render_template("gap/add.html", campaign=campaign, form=form)
-
-
-from crm.web import gap_import, gap_prospect, gap_settings  # noqa: E402, F401  (routes on this blueprint)
