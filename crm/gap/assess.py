@@ -22,12 +22,12 @@ from crm.gap.compute import GapRow, GapSettings, classify
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.facts import DomainFacts
 from crm.gap.linktype import LinkType, broken_links, domain_link_type
-from crm.gap.mapping import TargetPage as MappingPage
-from crm.gap.mapping import suggest_angle, suggest_target
 from crm.gap.qualify import UNWINNABLE, CampaignFilters, ExclusionRules, first_exclusion
 from crm.gap.qualify import rule_exclusion as rule_only
 from crm.gap.scoring import ScoreWeights, score
 from crm.gap.settings import campaign_config
+from crm.gap.targets import TargetPage as PitchPage
+from crm.gap.targets import suggest_angle, suggest_target
 from crm.models import Campaign, Contact, Evidence, Prospect, utcnow
 
 # excluded_by values a person set; the rules never replace them.
@@ -61,7 +61,7 @@ class GapContext:
     rules: ExclusionRules
     weights: ScoreWeights
     keywords: tuple[str, ...]
-    targets: tuple[MappingPage, ...]
+    targets: tuple[PitchPage, ...]
     target_ids: dict[str, int]
 
 
@@ -80,7 +80,7 @@ def gap_context(campaign: Campaign) -> GapContext:
         weights=config.score_weights(),
         keywords=tuple(keywords),
         targets=tuple(
-            MappingPage(p.url, p.title, p.category.value, tuple(p.topic_list)) for p in pages
+            PitchPage(p.url, p.title, p.category.value, tuple(p.topic_list)) for p in pages
         ),
         target_ids={p.url: p.id for p in pages},
     )

@@ -30,9 +30,9 @@ from werkzeug.utils import secure_filename
 
 from crm.core.errors import UserError
 from crm.extensions import db
+from crm.gap.column_mappings import peek_header
 from crm.gap.diff import is_stale
 from crm.gap.exports import ExportError, ExportInfo, inspect_export
-from crm.gap.mappings import peek_header
 from crm.gap.progress import ProgressReporter, file_sizes
 from crm.gap.reduce import Reduction, check_owners, reduce_exports
 from crm.gap.snapshot import write_snapshot

@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 
 from crm.core.errors import UserError
 from crm.extensions import db
+from crm.gap.column_mappings import save_mapping, saved_mappings
 from crm.gap.exports import GENERIC_FIELDS, format_choices
-from crm.gap.mappings import save_mapping, saved_mappings
 from crm.gap.service import (
     SourceFile,
     add_sources,

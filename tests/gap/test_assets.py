@@ -1,10 +1,9 @@
-from __future__ import annotations
+"""Linkable assets: competitor pages ranked by the gap domains linking to them."""
 
-from datetime import UTC, datetime, timedelta
+from __future__ import annotations
 
 from crm.gap.assets import linkable_assets, page_key
 from crm.gap.compute import GapSettings, compute_gap
-from crm.gap.diff import LostLink, diff_snapshots, is_gap, is_stale
 from crm.gap.exports import Evidence
 from crm.gap.facts import DomainFacts
 
@@ -53,40 +52,3 @@ def test_assets_rank_competitor_pages_by_gap_domains_linking_to_them() -> None:
     )
     assert (tool.url, tool.gap_domains) == ("https://a.com/tool", 1)  # ours.org is not in the gap
     assert assets["b.com"] == []
-
-
-def test_diff_names_new_gaps_closed_gaps_and_lost_competitor_links() -> None:
-    before = {
-        "stay.org": {"a.com": 1},
-        "closes.org": {"a.com": 2},
-        "drops.org": {"a.com": 1, "b.com": 3},
-    }
-    after = {
-        "stay.org": {"a.com": 1},
-        "closes.org": {"a.com": 2, "us.com": 1},
-        "drops.org": {"a.com": 1},
-        "new.org": {"b.com": 1},
-    }
-    diff = diff_snapshots(before, after, SETTINGS)
-    assert diff.new_gaps == ("new.org",) and diff.closed_gaps == ("closes.org",)
-    assert diff.lost_links == (LostLink("drops.org", "b.com", 3),)
-    assert not diff.empty and diff_snapshots(after, after, SETTINGS).empty
-
-
-def test_links_are_only_lost_for_sites_the_new_import_covers() -> None:
-    diff = diff_snapshots({"x.org": {"b.com": 1}}, {}, SETTINGS, covered={"a.com"})
-    assert diff.lost_links == ()
-
-
-def test_is_gap_respects_the_minimum_overlap() -> None:
-    strict = GapSettings("us.com", ("a.com", "b.com"), min_overlap=2)
-    assert is_gap({"a.com": 1}, SETTINGS) and not is_gap({"a.com": 1}, strict)
-    assert not is_gap({"a.com": 1, "us.com": 1}, SETTINGS) and not is_gap(None, SETTINGS)
-
-
-def test_a_snapshot_older_than_the_cadence_is_stale() -> None:
-    now = datetime(2026, 11, 21, tzinfo=UTC)
-    assert is_stale(None, now)
-    assert is_stale(now - timedelta(days=92), now)
-    assert not is_stale(now - timedelta(days=30), now)
-    assert is_stale(now - timedelta(days=8), now, cadence=timedelta(days=7))

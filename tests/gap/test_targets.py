@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from crm.gap.linktype import LinkType
-from crm.gap.mapping import TargetPage, suggest_angle, suggest_target
+from crm.gap.targets import TargetPage, suggest_angle, suggest_target
 from crm.outreach.angles import BUILTIN_ANGLES
 
 PAGES = [

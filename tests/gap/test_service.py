@@ -20,7 +20,8 @@ from crm.gap.sample_exports import (
 )
 from crm.gap.service import SourceFile, add_sources, create_import, latest_snapshot, run_import
 from crm.models import Evidence, GapImport, ImportState, Prospect, SnapshotDomain
-from tests.gap_db.conftest import DATA, ImportFn
+from tests.fixtures.gap import ImportFn
+from tests.gap.writers import SAMPLES as DATA
 
 pytestmark = pytest.mark.postgres
 

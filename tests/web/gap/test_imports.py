@@ -1,20 +1,39 @@
-"""A CSV nobody recognises is mapped by hand (and the mapping saved); rules and weights
-are set per campaign and applied to every prospect with their reasons."""
+"""The import pages: upload, review what was detected, map unknown columns, run in the
+background with a progress bar."""
 
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.gap.sample_exports import generic_bytes
 from crm.models import ColumnMapping, GapImport, ImportState, Prospect
-from tests.gap_db.conftest import ImportFn
+from tests.web.gap.uploads import upload, upload_one
 
 pytestmark = pytest.mark.postgres
+
+
+def test_upload_shows_what_was_detected_per_file_before_anything_is_imported(
+    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path]
+) -> None:
+    campaign = team["campaign"]
+    client.login(team["specialist"].email)
+    response = upload(client, campaign.id, list(exports.values()))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Ahrefs Backlinks (current)" in page and "UTF-16LE" in page and "TAB" in page
+    assert "Semrush Backlinks" in page and "Google Search Console Top linking sites" in page
+    assert "from its file name" in page and "from its Target URL column" in page
+    assert db.session.scalar(select(Prospect.id)) is None
+    gap_import = db.session.scalar(select(GapImport))
+    assert gap_import.state == ImportState.PENDING
+    assert (Path(gap_import.files[0]["path"]).parent.parts[-2:]) == ("imports", str(gap_import.id))
+
 
 AGENCY_CSV = generic_bytes(
     ["Linking URL", "Points to", "Rating", "Visits"],
@@ -23,23 +42,12 @@ AGENCY_CSV = generic_bytes(
 )  # fmt: skip
 
 
-def _upload(client: Any, campaign_id: int, name: str, data: bytes) -> str:
-    token = client.csrf_token(f"/campaigns/{campaign_id}/gap/import")
-    response = client.post(
-        f"/campaigns/{campaign_id}/gap/import",
-        data={"csrf_token": token, "files": [(io.BytesIO(data), name)]},
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 302
-    return str(response.headers["Location"])
-
-
 def test_an_unknown_csv_is_mapped_saved_and_the_mapping_reused(
     db: Any, client: Any, team: dict[str, Any]
 ) -> None:
     campaign = team["campaign"]
     client.login(team["specialist"].email)
-    show = _upload(client, campaign.id, "agency-list.csv", AGENCY_CSV)
+    show = upload_one(client, campaign.id, "agency-list.csv", AGENCY_CSV)
     page = client.get(show).get_data(as_text=True)
     assert "not an export Linkgap knows" in page and "Map its columns" in page
     assert '<option value="Linking URL"' in page
@@ -55,7 +63,7 @@ def test_an_unknown_csv_is_mapped_saved_and_the_mapping_reused(
     assert prospects["example.com"].authority == 61 and prospects["example.com"].traffic == 1200
     assert prospects["example.com"].in_gap and prospects["example.com"].tier == 3
 
-    again = _upload(client, campaign.id, "agency-list-2.csv", AGENCY_CSV)
+    again = upload_one(client, campaign.id, "agency-list-2.csv", AGENCY_CSV)
     client.post_form(f"{again}/files/0", {"saved_mapping": str(saved.id)}, page=again)
     client.post_form(f"{again}/run", page=again)
     states = [i.state for i in db.session.scalars(select(GapImport).order_by(GapImport.id))]
@@ -72,7 +80,7 @@ def test_a_file_of_a_foreign_site_is_refused_next_to_it_until_its_owner_is_set(
     data = semrush_backlinks_bytes(
         [SampleLink("https://x.example.org/a", "https://elsewhere.example.net/", authority=9)]
     )
-    show = _upload(client, campaign.id, "semrush.csv", data)
+    show = upload_one(client, campaign.id, "semrush.csv", data)
     page = client.get(show).get_data(as_text=True)
     assert "this export is for example.net, which is neither the campaign&#39;s site" in page
     assert "disabled" in page.split('id="run-import"')[1][:600]
@@ -81,27 +89,30 @@ def test_a_file_of_a_foreign_site_is_refused_next_to_it_until_its_owner_is_set(
     assert "set by you" in page and "file-error" not in page
 
 
-def test_rules_and_weights_are_applied_to_every_prospect_with_their_reason(
-    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
+def test_a_big_import_runs_in_a_thread_and_the_page_polls_its_progress(
+    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path]
 ) -> None:
     campaign = team["campaign"]
-    import_files(campaign, exports.values())
-    client.login(team["manager"].email)  # managers only (see tests/web/routes/gap.py)
-    url = f"/campaigns/{campaign.id}/gap/settings"
-    form = {"min_overlap": "2", "min_authority": "50", "exclude_spam": "y",
-            "exclude_paid_or_ugc_only": "y", "directory": "y", "exclude_tlds": "io, xyz",
-            "languages": "", "blocklist": "beta.co.uk", "keywords": "kanban",
-            "weight_authority": "1", "weight_relevance": "0",
-            "weight_feasibility": "0"}  # fmt: skip
-    response = client.post_form(url, form)
-    assert response.status_code == 302, response.get_data(as_text=True)
+    client.login(team["specialist"].email)
+    token = client.csrf_token(f"/campaigns/{campaign.id}/gap/import")
+    files = [(io.BytesIO(p.read_bytes()), p.name) for p in exports.values()]
+    show = client.post(
+        f"/campaigns/{campaign.id}/gap/import",
+        data={"csrf_token": token, "files": files},
+        content_type="multipart/form-data",
+    ).headers["Location"]
+    client.post_form(f"{show}/run", page=show)
+    deadline = time.monotonic() + 30
+    while True:
+        fragment = client.get(f"{show}/progress", headers={"HX-Request": "true"})
+        if fragment.headers.get("HX-Redirect"):
+            break
+        assert "<progress" in fragment.get_data(as_text=True)
+        assert time.monotonic() < deadline, "the import never finished"
+        time.sleep(0.1)
+    assert fragment.headers["HX-Redirect"] == show.replace("http://localhost", "")
     db.session.expire_all()
-    p = {x.domain: x for x in db.session.scalars(select(Prospect))}
-    assert p["epsilon.io"].in_gap is False and p["epsilon.io"].tier is None  # overlap 1 < 2
-    assert p["beta.co.uk"].excluded_by == "blocklist"
-    assert p["spammy.xyz"].excluded_by == "spam"  # the first rule that matches
-    assert p["delta.net"].excluded_by == "min_authority"
-    assert p["delta.net"].excluded_note == "authority 40 is below 50"
-    assert p["alpha.com"].excluded_by is None and p["alpha.com"].score == 0.72  # DR only
-    bad = client.post_form(url, {**form, "weight_authority": "0"})
-    assert bad.status_code == 200 and "at least one score weight" in bad.get_data(as_text=True)
+    gap_import = db.session.scalar(select(GapImport))
+    assert gap_import.state == ImportState.DONE, gap_import.error
+    assert gap_import.bytes_done == gap_import.bytes_total > 0
+    assert db.session.scalar(select(func.count()).select_from(Prospect)) == 12

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from crm.gap.sample_exports import gsc_bytes, write
 from crm.models import GapImport, Prospect, ProspectStatus
-from tests.gap_db.exports import SITE
+from tests.gap.mixed_exports import SITE
 
 pytestmark = pytest.mark.postgres
 

@@ -1,4 +1,4 @@
-"""The gap in the browser's HTTP terms: upload, review, run, filter, bulk actions, export."""
+"""The gap table: filters, sorting links, bulk actions, export; cheap per request."""
 
 from __future__ import annotations
 
@@ -9,40 +9,81 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask, url_for
+from markupsafe import Markup
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
+from crm.gap.queries import SORTS, GapFilter
 from crm.models import GapImport, ImportState, Prospect, ProspectStatus
-from tests.gap_db.conftest import ImportFn
-from tests.gap_db.exports import SITE
+from crm.web.access import is_campaign_member
+from crm.web.gap.table import sort_urls
+from crm.web.helpers import Options
+from tests.fixtures.gap import ImportFn
+from tests.web.gap.uploads import upload
 
 pytestmark = pytest.mark.postgres
 
 
-def _upload(client: Any, campaign_id: int, paths: list[Path]) -> Any:
-    token = client.csrf_token(f"/campaigns/{campaign_id}/gap/import")
-    files = [(io.BytesIO(p.read_bytes()), p.name) for p in paths]
-    return client.post(
-        f"/campaigns/{campaign_id}/gap/import",
-        data={"csrf_token": token, "files": files},
-        content_type="multipart/form-data",
-    )
+VIEWS = [
+    "",
+    "tier=2&min_authority=30&dofollow=1&sort=authority&dir=desc&page=3",
+    "view=all&hidden=all&q=a+b%26c/d&category=best&category=unique&sort=domain&dir=asc",
+    "status=new&link_type=unknown&min_overlap=2&max_authority=50.5&min_traffic=10",
+]
 
 
-def test_upload_shows_what_was_detected_per_file_before_anything_is_imported(
-    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path]
+@pytest.mark.parametrize("query", VIEWS)
+def test_sort_links_are_the_urls_url_for_builds(app: Flask, query: str) -> None:
+    view = GapFilter.from_args(MultiDict([tuple(p.split("=", 1)) for p in query.split("&") if p]))
+    with app.test_request_context():
+        base = url_for("gap.table", campaign_id=7)
+        expected = {
+            column: url_for("gap.table", campaign_id=7, per_page=25,
+                            **view.sorted_by(column).query_args())
+            for column in SORTS
+        }  # fmt: skip
+        assert sort_urls(view, base, 25) == expected
+
+
+def test_membership_is_one_exists_per_user_and_campaign(db: Any, team: dict[str, Any]) -> None:
+    specialist = team["specialist"]
+    assert is_campaign_member(specialist.id, team["campaign"].id)
+    assert not is_campaign_member(specialist.id, team["other_campaign"].id)
+    assert not is_campaign_member(team["manager"].id, team["campaign"].id)
+
+
+def test_a_member_specialist_sees_the_table_and_a_stranger_gets_403(
+    client: Any, team: dict[str, Any]
 ) -> None:
-    campaign = team["campaign"]
     client.login(team["specialist"].email)
-    response = _upload(client, campaign.id, list(exports.values()))
-    assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Ahrefs Backlinks (current)" in page and "UTF-16LE" in page and "TAB" in page
-    assert "Semrush Backlinks" in page and "Google Search Console Top linking sites" in page
-    assert "from its file name" in page and "from its Target URL column" in page
-    assert db.session.scalar(select(Prospect.id)) is None
-    gap_import = db.session.scalar(select(GapImport))
-    assert gap_import.state == ImportState.PENDING
-    assert (Path(gap_import.files[0]["path"]).parent.parts[-2:]) == ("imports", str(gap_import.id))
+    assert client.get(f"/campaigns/{team['campaign'].id}/gap").status_code == 200
+    assert client.get(f"/campaigns/{team['other_campaign'].id}/gap").status_code == 403
+
+
+def test_options_are_escaped_once_and_mark_the_selected_value() -> None:
+    options = Options([("a", "A & co"), ('"b"', "<b>")])
+    assert (
+        options()
+        == '<option value="a">A &amp; co</option><option value="&#34;b&#34;">&lt;b&gt;</option>'
+    )
+    assert options("a").startswith('<option value="a" selected>A &amp; co</option>')
+    assert isinstance(options(), Markup)
+
+
+def test_the_filter_and_bulk_bars_keep_the_view(client: Any, team: dict[str, Any]) -> None:
+    client.login(team["manager"].email)
+    page = client.get(
+        f"/campaigns/{team['campaign'].id}/gap?status=in_sequence&link_type=roundup"
+        "&category=best&category=unique&q=a%26b"
+    ).get_data(as_text=True)
+    assert '<option value="in_sequence" selected>in sequence</option>' in page
+    assert '<option value="roundup" selected>roundup/listicle</option>' in page
+    bulk = page[page.index('id="bulk"') :]
+    for name, value in [("status", "in_sequence"), ("link_type", "roundup"), ("category", "best"),
+                        ("category", "unique"), ("q", "a&amp;b"), ("sort", "score")]:  # fmt: skip
+        assert f'<input type="hidden" name="{name}" value="{value}">' in bulk
+    assert '<option value="unwinnable">Mark unwinnable</option>' in bulk
 
 
 def test_run_then_filter_tier_1_dr_50_dofollow_and_export_the_view(
@@ -50,7 +91,7 @@ def test_run_then_filter_tier_1_dr_50_dofollow_and_export_the_view(
 ) -> None:
     campaign = team["campaign"]
     client.login(team["specialist"].email)
-    show = _upload(client, campaign.id, list(exports.values())).headers["Location"]
+    show = upload(client, campaign.id, list(exports.values())).headers["Location"]
     import_id = int(show.rstrip("/").split("/")[-1])
     response = client.post_form(f"{show}/run", page=show)
     assert response.status_code == 302
@@ -98,41 +139,6 @@ def test_bulk_actions_on_all_matching_map_target_and_angle_and_qualify(
         assert p.angle == "resource-replacement" and p.status == ProspectStatus.QUALIFIED
     others = db.session.scalars(select(Prospect).where(Prospect.tier == 2)).all()
     assert all(p.status == ProspectStatus.NEW for p in others)
-
-
-def test_hidden_prospect_shows_why_and_is_restored_from_its_page(
-    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
-) -> None:
-    campaign = team["campaign"]
-    import_files(campaign, exports.values())
-    spammy = db.session.scalar(select(Prospect).where(Prospect.domain == "spammy.xyz"))
-    client.login(team["specialist"].email)
-    url = f"/campaigns/{campaign.id}/prospects/{spammy.id}"
-    page = client.get(url).get_data(as_text=True)
-    assert "flagged as spam" in page and "the SEO tool flags this domain as spam" in page
-    assert "rival-a.com" in page and "Links links links" in page  # evidence by competitor
-    response = client.post_form(f"{url}/gap/visibility", {"action": "restore"}, page=url)
-    assert response.status_code == 302
-    db.session.refresh(spammy)
-    assert spammy.excluded_by is None and spammy.restored
-
-
-def test_campaign_page_shows_the_diff_and_reminds_when_the_snapshot_is_stale(
-    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
-) -> None:
-    from datetime import timedelta
-
-    campaign = team["campaign"]
-    first = import_files(campaign, exports.values())
-    first.finished_at = first.finished_at - timedelta(days=200)
-    db.session.commit()
-    client.login(team["specialist"].email)
-    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
-    assert 'id="stale-reminder"' in page and "200 days old" in page
-    del exports[SITE]
-    import_files(campaign, exports.values())
-    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
-    assert 'id="stale-reminder"' not in page and 'id="snapshot-diff"' in page
 
 
 def test_enroll_hands_the_selection_to_the_enroll_page(

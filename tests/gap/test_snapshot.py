@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.models import Evidence, ImportState, Prospect, SnapshotDomain
-from tests.gap_db.conftest import ImportFn
-from tests.gap_db.exports import EXPECTED, SITE
+from tests.fixtures.gap import ImportFn
+from tests.gap.mixed_exports import EXPECTED, SITE
 
 pytestmark = pytest.mark.postgres
 
@@ -58,7 +58,7 @@ def test_reimport_shows_new_gaps_gaps_closed_and_competitor_links_lost(
 ) -> None:  # fmt: skip
     from dataclasses import replace
 
-    from tests.gap_db import exports as data
+    from tests.gap import mixed_exports as data
 
     campaign = team["campaign"]
     first = import_files(campaign, exports.values())
