@@ -9,7 +9,7 @@ scheme, no www., no trailing slash, no fragment or tracking parameters), so
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -93,19 +93,3 @@ class AssetTally:
                 for key, domains in ranked[:limit]
             ]
         return out
-
-
-def linkable_assets(
-    rows: Iterable[GapRow],
-    facts: Mapping[str, DomainFacts],
-    competitors: Sequence[str],
-    *,
-    limit: int = 20,
-) -> dict[str, list[Asset]]:
-    """Rank each competitor's target pages by the gap domains that link to them."""
-    tally = AssetTally(competitors)
-    for row in rows:
-        fact = facts.get(row.domain)
-        if fact is not None:
-            tally.add(row, fact)
-    return tally.assets(limit)

@@ -11,8 +11,7 @@ goes: `our_export_present` says whether there was one.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -140,42 +139,3 @@ def compute_gap(
     for fact in facts:
         if sites.intersection(fact.backlinks):
             yield classify(fact, settings, our_export_present=our_export_present)
-
-
-@dataclass(frozen=True, slots=True)
-class OverlapChart:
-    """How many domains link to 0, 1, 2 ... competitors, and to us or not (the overlap chart)."""
-
-    not_linking_to_us: dict[int, int]
-    linking_to_us: dict[int, int]
-
-
-def overlap_chart(rows: Iterable[GapRow], competitor_count: int) -> OverlapChart:
-    """Count domains per overlap, split by whether they link to us."""
-    theirs: Counter[int] = Counter()
-    ours: Counter[int] = Counter()
-    for row in rows:
-        (ours if row.links_to_us else theirs)[row.overlap] += 1
-    return OverlapChart(
-        {n: theirs[n] for n in range(1, competitor_count + 1)},
-        {n: ours[n] for n in range(competitor_count + 1)},
-    )
-
-
-def filter_rows(
-    rows: Iterable[GapRow],
-    *,
-    categories: Sequence[str] = (),
-    tier: int | None = None,
-    gap_only: bool = True,
-) -> Iterator[GapRow]:
-    """Keep the gap (or every row) and, when given, rows in any of `categories` / of `tier`."""
-    wanted = set(categories)
-    for row in rows:
-        if gap_only and not row.is_gap:
-            continue
-        if wanted and not wanted.intersection(row.categories):
-            continue
-        if tier is not None and row.tier != tier:
-            continue
-        yield row

@@ -102,21 +102,6 @@ class DiffTally:
                             *self.counts)  # fmt: skip
 
 
-def diff_snapshots(
-    before: Snapshot,
-    after: Snapshot,
-    settings: GapSettings,
-    *,
-    covered: Collection[str] | None = None,
-    limit: int = 1 << 62,
-) -> SnapshotDiff:
-    """Compare two snapshots; `covered` is the sites the newer import has exports of."""
-    tally = DiffTally(settings, covered, limit)
-    for domain in sorted(before.keys() | after.keys()):
-        tally.add(domain, before.get(domain), after.get(domain))
-    return tally.diff()
-
-
 def is_stale(
     newest_snapshot_at: datetime | None, now: datetime, cadence: timedelta = DEFAULT_CADENCE
 ) -> bool:

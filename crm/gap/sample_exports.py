@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,16 +192,6 @@ def semrush_refdomains_bytes(domains: Iterable[SampleDomain], *, delimiter: str 
     return _csv_bytes(SEMRUSH_REFDOMAINS_HEADER, rows, delimiter)
 
 
-def semrush_gap_bytes(
-    sites: Sequence[str], rows: Iterable[tuple[str, float | None, Mapping[str, int]]]
-) -> bytes:
-    """Return a Semrush Backlink Gap export: domain, authority, one count column per site."""
-    header = ["Domain", "Domain ascore", *sites]
-    body = [[domain, _number(authority), *(str(counts.get(s, 0) or "") for s in sites)]
-            for domain, authority, counts in rows]  # fmt: skip
-    return _csv_bytes(header, body)
-
-
 def gsc_bytes(rows: Iterable[tuple[str, int, int]], header: Sequence[str] = GSC_HEADER) -> bytes:
     """Return a Search Console "Top linking sites" CSV (counts with thousands separators)."""
     return _csv_bytes(
@@ -217,19 +207,6 @@ def gsc_zip_bytes(rows: Iterable[tuple[str, int, int]]) -> bytes:
         archive.writestr("Top linking sites.csv", gsc_bytes(rows))
         archive.writestr("Top linking text.csv", "Linking text,Links\nsample,3\n")
     return out.getvalue()
-
-
-def moz_bytes(domains: Iterable[SampleDomain], *, legacy: bool = False, site: str = "") -> bytes:
-    """Return a Moz Linking Domains export; legacy Open Site Explorer files have a preamble."""
-    rows = [[d.domain, _number(d.authority), "70%" if d.spam else "1%", str(d.backlinks),
-             "Yes" if (d.dofollow_links or 0) > 0 else "No", "2025-01-02", "2026-09-30"]
-            for d in domains]  # fmt: skip
-    body = _csv_bytes(MOZ_HEADER, rows)
-    if not legacy:
-        return body
-    preamble = (f"Linking domains for {site}\nCreated on 2026-10-01\n\nFilters: none\n"
-                "Open Site Explorer\n\n")  # fmt: skip
-    return preamble.encode("utf-8") + body
 
 
 def majestic_bytes(links: Iterable[SampleLink]) -> bytes:

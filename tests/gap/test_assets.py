@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm.gap.assets import linkable_assets, page_key
+from crm.gap.assets import AssetTally, page_key
 from crm.gap.compute import GapSettings, compute_gap
 from crm.gap.exports import Evidence
 from crm.gap.facts import DomainFacts
@@ -42,7 +42,10 @@ def test_assets_rank_competitor_pages_by_gap_domains_linking_to_them() -> None:
         ),
     }
     rows = list(compute_gap(facts.values(), SETTINGS))
-    assets = linkable_assets(rows, facts, SETTINGS.competitors)
+    tally = AssetTally(SETTINGS.competitors)
+    for row in rows:
+        tally.add(row, facts[row.domain])
+    assets = tally.assets()
     guide, tool = assets["a.com"]
     assert (guide.url, guide.gap_domains, guide.sample, guide.broken) == (
         "https://a.com/guide/",

@@ -7,8 +7,6 @@ from crm.gap.compute import (
     authority_band,
     classify,
     compute_gap,
-    filter_rows,
-    overlap_chart,
     tier_for,
 )
 from crm.gap.facts import DomainFacts
@@ -95,37 +93,3 @@ def test_compute_gap_skips_domains_linking_to_no_campaign_site_and_flags_missing
     rows = list(compute_gap(facts, SETTINGS, our_export_present=False))
     assert [r.domain for r in rows] == ["one.org", "mine.org"]
     assert all(not r.our_export_present for r in rows)
-
-
-def test_overlap_chart_counts_domains_per_overlap_split_by_linking_to_us() -> None:
-    rows = list(
-        compute_gap(
-            [
-                fact("1.org", a_com=1),
-                fact("2.org", a_com=1, b_com=1),
-                fact("3.org", b_com=1),
-                fact("4.org", us_com=1),
-                fact("5.org", us_com=1, c_com=1),
-            ],
-            SETTINGS,
-        )
-    )
-    chart = overlap_chart(rows, competitor_count=3)
-    assert chart.not_linking_to_us == {1: 2, 2: 1, 3: 0}
-    assert chart.linking_to_us == {0: 1, 1: 1, 2: 0, 3: 0}
-
-
-def test_filter_rows_by_category_and_tier() -> None:
-    rows = list(
-        compute_gap(
-            [
-                fact("1.org", a_com=1),
-                fact("2.org", a_com=1, b_com=1, c_com=1),
-                fact("3.org", us_com=1, a_com=2),
-            ],
-            SETTINGS,
-        )
-    )
-    assert [r.domain for r in filter_rows(rows)] == ["1.org", "2.org"]
-    assert [r.domain for r in filter_rows(rows, tier=1)] == ["2.org"]
-    assert [r.domain for r in filter_rows(rows, categories=["weak"], gap_only=False)] == ["3.org"]

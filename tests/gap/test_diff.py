@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from crm.gap.compute import GapSettings
-from crm.gap.diff import LostLink, diff_snapshots, is_gap, is_stale
+from crm.gap.diff import DiffTally, LostLink, Snapshot, SnapshotDiff, is_gap, is_stale
 
 SETTINGS = GapSettings("us.com", ("a.com", "b.com"))
+
+
+def diff_snapshots(
+    before: Snapshot, after: Snapshot, covered: set[str] | None = None
+) -> SnapshotDiff:
+    tally = DiffTally(SETTINGS, covered)
+    for domain in sorted(before.keys() | after.keys()):
+        tally.add(domain, before.get(domain), after.get(domain))
+    return tally.diff()
 
 
 def test_diff_names_new_gaps_closed_gaps_and_lost_competitor_links() -> None:
@@ -22,14 +31,14 @@ def test_diff_names_new_gaps_closed_gaps_and_lost_competitor_links() -> None:
         "drops.org": {"a.com": 1},
         "new.org": {"b.com": 1},
     }
-    diff = diff_snapshots(before, after, SETTINGS)
+    diff = diff_snapshots(before, after)
     assert diff.new_gaps == ("new.org",) and diff.closed_gaps == ("closes.org",)
     assert diff.lost_links == (LostLink("drops.org", "b.com", 3),)
-    assert not diff.empty and diff_snapshots(after, after, SETTINGS).empty
+    assert not diff.empty and diff_snapshots(after, after).empty
 
 
 def test_links_are_only_lost_for_sites_the_new_import_covers() -> None:
-    diff = diff_snapshots({"x.org": {"b.com": 1}}, {}, SETTINGS, covered={"a.com"})
+    diff = diff_snapshots({"x.org": {"b.com": 1}}, {}, covered={"a.com"})
     assert diff.lost_links == ()
 
 
@@ -45,3 +54,11 @@ def test_a_snapshot_older_than_the_cadence_is_stale() -> None:
     assert is_stale(now - timedelta(days=92), now)
     assert not is_stale(now - timedelta(days=30), now)
     assert is_stale(now - timedelta(days=8), now, cadence=timedelta(days=7))
+
+
+def test_only_the_first_few_of_each_list_are_kept_in_order_with_every_count() -> None:
+    tally = DiffTally(SETTINGS, limit=2)
+    for domain in ("d.org", "b.org", "c.org", "a.org"):
+        tally.add(domain, None, {"a.com": 1})
+    diff = tally.diff()
+    assert diff.new_gaps == ("a.org", "b.org") and diff.new_gap_count == 4

@@ -11,6 +11,7 @@ from crm.models import Prospect
 
 pytestmark = pytest.mark.postgres
 
+
 def test_a_page_is_named_tuples_of_the_table_columns(db: Any, team: dict[str, Any]) -> None:
     campaign = team["campaign"]
     db.session.add(Prospect(campaign_id=campaign.id, domain="alpha.com", in_gap=True, score=0.5))

@@ -38,6 +38,13 @@ def test_mixed_exports_give_the_overlap_counts_tiers_and_categories(
         ), domain
         assert p.in_gap == (not links_to_us and overlap >= 1)
     assert gap_import.domain_count == len(EXPECTED)
+    competitors = len(campaign.competitor_domains)
+    theirs = [o for (_, o, ours, _) in EXPECTED.values() if not ours]
+    ours = [o for (_, o, us, _) in EXPECTED.values() if us]
+    assert gap_import.overlap_chart == {
+        "not_linking_to_us": {str(n): theirs.count(n) for n in range(1, competitors + 1)},
+        "linking_to_us": {str(n): ours.count(n) for n in range(competitors + 1)},
+    }
     assert gap_import.gap_count == sum(1 for t in EXPECTED.values() if not t[2])
     assert sorted(gap_import.sites_covered) == sorted([SITE, *campaign.competitor_domains])
     assert db.session.scalar(
