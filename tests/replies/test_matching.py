@@ -1,22 +1,16 @@
-"""Matching replies to touches, the effects of each kind, and the suggested outcome."""
+"""Matching replies to touches: threads, senders, colleagues, bounces, our own copies;
+and every labelled corpus message read the way the poller reads it."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
-from crm.mail.classify import BounceInfo, Classification
-from crm.mail.parse import BodyPart, InboundFacts, parse_message
-from crm.outreach.replies import (
-    Effects,
-    Match,
-    decide_effects,
-    match_message,
-    read_inbound,
-    suggest_outcome,
-)
-from tests.mail.fakes import FakeLookup, touch
+from crm.mail.parse import BodyPart, InboundFacts, parse_message, parse_raw
+from crm.replies.matching import InboundReading, match_message, read_inbound
+from crm.replies.outcome import suggest_outcome
+from tests.replies.fakes import CORPUS, FakeLookup, Label, corpus_labels, touch
 
 MAILBOX = "emma@taskorbit.com"
 SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -131,109 +125,48 @@ def test_lookup_is_asked_once_for_all_message_ids() -> None:
     assert [kind for kind, _ in spy.asked] == ["ids"]
 
 
-# --- effects -------------------------------------------------------------------------------
+# --- the labelled corpus ------------------------------------------------------------------
 
-MATCH = Match(FIRST, "in_reply_to", "In-Reply-To names our message <t1@taskorbit.com>")
-
-
-def verdict(kind: str, **extra: object) -> Classification:
-    return Classification(kind, ["test"], **extra)  # type: ignore[arg-type]
+CORPUS_MAILBOX, LOOKUP, LABELS = corpus_labels()
 
 
-def effects(kind: str, match: Match | None = MATCH, **extra: object) -> Effects:
-    return decide_effects(
-        verdict(kind, **extra), match, sender="sarah@blog.example",
-        stop_other_enrollments=True, next_touch_due=datetime(2026, 11, 9, 14, 30, tzinfo=UTC),
-        now=NOW,
-    )  # fmt: skip
+def check_label(label: Label, facts: InboundFacts, reading: InboundReading) -> None:
+    """Assert a reading against its label (shared with the IMAP corpus test)."""
+    verdict = reading.classification
+    assert reading.own_copy is label.own_copy
+    assert verdict.kind == label.kind, verdict.evidence
+    assert verdict.evidence, "every verdict explains itself"
+    method = reading.match.method if reading.match else "none"
+    assert method == label.match, reading.match
+    if label.touch is not None:
+        assert reading.match is not None
+        assert reading.match.touch.message_id == label.touch
+    if label.kind.startswith("bounce_"):
+        assert verdict.bounce is not None
+        assert verdict.bounce.recipient == label.bounce_recipient
+        assert verdict.bounce.status == label.bounce_status
+        assert verdict.bounce.hard is (label.kind == "bounce_hard")
+    else:
+        assert verdict.bounce is None
+    assert verdict.return_date == label.return_date
+    if label.outcome is not None:
+        outcome, reason = suggest_outcome(facts.reply_text, facts.subject)
+        assert outcome == label.outcome, reason
 
 
-def test_human_reply_stops_this_and_the_prospects_other_sequences() -> None:
-    result = effects("human_reply")
-    assert result.stop_enrollment and result.stop_reason == "replied"
-    assert result.stop_other_enrollments and result.prospect_status == "replied"
-    assert result.notify_specialist
+def test_every_corpus_file_is_labelled_and_every_label_has_a_file() -> None:
+    files = {path.name for path in CORPUS.glob("*.eml")}
+    assert files == {label.name for label in LABELS}
 
 
-def test_other_sequences_keep_going_when_the_campaign_says_so() -> None:
-    result = decide_effects(verdict("human_reply"), MATCH, sender="s@x.example",
-                            stop_other_enrollments=False, next_touch_due=None, now=NOW)  # fmt: skip
-    assert result.stop_enrollment and not result.stop_other_enrollments
+def test_the_corpus_covers_every_kind() -> None:
+    kinds = {label.kind for label in LABELS}
+    assert kinds == {"human_reply", "auto_reply", "ooo", "bounce_hard", "bounce_soft",
+                     "unsubscribe_request", "unrelated"}  # fmt: skip
 
 
-def test_hard_bounce_stops_suppresses_the_recipient_and_marks_the_contact() -> None:
-    result = decide_effects(
-        verdict("bounce_hard", bounce=BounceInfo("gone@blog.example", "5.1.1", hard=True)),
-        MATCH, sender="mailer-daemon@mx.example", stop_other_enrollments=True,
-        next_touch_due=None, now=NOW,
-    )  # fmt: skip
-    assert result.stop_enrollment and result.stop_reason == "bounced"
-    assert result.suppress == "gone@blog.example" and result.mark_contact == "bounced"
-    assert not result.stop_other_enrollments
-
-
-def test_soft_bounce_only_counts() -> None:
-    result = effects("bounce_soft", bounce=BounceInfo("x@blog.example", "4.2.2", hard=False))
-    assert result.count_soft_bounce and not result.stop_enrollment
-    assert result.suppress is None
-
-
-def test_unsubscribe_suppresses_the_sender_and_stops() -> None:
-    result = effects("unsubscribe_request")
-    assert result.suppress == "sarah@blog.example"
-    assert result.stop_enrollment and result.stop_reason == "unsubscribed"
-
-
-def test_unmatched_unsubscribe_is_still_suppressed_and_waits_in_triage() -> None:
-    result = effects("unsubscribe_request", match=None)
-    assert result.suppress == "sarah@blog.example" and result.triage
-    assert not result.stop_enrollment
-
-
-def test_out_of_office_moves_the_next_touch_to_the_working_day_after_the_return() -> None:
-    result = effects("ooo", return_date=date(2026, 12, 4))  # a Friday
-    moved = result.reschedule_next_touch_to
-    assert moved == datetime(2026, 12, 7, 14, 30, tzinfo=UTC)  # Monday, same time of day
-
-
-def test_out_of_office_never_moves_a_touch_earlier_or_without_a_date() -> None:
-    assert effects("ooo", return_date=date(2026, 11, 3)).reschedule_next_touch_to is None
-    assert effects("ooo").reschedule_next_touch_to is None
-
-
-@pytest.mark.parametrize("kind", ["auto_reply", "unrelated"])
-def test_auto_replies_change_nothing(kind: str) -> None:
-    result = effects(kind)
-    assert not result.stop_enrollment and result.suppress is None
-    assert result.reasons
-
-
-def test_anything_unmatched_waits_in_triage() -> None:
-    assert effects("human_reply", match=None).triage
-    assert not effects("human_reply").triage
-
-
-# --- suggested outcome ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "outcome"),
-    [
-        ("Sure, happy to add it!", "positive"),
-        ("Done - the link is live.", "positive"),
-        ("I've added your guide to the post.", "positive"),
-        ("Not interested, thanks.", "negative"),
-        ("Unfortunately we don't accept link insertions.", "negative"),
-        ("What's your budget? Our rate is $200 per link.", "neutral"),
-        ("Let me check with my editor.", "neutral"),
-        ("Hi Emma, who are you?", "neutral"),
-        ("Gerne, schicken Sie mir den Link.", "positive"),
-        ("Kein Interesse.", "negative"),
-        ("Oliver forwarded your note. Happy to swap the link.", "positive"),
-        ("Happy to add it for $50.", "neutral"),
-    ],
-)
-def test_suggested_outcome_says_why(text: str, outcome: str) -> None:
-    suggested, reason = suggest_outcome(text, "Re: Your guide")
-    assert suggested == outcome
-    assert reason
+@pytest.mark.parametrize("label", LABELS, ids=[label.name for label in LABELS])
+def test_corpus_message_is_read_as_labelled(label: Label) -> None:
+    facts = parse_raw((CORPUS / label.name).read_bytes())
+    reading = read_inbound(facts, LOOKUP, mailbox_addresses=[CORPUS_MAILBOX], now=NOW)
+    check_label(label, facts, reading)
