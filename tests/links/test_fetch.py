@@ -278,7 +278,6 @@ def test_a_relative_link_matches_when_the_target_is_on_the_same_host(
 ) -> None:
     # The page itself is on our site: a relative href resolves against it.
     pages.routes["/guides/index"] = Page(article('<a href="kanban/">kanban guide</a>'))
-    fetched = check.__call__  # noqa: F841 - readability
     target_host = f"www.{HOST}"
     url_logged = Logged(pages.url("/guides/index", target_host),
                         pages.url("/guides/kanban", HOST), "kanban guide",
