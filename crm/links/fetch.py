@@ -339,14 +339,16 @@ class PageFetcher:
                 preload_content=False, decode_content=True, timeout=self._timeout(deadline),
                 **options,
             )  # fmt: skip
-        except (ConnectTimeoutError, ReadTimeoutError):
+        except NewConnectionError as exc:  # before its base class, ConnectTimeoutError
+            raise _Problem(f"could not connect to {host}: {_short(exc)}") from None
+        except ConnectTimeoutError:
             raise _Problem(f"timed out connecting to {host}") from None
+        except ReadTimeoutError:
+            raise _Problem(f"timed out waiting for {host} to answer") from None
         except SSLError as exc:
             raise _Problem(f"TLS error with {host}: {_short(exc)}") from None
         except ProxyError as exc:
             raise _Problem(f"proxy error: {_short(exc)}") from None
-        except NewConnectionError as exc:
-            raise _Problem(f"could not connect to {host}: {_short(exc)}") from None
         except (ProtocolError, LocationParseError, HTTPError, OSError) as exc:
             raise _Problem(f"connection to {host} failed: {_short(exc)}") from None
         try:
