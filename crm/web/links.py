@@ -52,6 +52,7 @@ from crm.models import (
 from crm.web.access import requires, visible_campaigns_query
 from crm.web.forms import attach_user_error, choices
 from crm.web.helpers import Page, page_number
+from crm.web.objects import load_object, load_optional
 from crm.web.panels import Panel
 
 bp = Blueprint("links", __name__)
@@ -118,29 +119,16 @@ def _campaign() -> Campaign:
 
 
 def _won_link(campaign_id: int, link_id: int) -> WonLink:
-    link = db.session.get(WonLink, link_id)
-    if link is None or link.campaign_id != campaign_id:
-        abort(404)
-    return link
+    return load_object(WonLink, link_id, campaign=_campaign())
 
 
-def _prospect(campaign_id: int, prospect_id: int) -> Prospect:
-    prospect = db.session.get(Prospect, prospect_id)
-    if prospect is None or prospect.campaign_id != campaign_id:
-        abort(404)
-    return prospect
-
-
-def _message(campaign_id: int, message_id: int) -> InboundMessage:
-    message = db.session.get(InboundMessage, message_id)
-    if message is None or message.prospect is None or message.prospect.campaign_id != campaign_id:
-        abort(404)
-    return message
+def _prospect(campaign_id: int, prospect_id: Any) -> Prospect:
+    return load_object(Prospect, prospect_id, campaign=_campaign())
 
 
 def _check(link: WonLink, check_id: int) -> LinkCheck:
-    check = db.session.get(LinkCheck, check_id)
-    if check is None or check.won_link_id != link.id:
+    check = load_object(LinkCheck, check_id, campaign=_campaign())
+    if check.won_link_id != link.id:
         abort(404)
     return check
 
@@ -242,13 +230,9 @@ def _form_prospect(campaign: Campaign, form: WonLinkForm) -> Prospect:
 def new(campaign_id: int) -> Response | str | tuple[str, int]:
     campaign = _campaign()
     form = WonLinkForm()
-    message = None
-    message_id = request.values.get("message_id", type=int)
-    if message_id:
-        message = _message(campaign_id, message_id)
+    message = load_optional(InboundMessage, request.values.get("message_id"), campaign=campaign)
     if request.method == "GET":
-        prospect_id = request.args.get("prospect_id", type=int)
-        prospect = _prospect(campaign_id, prospect_id) if prospect_id else None
+        prospect = load_optional(Prospect, request.args.get("prospect_id"), campaign=campaign)
         if message is not None:
             prospect = message.prospect
             form.message_id.data = str(message.id)
