@@ -39,9 +39,11 @@ from crm.models import (
     Enrollment,
     GapImport,
     InboundMessage,
+    LinkCheck,
     Mailbox,
     Notification,
     Prospect,
+    ReclamationTask,
     Role,
     TargetPage,
     Touch,
@@ -76,6 +78,11 @@ _CAMPAIGN_OF: dict[type[Any], Callable[[Select[Any]], tuple[Select[Any], Any]]] 
         Prospect.campaign_id,
     ),
     WonLink: lambda s: (s, WonLink.campaign_id),
+    LinkCheck: lambda s: (
+        s.join(WonLink, WonLink.id == LinkCheck.won_link_id),
+        WonLink.campaign_id,
+    ),
+    ReclamationTask: lambda s: (s, ReclamationTask.campaign_id),
     GapImport: lambda s: (s, GapImport.campaign_id),
     TargetPage: lambda s: (s, TargetPage.campaign_id),
 }
