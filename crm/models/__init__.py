@@ -11,7 +11,17 @@ from crm.models.inbound import (
     Notification,
     ReplyOutcome,
 )
-from crm.models.link import AnchorType, LinkRel, LinkState, WonLink
+from crm.models.link import (
+    AnchorType,
+    CheckResult,
+    LinkCheck,
+    LinkRel,
+    LinkState,
+    ReclamationState,
+    ReclamationTask,
+    UnlinkedMention,
+    WonLink,
+)
 from crm.models.outreach import (
     Angle,
     Enrollment,
@@ -33,6 +43,7 @@ __all__ = [
     "Angle",
     "AuditLog",
     "Campaign",
+    "CheckResult",
     "ColumnMapping",
     "Competitor",
     "Contact",
@@ -43,6 +54,7 @@ __all__ = [
     "ImportState",
     "InboundKind",
     "InboundMessage",
+    "LinkCheck",
     "LinkRel",
     "LinkState",
     "Mailbox",
@@ -50,6 +62,8 @@ __all__ = [
     "Notification",
     "Prospect",
     "ProspectStatus",
+    "ReclamationState",
+    "ReclamationTask",
     "ReplyOutcome",
     "Role",
     "Security",
@@ -67,6 +81,7 @@ __all__ = [
     "Touchpoint",
     "TouchpointKind",
     "UTCDateTime",
+    "UnlinkedMention",
     "User",
     "WonLink",
     "WorkerLock",
