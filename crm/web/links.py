@@ -33,7 +33,6 @@ from crm.links.risk import MixLink
 from crm.links.service import LinkInput, check_html, log_won_link, suggest_for
 from crm.links.settings import clean_link_settings, link_settings
 from crm.links.urls import link_key
-from crm.replies.inbox import count_of
 from crm.models import (
     AnchorType,
     Campaign,
@@ -49,6 +48,7 @@ from crm.models import (
     WonLink,
     utcnow,
 )
+from crm.replies.inbox import count_of
 from crm.web.access import requires, visible_campaigns_query
 from crm.web.forms import attach_user_error, choices
 from crm.web.helpers import Page, page_number
