@@ -33,7 +33,6 @@ from crm.links.risk import MixLink
 from crm.links.service import LinkInput, check_html, log_won_link, suggest_for
 from crm.links.settings import clean_link_settings, link_settings
 from crm.links.urls import link_key
-from crm.mail.inbox import count_of
 from crm.models import (
     AnchorType,
     Campaign,
@@ -49,6 +48,7 @@ from crm.models import (
     WonLink,
     utcnow,
 )
+from crm.replies.inbox import count_of
 from crm.web.access import requires, visible_campaigns_query
 from crm.web.forms import attach_user_error, choices
 from crm.web.helpers import Page, page_number
@@ -246,7 +246,7 @@ def new(campaign_id: int) -> Response | str | tuple[str, int]:
     try:
         prospect = _form_prospect(campaign, form)
         if message is not None and message.prospect_id == prospect.id and message.outcome is None:
-            from crm.mail.inbox import set_outcome
+            from crm.replies.inbox import set_outcome
 
             set_outcome(message, "positive", actor=_me())
         link = log_won_link(prospect, _input(form), actor=_me(), message=message)

@@ -13,7 +13,7 @@ Who sees what: managers and admins see every object. A specialist sees the
 objects of the campaigns they are a member of; a mailbox through the
 campaign–mailbox links (a mailbox linked to no campaign is the shared pool
 that campaigns without mailboxes send from, so everyone may use it); an
-inbound message as the inbox shows it (`crm.mail.inbox.visible_to`). With
+inbound message as the inbox shows it (`crm.replies.inbox.visible_to`). With
 ``campaign=`` the object must also belong to that campaign (for a mailbox:
 be one of its mailboxes, or any usable one when it has none).
 
@@ -133,7 +133,7 @@ def _restrict(model: type[Any], stmt: Select[Any], user: User, campaign: Campaig
         rule = _mailbox_rule(user, campaign)
         return stmt if rule is None else stmt.where(rule)
     if model is InboundMessage:
-        from crm.mail.inbox import visible_to
+        from crm.replies.inbox import visible_to
 
         stmt = visible_to(user, stmt)
         if campaign is not None:
