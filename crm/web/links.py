@@ -290,12 +290,14 @@ def _preview(campaign: Campaign, form: WonLinkForm) -> dict[str, Any]:
         pass
     key = link_key(target_url) if target_url else None
     candidate = None
-    if (form.anchor.data or "").strip() or anchor_type == AnchorType.IMAGE:
+    typed = bool((form.anchor.data or "").strip())
+    if typed or form.anchor_type.data == AnchorType.IMAGE.value:
         candidate = MixLink(anchor=form.anchor.data or "", anchor_type=anchor_type,
                             target_key=key or "", placed_on=placed)  # fmt: skip
     risk = campaign_risk(campaign, today=_today(), target_url=target_url if key else None,
                          candidate=candidate)  # fmt: skip
-    return {"suggestion": suggestion, "risk": risk, "with_candidate": candidate is not None}
+    return {"suggestion": suggestion if typed else None, "risk": risk,
+            "with_candidate": candidate is not None}  # fmt: skip
 
 
 @bp.route("/campaigns/<int:campaign_id>/links/preview")
