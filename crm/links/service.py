@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
@@ -233,6 +233,52 @@ def log_won_link(
                  source_url=clean.source_url, target_url=clean.target_url)  # fmt: skip
     db.session.flush()
     return link
+
+
+def update_won_link(
+    link: WonLink, data: LinkInput, *, actor: User | None, now: datetime | None = None
+) -> bool:
+    """Correct what was logged; a new source or target starts its checks afresh.
+
+    Returns whether the page must be checked again (source or target changed).
+    """
+    now = now or utcnow()
+    clean = clean_link_input(link.prospect, data, now)
+    duplicate = find_duplicate(link.campaign, clean.source_url, clean.target_url)
+    if duplicate is not None and duplicate.id != link.id:
+        raise UserError(
+            f"source URL: this page's link to {clean.target_url} is already logged "
+            f"(link {duplicate.id})",
+            field="source_url",
+        )
+    moved = (link_key(clean.source_url), link_key(clean.target_url)) != (
+        link_key(link.source_url), link_key(link.target_url),
+    )  # fmt: skip
+    link.source_url, link.target_url = clean.source_url, clean.target_url
+    link.target_page = clean.target_page
+    link.anchor, link.anchor_type, link.rel = clean.anchor, clean.anchor_type, clean.rel
+    link.placed_on, link.note = clean.placed_on, clean.note
+    if moved:
+        link.state, link.state_changed_at = LinkState.UNCHECKED, now
+        link.consecutive_misses = 0
+        link.rel_mismatch = link.anchor_mismatch = False
+        link.last_check_summary = ""
+    record_audit("link.edited", user=actor, object_type="won_link", object_id=link.id,
+                 source_url=clean.source_url, target_url=clean.target_url)  # fmt: skip
+    db.session.flush()
+    return moved
+
+
+def delete_won_link(link: WonLink, *, actor: User | None) -> None:
+    """Remove a link logged by mistake (its checks and tasks go with it); the timeline says so."""
+    summary = f"Won link removed: {link.source_url} → {link.target_url}"
+    add_touchpoint(link.prospect, TouchpointKind.NOTE, summary, actor=actor)
+    record_audit("link.deleted", user=actor, object_type="won_link", object_id=link.id,
+                 source_url=link.source_url, target_url=link.target_url)  # fmt: skip
+    db.session.execute(delete(ReclamationTask).where(ReclamationTask.won_link_id == link.id))
+    db.session.execute(delete(LinkCheck).where(LinkCheck.won_link_id == link.id))
+    db.session.delete(link)
+    db.session.flush()
 
 
 def logged_of(link: WonLink) -> Logged:

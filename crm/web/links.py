@@ -30,7 +30,14 @@ from crm.links.queries import (
     open_tasks,
 )
 from crm.links.risk import MixLink
-from crm.links.service import LinkInput, check_html, log_won_link, suggest_for
+from crm.links.service import (
+    LinkInput,
+    check_html,
+    delete_won_link,
+    log_won_link,
+    suggest_for,
+    update_won_link,
+)
 from crm.links.settings import clean_link_settings, link_settings
 from crm.links.urls import link_key
 from crm.models import (
@@ -328,6 +335,53 @@ def show(campaign_id: int, link_id: int) -> str:
         "links/show.html", link=link, campaign=_campaign(), checks=checks, tasks=tasks,
         settings=link_settings(link.campaign.settings), csrf_form=FlaskForm(),
     )  # fmt: skip
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/<int:link_id>/edit", methods=["GET", "POST"])
+def edit(campaign_id: int, link_id: int) -> Response | str | tuple[str, int]:
+    link = _won_link(campaign_id, link_id)
+    form = WonLinkForm(obj=None)
+    if request.method == "GET":
+        form.prospect.data = link.prospect.domain
+        form.source_url.data, form.target_url.data = link.source_url, link.target_url
+        form.anchor.data, form.anchor_type.data = link.anchor, link.anchor_type.value
+        form.rel.data, form.placed_on.data = link.rel.value, link.placed_on.isoformat()
+        form.note.data = link.note
+        return _edit_page(link, form)
+    if not form.validate_on_submit():
+        return _edit_page(link, form), 422
+    try:
+        moved = update_won_link(link, _input(form), actor=_me())
+    except UserError as exc:
+        db.session.rollback()
+        if not attach_user_error(form, exc):
+            flash(exc.message, "error")
+        return _edit_page(link, form), 422
+    db.session.commit()
+    if moved:
+        check_link_now(link)
+        db.session.commit()
+    flash("Link saved." + (f" Checked: {link.state.value} — {link.last_check_summary}"
+                           if moved else ""), "ok")  # fmt: skip
+    return redirect(_link_url(link))
+
+
+def _edit_page(link: WonLink, form: WonLinkForm) -> str:
+    return render_template("links/edit.html", link=link, form=form,
+                           targets=link.campaign.target_pages)  # fmt: skip
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/<int:link_id>/delete", methods=["POST"])
+@requires(Role.MANAGER)
+def delete(campaign_id: int, link_id: int) -> Response:
+    link = _won_link(campaign_id, link_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    domain = link.prospect.domain
+    delete_won_link(link, actor=_me())
+    db.session.commit()
+    flash(f"Link on {domain} removed. The prospect keeps its status; change it if needed.", "ok")
+    return redirect(url_for("links.index", campaign=campaign_id))
 
 
 @bp.route("/campaigns/<int:campaign_id>/links/<int:link_id>/check", methods=["POST"])

@@ -20,6 +20,8 @@ ROUTES = {
     "links.new": PAGE,
     "links.preview": PAGE,
     "links.show": Expect(args=_LINK),
+    "links.edit": Expect(args=_LINK),
+    "links.delete": Expect(method="POST", specialist=403, manager=302, admin=302, args=_LINK),
     # No check runs here: the matrix uses a link whose page needs no network (refused).
     "links.check_now": Expect(method="POST", specialist=302, manager=302, admin=302, args=_LINK),
     "links.check_page": Expect(args={**_LINK, "check_id": "link_check_id"}),
