@@ -51,13 +51,14 @@ from crm.models import (
     ReclamationState,
     ReclamationTask,
     Role,
+    UnlinkedMention,
     User,
     WonLink,
     utcnow,
 )
 from crm.replies.inbox import count_of
 from crm.web.access import requires, visible_campaigns_query
-from crm.web.forms import attach_user_error, choices
+from crm.web.forms import attach_user_error, choices, lines
 from crm.web.helpers import Page, page_number
 from crm.web.objects import load_object, load_optional
 from crm.web.panels import Panel
@@ -468,6 +469,42 @@ def check_mentions(campaign_id: int, prospect_id: int) -> Response:
     flash(f"{len(found)} page(s) read: {unlinked} mention(s) of us without a link.",
           "ok" if unlinked else "info")  # fmt: skip
     return redirect(_prospect_url(prospect) + "#won-links")
+
+
+MAX_MENTION_PROSPECTS = 20
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/mentions", methods=["POST"])
+def check_mentions_of(campaign_id: int) -> Response:
+    """Unlinked mentions for chosen prospects (their domains, one per line)."""
+    campaign = _campaign()
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    back = url_for("links.index", campaign=campaign.id) + "#mentions"
+    domains = lines(request.form.get("domains", ""))
+    if not domains:
+        flash("Unlinked mentions: enter at least one prospect's domain.", "error")
+        return redirect(back)
+    if len(domains) > MAX_MENTION_PROSPECTS:
+        flash(f"Unlinked mentions: at most {MAX_MENTION_PROSPECTS} prospects at a time "
+              "(or use `crm links mentions`).", "error")  # fmt: skip
+        return redirect(back)
+    try:
+        prospects = [find_prospect(campaign, d) for d in domains]
+    except UserError as exc:
+        flash(f"Unlinked mentions: {exc.message}", "error")
+        return redirect(back)
+    from crm.links.checker import make_fetcher
+
+    fetcher = make_fetcher()
+    found: list[UnlinkedMention] = []
+    for prospect in prospects:
+        found.extend(m for m in find_unlinked_mentions(prospect, fetcher) if m.unlinked)
+        db.session.commit()
+    names = sorted({m.prospect.domain for m in found})
+    flash(f"{len(prospects)} prospect(s) read: unlinked mentions on "
+          + (", ".join(names) if names else "none") + ".", "ok" if names else "info")  # fmt: skip
+    return redirect(back)
 
 
 @bp.route(

@@ -238,3 +238,30 @@ def test_only_a_manager_deletes_a_link(
     assert client.post_form(url, page=page).status_code == 302
     assert db.session.scalar(select(func.count()).select_from(WonLink)) == 0
     assert db.session.scalar(select(func.count()).select_from(LinkCheck)) == 0
+
+
+def test_unlinked_mentions_are_found_for_chosen_prospects_and_the_angle_suggested(
+    app: Flask, client: Any, world: LinkWorld, pages: PageServer
+) -> None:
+    from crm.models import Evidence, UnlinkedMention
+
+    db.session.query(Evidence).delete()
+    db.session.add_all([
+        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, "/m")),
+        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, "/l")),
+    ])  # fmt: skip
+    db.session.commit()
+    pages.routes["/m"] = Page("<p>Intro. We use Sample Site for our charts. More text.</p>")
+    pages.routes["/l"] = Page(
+        '<p>See <a href="https://sample-site.example/">sample-site.example</a>.</p>'
+    )
+    client.login(world.user.email)
+    response = client.post_form(f"/campaigns/{world.campaign.id}/links/mentions",
+                                {"domains": "blog.example"}, page="/links")  # fmt: skip
+    assert response.status_code == 302
+    rows = {m.url.rsplit("/", 1)[1]: m for m in db.session.query(UnlinkedMention)}
+    assert rows["m"].unlinked and rows["m"].sentence == "We use Sample Site for our charts."
+    assert not rows["l"].unlinked and "already links" in rows["l"].detail
+    page = client.get(f"/campaigns/{world.campaign.id}/prospects/{world.prospect.id}")
+    html = page.get_data(as_text=True)
+    assert "mentions us, no link" in html and "Use the unlinked mention angle" in html

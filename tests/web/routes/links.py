@@ -34,6 +34,8 @@ ROUTES = {
         admin=302,
         args={"prospect_id": "mention_prospect_id"},
     ),
+    # No domains typed: back to the Links page saying so.
+    "links.check_mentions_of": Expect(method="POST", specialist=302, manager=302, admin=302),
     "links.use_mention_angle": Expect(
         method="POST",
         specialist=302,
