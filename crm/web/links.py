@@ -186,7 +186,10 @@ def index() -> str:
     number = page_number()
     total = count_of(stmt)
     items = list(db.session.scalars(stmt.offset((number - 1) * per).limit(per)).unique())
-    risk = campaign_risk(chosen, today=_today()) if chosen is not None else None
+    risk = None
+    if chosen is not None:
+        target = next((t for t in chosen.target_pages if str(t.id) == filters.target), None)
+        risk = campaign_risk(chosen, today=_today(), target_url=target.url if target else None)
     states = {
         state: count_of(links_query(LinkFilters(campaign_ids=filters.campaign_ids, state=state)))
         for state in (s.value for s in LinkState)
