@@ -170,10 +170,17 @@ def clean_link_input(prospect: Prospect, data: LinkInput, now: datetime) -> Clea
     )  # fmt: skip
 
 
-def find_duplicate(campaign: Campaign, source_url: str, target_url: str) -> WonLink | None:
-    """An existing link of the campaign from the same page to the same target (URL forms aside)."""
+def find_duplicate(prospect: Prospect, source_url: str, target_url: str) -> WonLink | None:
+    """An existing link from the same page to the same target (URL spellings aside).
+
+    A source page is on its prospect's domain, so only that prospect's links can repeat it.
+    """
     source_key, target_key = link_key(source_url), link_key(target_url)
-    candidates = db.session.scalars(select(WonLink).where(WonLink.campaign_id == campaign.id)).all()
+    candidates = db.session.scalars(
+        select(WonLink).where(
+            WonLink.campaign_id == prospect.campaign_id, WonLink.prospect_id == prospect.id
+        )
+    ).all()
     for link in candidates:
         if link_key(link.source_url) == source_key and link_key(link.target_url) == target_key:
             return link
@@ -204,7 +211,7 @@ def log_won_link(
     clean = clean_link_input(prospect, data, now)
     if message is not None and message.prospect_id != prospect.id:
         raise UserError("that reply belongs to another prospect")
-    duplicate = find_duplicate(prospect.campaign, clean.source_url, clean.target_url)
+    duplicate = find_duplicate(prospect, clean.source_url, clean.target_url)
     if duplicate is not None:
         raise UserError(
             f"source URL: this page's link to {clean.target_url} is already logged "
@@ -244,7 +251,7 @@ def update_won_link(
     """
     now = now or utcnow()
     clean = clean_link_input(link.prospect, data, now)
-    duplicate = find_duplicate(link.campaign, clean.source_url, clean.target_url)
+    duplicate = find_duplicate(link.prospect, clean.source_url, clean.target_url)
     if duplicate is not None and duplicate.id != link.id:
         raise UserError(
             f"source URL: this page's link to {clean.target_url} is already logged "
