@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
@@ -226,8 +227,14 @@ def log_won_link(
         inbound_message_id=message.id if message else None, state=LinkState.UNCHECKED,
         state_changed_at=now, created_at=now,
     )  # fmt: skip
-    db.session.add(link)
-    db.session.flush()
+    try:
+        # A savepoint: two people saving the same link at once get the duplicate message.
+        with db.session.begin_nested():
+            db.session.add(link)
+            db.session.flush()
+    except IntegrityError:
+        raise UserError(f"source URL: this page's link to {clean.target_url} is already logged",
+                        field="source_url") from None  # fmt: skip
     add_touchpoint(
         prospect, TouchpointKind.LINK_WON,
         f"Link won: {clean.source_url} → {clean.target_url} "
