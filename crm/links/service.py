@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
@@ -170,10 +171,17 @@ def clean_link_input(prospect: Prospect, data: LinkInput, now: datetime) -> Clea
     )  # fmt: skip
 
 
-def find_duplicate(campaign: Campaign, source_url: str, target_url: str) -> WonLink | None:
-    """An existing link of the campaign from the same page to the same target (URL forms aside)."""
+def find_duplicate(prospect: Prospect, source_url: str, target_url: str) -> WonLink | None:
+    """An existing link from the same page to the same target (URL spellings aside).
+
+    A source page is on its prospect's domain, so only that prospect's links can repeat it.
+    """
     source_key, target_key = link_key(source_url), link_key(target_url)
-    candidates = db.session.scalars(select(WonLink).where(WonLink.campaign_id == campaign.id)).all()
+    candidates = db.session.scalars(
+        select(WonLink).where(
+            WonLink.campaign_id == prospect.campaign_id, WonLink.prospect_id == prospect.id
+        )
+    ).all()
     for link in candidates:
         if link_key(link.source_url) == source_key and link_key(link.target_url) == target_key:
             return link
@@ -204,7 +212,7 @@ def log_won_link(
     clean = clean_link_input(prospect, data, now)
     if message is not None and message.prospect_id != prospect.id:
         raise UserError("that reply belongs to another prospect")
-    duplicate = find_duplicate(prospect.campaign, clean.source_url, clean.target_url)
+    duplicate = find_duplicate(prospect, clean.source_url, clean.target_url)
     if duplicate is not None:
         raise UserError(
             f"source URL: this page's link to {clean.target_url} is already logged "
@@ -219,8 +227,14 @@ def log_won_link(
         inbound_message_id=message.id if message else None, state=LinkState.UNCHECKED,
         state_changed_at=now, created_at=now,
     )  # fmt: skip
-    db.session.add(link)
-    db.session.flush()
+    try:
+        # A savepoint: two people saving the same link at once get the duplicate message.
+        with db.session.begin_nested():
+            db.session.add(link)
+            db.session.flush()
+    except IntegrityError:
+        raise UserError(f"source URL: this page's link to {clean.target_url} is already logged",
+                        field="source_url") from None  # fmt: skip
     add_touchpoint(
         prospect, TouchpointKind.LINK_WON,
         f"Link won: {clean.source_url} → {clean.target_url} "
@@ -233,6 +247,52 @@ def log_won_link(
                  source_url=clean.source_url, target_url=clean.target_url)  # fmt: skip
     db.session.flush()
     return link
+
+
+def update_won_link(
+    link: WonLink, data: LinkInput, *, actor: User | None, now: datetime | None = None
+) -> bool:
+    """Correct what was logged; a new source or target starts its checks afresh.
+
+    Returns whether the page must be checked again (source or target changed).
+    """
+    now = now or utcnow()
+    clean = clean_link_input(link.prospect, data, now)
+    duplicate = find_duplicate(link.prospect, clean.source_url, clean.target_url)
+    if duplicate is not None and duplicate.id != link.id:
+        raise UserError(
+            f"source URL: this page's link to {clean.target_url} is already logged "
+            f"(link {duplicate.id})",
+            field="source_url",
+        )
+    moved = (link_key(clean.source_url), link_key(clean.target_url)) != (
+        link_key(link.source_url), link_key(link.target_url),
+    )  # fmt: skip
+    link.source_url, link.target_url = clean.source_url, clean.target_url
+    link.target_page = clean.target_page
+    link.anchor, link.anchor_type, link.rel = clean.anchor, clean.anchor_type, clean.rel
+    link.placed_on, link.note = clean.placed_on, clean.note
+    if moved:
+        link.state, link.state_changed_at = LinkState.UNCHECKED, now
+        link.consecutive_misses = 0
+        link.rel_mismatch = link.anchor_mismatch = False
+        link.last_check_summary = ""
+    record_audit("link.edited", user=actor, object_type="won_link", object_id=link.id,
+                 source_url=clean.source_url, target_url=clean.target_url)  # fmt: skip
+    db.session.flush()
+    return moved
+
+
+def delete_won_link(link: WonLink, *, actor: User | None) -> None:
+    """Remove a link logged by mistake (its checks and tasks go with it); the timeline says so."""
+    summary = f"Won link removed: {link.source_url} → {link.target_url}"
+    add_touchpoint(link.prospect, TouchpointKind.NOTE, summary, actor=actor)
+    record_audit("link.deleted", user=actor, object_type="won_link", object_id=link.id,
+                 source_url=link.source_url, target_url=link.target_url)  # fmt: skip
+    db.session.execute(delete(ReclamationTask).where(ReclamationTask.won_link_id == link.id))
+    db.session.execute(delete(LinkCheck).where(LinkCheck.won_link_id == link.id))
+    db.session.delete(link)
+    db.session.flush()
 
 
 def logged_of(link: WonLink) -> Logged:

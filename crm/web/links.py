@@ -30,7 +30,14 @@ from crm.links.queries import (
     open_tasks,
 )
 from crm.links.risk import MixLink
-from crm.links.service import LinkInput, check_html, log_won_link, suggest_for
+from crm.links.service import (
+    LinkInput,
+    check_html,
+    delete_won_link,
+    log_won_link,
+    suggest_for,
+    update_won_link,
+)
 from crm.links.settings import clean_link_settings, link_settings
 from crm.links.urls import link_key
 from crm.models import (
@@ -44,13 +51,14 @@ from crm.models import (
     ReclamationState,
     ReclamationTask,
     Role,
+    UnlinkedMention,
     User,
     WonLink,
     utcnow,
 )
 from crm.replies.inbox import count_of
 from crm.web.access import requires, visible_campaigns_query
-from crm.web.forms import attach_user_error, choices
+from crm.web.forms import attach_user_error, choices, lines
 from crm.web.helpers import Page, page_number
 from crm.web.objects import load_object, load_optional
 from crm.web.panels import Panel
@@ -178,7 +186,10 @@ def index() -> str:
     number = page_number()
     total = count_of(stmt)
     items = list(db.session.scalars(stmt.offset((number - 1) * per).limit(per)).unique())
-    risk = campaign_risk(chosen, today=_today()) if chosen is not None else None
+    risk = None
+    if chosen is not None:
+        target = next((t for t in chosen.target_pages if str(t.id) == filters.target), None)
+        risk = campaign_risk(chosen, today=_today(), target_url=target.url if target else None)
     states = {
         state: count_of(links_query(LinkFilters(campaign_ids=filters.campaign_ids, state=state)))
         for state in (s.value for s in LinkState)
@@ -290,12 +301,14 @@ def _preview(campaign: Campaign, form: WonLinkForm) -> dict[str, Any]:
         pass
     key = link_key(target_url) if target_url else None
     candidate = None
-    if (form.anchor.data or "").strip() or anchor_type == AnchorType.IMAGE:
+    typed = bool((form.anchor.data or "").strip())
+    if typed or form.anchor_type.data == AnchorType.IMAGE.value:
         candidate = MixLink(anchor=form.anchor.data or "", anchor_type=anchor_type,
                             target_key=key or "", placed_on=placed)  # fmt: skip
     risk = campaign_risk(campaign, today=_today(), target_url=target_url if key else None,
                          candidate=candidate)  # fmt: skip
-    return {"suggestion": suggestion, "risk": risk, "with_candidate": candidate is not None}
+    return {"suggestion": suggestion if typed else None, "risk": risk,
+            "with_candidate": candidate is not None}  # fmt: skip
 
 
 @bp.route("/campaigns/<int:campaign_id>/links/preview")
@@ -326,6 +339,53 @@ def show(campaign_id: int, link_id: int) -> str:
         "links/show.html", link=link, campaign=_campaign(), checks=checks, tasks=tasks,
         settings=link_settings(link.campaign.settings), csrf_form=FlaskForm(),
     )  # fmt: skip
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/<int:link_id>/edit", methods=["GET", "POST"])
+def edit(campaign_id: int, link_id: int) -> Response | str | tuple[str, int]:
+    link = _won_link(campaign_id, link_id)
+    form = WonLinkForm(obj=None)
+    if request.method == "GET":
+        form.prospect.data = link.prospect.domain
+        form.source_url.data, form.target_url.data = link.source_url, link.target_url
+        form.anchor.data, form.anchor_type.data = link.anchor, link.anchor_type.value
+        form.rel.data, form.placed_on.data = link.rel.value, link.placed_on.isoformat()
+        form.note.data = link.note
+        return _edit_page(link, form)
+    if not form.validate_on_submit():
+        return _edit_page(link, form), 422
+    try:
+        moved = update_won_link(link, _input(form), actor=_me())
+    except UserError as exc:
+        db.session.rollback()
+        if not attach_user_error(form, exc):
+            flash(exc.message, "error")
+        return _edit_page(link, form), 422
+    db.session.commit()
+    if moved:
+        check_link_now(link)
+        db.session.commit()
+    flash("Link saved." + (f" Checked: {link.state.value} — {link.last_check_summary}"
+                           if moved else ""), "ok")  # fmt: skip
+    return redirect(_link_url(link))
+
+
+def _edit_page(link: WonLink, form: WonLinkForm) -> str:
+    return render_template("links/edit.html", link=link, form=form,
+                           targets=link.campaign.target_pages)  # fmt: skip
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/<int:link_id>/delete", methods=["POST"])
+@requires(Role.MANAGER)
+def delete(campaign_id: int, link_id: int) -> Response:
+    link = _won_link(campaign_id, link_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    domain = link.prospect.domain
+    delete_won_link(link, actor=_me())
+    db.session.commit()
+    flash(f"Link on {domain} removed. The prospect keeps its status; change it if needed.", "ok")
+    return redirect(url_for("links.index", campaign=campaign_id))
 
 
 @bp.route("/campaigns/<int:campaign_id>/links/<int:link_id>/check", methods=["POST"])
@@ -412,6 +472,42 @@ def check_mentions(campaign_id: int, prospect_id: int) -> Response:
     flash(f"{len(found)} page(s) read: {unlinked} mention(s) of us without a link.",
           "ok" if unlinked else "info")  # fmt: skip
     return redirect(_prospect_url(prospect) + "#won-links")
+
+
+MAX_MENTION_PROSPECTS = 20
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/mentions", methods=["POST"])
+def check_mentions_of(campaign_id: int) -> Response:
+    """Unlinked mentions for chosen prospects (their domains, one per line)."""
+    campaign = _campaign()
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    back = url_for("links.index", campaign=campaign.id) + "#mentions"
+    domains = lines(request.form.get("domains", ""))
+    if not domains:
+        flash("Unlinked mentions: enter at least one prospect's domain.", "error")
+        return redirect(back)
+    if len(domains) > MAX_MENTION_PROSPECTS:
+        flash(f"Unlinked mentions: at most {MAX_MENTION_PROSPECTS} prospects at a time "
+              "(or use `crm links mentions`).", "error")  # fmt: skip
+        return redirect(back)
+    try:
+        prospects = [find_prospect(campaign, d) for d in domains]
+    except UserError as exc:
+        flash(f"Unlinked mentions: {exc.message}", "error")
+        return redirect(back)
+    from crm.links.checker import make_fetcher
+
+    fetcher = make_fetcher()
+    found: list[UnlinkedMention] = []
+    for prospect in prospects:
+        found.extend(m for m in find_unlinked_mentions(prospect, fetcher) if m.unlinked)
+        db.session.commit()
+    names = sorted({m.prospect.domain for m in found})
+    flash(f"{len(prospects)} prospect(s) read: unlinked mentions on "
+          + (", ".join(names) if names else "none") + ".", "ok" if names else "info")  # fmt: skip
+    return redirect(back)
 
 
 @bp.route(

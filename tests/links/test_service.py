@@ -189,3 +189,19 @@ def test_old_found_pages_are_pruned_and_misses_keep_theirs(world: LinkWorld) -> 
         select(LinkCheck.result, LinkCheck.html_zlib.is_not(None)).order_by(LinkCheck.id)
     ).all()
     assert [k for _, k in kept] == [True, False, False, True, True, True, True, True]
+
+
+def test_a_link_saved_twice_at_once_is_refused_by_the_database_too(
+    world: LinkWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crm.links import service
+
+    log_won_link(world.prospect, data(world), actor=None, now=NOW)
+    db.session.commit()
+    # The other request looked for a duplicate before this one saved.
+    monkeypatch.setattr(service, "find_duplicate", lambda *a, **k: None)
+    with pytest.raises(UserError) as err:
+        log_won_link(world.prospect, data(world), actor=None, now=NOW)
+    assert err.value.field == "source_url" and "already logged" in err.value.message
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(WonLink)) == 1

@@ -196,3 +196,72 @@ def test_a_manager_sets_the_thresholds_and_bad_values_name_the_field(
     db.session.expire_all()
     assert world.campaign.settings["links"]["exact_share_max"] == pytest.approx(0.2)
     assert world.campaign.settings["links"]["lost_after"] == 3
+
+
+def test_editing_a_link_fixes_a_typo_and_a_new_source_is_checked_again(
+    app: Flask, client: Any, world: LinkWorld, pages: PageServer
+) -> None:
+    pages.routes["/a"] = Page(page_with(world.target_url))
+    pages.routes["/b"] = Page("gone", status=404)
+    client.login(world.user.email)
+    client.post_form(new_url(world), form(world, source(pages, "/a")))
+    link = db.session.scalar(select(WonLink))
+    assert link is not None and link.state == LinkState.LIVE
+    url = f"/campaigns/{world.campaign.id}/links/{link.id}/edit"
+    bad = client.post_form(url, form(world, "https://elsewhere.example/a"))
+    assert bad.status_code == 422 and "is not on blog.example" in bad.get_data(as_text=True)
+    assert client.post_form(url, form(world, source(pages, "/a"), note="fixed")).status_code == 302
+    db.session.expire_all()
+    assert link.note == "fixed" and link.state == LinkState.LIVE
+    assert client.post_form(url, form(world, source(pages, "/b"))).status_code == 302
+    db.session.expire_all()
+    assert link.state == LinkState.UNCHECKED and link.consecutive_misses == 1
+
+
+def test_only_a_manager_deletes_a_link(
+    app: Flask, client: Any, world: LinkWorld, pages: PageServer
+) -> None:
+    from tests.links.helpers import another_user
+
+    boss = another_user()
+    db.session.commit()
+    pages.routes["/a"] = Page(page_with(world.target_url))
+    client.login(world.user.email)
+    client.post_form(new_url(world), form(world, source(pages, "/a")))
+    link = db.session.scalar(select(WonLink))
+    assert link is not None
+    url = f"/campaigns/{world.campaign.id}/links/{link.id}/delete"
+    page = f"/campaigns/{world.campaign.id}/links/{link.id}"
+    assert client.post_form(url, page=page).status_code == 403
+    client.post_form("/logout", page=page)
+    client.login(boss.email)
+    assert client.post_form(url, page=page).status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(WonLink)) == 0
+    assert db.session.scalar(select(func.count()).select_from(LinkCheck)) == 0
+
+
+def test_unlinked_mentions_are_found_for_chosen_prospects_and_the_angle_suggested(
+    app: Flask, client: Any, world: LinkWorld, pages: PageServer
+) -> None:
+    from crm.models import Evidence, UnlinkedMention
+
+    db.session.query(Evidence).delete()
+    db.session.add_all([
+        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, "/m")),
+        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, "/l")),
+    ])  # fmt: skip
+    db.session.commit()
+    pages.routes["/m"] = Page("<p>Intro. We use Sample Site for our charts. More text.</p>")
+    pages.routes["/l"] = Page(
+        '<p>See <a href="https://sample-site.example/">sample-site.example</a>.</p>'
+    )
+    client.login(world.user.email)
+    response = client.post_form(f"/campaigns/{world.campaign.id}/links/mentions",
+                                {"domains": "blog.example"}, page="/links")  # fmt: skip
+    assert response.status_code == 302
+    rows = {m.url.rsplit("/", 1)[1]: m for m in db.session.query(UnlinkedMention)}
+    assert rows["m"].unlinked and rows["m"].sentence == "We use Sample Site for our charts."
+    assert not rows["l"].unlinked and "already links" in rows["l"].detail
+    page = client.get(f"/campaigns/{world.campaign.id}/prospects/{world.prospect.id}")
+    html = page.get_data(as_text=True)
+    assert "mentions us, no link" in html and "Use the unlinked mention angle" in html

@@ -20,6 +20,8 @@ ROUTES = {
     "links.new": PAGE,
     "links.preview": PAGE,
     "links.show": Expect(args=_LINK),
+    "links.edit": Expect(args=_LINK),
+    "links.delete": Expect(method="POST", specialist=403, manager=302, admin=302, args=_LINK),
     # No check runs here: the matrix uses a link whose page needs no network (refused).
     "links.check_now": Expect(method="POST", specialist=302, manager=302, admin=302, args=_LINK),
     "links.check_page": Expect(args={**_LINK, "check_id": "link_check_id"}),
@@ -32,6 +34,8 @@ ROUTES = {
         admin=302,
         args={"prospect_id": "mention_prospect_id"},
     ),
+    # No domains typed: back to the Links page saying so.
+    "links.check_mentions_of": Expect(method="POST", specialist=302, manager=302, admin=302),
     "links.use_mention_angle": Expect(
         method="POST",
         specialist=302,
