@@ -15,6 +15,8 @@ crm/reports/definitions.py and on the page.
 - placed_on: the prospect's first won link's placed date.
 - bounced / unsubscribed: stopped for that reason, or a matched hard bounce /
   unsubscribe request.
+- open: the enrollment is still active or paused (the forecast's history
+  leaves out prospects whose outreach is still going).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crm.models import (
     Enrollment,
+    EnrollmentState,
     InboundKind,
     InboundMessage,
     Prospect,
@@ -39,6 +42,8 @@ from crm.reports.params import ReportScope
 from crm.reports.sqlfuncs import week_start
 
 Grain = Literal["enrollment", "touch"]
+# An enrollment still going: its prospect's outreach is not finished.
+OPEN_STATES = (EnrollmentState.ACTIVE, EnrollmentState.PAUSED)
 
 FACT_KEYS = (
     "angle",
@@ -200,6 +205,7 @@ def _contacted_rows(scope: ReportScope, grain: Grain, won: Any) -> Select[Any]:
     if scope.end is not None:
         where.append(sent.c.first_sent_at < scope.end)
     return stmt.add_columns(
+        Prospect.campaign_id.label("campaign_id"),
         Enrollment.prospect_id.label("prospect_id"),
         Enrollment.angle.label("angle"),
         Prospect.tier.label("tier"),
@@ -217,6 +223,7 @@ def _contacted_rows(scope: ReportScope, grain: Grain, won: Any) -> Select[Any]:
         placed_on.label("placed_on"),
         bounced_col.label("bounced"),
         unsubscribed_col.label("unsubscribed"),
+        _flag(Enrollment.state.in_(OPEN_STATES)).label("open"),
     ).where(*where)
 
 
@@ -236,6 +243,7 @@ def _placed_without_email(scope: ReportScope, won: Any) -> Select[Any]:
     zero = literal(0, Integer)
     return (
         select(
+            Prospect.campaign_id.label("campaign_id"),
             Prospect.id.label("prospect_id"),
             Prospect.angle.label("angle"),
             Prospect.tier.label("tier"),
@@ -253,6 +261,7 @@ def _placed_without_email(scope: ReportScope, won: Any) -> Select[Any]:
             won.c.placed_on.label("placed_on"),
             zero.label("bounced"),
             zero.label("unsubscribed"),
+            zero.label("open"),
         )
         .select_from(Prospect)
         .join(won, won.c.prospect_id == Prospect.id)

@@ -28,6 +28,13 @@ class week_start(FunctionElement[Any]):
     inherit_cache = True
 
 
+class week_of_date(FunctionElement[Any]):
+    """The Monday of a calendar date's ISO week."""
+
+    type = Date()
+    inherit_cache = True
+
+
 class days_between(FunctionElement[Any]):
     """Whole days from the second date to the first (a later first date is positive)."""
 
@@ -55,6 +62,17 @@ def _week_sqlite(element: week_start, compiler: Any, **kw: Any) -> str:
 def _week_pg(element: week_start, compiler: Any, **kw: Any) -> str:
     inner = compiler.process(element.clauses, **kw)
     return f"CAST(date_trunc('week', ({inner}) AT TIME ZONE 'UTC') AS DATE)"
+
+
+@compiles(week_of_date)
+def _week_of_date_sqlite(element: week_of_date, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'weekday 0', '-6 days')"
+
+
+@compiles(week_of_date, "postgresql")
+def _week_of_date_pg(element: week_of_date, compiler: Any, **kw: Any) -> str:
+    inner = compiler.process(element.clauses, **kw)
+    return f"CAST(date_trunc('week', CAST(({inner}) AS TIMESTAMP)) AS DATE)"
 
 
 @compiles(days_between)
