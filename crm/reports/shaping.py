@@ -235,6 +235,10 @@ def _days_text(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
 def table_cells(row: ReportRow) -> list[str]:
     """One row as text cells: what the CLI table and the page show."""
     c = row.counts
@@ -242,7 +246,7 @@ def table_cells(row: ReportRow) -> list[str]:
     if c.placed_without_email:
         placed += f" ({c.placed_without_email} without email)"
     return [g.label for g in row.groups] + [
-        f"{c.contacted} ({c.contacted_prospects} prospects)",
+        f"{c.contacted} ({c.contacted_prospects} {_plural(c.contacted_prospects, 'prospect')})",
         str(c.replied),
         str(c.positive),
         placed,
