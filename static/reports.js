@@ -42,8 +42,32 @@
     };
   }
 
+  function rankingConfig(data) {
+    // Position on a reversed axis (1 at the top), clicks on the right, placements as bars.
+    const placed = new Set(data.placed);
+    return {
+      type: "line",
+      data: {
+        labels: data.labels,
+        datasets: [
+          { label: "Average position", data: data.position, borderColor: COLORS[0], backgroundColor: COLORS[0], spanGaps: true, yAxisID: "y" },
+          { label: "Clicks", data: data.clicks, borderColor: COLORS[1], backgroundColor: COLORS[1], spanGaps: true, yAxisID: "y1" },
+          { type: "bar", label: "Link placed", data: data.labels.map((d) => (placed.has(d) ? 1 : null)), backgroundColor: COLORS[2] + "80", yAxisID: "y2", barPercentage: 0.3 },
+        ],
+      },
+      options: {
+        scales: {
+          y: { reverse: true, title: { display: true, text: "position" } },
+          y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "clicks" } },
+          y2: { display: false, min: 0, max: 1 },
+        },
+      },
+    };
+  }
+
   function configFor(data) {
     if (data.kind === "rates") return ratesConfig(data);
+    if (data.kind === "ranking") return rankingConfig(data);
     if (data.kind === "funnel") {
       return {
         type: "bar",

@@ -3,6 +3,7 @@
 from crm.models.base import UTCDateTime, utcnow
 from crm.models.campaign import Campaign, Competitor, Site, TargetCategory, TargetPage
 from crm.models.contact import Contact, Suppression, SuppressionKind
+from crm.models.digest import DigestSubscription
 from crm.models.gap import ColumnMapping, Evidence, GapImport, ImportState, SnapshotDomain
 from crm.models.inbound import (
     InboundKind,
@@ -26,6 +27,7 @@ from crm.models.outreach import (
     WorkerLock,
 )
 from crm.models.prospect import Prospect, ProspectStatus, Touchpoint, TouchpointKind
+from crm.models.ranking import RankImport, RankObservation, RankSource
 from crm.models.user import AuditLog, Role, User
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "ColumnMapping",
     "Competitor",
     "Contact",
+    "DigestSubscription",
     "Enrollment",
     "EnrollmentState",
     "Evidence",
@@ -50,6 +53,9 @@ __all__ = [
     "Notification",
     "Prospect",
     "ProspectStatus",
+    "RankImport",
+    "RankObservation",
+    "RankSource",
     "ReplyOutcome",
     "Role",
     "Security",

@@ -24,9 +24,16 @@ def _keys(dims: Sequence[str], table: Any) -> list[Any]:
     return [table.c[DIMENSIONS[d].key] for d in dims]
 
 
-def count_statement(dims: Sequence[str], scope: ReportScope) -> Any:
+def _source(dims: Sequence[str], scope: ReportScope, source: Any) -> Any:
+    """The facts to group: a stored table (enrollment grain) or a fresh subquery."""
+    if source is not None and "step" not in dims:
+        return source
+    return facts(scope, "touch" if "step" in dims else "enrollment")
+
+
+def count_statement(dims: Sequence[str], scope: ReportScope, source: Any = None) -> Any:
     """The SELECT ... GROUP BY that counts contacted, replied, positive, placed per group."""
-    f = facts(scope, "touch" if "step" in dims else "enrollment")
+    f = _source(dims, scope, source)
     keys = _keys(dims, f)
     return select(
         *keys,
@@ -45,9 +52,9 @@ def count_statement(dims: Sequence[str], scope: ReportScope) -> Any:
     ).group_by(*keys)
 
 
-def times_statement(dims: Sequence[str], scope: ReportScope) -> Any:
+def times_statement(dims: Sequence[str], scope: ReportScope, source: Any = None) -> Any:
     """Median and mean days from a placed prospect's first touch to its link, per group."""
-    f = facts(scope, "touch" if "step" in dims else "enrollment")
+    f = _source(dims, scope, source)
     keys = _keys(dims, f)
     per_prospect = (
         select(
@@ -81,12 +88,12 @@ def times_statement(dims: Sequence[str], scope: ReportScope) -> Any:
     ).group_by(*rkeys)
 
 
-def count_groups(dims: Sequence[str], scope: ReportScope) -> list[GroupCounts]:
-    """Run both statements for a breakdown; one GroupCounts per group."""
+def count_groups(dims: Sequence[str], scope: ReportScope, source: Any = None) -> list[GroupCounts]:
+    """Run both statements for a breakdown (over stored facts when given); one per group."""
     n = len(dims)
     times = {
         tuple(row[:n]): GroupTimes(row.median_days, row.mean_days, int(row.timed))
-        for row in db.session.execute(times_statement(dims, scope))
+        for row in db.session.execute(times_statement(dims, scope, source))
     }
     return [
         GroupCounts(
@@ -101,7 +108,7 @@ def count_groups(dims: Sequence[str], scope: ReportScope) -> list[GroupCounts]:
             unsubscribes=int(row.unsubscribes),
             times=times.get(tuple(row[:n]), GroupTimes.none()),
         )
-        for row in db.session.execute(count_statement(dims, scope))
+        for row in db.session.execute(count_statement(dims, scope, source))
     ]
 
 

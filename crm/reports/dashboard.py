@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from crm.reports.activity import Week, weekly_activity
 from crm.reports.forecast import (
@@ -25,6 +26,7 @@ from crm.reports.params import ReportScope
 from crm.reports.pipeline import history_cells, links_placed_between, pipeline_cells
 from crm.reports.report import build_report, build_total
 from crm.reports.shaping import ReportRow
+from crm.reports.stored import stored_facts
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,9 @@ class Dashboard:
         return self.total.counts.contacted > 0 or self.total.counts.placed > 0
 
 
-def build_outlook(scope: ReportScope, today: date, goal: int) -> Outlook:
+def build_outlook(scope: ReportScope, today: date, goal: int, source: Any = None) -> Outlook:
     """The forecast from the open pipeline, and what a quarter's goal still needs."""
-    history = history_cells(scope)
+    history = history_cells(scope, source)
     pipeline = pipeline_cells(scope)
     outlook = forecast(history, pipeline)
     start, end = quarter_of(today)
@@ -75,15 +77,22 @@ def build_outlook(scope: ReportScope, today: date, goal: int) -> Outlook:
 
 
 def build_dashboard(scope: ReportScope, today: date, goal: int) -> Dashboard:
-    """Run every query of the dashboard for one scope."""
+    """Run every query of the dashboard for one scope (the facts computed once)."""
+    with stored_facts(scope) as source:
+        total = build_total(scope, source)
+        by_angle = build_report(("angle",), scope, source)
+        by_tier = build_report(("tier",), scope, source)
+        angle_tier = build_report(("angle", "tier"), scope, source)
+        undated = scope.date_from is None and scope.date_to is None
+        outlook = build_outlook(scope, today, goal, source if undated else None)
     return Dashboard(
         scope=scope,
-        total=build_total(scope),
-        by_angle=build_report(("angle",), scope),
-        by_tier=build_report(("tier",), scope),
-        angle_tier=build_report(("angle", "tier"), scope),
+        total=total,
+        by_angle=by_angle,
+        by_tier=by_tier,
+        angle_tier=angle_tier,
         funnels=funnel_by_campaign(scope),
         weeks=weekly_activity(scope, today),
         health=link_health(scope),
-        outlook=build_outlook(scope, today, goal),
+        outlook=outlook,
     )

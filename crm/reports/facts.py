@@ -23,7 +23,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import Integer, Select, and_, case, exists, func, literal, null, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from crm.models import (
@@ -36,6 +49,7 @@ from crm.models import (
     StopReason,
     Touch,
     TouchState,
+    UTCDateTime,
     WonLink,
 )
 from crm.reports.params import ReportScope
@@ -269,11 +283,36 @@ def _placed_without_email(scope: ReportScope, won: Any) -> Select[Any]:
     )
 
 
-def facts(scope: ReportScope, grain: Grain = "enrollment") -> Any:
-    """The subquery of report facts for a scope (see the module's docstring)."""
+def facts_select(scope: ReportScope, grain: Grain = "enrollment") -> Any:
+    """The SELECT of report facts for a scope (see the module's docstring)."""
     won = won_per_prospect()
-    return (
-        _contacted_rows(scope, grain, won)
-        .union_all(_placed_without_email(scope, won))
-        .subquery("facts")
-    )
+    return _contacted_rows(scope, grain, won).union_all(_placed_without_email(scope, won))
+
+
+def facts(scope: ReportScope, grain: Grain = "enrollment") -> Any:
+    """The facts of a scope as a subquery."""
+    return facts_select(scope, grain).subquery("facts")
+
+
+# The facts' columns and their types, for a page that stores them once (crm/reports/stored.py).
+FACT_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("campaign_id", Integer),
+    ("prospect_id", Integer),
+    ("angle", String(80)),
+    ("tier", Integer),
+    ("authority", String(8)),
+    ("link_type", String(40)),
+    ("target", Integer),
+    ("specialist", Integer),
+    ("mailbox", Integer),
+    ("step", Integer),
+    ("week", Date),
+    ("first_sent_at", UTCDateTime),
+    ("contacted", Integer),
+    ("replied", Integer),
+    ("positive", Integer),
+    ("placed_on", Date),
+    ("bounced", Integer),
+    ("unsubscribed", Integer),
+    ("open", Integer),
+)

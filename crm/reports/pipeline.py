@@ -4,6 +4,7 @@ pipeline, and the links placed this quarter (crm/reports/forecast.py does the ar
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, or_, select
 
@@ -14,9 +15,14 @@ from crm.reports.forecast import HistoryCell, PipelineCell
 from crm.reports.params import ReportScope
 
 
-def history_cells(scope: ReportScope) -> list[HistoryCell]:
-    """Contacted prospects whose outreach finished (or that placed), and how many placed."""
-    f = facts(ReportScope(scope.campaign_ids, specialist_id=scope.specialist_id))
+def history_cells(scope: ReportScope, source: Any = None) -> list[HistoryCell]:
+    """Contacted prospects whose outreach finished (or that placed), and how many placed.
+
+    History has no date range; `source`: facts stored for this scope without one.
+    """
+    f = source
+    if f is None:
+        f = facts(ReportScope(scope.campaign_ids, specialist_id=scope.specialist_id))
     finished = (
         select(
             f.c.campaign_id,

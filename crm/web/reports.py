@@ -28,6 +28,7 @@ from crm.reports.definitions import HOW_COUNTED, SMALL_SAMPLE
 from crm.reports.dimensions import DIMENSIONS
 from crm.reports.report import build_report
 from crm.reports.shaping import headers, table_cells
+from crm.web import report_rankings
 from crm.web.report_filters import Filters, read_filters, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -108,3 +109,14 @@ def export(name: str) -> Any:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="linkgap-{stem}.csv"'},
     )
+
+
+# Reports › Rankings (crm/web/report_rankings.py).
+bp.add_url_rule("/rankings", "rankings", report_rankings.rankings, methods=["GET"])
+bp.add_url_rule("/rankings", "upload_rankings", report_rankings.upload_rankings, methods=["POST"])
+bp.add_url_rule(
+    "/rankings/<int:import_id>/delete",
+    "delete_rankings",
+    report_rankings.delete_rankings,
+    methods=["POST"],
+)

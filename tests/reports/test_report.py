@@ -116,3 +116,14 @@ def test_an_empty_scope_is_all_zeros_without_rates(db: Any) -> None:
     assert total["reply_rate"] is None
     assert total["reply_rate_ci"] is None
     assert build_report(("angle",), ReportScope((12345,))) == []
+
+
+@pytest.mark.parametrize("dims", [(), ("angle",), ("tier",), ("angle", "tier"), ("week",),
+                                  ("mailbox",), ("specialist",), ("step",)])  # fmt: skip
+def test_facts_stored_once_give_the_same_rows(data: Any, dims: tuple[str, ...]) -> None:
+    from crm.reports.stored import stored_facts
+
+    scope = ReportScope((data.campaign.id,))
+    with stored_facts(scope) as source:
+        stored = [row_json(r) for r in build_report(dims, scope, source)]
+    assert stored == [row_json(r) for r in build_report(dims, scope)]
