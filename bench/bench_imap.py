@@ -8,7 +8,7 @@ the same connection state:
 - the first full sync (header fields, BODYSTRUCTURE and bounded text
   snippets, parsed into facts) against a bare FETCH of the same header fields.
 
-Then the whole product path, `crm.mail.polling.run_poll_pass` into a fresh
+Then the whole product path, `crm.replies.poll_pass.run_poll_pass` into a fresh
 SQLite database (match, classify, store, apply effects, advance the cursor):
 
 - its first sync of the same folder, next to the same bare header FETCH;
@@ -155,8 +155,8 @@ def _db_pass(account: Any, last_uid: int) -> tuple[float, float, float]:
     from crm import create_app
     from crm.crypto import encrypt_secret
     from crm.extensions import db
-    from crm.mail.polling import PollSettings, run_poll_pass
     from crm.models import InboundMessage, Mailbox, Security
+    from crm.replies.poll_pass import PollSettings, run_poll_pass
 
     key = Fernet.generate_key().decode()
     with tempfile.TemporaryDirectory(prefix="linkgap-bench-imap-") as folder:

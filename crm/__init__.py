@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,16 @@ def _map_sqlite_file(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
 
 
+def _prefer_wal(dbapi_connection: Any, _record: Any) -> None:
+    """Keep a SQLite file in WAL mode: pages read while the worker writes (sends, polls).
+
+    The mode is stored in the file, so only the first connection changes it; a
+    database another process holds locked is left as it is until the next one.
+    """
+    with contextlib.suppress(sqlite3.OperationalError):
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+
 def register_extensions(app: Flask) -> None:
     from sqlalchemy import bindparam, event, select
 
@@ -57,6 +69,8 @@ def register_extensions(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _map_sqlite_file)
+        if engine.url.database not in (None, "", ":memory:"):
+            event.listen(engine, "connect", _prefer_wal)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

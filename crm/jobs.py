@@ -40,7 +40,7 @@ class JobSpec:
 
 JOBS: list[JobSpec] = [
     JobSpec("send-due", "crm.outreach.sender:job_send_due", "SEND_EVERY_SECONDS", 60),
-    JobSpec("poll-inbox", "crm.mail.polling:job_poll_inbox", "POLL_EVERY_SECONDS", 180),
+    JobSpec("poll-inbox", "crm.replies.poll_pass:job_poll_inbox", "POLL_EVERY_SECONDS", 180),
 ]
 
 

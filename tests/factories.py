@@ -12,6 +12,7 @@ from crm.models import (
     Campaign,
     Competitor,
     Contact,
+    Evidence,
     Prospect,
     Role,
     Site,
@@ -105,3 +106,15 @@ class ContactFactory(BaseFactory):
     email = factory.Sequence(lambda n: f"editor{n}@example.com")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
+
+
+class EvidenceFactory(BaseFactory):
+    """A referring page of a prospect linking to a competitor (give `prospect_id`)."""
+
+    class Meta:
+        model = Evidence
+
+    site = "rival-a.com"
+    page_url = factory.Sequence(lambda n: f"https://example.com/best-gantt-templates-{n}")
+    title = "The 12 best Gantt templates"
+    rel = "dofollow"

@@ -1,4 +1,4 @@
-"""SQLite connections of the app map the database file."""
+"""SQLite connections of the app map the database file, which stays in WAL mode."""
 
 from __future__ import annotations
 
@@ -14,3 +14,8 @@ def test_every_sqlite_connection_maps_the_file(db: Any) -> None:
     with db.engine.connect() as first, db.engine.connect() as second:
         for conn in (first, second):
             assert conn.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
+
+
+def test_a_sqlite_file_is_kept_in_wal_mode_so_pages_read_while_the_worker_writes(db: Any) -> None:
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -13,7 +13,8 @@ from crm.core.campaigns import find_campaign
 from crm.core.prospects import find_prospect
 from crm.extensions import db
 from crm.mail.classify import KINDS
-from crm.mail.inbox import (
+from crm.models import Mailbox, MailboxFolder
+from crm.replies.inbox import (
     KIND_LABELS,
     assign_to_prospect,
     dismiss,
@@ -22,8 +23,7 @@ from crm.mail.inbox import (
     inbox_query,
     set_outcome,
 )
-from crm.mail.polling import run_poll_pass
-from crm.models import Mailbox, MailboxFolder
+from crm.replies.poll_pass import run_poll_pass
 
 
 def register(group: AppGroup) -> None:

@@ -20,7 +20,7 @@ PROSPECT_SECTIONS: list[str] = [
     "crm.core.prospects:timeline_section",
     "crm.gap.queries:gap_section",
     "crm.outreach.enrollment:enrollments_section",
-    "crm.mail.inbox:inbound_section",
+    "crm.replies.inbox:inbound_section",
 ]
 
 

@@ -42,8 +42,6 @@ class ImapError(Exception):
 class ImapConnectionLost(ImapError):
     """The connection failed or dropped; nothing was consumed, poll again later."""
 
-    retryable = True
-
 
 @dataclass(frozen=True)
 class ImapSettings:
@@ -75,7 +73,6 @@ class FetchedMessage:
     facts: InboundFacts
     cursor: Cursor
     internal_date: datetime | None = None
-    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +82,6 @@ class PollBatch:
     folder: str
     messages: list[FetchedMessage]
     cursor: Cursor
-    rescan: bool = False  # UIDVALIDITY changed: de-duplicate by (mailbox, Message-ID)
     more: bool = False  # `limit` stopped the batch early: poll again
 
 
@@ -207,13 +203,12 @@ def _rescan(
         first.update(client.fetch(chunk, _first_items()))
     messages = _complete(client, uidvalidity, [u for u in uids if u in first], first)
     top = max(max(uids, default=0), (uidnext - 1) if uidnext else 0)
-    return PollBatch(folder, messages, Cursor(uidvalidity, top), rescan=True)
+    return PollBatch(folder, messages, Cursor(uidvalidity, top))
 
 
 def _first_items() -> list[str]:
     fields = " ".join(name.upper() for name in HEADER_FIELDS)
-    return ["UID", "BODYSTRUCTURE", "INTERNALDATE", "RFC822.SIZE",
-            f"BODY.PEEK[HEADER.FIELDS ({fields})]"]  # fmt: skip
+    return ["UID", "BODYSTRUCTURE", "INTERNALDATE", f"BODY.PEEK[HEADER.FIELDS ({fields})]"]
 
 
 def _fetch_range(client: IMAPClient, uid_range: str, items: Sequence[str]) -> dict[int, Any]:
@@ -294,11 +289,11 @@ def _complete(
             returned_headers=pieces.get("returned"),
             fallback_date=internal,
         )
-        size = first[uid].get(b"RFC822.SIZE")
-        messages.append(FetchedMessage(
-            uid=uid, facts=facts, cursor=Cursor(uidvalidity, uid), internal_date=internal,
-            size=int(size) if isinstance(size, int) else None,
-        ))  # fmt: skip
+        messages.append(
+            FetchedMessage(
+                uid=uid, facts=facts, cursor=Cursor(uidvalidity, uid), internal_date=internal
+            )
+        )
     return messages
 
 

@@ -103,11 +103,6 @@ class InboundFacts:
         return ids
 
     @property
-    def from_domain(self) -> str:
-        """Return the host part of the sender's address, lower-case."""
-        return self.from_address.rpartition("@")[2]
-
-    @property
     def dedupe_key(self) -> str:
         """Return the Message-ID, or a stable stand-in for messages without one."""
         if self.message_id:

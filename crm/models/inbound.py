@@ -39,6 +39,12 @@ class InboundKind(enum.StrEnum):
     UNRELATED = "unrelated"
 
 
+# Groups of kinds, named once: what the inbox's tabs and the poll counts add up.
+REPLY_KINDS = frozenset({InboundKind.HUMAN_REPLY, InboundKind.UNSUBSCRIBE_REQUEST})
+AUTO_KINDS = frozenset({InboundKind.AUTO_REPLY, InboundKind.OOO})
+BOUNCE_KINDS = frozenset({InboundKind.BOUNCE_HARD, InboundKind.BOUNCE_SOFT})
+
+
 class ReplyOutcome(enum.StrEnum):
     POSITIVE = "positive"
     NEUTRAL = "neutral"

@@ -21,20 +21,6 @@ from werkzeug.wrappers import Response
 
 from crm.core.errors import UserError
 from crm.extensions import db
-from crm.mail.inbox import (
-    KIND_LABELS,
-    TABS,
-    assign_to_prospect,
-    can_see,
-    count_of,
-    dismiss,
-    inbox_query,
-    mark_notifications_read,
-    message_link,
-    prospects_for_assignment,
-    set_outcome,
-    unread_notifications,
-)
 from crm.models import (
     Enrollment,
     InboundMessage,
@@ -45,6 +31,22 @@ from crm.models import (
     Role,
     Touch,
     User,
+)
+from crm.replies.inbox import (
+    KIND_LABELS,
+    TABS,
+    assign_to_prospect,
+    can_see,
+    count_of,
+    dismiss,
+    inbox_query,
+    prospects_for_assignment,
+    set_outcome,
+)
+from crm.replies.notifications import (
+    mark_notifications_read,
+    message_path,
+    unread_notifications,
 )
 from crm.web.access import can_access_campaign, visible_campaigns_query
 from crm.web.helpers import Page, page_number
@@ -153,7 +155,7 @@ def _folder_problems(user: User) -> list[Any]:
 def show(message_id: int) -> str:
     message = _message(message_id)
     user = _me()
-    if mark_notifications_read(user, link=message_link(message)):
+    if mark_notifications_read(user, link=message_path(message.id)):
         db.session.commit()
     query = request.args.get("q")
     if query is None and message.prospect_id is None:

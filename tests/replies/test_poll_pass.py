@@ -30,7 +30,7 @@ from crm.outreach import faults
 from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
 from tests.mail.drop_proxy import DropProxy
-from tests.replies.helpers import (
+from tests.replies.factories import (
     World,
     enroll_and_send_first,
     hard_bounce,
@@ -48,8 +48,8 @@ A, B = "pmtoolsreview.com", "ganttguide.org"
 
 
 @pytest.fixture
-def world(app: Flask, dovecot: DovecotAccount, smtp: SmtpTestServer) -> World:
-    built = make_world(dovecot, smtp, [A, B])
+def world(app: Flask, dovecot: DovecotAccount, dovecot_smtp: SmtpTestServer) -> World:
+    built = make_world(dovecot, dovecot_smtp, [A, B])
     enroll_and_send_first(app, built)
     return built
 
@@ -91,9 +91,9 @@ def test_reply_appended_to_the_mailbox_stops_the_right_enrollment_after_one_poll
 
 
 def test_reply_from_a_colleague_stops_the_other_enrollments_of_the_prospect(
-    app: Flask, dovecot: DovecotAccount, smtp: SmtpTestServer
+    app: Flask, dovecot: DovecotAccount, dovecot_smtp: SmtpTestServer
 ) -> None:
-    world = make_world(dovecot, smtp, [A], extra_contacts={A: [f"owner@{A}"]})
+    world = make_world(dovecot, dovecot_smtp, [A], extra_contacts={A: [f"owner@{A}"]})
     from crm.outreach.enrollment import enroll
 
     enroll(world.prospects, angle="resource replacement", mailbox=world.mailbox, allow_active=True)
@@ -277,13 +277,13 @@ def test_connection_dropped_mid_fetch_loses_nothing(
 
 
 def test_first_poll_skips_mail_older_than_anything_we_sent(
-    app: Flask, dovecot: DovecotAccount, smtp: SmtpTestServer
+    app: Flask, dovecot: DovecotAccount, dovecot_smtp: SmtpTestServer
 ) -> None:
     old = utcnow() - timedelta(days=90)
     dovecot.append(
         reply(None, sender="old@news.example", message_id="<old@news.example>"), when=old
     )
-    world = make_world(dovecot, smtp, [A])
+    world = make_world(dovecot, dovecot_smtp, [A])
     enroll_and_send_first(app, world)
     dovecot.append(reply(world.touch(A), sender=f"editor@{A}", message_id="<r1@pmtoolsreview.com>"))
 
@@ -319,7 +319,7 @@ def test_wrong_imap_password_is_recorded_on_the_folder_and_the_pass_goes_on(
 
 
 def test_reply_after_the_poll_stops_the_next_send(
-    app: Flask, world: World, dovecot: DovecotAccount, smtp: SmtpTestServer
+    app: Flask, world: World, dovecot: DovecotAccount, dovecot_smtp: SmtpTestServer
 ) -> None:
     later = world.touch(A, 2).due_at + timedelta(minutes=1)
     dovecot.append(reply(world.touch(A), sender=f"editor@{A}", message_id="<r1@pmtoolsreview.com>"))
@@ -330,14 +330,14 @@ def test_reply_after_the_poll_stops_the_next_send(
     assert counts["sent"] == 1, "only B's second touch goes out"
     assert world.touch(A, 2).state == TouchState.CANCELLED
     assert world.touch(B, 2).state == TouchState.SENT
-    assert len(smtp.messages) == 3
+    assert len(dovecot_smtp.messages) == 3
 
 
 def test_reply_arriving_between_a_touchs_claim_and_its_send_stops_that_send(
     app: Flask,
     world: World,
     dovecot: DovecotAccount,
-    smtp: SmtpTestServer,
+    dovecot_smtp: SmtpTestServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     later = world.touch(A, 2).due_at + timedelta(minutes=1)
@@ -360,7 +360,7 @@ def test_reply_arriving_between_a_touchs_claim_and_its_send_stops_that_send(
     assert world.touch(A, 2).sent_at is None
     assert world.touch(B, 2).state == TouchState.SENT
     assert counts["sent"] == 1
-    sent_ids = smtp.message_ids()
+    sent_ids = dovecot_smtp.message_ids()
     assert world.touch(A, 2).message_id not in sent_ids
 
 
@@ -399,16 +399,16 @@ def test_soft_bounce_is_counted_and_the_sequence_goes_on(
 def test_a_message_whose_effects_fail_is_stored_with_the_error_and_blocks_nothing(
     world: World, dovecot: DovecotAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crm.mail import polling
+    from crm.replies import receive
 
-    real = polling.apply_effects
+    real = receive.apply_effects
 
     def flaky(message: Any, **kw: Any) -> list[str]:
         if message.message_id == "<r1@pmtoolsreview.com>":
             raise RuntimeError("a bug in the effects")
         return real(message, **kw)
 
-    monkeypatch.setattr(polling, "apply_effects", flaky)
+    monkeypatch.setattr(receive, "apply_effects", flaky)
     dovecot.append(reply(world.touch(A), sender=f"editor@{A}", message_id="<r1@pmtoolsreview.com>"))
     dovecot.append(reply(world.touch(B), sender=f"editor@{B}", message_id="<r2@ganttguide.org>"))
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from crm.mail.inbox import unread_notifications
 from crm.models import Notification, utcnow
+from crm.replies.notifications import unread_notifications
 
 pytestmark = pytest.mark.postgres
 

@@ -1,5 +1,5 @@
 """The inbox: who sees which inbound message, the JSON shape scripts read, reply outcomes,
-assigning a message by hand, triage, and in-app notifications (services: flush only).
+assigning a message by hand, and triage (services: flush only).
 
 Who sees what: managers and admins see every message. A specialist sees the
 messages matched to prospects of their campaigns and, in triage, the
@@ -14,19 +14,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import Select, func, or_, select
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
 from crm.core.prospects import iso
 from crm.core.timeline import add_touchpoint, change_status
 from crm.extensions import db
-from crm.mail.effects import apply_effects, message_path
 from crm.models import (
     Enrollment,
     InboundKind,
     InboundMessage,
-    Notification,
     Prospect,
     ProspectStatus,
     ReplyOutcome,
@@ -37,12 +35,11 @@ from crm.models import (
     utcnow,
 )
 from crm.models.campaign import campaign_members
+from crm.models.inbound import AUTO_KINDS, BOUNCE_KINDS, REPLY_KINDS
 from crm.models.outreach import campaign_mailboxes
-from crm.outreach.replies import suggest_outcome
+from crm.replies.effects import apply_effects
+from crm.replies.outcome import suggest_outcome
 
-REPLY_KINDS = (InboundKind.HUMAN_REPLY, InboundKind.UNSUBSCRIBE_REQUEST)
-BOUNCE_KINDS = (InboundKind.BOUNCE_HARD, InboundKind.BOUNCE_SOFT)
-AUTO_KINDS = (InboundKind.AUTO_REPLY, InboundKind.OOO)
 # The inbox's tabs: what each shows.
 TABS = {
     "replies": "Replies",
@@ -347,41 +344,3 @@ def prospects_for_assignment(user: User, query: str, *, limit: int = 20) -> list
     if not user.has_role(Role.MANAGER):
         stmt = stmt.where(Prospect.campaign_id.in_(_my_campaigns(user)))
     return list(db.session.scalars(stmt.order_by(Prospect.domain, Prospect.id).limit(limit)))
-
-
-# --- notifications --------------------------------------------------------------------
-
-
-# Built once: the nav counts on every page, and SQLAlchemy memoises the cache key
-# of a statement it has seen but keys a new one afresh (0.3 ms of every page).
-_UNREAD = (
-    select(func.count())
-    .select_from(Notification)
-    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
-)
-
-
-def unread_notifications(user: User) -> int:
-    """Count the user's unread notifications."""
-    return int(db.session.scalar(_UNREAD, {"user_id": user.id}) or 0)
-
-
-def mark_notifications_read(
-    user: User, *, notification_id: int | None = None, link: str | None = None
-) -> int:
-    """Mark the user's notifications read: one, those pointing at `link`, or all."""
-    stmt = update(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)
-    )
-    if notification_id is not None:
-        stmt = stmt.where(Notification.id == notification_id)
-    if link is not None:
-        stmt = stmt.where(Notification.link == link)
-    done = db.session.execute(
-        stmt.values(read_at=utcnow()).execution_options(synchronize_session=False)
-    )
-    return int(done.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def message_link(message: InboundMessage) -> str:
-    return message_path(message.id)

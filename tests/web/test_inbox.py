@@ -18,7 +18,7 @@ from crm.models import (
     Role,
 )
 from tests.factories import UserFactory
-from tests.replies.helpers import (
+from tests.replies.factories import (
     World,
     deliver,
     enroll_and_send_first,

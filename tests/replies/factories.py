@@ -1,5 +1,5 @@
-"""A reply-tracking world: a campaign whose sequence really went out over SMTP from a
-mailbox whose replies land in the private Dovecot, and messages answering it."""
+"""Factories of the reply tests: a campaign whose sequence really went out from a mailbox
+whose replies land in the private Dovecot, and real-shaped messages answering it."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from sqlalchemy import select
 
 from crm.crypto import encrypt_secret
 from crm.extensions import db
-from crm.mail.polling import PollSettings, run_poll_pass
+from crm.mail.imap import Cursor, FetchedMessage
+from crm.mail.parse import parse_raw
 from crm.models import (
     Campaign,
-    Contact,
     Enrollment,
-    Evidence,
     InboundMessage,
     Mailbox,
     Prospect,
@@ -27,34 +26,57 @@ from crm.models import (
     User,
     utcnow,
 )
+from crm.models.outreach import campaign_mailboxes
 from crm.outreach.enrollment import enroll
 from crm.outreach.sender import SenderSettings, run_send_pass
+from crm.replies.poll_pass import PollSettings, run_poll_pass
+from crm.replies.receive import DbTouchLookup, our_addresses, receive_messages
 from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.factories import CampaignFactory, TargetPageFactory, UserFactory
+from tests.factories import (
+    CampaignFactory,
+    ContactFactory,
+    EvidenceFactory,
+    ProspectFactory,
+    TargetPageFactory,
+    UserFactory,
+)
 from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
-from tests.sending.helpers import make_mailbox as sending_mailbox
+from tests.outreach_db.factories import MailboxFactory
 
 OUR_ADDRESS = "ana@sample-site.example"
+
+
+class ReplyMailboxFactory(MailboxFactory):
+    """A mailbox sending at any hour, without caps or spacing, as Ana."""
+
+    name = "ana"
+    from_email = OUR_ADDRESS
+    from_name = "Ana Lopez"
+    username = OUR_ADDRESS
+    smtp_port = 9  # closed: tests that send pass the SMTP test server's port
+    imap_port = 9
+    daily_cap = 10_000
+    min_spacing_seconds = 0
+    window_start = "00:00"
+    window_end = "23:59"
+    days = "mon,tue,wed,thu,fri,sat,sun"
 
 
 def make_mailbox(
     account: DovecotAccount | None, smtp: SmtpTestServer | None, **changes: Any
 ) -> Mailbox:
     """A mailbox that sends to the SMTP test server and reads replies from the Dovecot account."""
-    return sending_mailbox(
-        smtp,
-        **{
-            "name": "ana",
-            "from_email": OUR_ADDRESS,
-            "username": account.username if account is not None else OUR_ADDRESS,
-            "password_encrypted": encrypt_secret(
-                TEST_ENCRYPTION_KEY, account.password if account is not None else "unused"
-            ),
-            "imap_port": account.server.port if account is not None else 9,
-            **changes,
-        },
-    )
+    values: dict[str, Any] = {}
+    if account is not None:
+        values["username"] = account.username
+        values["imap_port"] = account.server.port
+    if smtp is not None:
+        values["smtp_port"] = smtp.port
+    password = account.password if account is not None else "unused"
+    values["password_encrypted"] = encrypt_secret(TEST_ENCRYPTION_KEY, password)
+    mailbox: Mailbox = ReplyMailboxFactory(**{**values, **changes})
+    return mailbox
 
 
 @dataclass
@@ -96,7 +118,7 @@ def make_world(
     specialist: User | None = None,
     mailbox: dict[str, Any] | None = None,
 ) -> World:
-    """A campaign with one prospect (one contact, one evidence page) per domain."""
+    """A campaign using one mailbox, with one prospect (a contact, an evidence page) per domain."""
     specialist = specialist or UserFactory(
         role="specialist", email=f"sam-{len(campaign_name)}@linkgap.example"
     )
@@ -108,34 +130,20 @@ def make_world(
         pitch="It is a free Gantt template for Excel and Google Sheets.",
     )
     world = World(campaign, specialist, make_mailbox(account, smtp, **(mailbox or {})))
+    db.session.execute(
+        campaign_mailboxes.insert().values(campaign_id=campaign.id, mailbox_id=world.mailbox.id)
+    )
     for domain in domains:
-        prospect = Prospect(
-            campaign=campaign,
-            domain=domain,
-            tier=1,
-            in_gap=True,
-            status=ProspectStatus.QUALIFIED,
-            target_page=target,
-            angle="resource-replacement",
-            link_type="resource_page",
-            assigned_to=specialist,
-        )
-        db.session.add(prospect)
-        prospect.contacts.append(Contact(email=f"editor@{domain}", first_name="Sarah"))
+        prospect = ProspectFactory(
+            campaign=campaign, domain=domain, tier=1, in_gap=True,
+            status=ProspectStatus.QUALIFIED, target_page=target,
+            angle="resource-replacement", link_type="resource_page", assigned_to=specialist,
+        )  # fmt: skip
+        ContactFactory(prospect=prospect, email=f"editor@{domain}", first_name="Sarah")
         for extra in (extra_contacts or {}).get(domain, []):
-            prospect.contacts.append(Contact(email=extra, first_name="Colleague"))
+            ContactFactory(prospect=prospect, email=extra, first_name="Colleague")
+        EvidenceFactory(prospect_id=prospect.id, page_url=f"https://{domain}/best-gantt-templates")
         world.prospects.append(prospect)
-    db.session.flush()
-    for prospect in world.prospects:
-        db.session.add(
-            Evidence(
-                prospect_id=prospect.id,
-                site="rival-a.com",
-                page_url=f"https://{prospect.domain}/best-gantt-templates",
-                title="The 12 best Gantt templates",
-                rel="dofollow",
-            )
-        )
     db.session.commit()
     return world
 
@@ -242,14 +250,10 @@ def hard_bounce(touch: Touch, *, recipient: str, message_id: str) -> bytes:
 
 def deliver(mailbox: Mailbox, raw: bytes, *, uid: int = 1) -> InboundMessage | None:
     """Store one message as the poller would have fetched it (no IMAP): for web tests."""
-    from crm.mail.imap import Cursor, FetchedMessage
-    from crm.mail.parse import parse_raw
-    from crm.mail.polling import DbTouchLookup, our_addresses, store_fetched
-
     now = utcnow()
     item = FetchedMessage(uid=uid, facts=parse_raw(raw), cursor=Cursor(1, uid), internal_date=now)
-    message = store_fetched(
-        mailbox.id, "INBOX", item, lookup=DbTouchLookup(), ours=our_addresses(), now=now
+    stored = receive_messages(
+        mailbox.id, "INBOX", [item], lookup=DbTouchLookup(), ours=our_addresses(), now=now
     )
     db.session.commit()
-    return message
+    return stored[0] if stored else None

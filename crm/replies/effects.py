@@ -1,6 +1,6 @@
 """Apply what an inbound message changes in the outreach (DESIGN §6); services: flush only.
 
-`crm.outreach.replies.decide_effects` says what must change; this module does
+`crm.replies.effect_rules.decide_effects` says what must change; this module does
 it: stop sequences (with the sending engine's `stop_enrollment`), suppress
 addresses, mark bounced contacts, move the next touch after an out-of-office,
 move the prospect to "replied", write the timeline and notify the specialist.
@@ -27,7 +27,6 @@ from crm.models import (
     Enrollment,
     InboundKind,
     InboundMessage,
-    Notification,
     Prospect,
     ProspectStatus,
     Touch,
@@ -35,8 +34,11 @@ from crm.models import (
     TouchState,
     User,
 )
+from crm.models.inbound import BOUNCE_KINDS
 from crm.outreach.lifecycle import LIVE_STATES, stop_enrollment, stop_enrollments_of_address
-from crm.outreach.replies import Effects, Match, MatchMethod, TouchRef, decide_effects
+from crm.replies.effect_rules import Effects, decide_effects
+from crm.replies.matching import Match, MatchMethod, TouchRef
+from crm.replies.notifications import notify_about_reply
 
 # A reply moves the prospect to "replied" only from these; later stages stay.
 _BEFORE_REPLIED = (ProspectStatus.NEW, ProspectStatus.QUALIFIED, ProspectStatus.IN_SEQUENCE)
@@ -45,16 +47,11 @@ _MOVABLE = (TouchState.SCHEDULED, TouchState.RETRY_WAIT)
 _SNIPPET_IN_TIMELINE = 400
 
 
-def message_path(message_id: int) -> str:
-    """Return the inbox page of one message (a path: jobs have no request to build URLs)."""
-    return f"/inbox/messages/{message_id}"
-
-
 def classification_of(message: InboundMessage) -> Classification:
     """Rebuild the classification stored on a message."""
     kind: Kind = message.kind.value
     bounce = None
-    if message.kind in (InboundKind.BOUNCE_HARD, InboundKind.BOUNCE_SOFT):
+    if message.kind in BOUNCE_KINDS:
         bounce = BounceInfo(
             message.bounce_recipient, message.bounce_status, message.kind == InboundKind.BOUNCE_HARD
         )
@@ -250,7 +247,7 @@ class _Applier:
             entry, summary = TouchpointKind.REPLY, f"Reply from {sender}: {_short(message)}"
         elif kind == InboundKind.UNSUBSCRIBE_REQUEST:
             entry, summary = TouchpointKind.REPLY, f"{sender} asked not to be contacted"
-        elif kind in (InboundKind.BOUNCE_HARD, InboundKind.BOUNCE_SOFT):
+        elif kind in BOUNCE_KINDS:
             hard = "Hard" if kind == InboundKind.BOUNCE_HARD else "Soft"
             status = f" ({message.bounce_status})" if message.bounce_status else ""
             whom = message.bounce_recipient or sender
@@ -273,29 +270,9 @@ class _Applier:
         )
 
     def _notify(self, prospect: Prospect) -> None:
-        people = _people_to_notify(prospect)
-        text = (
-            f"Reply from {self.message.from_address} on {prospect.domain}: {self.message.subject}"
-        )
-        for user in people:
-            db.session.add(
-                Notification(
-                    user_id=user.id,
-                    created_at=self.now,
-                    text=text[:500],
-                    link=message_path(self.message.id),
-                    data={"inbound_message_id": self.message.id, "prospect_id": prospect.id},
-                )
-            )
-        if people:
-            self.done.append("notified " + ", ".join(u.display_name for u in people))
-
-
-def _people_to_notify(prospect: Prospect) -> list[User]:
-    """The assigned specialist; with nobody assigned, the campaign's members."""
-    if prospect.assigned_to is not None and prospect.assigned_to.is_active:
-        return [prospect.assigned_to]
-    return [u for u in prospect.campaign.members if u.is_active]
+        told = notify_about_reply(self.message, prospect, now=self.now)
+        if told:
+            self.done.append("notified " + ", ".join(told))
 
 
 def _short(message: InboundMessage) -> str:

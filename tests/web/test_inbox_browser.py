@@ -10,7 +10,7 @@ from flask import Flask
 from crm.extensions import db
 from crm.models import InboundMessage, ReplyOutcome
 from tests.conftest import PASSWORD
-from tests.replies.helpers import deliver, enroll_and_send_first, make_world, reply
+from tests.replies.factories import deliver, enroll_and_send_first, make_world, reply
 
 pytestmark = pytest.mark.browser
 

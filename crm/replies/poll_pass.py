@@ -4,8 +4,8 @@ For each mailbox (paused ones too: a reply that arrives while sending is
 paused must stop its sequence before sending resumes) and each folder in
 `Mailbox.imap_folders`, `crm.mail.imap.poll_folder` reads what is new since the
 folder's `MailboxFolder` cursor, in batches of `POLL_BATCH` messages. Each
-batch is matched and classified (`crm.outreach.replies.read_inbound`), stored,
-its effects applied (`crm.mail.effects`) and the cursor advanced in ONE
+batch is matched, classified and stored, its effects applied
+(`crm.replies.receive`) and the cursor advanced in ONE
 transaction, so a crash or a dropped connection loses and repeats nothing: the
 next pass starts from the last committed cursor. Messages are de-duplicated
 by (mailbox, Message-ID), so the bounded rescan after a UIDVALIDITY change
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,13 +34,11 @@ from typing import Any
 
 from flask import current_app
 from imapclient import IMAPClient
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from crm.core.domains import DomainError, registrable_domain
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.jobs import acquire_lock, lock_holder_id, release_lock, renew_lock
-from crm.mail.effects import apply_effects
 from crm.mail.imap import (
     RESCAN_DAYS,
     Cursor,
@@ -52,33 +50,21 @@ from crm.mail.imap import (
     connect,
     poll_folder,
 )
-from crm.mail.parse import InboundFacts
 from crm.models import (
-    Contact,
     Enrollment,
-    InboundKind,
     InboundMessage,
     Mailbox,
     MailboxFolder,
-    ReplyOutcome,
     Touch,
     utcnow,
 )
-from crm.outreach.durability import prefer_wal, relaxed_commits
-from crm.outreach.replies import (
-    InboundReading,
-    TouchLookup,
-    TouchRef,
-    read_inbound,
-    suggest_outcome,
-)
+from crm.models.inbound import AUTO_KINDS, BOUNCE_KINDS, REPLY_KINDS
+from crm.outreach.mailboxes import mailbox_password
+from crm.replies.receive import DbTouchLookup, our_addresses, receive_messages
 
 log = logging.getLogger("crm.poller")
 
 COUNT_KEYS = ("fetched", "replies", "auto_replies", "bounces", "unmatched", "errors")
-_REPLY_KINDS = (InboundKind.HUMAN_REPLY, InboundKind.UNSUBSCRIBE_REQUEST)
-_AUTO_KINDS = (InboundKind.AUTO_REPLY, InboundKind.OOO)
-_BOUNCE_KINDS = (InboundKind.BOUNCE_HARD, InboundKind.BOUNCE_SOFT)
 
 
 @dataclass(frozen=True)
@@ -122,117 +108,18 @@ def run_poll_pass(
     settings = settings or PollSettings.from_config(current_app.config)
     now = now or utcnow()
     counts: Counter[str] = Counter({key: 0 for key in COUNT_KEYS})
-    prefer_wal()
     mailbox_ids = list(db.session.scalars(select(Mailbox.id).order_by(Mailbox.id)))
     ours = our_addresses()
     db.session.commit()
-    # A lost commit of this pass is simply redone by the next one (messages, their
-    # effects and the cursor move together), so no commit waits for the disk; the
-    # sender's synced "sending" commit makes every earlier one durable anyway.
-    with relaxed_commits():
-        for mailbox_id in mailbox_ids:
-            _MailboxPoll(mailbox_id, settings, now, ours, counts).run()
+    for mailbox_id in mailbox_ids:
+        _MailboxPoll(mailbox_id, settings, now, ours, counts).run()
     return dict(counts)
-
-
-def our_addresses() -> set[str]:
-    """Every address our mailboxes send from or log in as: mail from these is our own."""
-    found: set[str] = set()
-    for email, username in db.session.execute(select(Mailbox.from_email, Mailbox.username)):
-        found.add(email.strip().lower())
-        if "@" in (username or ""):
-            found.add(username.strip().lower())
-    return found
 
 
 def mailbox_folders(mailbox: Mailbox) -> list[str]:
     """Return the folders polled for a mailbox (INBOX when none is configured)."""
     names = [f.strip() for f in (mailbox.imap_folders or "").split(",") if f.strip()]
     return list(dict.fromkeys(names)) or ["INBOX"]
-
-
-# --- the DB side of matching ----------------------------------------------------------
-
-
-class DbTouchLookup:
-    """`crm.outreach.replies.TouchLookup` over the database, cached for one pass."""
-
-    def __init__(self) -> None:
-        self._by_id: dict[str, TouchRef | None] = {}
-        self._to_address: dict[str, list[TouchRef]] = {}
-        self._to_domain: dict[str, list[TouchRef]] = {}
-
-    @staticmethod
-    def _select() -> Any:
-        return (
-            select(
-                Touch.id,
-                Touch.enrollment_id,
-                Enrollment.prospect_id,
-                Contact.email,
-                Touch.message_id,
-                Touch.sent_at,
-                Touch.step,
-            )
-            .join(Enrollment, Enrollment.id == Touch.enrollment_id)
-            .join(Contact, Contact.id == Enrollment.contact_id)
-        )
-
-    @staticmethod
-    def _refs(rows: Sequence[Any]) -> list[TouchRef]:
-        return [TouchRef(r[0], r[1], r[2], r[3].lower(), r[4], r[5], r[6]) for r in rows]
-
-    def prefetch(self, facts: Iterable[InboundFacts]) -> None:
-        """Look up the Message-IDs of a whole batch at once (our touches never change in it)."""
-        ids = {i for f in facts for i in (f.message_id, f.original_message_id, *f.thread_ids) if i}
-        self._load(sorted(ids))
-
-    def _load(self, ids: Sequence[str]) -> None:
-        wanted = [i for i in ids if i not in self._by_id and len(i) <= 255]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = db.session.execute(self._select().where(Touch.message_id.in_(chunk))).all()
-            found = {ref.message_id: ref for ref in self._refs(rows)}
-            self._by_id.update({i: found.get(i) for i in chunk})
-
-    def touches_by_message_ids(self, message_ids: Sequence[str]) -> Mapping[str, TouchRef]:
-        wanted = list(dict.fromkeys(message_ids))[:200]  # a References header can be huge
-        self._load(wanted)
-        return {i: ref for i in wanted if (ref := self._by_id.get(i)) is not None}
-
-    def touches_sent_to(self, address: str) -> Sequence[TouchRef]:
-        address = address.strip().lower()
-        if address not in self._to_address:
-            rows = db.session.execute(
-                self._select().where(Contact.email == address, Touch.sent_at.is_not(None))
-            ).all()
-            self._to_address[address] = self._refs(rows)
-        return self._to_address[address]
-
-    def touches_sent_to_domain(self, domain: str) -> Sequence[TouchRef]:
-        domain = domain.strip().lower()
-        if domain not in self._to_domain:
-            escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            rows = db.session.execute(
-                self._select().where(
-                    Touch.sent_at.is_not(None),
-                    or_(
-                        Contact.email.like(f"%@{escaped}", escape="\\"),
-                        Contact.email.like(f"%.{escaped}", escape="\\"),
-                    ),
-                )
-            ).all()
-            self._to_domain[domain] = [
-                ref for ref in self._refs(rows) if _registrable(ref.contact_email) == domain
-            ]
-        return self._to_domain[domain]
-
-
-def _registrable(address: str) -> str | None:
-    try:
-        return registrable_domain(address.rpartition("@")[2])
-    except DomainError:
-        return None
 
 
 # --- one mailbox ----------------------------------------------------------------------
@@ -302,8 +189,6 @@ class _MailboxPoll:
             _close(client)
 
     def _imap_settings(self, mailbox: Mailbox) -> ImapSettings:
-        from crm.outreach.mailboxes import mailbox_password
-
         return ImapSettings(
             host=mailbox.imap_host,
             port=mailbox.imap_port,
@@ -437,7 +322,7 @@ class _MailboxPoll:
                 seen.add(key)
                 fresh.append(item)
         self.lookup.prefetch(item.facts for item in fresh)
-        stored = store_fetched_batch(
+        stored = receive_messages(
             self.mailbox_id, row.folder, fresh, lookup=self.lookup, ours=self.ours,
             now=self.now, failure=failure,
         )  # fmt: skip
@@ -449,109 +334,6 @@ class _MailboxPoll:
         self._advance(folder_id, cursor)
 
 
-def store_fetched(
-    mailbox_id: int,
-    folder: str,
-    item: FetchedMessage,
-    *,
-    lookup: TouchLookup,
-    ours: Collection[str],
-    now: datetime,
-    failure: str | None = None,
-) -> InboundMessage | None:
-    """Match, classify and store one fetched message, then apply its effects.
-
-    Returns None for our own sent copy (never stored). The caller de-duplicates
-    and commits. With `failure` (applying the effects failed once already) the
-    message is stored with that error instead of its effects.
-    """
-    stored = store_fetched_batch(
-        mailbox_id, folder, [item], lookup=lookup, ours=ours, now=now, failure=failure
-    )
-    return stored[0] if stored else None
-
-
-def store_fetched_batch(
-    mailbox_id: int,
-    folder: str,
-    items: Sequence[FetchedMessage],
-    *,
-    lookup: TouchLookup,
-    ours: Collection[str],
-    now: datetime,
-    failure: str | None = None,
-) -> list[InboundMessage]:
-    """Store several fetched messages (one INSERT), then apply their effects in order."""
-    messages = []
-    with db.session.no_autoflush:  # the lookups must not flush each message on its own
-        for item in items:
-            reading = read_inbound(item.facts, lookup, mailbox_addresses=ours, now=now)
-            if reading.own_copy:
-                continue
-            key = item.facts.dedupe_key[:998]
-            message = _new_message(mailbox_id, folder, item, key, reading, now)
-            db.session.add(message)
-            messages.append(message)
-    if not messages:
-        return []
-    db.session.flush()
-    for message in messages:
-        if failure is None:
-            apply_effects(message, now=now)
-        else:
-            message.effects = [f"applying the effects failed: {failure[:500]}"]
-    return messages
-
-
-def _new_message(
-    mailbox_id: int,
-    folder: str,
-    item: FetchedMessage,
-    key: str,
-    reading: InboundReading,
-    now: datetime,
-) -> InboundMessage:
-    facts = item.facts
-    verdict = reading.classification
-    bounce = verdict.bounce
-    match = reading.match
-    snippet = facts.reply_text or facts.snippet
-    message = InboundMessage(
-        mailbox_id=mailbox_id,
-        folder=folder,
-        uid=item.uid,
-        uidvalidity=item.cursor.uidvalidity,
-        message_id=key,
-        in_reply_to=facts.in_reply_to or "",
-        references=" ".join(facts.references),
-        from_address=facts.from_address[:254],
-        from_name=facts.from_name[:200],
-        to_addresses=", ".join([*facts.to, *facts.cc]),
-        subject=facts.subject,
-        # When the server got it: the sender re-checks "no reply since enrollment"
-        # against this, and a sender's clock may be anything.
-        received_at=item.internal_date or facts.date or now,
-        snippet=snippet,
-        kind=InboundKind(verdict.kind),
-        evidence=list(verdict.evidence),
-        bounce_recipient=_cut((bounce.recipient or "").lower(), 254) if bounce else None,
-        bounce_status=_cut(bounce.status, 20) if bounce else None,
-        return_date=verdict.return_date,
-        match_method=match.method if match else "",
-        match_detail=match.detail if match else "",
-        matched_touch_id=match.touch.touch_id if match else None,
-        enrollment_id=match.touch.enrollment_id if match else None,
-        prospect_id=match.touch.prospect_id if match else None,
-        effects=[],
-        created_at=now,
-    )
-    if verdict.kind == "human_reply":
-        outcome, reason = suggest_outcome(snippet, facts.subject)
-        message.suggested_outcome = ReplyOutcome(outcome)
-        message.suggestion_reason = reason
-    return message
-
-
 def _close(client: IMAPClient) -> None:
     """Log out; a connection that is already broken is gone either way."""
     try:
@@ -561,18 +343,14 @@ def _close(client: IMAPClient) -> None:
             client.shutdown()
 
 
-def _cut(value: str | None, size: int) -> str | None:
-    return value[:size] if value else None
-
-
 def _category(message: InboundMessage) -> str | None:
     """The count a stored message adds to: matched kinds, or unmatched."""
     if message.prospect_id is None:
         return "unmatched"
-    if message.kind in _REPLY_KINDS:
+    if message.kind in REPLY_KINDS:
         return "replies"
-    if message.kind in _AUTO_KINDS:
+    if message.kind in AUTO_KINDS:
         return "auto_replies"
-    if message.kind in _BOUNCE_KINDS:
+    if message.kind in BOUNCE_KINDS:
         return "bounces"
     return None

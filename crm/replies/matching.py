@@ -1,8 +1,8 @@
-"""What an inbound message answers, and what it changes in the outreach (DESIGN §6).
+"""What an inbound message answers: the touch it is matched to, and how (DESIGN §6).
 
 Pure rules: the database is reached through the small `TouchLookup` protocol
-the service implements, and every decision is returned as plain values that
-the service applies and the job commits.
+(`crm.replies.receive.DbTouchLookup` implements it with queries), and the
+verdict is returned as plain values.
 
 Matching, in order:
 1. In-Reply-To / References naming one of our touches' Message-IDs (for a
@@ -18,15 +18,13 @@ Message-ID) are recognised first and skipped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from crm.core.domains import DomainError, registrable_domain
 from crm.mail.classify import BounceInfo, Classification, classify
-from crm.mail.ooo import next_working_day
 from crm.mail.parse import InboundFacts
 
 MatchMethod = Literal[
@@ -34,8 +32,6 @@ MatchMethod = Literal[
 ]  # fmt: skip
 # Methods that mean the message names one of our Message-IDs in its own headers.
 THREAD_METHODS: frozenset[str] = frozenset({"in_reply_to", "references", "bounce_original"})
-Outcome = Literal["positive", "neutral", "negative"]
-StopReason = Literal["replied", "bounced", "unsubscribed"]
 
 # A sent message and the reply to it may carry clocks that disagree a little.
 CLOCK_SKEW = timedelta(minutes=10)
@@ -223,142 +219,3 @@ def read_inbound(
     if classification.kind == "unrelated" and found and found.method not in THREAD_METHODS:
         found = None  # a newsletter from a prospect's address answers nothing of ours
     return InboundReading(own_copy=False, match=found, classification=classification)
-
-
-# --- effects ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Effects:
-    """What the service must change for one classified message; nothing is applied here."""
-
-    stop_enrollment: bool = False
-    stop_reason: StopReason | None = None
-    stop_other_enrollments: bool = False
-    prospect_status: str | None = None
-    suppress: str | None = None
-    suppress_reason: str | None = None
-    mark_contact: str | None = None
-    count_soft_bounce: bool = False
-    reschedule_next_touch_to: datetime | None = None
-    notify_specialist: bool = False
-    triage: bool = False
-    reasons: list[str] = field(default_factory=list)
-
-
-def decide_effects(
-    classification: Classification,
-    match: Match | None,
-    *,
-    sender: str,
-    stop_other_enrollments: bool,
-    next_touch_due: datetime | None,
-    now: datetime,
-) -> Effects:
-    """Decide the effects of a message on its enrollment, prospect, contact and suppressions.
-
-    `stop_other_enrollments` is the campaign setting; `next_touch_due` is when the
-    enrollment's next scheduled touch is due, if any.
-    """
-    kind = classification.kind
-    triage = match is None
-    bounce = classification.bounce
-    if kind == "bounce_hard":
-        address = (bounce.recipient if bounce else None) or (
-            match.touch.contact_email if match else None
-        )
-        return Effects(
-            stop_enrollment=not triage, stop_reason="bounced" if not triage else None,
-            suppress=address, suppress_reason="hard bounce" if address else None,
-            mark_contact="bounced" if address else None, triage=triage,
-            reasons=[f"hard bounce{f' for {address}' if address else ''}: stop and suppress"],
-        )  # fmt: skip
-    if kind == "bounce_soft":
-        return Effects(
-            count_soft_bounce=not triage, triage=triage,
-            reasons=["soft bounce: the sequence goes on; the bounce is counted"],
-        )  # fmt: skip
-    if kind == "unsubscribe_request":
-        return Effects(
-            stop_enrollment=not triage, stop_reason="unsubscribed" if not triage else None,
-            stop_other_enrollments=stop_other_enrollments and not triage, suppress=sender or None,
-            suppress_reason="asked not to be contacted", triage=triage,
-            reasons=["unsubscribe request: suppress the sender and stop"],
-        )  # fmt: skip
-    if triage:
-        return Effects(triage=True, reasons=["not matched to any touch: waits in triage"])
-    if kind == "human_reply":
-        return Effects(
-            stop_enrollment=True, stop_reason="replied",
-            stop_other_enrollments=stop_other_enrollments, prospect_status="replied",
-            notify_specialist=True,
-            reasons=["human reply: stop the sequence"
-                     + (" and the prospect's other sequences" if stop_other_enrollments else "")],
-        )  # fmt: skip
-    if kind == "ooo":
-        return _ooo_effects(classification, next_touch_due, now)
-    return Effects(reasons=[f"{kind.replace('_', ' ')}: nothing changes"])
-
-
-def _ooo_effects(
-    classification: Classification, next_touch_due: datetime | None, now: datetime
-) -> Effects:
-    back = classification.return_date
-    if back is None:
-        return Effects(reasons=["out of office without a return date: nothing changes"])
-    if next_touch_due is None:
-        return Effects(reasons=[f"out of office until {back}: no touch left to move"])
-    day = next_working_day(back)
-    moved = datetime.combine(day, next_touch_due.timetz())
-    if moved <= next_touch_due or moved <= now:
-        return Effects(reasons=[f"out of office until {back}: the next touch is already later"])
-    return Effects(
-        reschedule_next_touch_to=moved,
-        reasons=[f"out of office until {back}: next touch moved to {day.isoformat()}"],
-    )
-
-
-# --- suggested outcome ----------------------------------------------------------------
-
-_NEGATIVE = re.compile(
-    r"\bnot interested\b|\bno,? thanks?\b|\bno thank you\b|\bwe (?:don't|do not|won't|will not)"
-    r" (?:accept|link|add|do|publish|allow|take)\b|\bnot (?:a fit|a good fit|relevant)\b"
-    r"|\bwe(?:'re| are) not (?:able|accepting|adding)\b|\bunfortunately\b|\bpass on this\b"
-    r"|\bplease (?:remove|stop)\b|\bkein interesse\b|\bpas intéressée?\b"
-    r"|\bno (?:nos|me) interesa\b|\bno estamos interesados\b",
-    re.IGNORECASE,
-)  # fmt: skip
-# Money talk means a negotiation, whatever else the reply says.
-_NEGOTIATING = re.compile(
-    r"\b(?:how much|what(?:'s| is) (?:your|the) (?:budget|rate|price|fee)|our (?:rate|fee|price)s?"
-    r"|sponsored|paid (?:post|placement|link)|pricing|price list|\d+\s?(?:usd|eur))\b"
-    r"|[$€£]\s?\d+",
-    re.IGNORECASE,
-)  # fmt: skip
-_UNDECIDED = re.compile(
-    r"\b(?:let me (?:check|think|ask|get back)|i'll (?:check|ask|get back|forward|pass)"
-    r"|forwarded (?:this|your)|send (?:me )?more (?:info|details)|can you (?:tell|send|share))\b",
-    re.IGNORECASE,
-)  # fmt: skip
-_POSITIVE = re.compile(
-    r"\b(?:sure|happy to|glad to|sounds good|sounds great|great (?:resource|piece|article|idea)"
-    r"|(?:i|we)(?:'ve| have) (?:added|included|linked|updated)|(?:i|we)(?:'ll| will) (?:add"
-    r"|include|link|update)|it(?:'s| is) (?:live|added|up)|link is (?:live|up)|done\b|added it"
-    r"|go ahead|send (?:it|the draft|over)|interested|love to|would be happy"
-    r"|gerne|avec plaisir|volontiers|con gusto|encantad[oa])",
-    re.IGNORECASE,
-)  # fmt: skip
-
-
-def suggest_outcome(snippet: str, subject: str = "") -> tuple[Outcome, str]:
-    """Suggest positive, neutral or negative for a human reply, with the words that said so."""
-    text = f"{subject}\n{snippet}"
-    rules: tuple[tuple[Outcome, re.Pattern[str]], ...] = (
-        ("negative", _NEGATIVE), ("neutral", _NEGOTIATING), ("positive", _POSITIVE),
-        ("neutral", _UNDECIDED),
-    )  # fmt: skip
-    for outcome, pattern in rules:
-        found = pattern.search(text)
-        if found:
-            return outcome, f'says "{found.group(0)}"'
-    return "neutral", "no clear cue: read it"

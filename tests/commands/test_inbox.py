@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.models import EnrollmentState, ProspectStatus
 from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
-from tests.replies.helpers import World, enroll_and_send_first, inbound, make_world, reply
+from tests.replies.factories import World, enroll_and_send_first, inbound, make_world, reply
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dovecot]
 
@@ -27,8 +27,8 @@ def crm(app: Flask, *args: str) -> Any:
 
 
 @pytest.fixture
-def world(app: Flask, dovecot: DovecotAccount, smtp: SmtpTestServer) -> World:
-    built = make_world(dovecot, smtp, [A, B])
+def world(app: Flask, dovecot: DovecotAccount, dovecot_smtp: SmtpTestServer) -> World:
+    built = make_world(dovecot, dovecot_smtp, [A, B])
     enroll_and_send_first(app, built)
     return built
 

@@ -1,4 +1,4 @@
-"""An in-memory TouchLookup and the corpus labels, for the reply tests."""
+"""An in-memory TouchLookup and the labels of the mail corpus (tests/mail/corpus)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from crm.core.domains import DomainError, registrable_domain
-from crm.outreach.replies import TouchRef
+from crm.replies.matching import TouchRef
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = Path(__file__).parents[1] / "mail" / "corpus"
 
 
 @dataclass
