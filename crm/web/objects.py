@@ -42,6 +42,7 @@ from crm.models import (
     Mailbox,
     Notification,
     Prospect,
+    RankImport,
     Role,
     TargetPage,
     Touch,
@@ -78,6 +79,8 @@ _CAMPAIGN_OF: dict[type[Any], Callable[[Select[Any]], tuple[Select[Any], Any]]] 
     WonLink: lambda s: (s, WonLink.campaign_id),
     GapImport: lambda s: (s, GapImport.campaign_id),
     TargetPage: lambda s: (s, TargetPage.campaign_id),
+    Campaign: lambda s: (s, Campaign.id),
+    RankImport: lambda s: (s, RankImport.campaign_id),
 }
 
 

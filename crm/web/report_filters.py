@@ -21,6 +21,7 @@ from crm.models import Campaign, Role, User
 from crm.reports.dimensions import DIMENSIONS
 from crm.reports.params import ReportScope, check_range, parse_breakdowns, parse_day
 from crm.web.access import visible_campaigns_query
+from crm.web.objects import find_object
 
 DEFAULT_GOAL = 25
 MAX_GOAL = 100_000
@@ -83,12 +84,13 @@ def read_filters(args: MultiDict[str, str], user: User, *, breakdowns: bool = Fa
     try:
         if raw["campaign"]:
             chosen = _int(raw["campaign"], "Campaign", "campaign")
-            if chosen not in visible:
+            found = find_object(Campaign, chosen, user=user)
+            if found is None or found.id not in visible:
                 raise UserError(
                     "Campaign: no campaign you may see has this id; choose one from the list",
                     field="campaign",
                 )
-            campaign_ids = (chosen,)
+            campaign_ids = (found.id,)
     except UserError as error:
         filters.fail(error, 404 if raw["campaign"].isdigit() else 400)
     start = end = None

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import delete
@@ -22,6 +22,7 @@ from crm.reports.rankings.movement import HORIZONS, chart_of, imports_of, page_m
 from crm.reports.rankings.service import import_rankings
 from crm.web.access import visible_campaigns_query
 from crm.web.forms import choices
+from crm.web.objects import load_object
 
 MAX_UPLOAD = 32 * 1024 * 1024
 
@@ -49,13 +50,11 @@ def _campaigns() -> list[Campaign]:
 
 
 def _chosen(campaigns: list[Campaign], raw: str | None) -> Campaign | None:
-    """The campaign named by `raw` among those the user may see; 404 for any other id."""
+    """The campaign named by `raw` (loaded through the access check; 404 for any other id),
+    else the first one the user may see."""
     if not raw:
         return campaigns[0] if campaigns else None
-    found = next((c for c in campaigns if str(c.id) == raw.strip()), None)
-    if found is None:
-        abort(404)
-    return found
+    return load_object(Campaign, raw)
 
 
 def _page(form: RankingUploadForm, campaign: Campaign | None, status: int = 200) -> Any:
@@ -119,10 +118,7 @@ def upload_rankings() -> Any:
 
 
 def delete_rankings(import_id: int) -> Response:
-    record = db.session.get(RankImport, import_id)
-    campaigns = {c.id: c for c in _campaigns()}
-    if record is None or record.campaign_id not in campaigns:
-        abort(404)
+    record = load_object(RankImport, import_id)
     campaign_id = record.campaign_id
     # SQLite does not enforce the cascade: remove the rows with their import.
     db.session.execute(delete(RankObservation).where(RankObservation.import_id == record.id))
