@@ -28,7 +28,7 @@ from crm.reports.definitions import HOW_COUNTED, SMALL_SAMPLE
 from crm.reports.dimensions import DIMENSIONS
 from crm.reports.report import build_report
 from crm.reports.shaping import headers, table_cells
-from crm.web import report_rankings
+from crm.web import report_digest, report_rankings
 from crm.web.report_filters import Filters, read_filters, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -120,3 +120,7 @@ bp.add_url_rule(
     report_rankings.delete_rankings,
     methods=["POST"],
 )
+
+# Reports › Weekly digest (crm/web/report_digest.py).
+bp.add_url_rule("/digest", "digest", report_digest.digest, methods=["GET"])
+bp.add_url_rule("/digest", "save_digest", report_digest.save_digest, methods=["POST"])

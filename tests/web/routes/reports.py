@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.web.routes import PAGE, Expect
+from tests.web.routes import MANAGER_PAGE, PAGE, Expect
 
 ROUTES = {
     "reports.builder": PAGE,
@@ -38,3 +38,12 @@ def _rank_import(world: dict[str, object]) -> None:
     db.session.add(record)
     db.session.commit()
     world["rank_import"] = record.id
+
+
+ROUTES.update(
+    {
+        "reports.digest": MANAGER_PAGE,
+        # No fields: the digest is switched off (nothing to choose), back to the page.
+        "reports.save_digest": Expect(method="POST", specialist=403, manager=302, admin=302),
+    }
+)
