@@ -203,3 +203,37 @@ def _won(rng: random.Random, prospect: Prospect, placed: datetime, now: datetime
         )
     )
     prospect.status = ProspectStatus.WON
+
+
+def add_demo_rankings(campaign: Campaign) -> None:
+    """Import seven fortnightly Search Console Pages exports for the demo's target pages; flush."""
+    import tempfile
+    from pathlib import Path
+
+    from crm.reports.rankings.service import import_rankings
+
+    rng = random.Random(SEED + 1)
+    today = utcnow().date()
+    pages = list(campaign.target_pages)
+    first_link = {
+        page.id: min((w.placed_on for w in db.session.scalars(
+            select(WonLink).where(WonLink.target_page_id == page.id))), default=None)
+        for page in pages
+    }  # fmt: skip
+    start = {page.id: rng.uniform(12, 30) for page in pages}
+    with tempfile.TemporaryDirectory() as folder:
+        for n in range(7):
+            as_of = today - timedelta(days=14 * (6 - n))
+            rows = ["Top pages,Clicks,Impressions,CTR,Position"]
+            for page in pages:
+                placed = first_link[page.id]
+                weeks_after = max(0, (as_of - placed).days / 7) if placed else 0
+                position = max(2.0, start[page.id] - 1.1 * weeks_after + rng.uniform(-0.8, 0.8))
+                impressions = int(4000 * (30 / position))
+                clicks = int(impressions * min(0.3, 1.2 / position))
+                ctr = f"{100 * clicks / impressions:.2f}%"
+                rows.append(f'{page.url},"{clicks:,}",{impressions},{ctr},{position:.1f}')
+            path = Path(folder) / f"Pages-{as_of.isoformat()}.csv"
+            path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+            import_rankings(campaign, path, as_of, filename=path.name, actor=None)
+    db.session.flush()
