@@ -164,3 +164,24 @@ def test_chart_json_carries_intervals(client: Any, data: Any) -> None:
     point = chart["series"][0]["points"][chart["labels"].index("resource replacement")]
     assert (point["count"], point["of"]) == (3, 4)
     assert 0 < point["low"] < point["value"] < point["high"] <= 1
+
+
+def test_sections_without_data_say_what_to_do(client: Any, db: Any) -> None:
+    from datetime import UTC, datetime
+
+    from tests.factories import ContactFactory, ProspectFactory
+    from tests.outreach_db.factories import MailboxFactory
+    from tests.reports.factories import enrollment
+
+    manager = UserFactory(role="manager")
+    campaign = CampaignFactory(name="Young")
+    prospect = ProspectFactory(campaign=campaign, tier=1)
+    enrollment(prospect, ContactFactory(prospect=prospect), MailboxFactory(),
+               angle="broken-link", sent=[datetime(2026, 10, 5, tzinfo=UTC)],
+               stop_reason=None)  # fmt: skip
+    db.session.commit()
+    client.login(manager.email)
+    html = _page(client, f"/reports?campaign={campaign.id}")
+    assert "No won links yet" in html
+    assert 'id="chart-anchors"' not in html
+    assert 'id="table-angle"' in html
