@@ -9,7 +9,8 @@ next to a bare Flask view that replays the very statements the page ran and
 joins the rows into a minimal table: the p95 of each.
 
 SQLite always; PostgreSQL too when BENCH_REPORTS_PG_URL names a throwaway
-database (its public schema is dropped). BENCH_REPORTS_TOUCHES changes the
+database (its public schema is dropped); BENCH_REPORTS_SQLITE=0 leaves SQLite out (to run
+the two backends in two processes). BENCH_REPORTS_TOUCHES changes the
 size, BENCH_REPORTS_REQUESTS the page requests per contender, BENCH_REPORTS_ROUNDS
 the interleaved rounds per breakdown (best kept). Run alone with
 ``python -m bench.run reports``.
@@ -326,8 +327,9 @@ def _measure(url: str, label: str) -> list[BenchRow]:
 
 def run() -> list[BenchRow]:
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        rows += _measure(f"sqlite:///{folder}/bench.db", "SQLite")
+    if os.environ.get("BENCH_REPORTS_SQLITE", "1") != "0":
+        with tempfile.TemporaryDirectory() as folder:
+            rows += _measure(f"sqlite:///{folder}/bench.db", "SQLite")
     pg = os.environ.get("BENCH_REPORTS_PG_URL")
     if pg:
         reset_postgres(pg)

@@ -41,6 +41,9 @@ class JobSpec:
 JOBS: list[JobSpec] = [
     JobSpec("send-due", "crm.outreach.sender:job_send_due", "SEND_EVERY_SECONDS", 60),
     JobSpec("poll-inbox", "crm.replies.poll_pass:job_poll_inbox", "POLL_EVERY_SECONDS", 180),
+    JobSpec(
+        "verify-links", "crm.links.checker:job_verify_links", "LINKS_CHECK_EVERY_SECONDS", 86400
+    ),
 ]
 
 

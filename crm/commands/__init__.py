@@ -17,9 +17,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def register_all(group: AppGroup) -> None:
-    from crm.commands import core, gap, inbox, outreach, prospects, report, sending, worker
+    from crm.commands import core, gap, inbox, links, outreach, prospects, report, sending, worker
 
-    for area in (core, prospects, gap, outreach, sending, inbox, report, worker):
+    for area in (core, prospects, gap, outreach, sending, inbox, links, report, worker):
         area.register(group)
 
 

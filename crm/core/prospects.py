@@ -21,6 +21,7 @@ PROSPECT_SECTIONS: list[str] = [
     "crm.gap.queries:gap_section",
     "crm.outreach.enrollment:enrollments_section",
     "crm.replies.inbox:inbound_section",
+    "crm.links.queries:won_links_section",
 ]
 
 

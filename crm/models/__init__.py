@@ -12,7 +12,17 @@ from crm.models.inbound import (
     Notification,
     ReplyOutcome,
 )
-from crm.models.link import AnchorType, LinkRel, LinkState, WonLink
+from crm.models.link import (
+    AnchorType,
+    CheckResult,
+    LinkCheck,
+    LinkRel,
+    LinkState,
+    ReclamationState,
+    ReclamationTask,
+    UnlinkedMention,
+    WonLink,
+)
 from crm.models.outreach import (
     Angle,
     Enrollment,
@@ -35,6 +45,7 @@ __all__ = [
     "Angle",
     "AuditLog",
     "Campaign",
+    "CheckResult",
     "ColumnMapping",
     "Competitor",
     "Contact",
@@ -46,6 +57,7 @@ __all__ = [
     "ImportState",
     "InboundKind",
     "InboundMessage",
+    "LinkCheck",
     "LinkRel",
     "LinkState",
     "Mailbox",
@@ -56,6 +68,8 @@ __all__ = [
     "RankImport",
     "RankObservation",
     "RankSource",
+    "ReclamationState",
+    "ReclamationTask",
     "ReplyOutcome",
     "Role",
     "Security",
@@ -73,6 +87,7 @@ __all__ = [
     "Touchpoint",
     "TouchpointKind",
     "UTCDateTime",
+    "UnlinkedMention",
     "User",
     "WonLink",
     "WorkerLock",

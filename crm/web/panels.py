@@ -27,6 +27,7 @@ PROSPECT_PANELS: list[str] = [
     "crm.web.contacts:contacts_panel",
     "crm.web.outbox:sequences_panel",
     "crm.web.inbox:thread_panel",
+    "crm.web.links:links_panel",
     "crm.web.panels:timeline_panel",
 ]
 

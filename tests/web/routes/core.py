@@ -29,7 +29,6 @@ ROUTES = {
     "prospects.index": PAGE,
     "prospects.show": Expect(args={"prospect_id": "prospect_id"}),
     "inbox.index": PAGE,
-    "links.index": PAGE,
     "reports.index": PAGE,
 }
 

@@ -1,7 +1,7 @@
 """rankings: dated ranking exports of target pages and their observations
 
-Revision ID: 0006_rankings
-Revises: 0005_won_links
+Revision ID: 0007_rankings
+Revises: 0006_link_checks
 Create Date: 2026-12-06 11:57:19.069539
 
 """
@@ -12,8 +12,8 @@ import crm.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_rankings'
-down_revision = '0005_won_links'
+revision = '0007_rankings'
+down_revision = '0006_link_checks'
 branch_labels = None
 depends_on = None
 

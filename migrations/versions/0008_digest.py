@@ -1,7 +1,7 @@
 """digest: managers' opt-in to the weekly report digest and its mailbox
 
-Revision ID: 0007_digest
-Revises: 0006_rankings
+Revision ID: 0008_digest
+Revises: 0007_rankings
 Create Date: 2026-12-06 11:57:43.640072
 
 """
@@ -12,8 +12,8 @@ import crm.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_digest'
-down_revision = '0006_rankings'
+revision = '0008_digest'
+down_revision = '0007_rankings'
 branch_labels = None
 depends_on = None
 

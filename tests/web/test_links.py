@@ -1,0 +1,198 @@
+"""The Links pages driven through real forms (CSRF on): logging a link from the form and
+from a reply, errors next to the field, the stored page shown as text, filters, CSV, the
+risk panel, thresholds, and objects of another campaign never reachable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from crm.extensions import db
+from crm.models import (
+    InboundKind,
+    InboundMessage,
+    LinkCheck,
+    LinkState,
+    ProspectStatus,
+    ReplyOutcome,
+    WonLink,
+)
+from tests.factories import CampaignFactory, ProspectFactory
+from tests.fixtures.links import Page, PageServer
+from tests.links.helpers import LINK_SETTINGS, LinkWorld, make_link_world, page_with, source
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, **LINK_SETTINGS}
+
+
+@pytest.fixture
+def world(db: Any) -> LinkWorld:
+    return make_link_world()
+
+
+def form(world: LinkWorld, url: str, **changes: str) -> dict[str, str]:
+    return {"prospect": "blog.example", "source_url": url, "target_url": world.target_url,
+            "anchor": "gantt chart template", "anchor_type": "", "rel": "dofollow",
+            "placed_on": "", "note": "", **changes}  # fmt: skip
+
+
+def new_url(world: LinkWorld) -> str:
+    return f"/campaigns/{world.campaign.id}/links/new"
+
+
+def test_logging_from_the_form_checks_the_page_at_once(
+    app: Flask, client: Any, world: LinkWorld, pages: PageServer
+) -> None:
+    pages.routes["/post"] = Page(page_with(world.target_url))
+    client.login(world.user.email)
+    response = client.post_form(new_url(world), form(world, source(pages, "/post")))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "link found" in page and "state-live" in page
+    link = db.session.scalar(select(WonLink))
+    assert link is not None and link.state == LinkState.LIVE
+    assert world.prospect.status == ProspectStatus.WON
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"source_url": "https://elsewhere.example/p"}, "elsewhere.example is not on blog.example"),
+        ({"target_url": "https://rival-a.com/x"}, "outside our site sample-site.example"),
+        ({"placed_on": "2999-01-01"}, "is in the future"),
+        ({"anchor_type": "shouty"}, "anchor type: unknown"),
+        ({"rel": "follow"}, "rel: unknown"),
+        ({"prospect": "nobody.example"}, "prospect: no prospect nobody.example"),
+    ],
+)
+def test_bad_input_comes_back_next_to_its_field_and_nothing_is_saved(
+    app: Flask, client: Any, world: LinkWorld, changes: dict[str, str], words: str
+) -> None:
+    client.login(world.user.email)
+    response = client.post_form(new_url(world), form(world, "https://blog.example/p", **changes))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'class="field-error"' in html and words in html
+    assert db.session.scalar(select(func.count()).select_from(WonLink)) == 0
+
+
+def test_logging_from_a_reply_marks_it_positive_in_one_step(
+    app: Flask, client: Any, world: LinkWorld, pages: PageServer
+) -> None:
+    from crm.models import Mailbox
+
+    mailbox = db.session.scalar(select(Mailbox))
+    assert mailbox is not None
+    message = InboundMessage(
+        mailbox_id=mailbox.id, message_id="<yes@blog.example>", kind=InboundKind.HUMAN_REPLY,
+        from_address="editor@blog.example", subject="Re: your guide",
+        snippet="Added your template to our list!", prospect_id=world.prospect.id,
+        match_method="in_reply_to",
+    )  # fmt: skip
+    db.session.add(message)
+    db.session.commit()
+    pages.routes["/list"] = Page(page_with(world.target_url))
+    client.login(world.user.email)
+    url = f"{new_url(world)}?message_id={message.id}"
+    shown = client.get(url).get_data(as_text=True)
+    assert "Added your template to our list!" in shown and 'value="blog.example"' in shown
+    response = client.post_form(url, {**form(world, source(pages, "/list")),
+                                      "message_id": str(message.id)})  # fmt: skip
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert message.outcome == ReplyOutcome.POSITIVE
+    link = db.session.scalar(select(WonLink))
+    assert link is not None and link.inbound_message_id == message.id
+
+
+def test_the_stored_page_is_shown_as_text_never_as_live_html(
+    app: Flask, client: Any, world: LinkWorld, pages: PageServer
+) -> None:
+    pages.routes["/post"] = Page(page_with(world.target_url) + "<script>alert('x')</script>")
+    client.login(world.user.email)
+    client.post_form(new_url(world), form(world, source(pages, "/post")))
+    link = db.session.scalar(select(WonLink))
+    check = db.session.scalar(select(LinkCheck))
+    assert link is not None and check is not None
+    page = client.get(f"/campaigns/{world.campaign.id}/links/{link.id}/checks/{check.id}")
+    html = page.get_data(as_text=True)
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "<script>alert" not in html
+
+
+def test_a_link_or_check_of_another_campaign_is_not_found_through_mine(
+    app: Flask, client: Any, world: LinkWorld, pages: PageServer
+) -> None:
+    other = CampaignFactory(name="Elsewhere", members=[world.user])
+    stranger = ProspectFactory(campaign=other, domain="stranger.example")
+    db.session.commit()
+    client.login(world.user.email)
+    pages.routes["/post"] = Page(page_with(world.target_url))
+    client.post_form(new_url(world), form(world, source(pages, "/post")))
+    link = db.session.scalar(select(WonLink))
+    check = db.session.scalar(select(LinkCheck))
+    assert link is not None and check is not None
+    base = f"/campaigns/{other.id}"
+    assert client.get(f"{base}/links/{link.id}").status_code == 404
+    assert client.get(f"{base}/links/{link.id}/checks/{check.id}").status_code == 404
+    assert (
+        client.get(
+            f"/campaigns/{world.campaign.id}/links/new?prospect_id={stranger.id}"
+        ).status_code
+        == 404
+    )
+    token = client.csrf_token("/links")
+    assert (
+        client.post(f"{base}/links/{link.id}/check", data={"csrf_token": token}).status_code == 404
+    )
+
+
+def test_the_links_page_filters_exports_csv_and_shows_the_risk_panel(
+    app: Flask, client: Any, world: LinkWorld, pages: PageServer
+) -> None:
+    pages.routes["/a"] = Page(page_with(world.target_url))
+    pages.routes["/b"] = Page("blocked", status=403)
+    client.login(world.user.email)
+    client.post_form(new_url(world), form(world, source(pages, "/a")))
+    client.post_form(new_url(world), form(world, source(pages, "/b"), anchor="=cmd|x"))
+    page = client.get(f"/links?campaign={world.campaign.id}").get_data(as_text=True)
+    assert "Anchor mix and velocity" in page and "Exact-match anchors are" in page
+    live = client.get(f"/links?campaign={world.campaign.id}&state=live").get_data(as_text=True)
+    assert "/a" in live and "HTTP 403" not in live
+    csv = client.get(f"/links/export.csv?campaign={world.campaign.id}").get_data(as_text=True)
+    lines = csv.strip().splitlines()
+    assert len(lines) == 3 and "'=cmd|x" in csv
+
+
+def test_the_form_preview_warns_before_saving(app: Flask, client: Any, world: LinkWorld) -> None:
+    client.login(world.user.email)
+    url = (f"/campaigns/{world.campaign.id}/links/preview?anchor=gantt+chart+template"
+           f"&target_url={world.target_url}&anchor_type=")  # fmt: skip
+    html = client.get(url).get_data(as_text=True)
+    assert "Suggested anchor type: exact" in html
+    assert "Exact-match anchors would be 100%" in html
+
+
+def test_a_manager_sets_the_thresholds_and_bad_values_name_the_field(
+    app: Flask, client: Any, world: LinkWorld
+) -> None:
+    from tests.links.helpers import another_user
+
+    boss = another_user()
+    db.session.commit()
+    client.login(boss.email)
+    url = f"/campaigns/{world.campaign.id}/links/settings"
+    values = {"lost_after": "3", "exact_share_max": "20", "dominant_share_max": "50",
+              "dominant_min_links": "5", "velocity_factor": "2.5", "velocity_weeks": "8",
+              "velocity_min_links": "3"}  # fmt: skip
+    bad = client.post_form(url, {**values, "lost_after": "many"})
+    assert bad.status_code == 422 and "not a number" in bad.get_data(as_text=True)
+    assert client.post_form(url, values).status_code == 302
+    db.session.expire_all()
+    assert world.campaign.settings["links"]["exact_share_max"] == pytest.approx(0.2)
+    assert world.campaign.settings["links"]["lost_after"] == 3
