@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
+    cast,
     exists,
     func,
     literal,
@@ -210,7 +211,7 @@ def _contacted_rows(scope: ReportScope, grain: Grain, won: Any) -> Select[Any]:
         )
         unsubscribed_col: Any = _flag(and_(unsubscribed, sent.c.last_step == step))
     else:
-        step = null()
+        step = cast(null(), Integer)  # typed: PostgreSQL reads a bare NULL as text
         replied_col, positive_col, placed_on = replied, positive, won.c.placed_on
         bounced_col, unsubscribed_col = _flag(bounced), _flag(unsubscribed)
     where = _scope_conditions(scope, specialist)
@@ -265,10 +266,10 @@ def _placed_without_email(scope: ReportScope, won: Any) -> Select[Any]:
             Prospect.link_type.label("link_type"),
             Prospect.target_page_id.label("target"),
             Prospect.assigned_to_id.label("specialist"),
-            null().label("mailbox"),
-            null().label("step"),
-            null().label("week"),
-            null().label("first_sent_at"),
+            cast(null(), Integer).label("mailbox"),
+            cast(null(), Integer).label("step"),
+            cast(null(), Date).label("week"),
+            cast(null(), UTCDateTime()).label("first_sent_at"),
             zero.label("contacted"),
             zero.label("replied"),
             zero.label("positive"),
