@@ -267,6 +267,8 @@ def _bare_app(url: str, statements: list[tuple[str, Any]]) -> Flask:
             cursor = raw.cursor()
             for statement, parameters in statements:
                 cursor.execute(statement, parameters)
+                if cursor.description is None:  # DDL, INSERT, SAVEPOINT: no rows to show
+                    continue
                 cells = "".join(
                     "<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>"
                     for row in cursor.fetchall()
