@@ -16,6 +16,7 @@ from crm.extensions import db
 from crm.gap.demo import import_demo_gap
 from crm.models import Campaign, Role, User
 from crm.outreach.demo_mailbox import add_demo_mailbox
+from crm.reports.demo import add_demo_outreach_history, add_demo_rankings
 
 DEMO_LOGIN = ("admin@demo.linkgap.example", "linkgap-demo-admin")
 DEMO_TEAM = [
@@ -69,7 +70,12 @@ DEMO_TARGETS = [
 ]
 
 DemoStep = Callable[[Campaign], None]
-DEMO_STEPS: list[DemoStep] = [import_demo_gap, add_demo_mailbox]
+DEMO_STEPS: list[DemoStep] = [
+    import_demo_gap,
+    add_demo_mailbox,
+    add_demo_outreach_history,
+    add_demo_rankings,
+]
 
 
 def seed_demo_workspace(*, force: bool = False) -> bool:

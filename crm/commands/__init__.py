@@ -17,9 +17,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def register_all(group: AppGroup) -> None:
-    from crm.commands import core, gap, inbox, links, outreach, prospects, sending, worker
+    from crm.commands import core, gap, inbox, links, outreach, prospects, report, sending, worker
 
-    for area in (core, prospects, gap, outreach, sending, inbox, links, worker):
+    for area in (core, prospects, gap, outreach, sending, inbox, links, report, worker):
         area.register(group)
 
 

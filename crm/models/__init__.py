@@ -3,6 +3,7 @@
 from crm.models.base import UTCDateTime, utcnow
 from crm.models.campaign import Campaign, Competitor, Site, TargetCategory, TargetPage
 from crm.models.contact import Contact, Suppression, SuppressionKind
+from crm.models.digest import DigestSubscription
 from crm.models.gap import ColumnMapping, Evidence, GapImport, ImportState, SnapshotDomain
 from crm.models.inbound import (
     InboundKind,
@@ -36,6 +37,7 @@ from crm.models.outreach import (
     WorkerLock,
 )
 from crm.models.prospect import Prospect, ProspectStatus, Touchpoint, TouchpointKind
+from crm.models.ranking import RankImport, RankObservation, RankSource
 from crm.models.user import AuditLog, Role, User
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "ColumnMapping",
     "Competitor",
     "Contact",
+    "DigestSubscription",
     "Enrollment",
     "EnrollmentState",
     "Evidence",
@@ -62,6 +65,9 @@ __all__ = [
     "Notification",
     "Prospect",
     "ProspectStatus",
+    "RankImport",
+    "RankObservation",
+    "RankSource",
     "ReclamationState",
     "ReclamationTask",
     "ReplyOutcome",

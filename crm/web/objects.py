@@ -43,6 +43,7 @@ from crm.models import (
     Mailbox,
     Notification,
     Prospect,
+    RankImport,
     ReclamationTask,
     Role,
     TargetPage,
@@ -85,6 +86,8 @@ _CAMPAIGN_OF: dict[type[Any], Callable[[Select[Any]], tuple[Select[Any], Any]]] 
     ReclamationTask: lambda s: (s, ReclamationTask.campaign_id),
     GapImport: lambda s: (s, GapImport.campaign_id),
     TargetPage: lambda s: (s, TargetPage.campaign_id),
+    Campaign: lambda s: (s, Campaign.id),
+    RankImport: lambda s: (s, RankImport.campaign_id),
 }
 
 
