@@ -19,13 +19,31 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from crm.gap.exports.cells import parse_grouped_count
 from crm.gap.exports.errors import ExportError
 from crm.gap.exports.textio import DELIMITERS, LineReader, Source, open_sources, sniff_encoding
-from crm.gap.exports.values import parse_date, parse_grouped_count
 
 MAX_ROWS = 200_000
 MAX_BYTES = 64 * 1024 * 1024
 MAX_FIELD = 8 * 1024
+
+
+def parse_date(text: str) -> date | None:
+    """Read `YYYY-MM-DD[ HH:MM:SS]` or `DD/MM/YYYY` (day first unless impossible); else None."""
+    key = text.strip()
+    try:
+        return date.fromisoformat(key[:10])
+    except ValueError:
+        pass
+    match = re.match(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})", key)
+    if match is None:
+        return None
+    first, second, year = (int(g) for g in match.groups())
+    day, month = (first, second) if second <= 12 else (second, first)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _words(*words: str) -> frozenset[str]:
