@@ -382,11 +382,14 @@ def test_reply_arriving_between_a_touchs_claim_and_its_send_stops_that_send(
     assert world.touch(A, 2).message_id not in sent_ids
 
 
+@pytest.mark.parametrize(
+    "body", ["Please remove me from your list.", "Bonjour,\r\n\r\nMerci de ne plus m'écrire."]
+)
 def test_unsubscribe_request_suppresses_the_sender_and_stops(
-    world: World, dovecot: DovecotAccount
+    world: World, dovecot: DovecotAccount, body: str
 ) -> None:
     dovecot.append(
-        reply(world.touch(A), sender=f"editor@{A}", body="Please remove me from your list.",
+        reply(world.touch(A), sender=f"editor@{A}", body=body,
               message_id="<unsub@pmtoolsreview.com>")
     )  # fmt: skip
 
