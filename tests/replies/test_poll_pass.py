@@ -30,6 +30,7 @@ from crm.outreach import faults
 from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
 from tests.mail.drop_proxy import DropProxy
+from tests.replies import forged
 from tests.replies.factories import (
     World,
     enroll_and_send_first,
@@ -185,8 +186,6 @@ def test_unmatched_mail_waits_in_triage(world: World, dovecot: DovecotAccount) -
 def test_forged_bounces_and_unsubscribes_change_nothing_after_a_poll(
     world: World, dovecot: DovecotAccount
 ) -> None:
-    from tests.replies import forged
-
     for build in (forged.forged_x_failed_recipients, forged.forged_dsn_bare_domain,
                   forged.forged_unsubscribe_from_a_stranger, forged.phishing_quota_notice,
                   forged.body_only_message_id):  # fmt: skip

@@ -12,6 +12,7 @@ from crm.extensions import db
 from crm.models import InboundMessage, ReplyOutcome
 from tests.conftest import PASSWORD
 from tests.replies.factories import deliver, enroll_and_send_first, make_world, reply
+from tests.replies.forged import EDITOR_A, A, french_unsubscribe
 
 pytestmark = pytest.mark.browser
 
@@ -114,8 +115,6 @@ def test_message_page_outcome_card_fits_a_phone(
 def test_a_french_unsubscribe_shows_the_stopped_sequence_and_the_suppression(
     app: Flask, team: dict[str, Any], live_server: str, page: Any
 ) -> None:
-    from tests.replies.forged import A, EDITOR_A, french_unsubscribe
-
     world = make_world(None, None, [A], specialist=team["specialist"])
     enroll_and_send_first(app, world, transport="memory")
     message = deliver(world.mailbox, french_unsubscribe(world))
