@@ -29,6 +29,7 @@ from tests.replies.forged import (
     forged_dsn_for_an_address_we_never_wrote_to,
     forged_unsubscribe_from_a_stranger,
     forged_x_failed_recipients,
+    french_unsubscribe,
     genuine_dsn,
     genuine_dsn_naming_another_recipient,
     genuine_exim_text_bounce,
@@ -71,6 +72,7 @@ CASES = [
     Case(genuine_dsn_naming_another_recipient, "bounce_hard", "bounce_original", {EDITOR_A}, {A}),
     Case(genuine_exim_text_bounce, "bounce_hard", "bounce_recipient", {EDITOR_A}, {A}),
     Case(genuine_unsubscribe, "unsubscribe_request", "in_reply_to", {EDITOR_A}, {A}),
+    Case(french_unsubscribe, "unsubscribe_request", "in_reply_to", {EDITOR_A}, {A}),
     Case(colleague_unsubscribe, "unsubscribe_request", "domain", set(), {A},
          suggestion=f"desk@{A}"),
 ]  # fmt: skip

@@ -12,6 +12,7 @@ from crm.extensions import db
 from crm.models import InboundMessage, ReplyOutcome
 from tests.conftest import PASSWORD
 from tests.replies.factories import deliver, enroll_and_send_first, make_world, reply
+from tests.replies.forged import EDITOR_A, A, french_unsubscribe
 
 pytestmark = pytest.mark.browser
 
@@ -109,3 +110,23 @@ def test_message_page_outcome_card_fits_a_phone(
         assert main <= width, f"the message page is {main}px wide at {width}px"
     page.click("#outcome button.outcome-positive")
     page.locator("#outcome button.outcome-positive.chosen").wait_for()
+
+
+def test_a_french_unsubscribe_shows_the_stopped_sequence_and_the_suppression(
+    app: Flask, team: dict[str, Any], live_server: str, page: Any
+) -> None:
+    world = make_world(None, None, [A], specialist=team["specialist"])
+    enroll_and_send_first(app, world, transport="memory")
+    message = deliver(world.mailbox, french_unsubscribe(world))
+    assert message is not None
+    _sign_in(page, live_server, team["specialist"].email)
+
+    page.goto(f"{live_server}/inbox")
+    row = page.locator(f"#message-{message.id}")
+    assert "unsubscribe request" in row.inner_text()
+    assert 'says "ne plus m\'écrire"' in row.inner_text()
+    effects = row.locator("ul.effects").inner_text()
+    assert f"{EDITOR_A} is never emailed again" in effects
+    assert "stopped the sequence" in effects
+    db.session.expire_all()
+    assert world.enrollment(A).state.value == "stopped"
