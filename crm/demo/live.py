@@ -53,7 +53,7 @@ def point_mailbox_at_sandbox(mailbox: Mailbox, ports: SandboxPorts) -> None:
     mailbox.window_start, mailbox.window_end = "00:00", "23:59"
     mailbox.days = "mon,tue,wed,thu,fri,sat,sun"
     mailbox.daily_cap = max(mailbox.daily_cap, 500)
-    mailbox.min_spacing_seconds = 5
+    mailbox.min_spacing_seconds = 2
     mailbox.paused = False
     mailbox.paused_reason = ""
     db.session.flush()
@@ -64,37 +64,43 @@ def enroll_live_batch(campaign: Campaign, now: datetime, size: int = LIVE_BATCH)
 
     The gap comes first; the seeded history has contacted most of it, so the batch
     goes on with the best prospects that already link to us too (a weak link to win).
+    A prospect its sequence cannot be written for yet (no page of theirs to name) is
+    passed over, its new contact removed again.
     """
     from crm.outreach.enrollment import enroll
 
-    prospects = db.session.scalars(
+    candidates = db.session.scalars(
         select(Prospect)
         .where(Prospect.campaign_id == campaign.id, Prospect.excluded_by.is_(None),
                ~exists().where(Enrollment.prospect_id == Prospect.id),
                ~exists().where(Contact.prospect_id == Prospect.id))
         .order_by(Prospect.in_gap.desc(), Prospect.score.desc(), Prospect.id)
-        .limit(size)
+        .limit(size * 4)
     ).all()  # fmt: skip
     specialist = db.session.scalar(
         select(User).where(User.role == Role.SPECIALIST).order_by(User.id)
     )
     targets = list(campaign.target_pages)
-    for n, prospect in enumerate(prospects):
+    enrolled = 0
+    for n, prospect in enumerate(candidates):
+        if enrolled >= size:
+            break
         prospect.angle = ANGLE_OF_LINK_TYPE.get(prospect.link_type or "", "skyscraper")
         if targets and prospect.target_page_id is None:
             prospect.target_page_id = targets[n % len(targets)].id
         if specialist is not None and prospect.assigned_to_id is None:
             prospect.assigned_to_id = specialist.id
         name = FIRST_NAMES[n % len(FIRST_NAMES)]
-        db.session.add(
-            Contact(prospect=prospect, email=f"{name.lower()}@{prospect.domain}",
-                    first_name=name, source="demo")
-        )  # fmt: skip
-    db.session.flush()
-    if not prospects:
-        return 0
-    result = enroll(prospects, actor=specialist, now=now)
-    return len(result.enrolled)
+        contact = Contact(prospect=prospect, email=f"{name.lower()}@{prospect.domain}",
+                          first_name=name, source="demo")  # fmt: skip
+        db.session.add(contact)
+        db.session.flush()
+        if enroll([prospect], actor=specialist, now=now).enrolled:
+            enrolled += 1
+        else:
+            db.session.delete(contact)
+            db.session.flush()
+    return enrolled
 
 
 def make_demo_live(folder: Path, ports: SandboxPorts, now: datetime) -> int:

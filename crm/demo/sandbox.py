@@ -209,6 +209,8 @@ class _Login:
 
 def run_sandbox(folder: Path, ports: SandboxPorts, login: tuple[str, str]) -> None:
     """Serve SMTP and the pages until SIGINT or SIGTERM; keep every message received."""
+    # aiosmtpd warns about its own Session.login_data on every login.
+    warnings.filterwarnings("ignore", message="Session.login_data", category=DeprecationWarning)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
