@@ -193,8 +193,8 @@ def classify(
     sender is someone else at the domain of an address we wrote to.
     """
     found = _bounce(facts, now)
-    if found is None and not references_us:
-        found = _look_alike(facts)
+    if found is None and not (references_us or from_correspondent):
+        found = _look_alike(facts)  # someone we wrote to may well say their mailbox is full
     for rule in (_report, _automatic):
         if found is not None:
             return found

@@ -141,3 +141,12 @@ def french_unsubscribe(world: World) -> bytes:
         "Le lun. 2 nov. 2026 à 10:00, Ana Lopez <ana@sample-site.example> a écrit :",
         message_id="<fr-unsub@pmtoolsreview.com>",
     )  # fmt: skip
+
+
+def correspondent_says_mailbox_full(world: World) -> bytes:
+    """Someone we wrote to may sound like a notice: it is still their reply, never dropped."""
+    return reply(
+        None, sender=EDITOR_A, subject="Gantt templates",
+        body="My mailbox is full after the holidays, sorry. Yes, send me the link.",
+        message_id="<full@pmtoolsreview.com>",
+    )  # fmt: skip
