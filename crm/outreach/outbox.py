@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import and_, case, exists, or_, select, true, update
 
 from crm.core.errors import UserError
@@ -55,7 +56,7 @@ from crm.models import (
     User,
     utcnow,
 )
-from crm.outreach.plan import follow_up_not_before
+from crm.outreach.plan import follow_up_not_before, sequence_day
 from crm.outreach.windows import SendingWindow
 
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -468,7 +469,10 @@ def _push_follow_ups(sent: SentTouch, sent_at: datetime) -> None:
         if step > len(sent.offsets):
             break
         gap = sent.offsets[step - 1] - sent.offsets[previous[0] - 1]
-        earliest = sent.window.next_slot(follow_up_not_before(previous[1], gap, sent.tz), sent.tz)
+        earliest = sent.window.next_slot(
+            follow_up_not_before(previous[1], gap, sent.tz, sequence_day(current_app.config)),
+            sent.tz,
+        )
         if due_at < earliest - PUSH_TOLERANCE:
             _update(Touch.id == touch_id, Touch.state.in_(TOUCH_QUEUED), due_at=earliest)
             due_at = earliest

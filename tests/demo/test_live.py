@@ -36,6 +36,7 @@ from crm.models import (
     LinkState,
     StopReason,
     Suppression,
+    Touch,
     WonLink,
     utcnow,
 )
@@ -49,7 +50,8 @@ LOOP_SECONDS = 120
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, "SEND_MAX_JITTER_SECONDS": 0}
+    # A sequence day of a second: the 4-touch cadence (days 1, 4, 9, 14) within the loop.
+    return {**app_config, "SEND_MAX_JITTER_SECONDS": 0, "SEQUENCE_DAY_SECONDS": 1}
 
 
 def _listening(port: int) -> bool:
@@ -116,7 +118,10 @@ def test_within_minutes_the_demo_contacts_hears_back_and_wins_a_verified_link(
         db.session.expire_all()
         totals = _report(app)
         live = db.session.scalar(select(WonLink).where(WonLink.state == LinkState.LIVE))
-        if totals["contacted"] and totals["replied"] and totals["placed"] and live:
+        colleague = db.session.scalar(
+            select(InboundMessage).where(InboundMessage.from_address.like("desk@%"))
+        )
+        if totals["contacted"] and totals["replied"] and totals["placed"] and live and colleague:
             break
         time.sleep(0.5)
     assert totals["contacted"] > 0 and totals["replied"] > 0 and totals["placed"] > 0, totals
@@ -134,3 +139,6 @@ def test_within_minutes_the_demo_contacts_hears_back_and_wins_a_verified_link(
     answered = load_state(live_demo)["answered"]
     assert len(set(answered)) == len(answered), "each touch answered at most once"
     assert len(list((live_demo / "sent").glob("*.eml"))) >= 12
+    # Follow-ups went out a sequence "day" later, and a colleague answered one of them.
+    assert db.session.scalar(select(Touch).where(Touch.step == 2, Touch.sent_at.is_not(None)))
+    assert colleague is not None and colleague.kind == InboundKind.HUMAN_REPLY
