@@ -7,6 +7,7 @@ touch is. The sender renders templates at send time from ``touch_context``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,9 +59,9 @@ _NOT_ENROLLABLE = {
     ProspectStatus.REPLIED: "the prospect already replied",
     ProspectStatus.NEGOTIATING: "the prospect is negotiating",
     ProspectStatus.WON: "the link is already won",
-    ProspectStatus.DECLINED: "the prospect declined",
+    ProspectStatus.LOST: "the deal is lost; move it back to qualified first",
+    ProspectStatus.NOT_A_FIT: "the prospect is not a fit; move it back to qualified first",
 }
-_MOVES_TO_IN_SEQUENCE = (ProspectStatus.NEW, ProspectStatus.QUALIFIED)
 
 
 @dataclass(frozen=True)
@@ -139,10 +140,12 @@ class _RoundRobin:
 
     def next_for(self, campaign: Campaign) -> Mailbox:
         if self.explicit is not None:
+            _require_sender_names([self.explicit])
             return self.explicit
         pool = self.pools.get(campaign.id)
         if pool is None:
             pool = self.pools[campaign.id] = _mailbox_pool(campaign)
+            _require_sender_names(pool)
             missing = [m.id for m in pool if m.id not in self.load]
             if missing:
                 counts = {
@@ -159,6 +162,35 @@ class _RoundRobin:
         chosen = min(pool, key=lambda m: (self.load[m.id], m.id))
         self.load[chosen.id] += 1
         return chosen
+
+
+def _require_sender_names(mailboxes: Iterable[Mailbox]) -> None:
+    """Refuse the whole enrollment, in one line, when a mailbox it would use has no sender name."""
+    nameless = [m.name for m in mailboxes if not (m.from_name or "").strip()]
+    if nameless:
+        raise UserError(
+            f"mailbox {', '.join(nameless)} has no sender name (sender.name): set it on the "
+            "Mailboxes page first",
+            field="mailbox",
+        )
+
+
+# What to do about a merge field a prospect lacks, said next to the field's name.
+_FILL_IN = {
+    "prospect.evidence_url": "give the prospect its page (on its page, or crm prospects add "
+    "CAMPAIGN URL)",
+    "target.url": "map the prospect to a target page",
+    "sender.name": "give the mailbox a sender name",
+}
+_MISSING_FIELD = re.compile(r'missing merge field "([a-z_]+\.[a-z_]+)"')
+
+
+def _with_fix(problem: str) -> str:
+    """Add to a template problem what fills the missing merge field, when we know."""
+    found = _MISSING_FIELD.search(problem)
+    if found and found.group(1) in _FILL_IN:
+        return f"{problem}: {_FILL_IN[found.group(1)]}"
+    return problem
 
 
 def _live_domains(domains: Iterable[str]) -> dict[str, str]:
@@ -212,7 +244,7 @@ def _template_problem(angle: Angle, context: Mapping[str, Mapping[str, Any]]) ->
                 render_subject(step.subject_template, context)
             render_body(step.body_template, context)
         except TemplateProblem as problem:
-            return f"step {step.position}: {problem}"
+            return _with_fix(f"step {step.position}: {problem}")
     return None
 
 
@@ -363,8 +395,9 @@ def _enroll_one(
         actor=actor,
         at=now,
     )
-    if prospect.status in _MOVES_TO_IN_SEQUENCE:
-        change_status(prospect, ProspectStatus.IN_SEQUENCE, actor=actor, reason="enrolled", at=now)
+    # Choosing to write to a prospect qualifies it; "contacted" waits for the first send.
+    if prospect.status == ProspectStatus.NEW:
+        change_status(prospect, ProspectStatus.QUALIFIED, actor=actor, reason="enrolled", at=now)
     return enrollment
 
 

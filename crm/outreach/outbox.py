@@ -356,12 +356,12 @@ def _follow_ups_on_time(sent: SentTouch, sent_at: datetime) -> bool:
 
 
 def after_sent(sent: SentTouch, now: datetime, *, actor: User | None = None) -> None:
-    """Move the prospect to "in sequence", keep follow-ups' gaps, complete the enrollment."""
+    """Move the prospect to "contacted", keep follow-ups' gaps, complete the enrollment."""
     if _moves_prospect(sent):
         prospect = db.session.get(Prospect, sent.prospect_id)
         if prospect is not None:
             change_status(
-                prospect, ProspectStatus.IN_SEQUENCE, actor=actor, reason="first touch sent", at=now
+                prospect, ProspectStatus.CONTACTED, actor=actor, reason="first touch sent", at=now
             )
     if sent.step >= sent.last_step:
         _run(sql.complete_enrollment(), {"eid": sent.enrollment_id})

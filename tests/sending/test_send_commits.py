@@ -312,10 +312,10 @@ def test_a_first_touch_is_on_the_timeline_before_the_status_change_it_causes(
         ).all()
         assert [(e.kind.value, e.summary.split(":")[0]) for e in entries][-2:] == [
             ("sent", "Touch 1 sent to " + prospect.contacts[0].email),
-            ("status_change", "qualified → in sequence"),
+            ("status_change", "qualified → contacted"),
         ]
         db.session.refresh(prospect)
-        assert prospect.status.value == "in_sequence"
+        assert prospect.status.value == "contacted"
 
 
 def test_a_later_pass_sends_nothing_twice_after_the_helper_thread(
