@@ -7,7 +7,6 @@ touch is. The sender renders templates at send time from ``touch_context``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +16,6 @@ from sqlalchemy import func, select
 
 from crm.core.errors import UserError
 from crm.core.prospects import iso
-from crm.core.suppression import suppression_for
 from crm.core.timeline import add_touchpoint, change_status
 from crm.extensions import db
 from crm.models import (
@@ -40,6 +38,14 @@ from crm.outreach.context import best_evidence, context_for
 from crm.outreach.context import enrollment_context as enrollment_context
 from crm.outreach.context import merge_context as merge_context
 from crm.outreach.context import touch_context as touch_context
+from crm.outreach.enroll_checks import (
+    NOT_ENROLLABLE,
+    contact_problem,
+    live_contact_emails,
+    live_domains,
+    require_sender_names,
+    with_fix,
+)
 from crm.outreach.lifecycle import LIVE_STATES
 from crm.outreach.lifecycle import pause_enrollment as pause_enrollment
 from crm.outreach.lifecycle import replan_enrollment as replan_enrollment
@@ -52,16 +58,6 @@ from crm.outreach.plan import plan_touches
 from crm.outreach.sequences import find_angle
 from crm.outreach.templates import TemplateProblem, render_body, render_subject
 from crm.outreach.windows import resolve_timezone
-
-# A prospect past these is talking to us, won or lost: a bulk enrollment leaves it alone.
-_NOT_ENROLLABLE = {
-    ProspectStatus.EXCLUDED: "the prospect is excluded; restore it first",
-    ProspectStatus.REPLIED: "the prospect already replied",
-    ProspectStatus.NEGOTIATING: "the prospect is negotiating",
-    ProspectStatus.WON: "the link is already won",
-    ProspectStatus.LOST: "the deal is lost; move it back to qualified first",
-    ProspectStatus.NOT_A_FIT: "the prospect is not a fit; move it back to qualified first",
-}
 
 
 @dataclass(frozen=True)
@@ -140,12 +136,12 @@ class _RoundRobin:
 
     def next_for(self, campaign: Campaign) -> Mailbox:
         if self.explicit is not None:
-            _require_sender_names([self.explicit])
+            require_sender_names([self.explicit])
             return self.explicit
         pool = self.pools.get(campaign.id)
         if pool is None:
             pool = self.pools[campaign.id] = _mailbox_pool(campaign)
-            _require_sender_names(pool)
+            require_sender_names(pool)
             missing = [m.id for m in pool if m.id not in self.load]
             if missing:
                 counts = {
@@ -164,77 +160,6 @@ class _RoundRobin:
         return chosen
 
 
-def _require_sender_names(mailboxes: Iterable[Mailbox]) -> None:
-    """Refuse the whole enrollment, in one line, when a mailbox it would use has no sender name."""
-    nameless = [m.name for m in mailboxes if not (m.from_name or "").strip()]
-    if nameless:
-        raise UserError(
-            f"mailbox {', '.join(nameless)} has no sender name (sender.name): set it on the "
-            "Mailboxes page first",
-            field="mailbox",
-        )
-
-
-# What to do about a merge field a prospect lacks, said next to the field's name.
-_FILL_IN = {
-    "prospect.evidence_url": "give the prospect its page (on its page, or crm prospects add "
-    "CAMPAIGN URL)",
-    "target.url": "map the prospect to a target page",
-    "sender.name": "give the mailbox a sender name",
-}
-_MISSING_FIELD = re.compile(r'missing merge field "([a-z_]+\.[a-z_]+)"')
-
-
-def _with_fix(problem: str) -> str:
-    """Add to a template problem what fills the missing merge field, when we know."""
-    found = _MISSING_FIELD.search(problem)
-    if found and found.group(1) in _FILL_IN:
-        return f"{problem}: {_FILL_IN[found.group(1)]}"
-    return problem
-
-
-def _live_domains(domains: Iterable[str]) -> dict[str, str]:
-    """Return {domain: campaign name} for domains already in a live sequence anywhere."""
-    wanted = sorted(set(domains))
-    found: dict[str, str] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = db.session.execute(
-            select(Prospect.domain, Campaign.name)
-            .join(Enrollment, Enrollment.prospect_id == Prospect.id)
-            .join(Campaign, Campaign.id == Prospect.campaign_id)
-            .where(Prospect.domain.in_(chunk), Enrollment.state.in_(LIVE_STATES))
-        ).all()
-        for domain, campaign in rows:
-            found.setdefault(domain, campaign)
-    return found
-
-
-def _live_contact_emails(emails: Iterable[str]) -> set[str]:
-    wanted = sorted(set(emails))
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(
-            db.session.scalars(
-                select(Contact.email)
-                .join(Enrollment, Enrollment.contact_id == Contact.id)
-                .where(Contact.email.in_(chunk), Enrollment.state.in_(LIVE_STATES))
-            )
-        )
-    return found
-
-
-def _contact_problem(contact: Contact) -> str | None:
-    if contact.bounced_at is not None:
-        return "the address bounced"
-    entry = suppression_for(contact.email)
-    if entry is not None:
-        what = "address" if entry.value == contact.email else f"domain {entry.value}"
-        return f"the {what} is on the do-not-contact list"
-    return None
-
-
 def _template_problem(angle: Angle, context: Mapping[str, Mapping[str, Any]]) -> str | None:
     """Render every step once; a problem now would block the touch at send time."""
     assert angle.sequence is not None
@@ -244,7 +169,7 @@ def _template_problem(angle: Angle, context: Mapping[str, Mapping[str, Any]]) ->
                 render_subject(step.subject_template, context)
             render_body(step.body_template, context)
         except TemplateProblem as problem:
-            return _with_fix(f"step {step.position}: {problem}")
+            return with_fix(f"step {step.position}: {problem}")
     return None
 
 
@@ -284,9 +209,9 @@ def enroll(
                 f"the {fixed.label} sequence has no steps: write them first", field="angle"
             )
     result = EnrollResult()
-    busy_domains = {} if allow_active else _live_domains(p.domain for p in ordered.values())
+    busy_domains = {} if allow_active else live_domains(p.domain for p in ordered.values())
     all_contacts = [c for p in ordered.values() for c in p.contacts]
-    busy_contacts = _live_contact_emails(c.email for c in all_contacts)
+    busy_contacts = live_contact_emails(c.email for c in all_contacts)
     mailboxes = _RoundRobin(mailbox)
     evidence = best_evidence(
         ordered, {p.id: p.campaign.competitor_domains for p in ordered.values()}
@@ -297,8 +222,8 @@ def enroll(
         def skip(reason: str, email: str | None = None, prospect: Prospect = prospect) -> None:
             result.skipped.append(Skipped(prospect.domain, email, reason))
 
-        if prospect.status in _NOT_ENROLLABLE:
-            skip(_NOT_ENROLLABLE[prospect.status])
+        if prospect.status in NOT_ENROLLABLE:
+            skip(NOT_ENROLLABLE[prospect.status])
             continue
         if prospect.domain in busy_domains:
             skip(f"already in an active sequence (campaign {busy_domains[prospect.domain]})")
@@ -319,7 +244,7 @@ def enroll(
             continue
         picked: list[Contact] = []
         for contact in candidates:
-            problem = _contact_problem(contact)
+            problem = contact_problem(contact)
             if problem is None and contact.email in busy_contacts:
                 problem = "the contact is already in an active sequence"
             if problem is not None:

@@ -293,3 +293,15 @@ def test_prospects_show_lists_enrollments_in_the_contract_shape(
     touch = db.session.scalars(select(Touch).where(Touch.step == 1)).first()
     assert touch is not None and first["message_id"] == touch.message_id
     assert db.session.get(Enrollment, enrollment.id) is not None
+
+
+def test_a_mailbox_without_a_sender_name_refuses_the_enrollment_in_one_line(
+    world: dict[str, Any],
+) -> None:
+    world["mailbox"].from_name = ""
+    db.session.commit()
+    with pytest.raises(UserError) as refused:
+        enroll(world["prospects"], angle="resource replacement", now=NOW)
+    assert str(refused.value) == (
+        "mailbox outreach has no sender name (sender.name): set it on the Mailboxes page first"
+    )
