@@ -53,6 +53,7 @@ from crm.outreach.lifecycle import resume_enrollment as resume_enrollment
 from crm.outreach.lifecycle import stop_enrollment as stop_enrollment
 from crm.outreach.lifecycle import stop_enrollments_of_address as stop_enrollments_of_address
 from crm.outreach.mailboxes import mailbox_window
+from crm.outreach.personalise import needs_review
 from crm.outreach.plan import plan_touches
 from crm.outreach.sequences import find_angle
 from crm.outreach.templates import TemplateProblem, render_body, render_subject
@@ -290,6 +291,7 @@ def _enroll_one(
     offsets = [s.day_offset - steps[0].day_offset for s in steps]
     tz = resolve_timezone(contact.timezone, mailbox.timezone)
     planned = plan_touches(now, offsets, tz, mailbox_window(mailbox))
+    hold_first = needs_review(prospect.campaign)
     enrollment = Enrollment(
         prospect=prospect,
         contact=contact,
@@ -306,6 +308,7 @@ def _enroll_one(
                 planned_at=now,
                 message_id=new_message_id(mailbox.domain),
                 state=TouchState.SCHEDULED,
+                held_for_review=hold_first and p.step == 1,
             )
             for p in planned
         ],

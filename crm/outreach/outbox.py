@@ -107,6 +107,7 @@ def _due(now: datetime) -> Any:
     return and_(
         Touch.state.in_(TOUCH_QUEUED),
         Touch.due_at <= now,
+        Touch.held_for_review.is_(False),  # a first email waiting for approval
         Enrollment.id == Touch.enrollment_id,
         Enrollment.state == EnrollmentState.ACTIVE,
     )

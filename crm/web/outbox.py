@@ -33,6 +33,7 @@ from crm.models import (
 from crm.outreach.enroll_checks import blockers, grouped
 from crm.outreach.enrollment import enroll, pause_enrollment, resume_enrollment, stop_enrollment
 from crm.outreach.outbox import cancel_touch, mark_uncertain_sent, requeue_uncertain_touch
+from crm.outreach.personalise import needs_review
 from crm.outreach.sequences import ensure_builtin_sequences
 from crm.web.access import can_access_campaign, visible_campaigns_query
 from crm.web.helpers import Page, page_number
@@ -162,6 +163,7 @@ def enroll_many(campaign_id: int) -> Response | str:
         ready=len(chosen) - len(blocked),
         summary=grouped(blocked.values()),
         angle_labels={a.slug: a.label for a in angles},
+        needs_review=needs_review(campaign),
         with_contacts=with_contacts,
         angles=angles,
         mailboxes=mailboxes,

@@ -86,3 +86,6 @@ def set_page(campaign_id: int, prospect_id: int) -> Response:
     db.session.commit()
     flash(f"Page set to {url}.", "ok")
     return redirect(back)
+
+
+from crm.web import personalise as _personalise  # noqa: E402,F401  (its routes are on bp)

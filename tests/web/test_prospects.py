@@ -105,3 +105,37 @@ def test_a_domain_only_prospect_is_given_its_page_on_its_page(
     client.post_form(f"{url}/page", {"page_url": "https://blog.example/resources/"}, page=url)
     page = client.get(url).get_data(as_text=True)
     assert 'href="https://blog.example/resources/"' in page and "(given by hand)" in page
+
+
+def test_a_specialist_edits_a_first_email_and_approves_it_from_the_review_list(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    from crm.models import Touch
+    from crm.outreach.enrollment import enroll
+    from crm.outreach.personalise import set_needs_review
+    from tests.sending.helpers import make_mailbox, make_prospects
+
+    campaign = team["campaign"]
+    make_mailbox(None)
+    set_needs_review(campaign, True)
+    prospect = make_prospects(campaign, team["target"], 1)[0]
+    enroll([prospect], angle="resource replacement")
+    db.session.commit()
+    touch = db.session.query(Touch).filter_by(step=1).one()
+    client.login(team["specialist"].email)
+    review = f"/campaigns/{campaign.id}/review"
+    assert "site0.example" in client.get(review).get_data(as_text=True)
+    url = f"/touches/{touch.id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    assert "waiting for review" in page and "Hi Sam," in page  # rendered for the prospect
+    refused = client.post_form(url, {"action": "save", "subject": "Hi", "body": "Hi {{ nope.x }}"})
+    assert refused.status_code == 200 and 'id="body-error"' in refused.get_data(as_text=True)
+    response = client.post_form(
+        url, {"action": "save", "subject": "For you", "body": "Hello {{ contact.first_name }}!"}
+    )
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Hello Sam!" in page and "personalised for this prospect" in page
+    client.post_form(review, {"action": "approve", "touch_id": str(touch.id)})
+    db.session.refresh(touch)
+    assert not touch.held_for_review and touch.body_override == "Hello {{ contact.first_name }}!"

@@ -1,8 +1,8 @@
-"""The prospect page's own actions (deal stage, page)."""
+"""The prospect page's own actions (deal stage, page), personalising a touch, the review list."""
 
 from __future__ import annotations
 
-from tests.web.routes import Expect
+from tests.web.routes import PAGE, Expect
 
 ROUTES = {
     # Nothing chosen: back to the prospect's page with the error.
@@ -12,4 +12,6 @@ ROUTES = {
     "prospects.set_page": Expect(
         method="POST", specialist=302, manager=302, admin=302, args={"prospect_id": "prospect_id"}
     ),
+    "prospects.edit_touch": Expect(args={"touch_id": "touch_id"}),
+    "prospects.review": PAGE,
 }
