@@ -57,3 +57,35 @@ def test_a_url_prospect_is_enrolled_and_its_edited_first_email_is_what_is_sent(
     assert sent.message["Subject"] == "Your resources page, Ed"
     assert "Written for you alone." in sent.message.get_body(("plain",)).get_content()
     assert touch.due_at <= utcnow() + timedelta(days=30)
+
+
+def test_the_prospect_enroll_review_touch_and_sequence_pages_fit_a_phone(
+    db: Any, live_server: str, page: Any
+) -> None:
+    from sqlalchemy import select
+
+    from crm.demo import DEMO_CAMPAIGN, DEMO_LOGIN, seed_demo_workspace
+    from crm.models import Campaign, Enrollment
+
+    seed_demo_workspace()
+    db.session.commit()
+    campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.name == DEMO_CAMPAIGN))
+    enrollment = db.session.scalars(select(Enrollment).order_by(Enrollment.id)).first()
+    assert enrollment is not None
+    touch = enrollment.touches[-1]
+    page.set_viewport_size({"width": 390, "height": 844})
+    email, password = DEMO_LOGIN
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    for path in [
+        f"/campaigns/{campaign_id}/prospects/{enrollment.prospect_id}",
+        f"/campaigns/{campaign_id}/enroll",
+        f"/campaigns/{campaign_id}/review",
+        f"/touches/{touch.id}/edit",
+        "/sequences/resource-replacement",
+    ]:
+        page.goto(f"{live_server}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide at 390 px"
