@@ -103,6 +103,9 @@ def blockers(prospects: Sequence[Prospect], *, own_angle: bool) -> dict[int, str
     """
     out: dict[int, str] = {}
     busy = live_domains(p.domain for p in prospects)
+    emails = [c.email for p in prospects for c in p.contacts]
+    busy_contacts = live_contact_emails(emails)
+    barred = _suppressed(emails)
     for p in prospects:
         if p.status in NOT_ENROLLABLE:
             out[p.id] = NOT_ENROLLABLE[p.status]
@@ -110,9 +113,36 @@ def blockers(prospects: Sequence[Prospect], *, own_angle: bool) -> dict[int, str
             out[p.id] = "already in an active sequence"
         elif not p.contacts:
             out[p.id] = "no contact"
+        elif not any(
+            c.bounced_at is None and c.email not in barred and c.email not in busy_contacts
+            for c in p.contacts
+        ):
+            out[p.id] = "no contact that may be emailed (suppressed, bounced or busy)"
         elif own_angle and not p.angle:
             out[p.id] = "no angle set for this prospect"
     return out
+
+
+def _suppressed(emails: Iterable[str]) -> set[str]:
+    """Return the addresses on the do-not-contact list, by address or by domain (batched)."""
+    from crm.core.domains import DomainError, registrable_domain
+    from crm.models import Suppression
+
+    domain_of: dict[str, str] = {}
+    for email in set(emails):
+        host = email.rsplit("@", 1)[-1]
+        try:
+            domain_of[email] = registrable_domain(host)
+        except DomainError:
+            domain_of[email] = host
+    values = sorted(set(domain_of) | set(domain_of.values()))
+    listed: set[str] = set()
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        listed.update(
+            db.session.scalars(select(Suppression.value).where(Suppression.value.in_(chunk)))
+        )
+    return {e for e, d in domain_of.items() if e in listed or d in listed}
 
 
 # What people do about a skip, said after the count ("87 have no contact — add contacts").
@@ -120,6 +150,7 @@ SKIP_ADVICE = {
     "no contact": "add contacts",
     "no angle set for this prospect": "set their angle, or choose one",
     "already in an active sequence": "wait for it to end, or allow it below",
+    "no contact that may be emailed (suppressed, bounced or busy)": "add another contact",
 }
 
 
