@@ -77,16 +77,11 @@ def _my_campaigns(user: User) -> Any:
 
 
 def _my_mailboxes(user: User) -> Any:
-    mine = _my_campaigns(user)
-    linked = select(campaign_mailboxes.c.mailbox_id).where(
-        campaign_mailboxes.c.campaign_id.in_(mine)
+    # Only the campaign–mailbox links: a mailbox merely used by an enrollment may be
+    # another team's, and its unmatched mail is theirs.
+    return select(campaign_mailboxes.c.mailbox_id).where(
+        campaign_mailboxes.c.campaign_id.in_(_my_campaigns(user))
     )
-    used = (
-        select(Enrollment.mailbox_id)
-        .join(Prospect, Prospect.id == Enrollment.prospect_id)
-        .where(Prospect.campaign_id.in_(mine))
-    )
-    return linked.union(used)
 
 
 def visible_to(user: User | None, stmt: Select[Any]) -> Select[Any]:

@@ -35,12 +35,17 @@ def _failed(response: Response) -> bool:
     return request.method == "POST" and response.status_code != 302
 
 
-def _safe_next(target: str | None) -> str:
-    if not target:
-        return url_for("home.index")
+def safe_next(target: str | None, fallback: str | None = None) -> str:
+    """Return `target` when it is a path on this site, else `fallback` (never an open redirect)."""
+    fallback = fallback or url_for("home.index")
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    # Browsers read a backslash as a slash ("/\\evil.example") and drop tabs and newlines.
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("home.index")
+    if parts.scheme or parts.netloc:
+        return fallback
     return target
 
 
@@ -49,7 +54,7 @@ def _safe_next(target: str | None) -> str:
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
 def login() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         user = find_user_by_email(form.email.data or "")
@@ -64,7 +69,7 @@ def login() -> Response | tuple[str, int] | str:
                 ip=request.remote_addr or "",
             )
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         form.password.errors = ["Wrong email or password."]
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)

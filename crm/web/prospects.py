@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, g, render_template
 from flask_login import current_user
 
 from crm.core.prospects import prospect_facts
 from crm.extensions import db
 from crm.models import Prospect
 from crm.web.access import visible_campaigns_query
+from crm.web.objects import load_object
 from crm.web.panels import prospect_panels
 
 bp = Blueprint("prospects", __name__)
@@ -22,9 +23,7 @@ def index() -> str:
 
 @bp.route("/campaigns/<int:campaign_id>/prospects/<int:prospect_id>")
 def show(campaign_id: int, prospect_id: int) -> str:
-    prospect = db.session.get(Prospect, prospect_id)
-    if prospect is None or prospect.campaign_id != campaign_id:
-        abort(404)
+    prospect = load_object(Prospect, prospect_id, campaign=g.campaign)
     panels = prospect_panels(prospect)
     return render_template(
         "prospects/show.html",

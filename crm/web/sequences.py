@@ -35,6 +35,7 @@ from crm.outreach.sequences import (
 from crm.outreach.templates import TemplateProblem, render_body, render_subject
 from crm.web.access import requires
 from crm.web.forms import attach_user_error
+from crm.web.objects import load_optional, visible
 
 bp = Blueprint("sequences", __name__, url_prefix="/sequences")
 
@@ -87,7 +88,8 @@ def preview_context(prospect: Prospect | None) -> tuple[dict[str, Any], str]:
     from crm.outreach.enrollment import enrollment_context
 
     contact = prospect.contacts[0] if prospect.contacts else Contact(email="", prospect=None)
-    mailbox = db.session.scalar(select(Mailbox).order_by(Mailbox.paused, Mailbox.id)) or Mailbox(
+    mailboxes = visible(Mailbox, select(Mailbox), campaign=prospect.campaign)
+    mailbox = db.session.scalar(mailboxes.order_by(Mailbox.paused, Mailbox.id)) or Mailbox(
         from_name=SAMPLE_CONTEXT["sender"]["name"], from_email=SAMPLE_CONTEXT["sender"]["email"]
     )
     who = f"{prospect.domain} ({contact.email or 'no contact yet'})"
@@ -116,7 +118,7 @@ def index() -> Response | str:
     angles = db.session.scalars(select(Angle).order_by(Angle.builtin.desc(), Angle.label)).all()
     active: dict[str, int] = dict(
         db.session.execute(
-            select(Enrollment.angle, db.func.count())
+            visible(Enrollment, select(Enrollment.angle, db.func.count()))
             .where(Enrollment.state == EnrollmentState.ACTIVE)
             .group_by(Enrollment.angle)
         ).all()
@@ -186,7 +188,9 @@ def edit(slug: str) -> Response | str:
             return redirect(url_for("sequences.edit", slug=angle.slug))
     prospects = (
         db.session.scalars(
-            select(Prospect).join(Contact).where(Prospect.angle == angle.slug).limit(50)
+            visible(Prospect, select(Prospect).join(Contact).where(Prospect.angle == angle.slug))
+            .order_by(Prospect.domain)
+            .limit(50)
         )
         .unique()
         .all()
@@ -206,10 +210,7 @@ def preview(slug: str) -> str:
     """Render every step against the chosen prospect (htmx target of the editor)."""
     angle = _angle(slug)
     form = SequenceForm()
-    prospect = None
-    chosen = request.form.get("prospect_id", "")
-    if chosen.isdigit():
-        prospect = db.session.get(Prospect, int(chosen))
+    prospect = load_optional(Prospect, request.form.get("prospect_id"))
     ctx, who = preview_context(prospect)
     steps = _inputs(form)
     first_subject = steps[0].subject if steps else ""
