@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from flask import current_app
@@ -33,7 +34,7 @@ class MailboxSettings:
     imap_host: str
     imap_port: int
     imap_security: str
-    password: str | None = None
+    password: str | None = dataclasses.field(default=None, repr=False)
     imap_folders: str = "INBOX"
     daily_cap: int = 50
     min_spacing_seconds: int = 120
