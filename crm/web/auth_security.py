@@ -38,6 +38,9 @@ def load_user(session_id: str) -> User | None:
 
 def limit_anonymous_body() -> None:
     """Cap what an anonymous request may send before anything parses its body."""
+    # Pages and static files carry no body: they need no user lookup here.
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
     if not current_user.is_authenticated:
         request.max_content_length = ANONYMOUS_MAX_CONTENT_LENGTH
 
