@@ -26,10 +26,10 @@ $(VENV)/.bench: pyproject.toml $(VENV)/.test
 
 install: $(VENV)/.app
 
+# The web process and `crm worker` together (and the demo's mail sandbox); Ctrl-C stops both.
 run: $(VENV)/.app
 	$(BIN)/crm db upgrade
-	$(BIN)/crm demo
-	$(BIN)/crm run --host $(HOST) --port $(PORT)
+	$(BIN)/crm up --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check crm tests bench

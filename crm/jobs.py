@@ -44,6 +44,12 @@ JOBS: list[JobSpec] = [
     JobSpec(
         "verify-links", "crm.links.checker:job_verify_links", "LINKS_CHECK_EVERY_SECONDS", 86400
     ),
+    JobSpec(
+        "remove-old-uploads",
+        "crm.gap.uploads:job_remove_old_uploads",
+        "GAP_UPLOADS_CLEAN_EVERY_SECONDS",
+        86400,
+    ),
 ]
 
 

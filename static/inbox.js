@@ -6,11 +6,12 @@
 
   const rows = () => Array.from(document.querySelectorAll("tr[data-message]"));
 
-  function select(index) {
+  function select(index, focus = true) {
     const all = rows();
     if (!all.length) return;
     selected = Math.max(0, Math.min(index, all.length - 1));
     all.forEach((row, i) => row.classList.toggle("selected", i === selected));
+    if (!focus) return;
     all[selected].focus({ preventScroll: true });
     all[selected].scrollIntoView({ block: "nearest" });
   }
@@ -53,10 +54,14 @@
   });
 
   document.addEventListener("DOMContentLoaded", () => {
-    // Clicking a row selects it, so the keys act on what was clicked.
+    // Clicking a row selects it, so the keys act on what was clicked. A click on a control
+    // keeps its focus: moving focus to the row would blur the clicked button before the form
+    // submits, and htmx sends the clicked button's name (the outcome) only while it is focused.
     document.body.addEventListener("click", (event) => {
       const row = event.target.closest && event.target.closest("tr[data-message]");
-      if (row) select(rows().indexOf(row));
+      if (!row) return;
+      const control = event.target.closest("button, a, input, select, textarea, label, summary");
+      select(rows().indexOf(row), !control);
     });
     if (rows().length && document.getElementById("inbox-table")) select(0);
   });

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from crm.commands import format_option, print_json, print_table, read_password_stdin, user_errors
+from crm.commands.up import up
 from crm.core.campaigns import create_campaign
 from crm.core.users import create_user, find_user_by_email, normalise_login_email
 from crm.extensions import db
@@ -16,6 +17,7 @@ def register(group: AppGroup) -> None:
     group.add_command(users)
     group.add_command(campaigns)
     group.add_command(demo)
+    group.add_command(up)
 
 
 @click.group(cls=AppGroup)
@@ -136,16 +138,17 @@ def campaigns_list(fmt: str) -> None:
 @click.option("--force", is_flag=True, help="Seed even when users exist")
 @user_errors
 def demo(force: bool) -> None:
-    """Seed a demo workspace on first run and print its login."""
+    """Seed a demo workspace on first run and print its logins."""
     from flask import current_app
 
-    from crm.demo import DEMO_LOGIN, seed_demo_workspace
+    from crm.demo import demo_logins, seed_demo_workspace
 
     created = seed_demo_workspace(force=force)
     db.session.commit()
-    email, password = DEMO_LOGIN
     url = current_app.config["BASE_URL"]
     if created:
-        click.echo(f"Demo workspace created. Open {url} and sign in as {email} / {password}")
+        click.echo(f"Demo workspace created. Open {url} and sign in as one of:")
     else:
-        click.echo(f"Workspace already set up. Open {url} (demo login: {email} / {password})")
+        click.echo(f"Workspace already set up. Open {url} (demo logins, if kept):")
+    for role, email, password in demo_logins():
+        click.echo(f"  {role:<10} {email} / {password}")

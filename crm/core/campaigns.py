@@ -61,7 +61,12 @@ def create_campaign(
     if actor is not None:
         campaign.created_by_id = actor.id
     campaign.competitors = [Competitor(domain=d) for d in rivals]
-    campaign.members = list(members)
+    # Whoever creates a campaign works in it: without this a manager's own campaign
+    # would be missing from their member-scoped lists and triage.
+    people = list(members)
+    if actor is not None and actor not in people:
+        people.append(actor)
+    campaign.members = people
     db.session.add(campaign)
     db.session.flush()
     record_audit(

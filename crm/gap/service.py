@@ -20,13 +20,11 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask, current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer
-from werkzeug.utils import secure_filename
 
 from crm.core.errors import UserError
 from crm.extensions import db
@@ -36,6 +34,7 @@ from crm.gap.exports import ExportError, ExportInfo, inspect_export
 from crm.gap.progress import ProgressReporter, file_sizes
 from crm.gap.reduce import Reduction, check_owners, reduce_exports
 from crm.gap.snapshot import write_snapshot
+from crm.gap.uploads import store_uploads
 from crm.models import Campaign, GapImport, ImportState, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -62,11 +61,6 @@ class SourceFile:
 # -- creating an import -------------------------------------------------------
 
 
-def imports_folder(import_id: int) -> Path:
-    """Return instance/imports/<import id>/, where the uploads of an import are kept."""
-    return Path(current_app.instance_path) / "imports" / str(import_id)
-
-
 def create_import(campaign: Campaign, *, actor: User | None = None) -> GapImport:
     """Start a pending import for a campaign (flush)."""
     gap_import = GapImport(campaign_id=campaign.id, created_by_id=actor.id if actor else None)
@@ -79,22 +73,8 @@ def create_import(campaign: Campaign, *, actor: User | None = None) -> GapImport
 
 def save_uploads(gap_import: GapImport, uploads: Iterable[tuple[str, IO[bytes]]]) -> None:
     """Store uploaded files under instance/imports/<id>/ and inspect each (flush)."""
-    folder = imports_folder(gap_import.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    sources: list[SourceFile] = []
-    for filename, stream in uploads:
-        name = Path(filename.replace("\\", "/")).name.strip()
-        if not name:
-            continue
-        index = len(gap_import.files) + len(sources)
-        path = folder / f"{index + 1:02d}-{secure_filename(name) or 'export.csv'}"
-        with open(path, "wb") as out:
-            while chunk := stream.read(1 << 20):
-                out.write(chunk)
-        sources.append(SourceFile(str(path), name))
-    if not sources and not gap_import.files:
-        raise UserError("choose at least one export file", field="files")
-    add_sources(gap_import, sources)
+    stored = store_uploads(gap_import, uploads)
+    add_sources(gap_import, [SourceFile(path, name) for path, name in stored])
 
 
 def add_sources(gap_import: GapImport, sources: Sequence[SourceFile]) -> None:

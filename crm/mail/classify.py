@@ -49,9 +49,8 @@ class Classification:
 _I = re.IGNORECASE
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+'=-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _DAEMON_LOCALPARTS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
-_DAEMON_NAME = re.compile(
-    r"^(?:mail delivery (?:system|subsystem|service)|mailer[- ]daemon|postmaster"
-    r"|microsoft outlook|mail administrator)\b", _I)  # fmt: skip
+# On-premises Exchange sends its reports as MicrosoftExchange<hex>@ the organisation.
+_EXCHANGE_LOCALPART = re.compile(r"^microsoftexchange[0-9a-f]{16,}$")
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver(?:ed|able)|mail delivery (?:failed|failure)|delivery status notification"
     r"|delivery (?:has )?failed|failure notice|returned mail|delivery failure"
@@ -72,6 +71,15 @@ _RECIPIENT_CUE = re.compile(
     r"|rcpt to:|recipient:|your message to|not yet been delivered|cannot be reached",
     _I,
 )  # fmt: skip
+# What phishing dressed as a mail-system notice says: quota warnings, "release your messages".
+_NOTICE = re.compile(
+    r"mailbox (?:is )?(?:almost |nearly )?full|(?:storage|mailbox|e-?mail) quota"
+    r"|quota (?:exceeded|reached|limit)|over (?:your )?quota|storage (?:is )?(?:almost )?full"
+    r"|release (?:your |the )?(?:pending |held |blocked |quarantined |incoming )?"
+    r"(?:messages|e-?mails)"
+    r"|(?:messages|e-?mails) (?:are |were )?(?:on hold|held|pending delivery|quarantined)"
+    r"|verify your (?:mailbox|e-?mail account)|(?:mailbox|account) will be (?:suspended|closed"
+    r"|deactivated)|delivery (?:has )?failed|undelivered messages", _I)  # fmt: skip
 _TEXT_STATUS = (
     re.compile(r"(?<![\d.])[245]\d\d[ -]#?([245]\.\d{1,3}\.\d{1,3})(?![\d.])"),
     re.compile(r"#([45]\.\d{1,3}\.\d{1,3})(?![\d.])"),
@@ -128,13 +136,23 @@ def classify(
     *,
     references_us: bool = False,
     from_correspondent: bool = False,
+    from_colleague: bool = False,
     now: datetime | None = None,
 ) -> Classification:
-    """Classify a message; `references_us`: its In-Reply-To/References hold one of our IDs."""
-    for rule in (_bounce, _report, _automatic):
-        found = rule(facts, now)
+    """Classify a message; `references_us`: its In-Reply-To/References hold one of our IDs.
+
+    `from_correspondent`: the sender is an address we wrote to; `from_colleague`: the
+    sender is someone else at the domain of an address we wrote to.
+    """
+    found = _bounce(facts, now)
+    if found is None and not references_us:
+        found = _look_alike(facts)
+    for rule in (_report, _automatic):
         if found is not None:
             return found
+        found = rule(facts, now)
+    if found is not None:
+        return found
     if (facts.list_id or facts.list_unsubscribe) and not references_us:
         evidence = [f"List-Id: {facts.list_id}" if facts.list_id else "List-Unsubscribe header"]
         return Classification("unrelated", [*evidence, "not in reply to any of our messages"])
@@ -151,6 +169,8 @@ def classify(
         return Classification("human_reply", ["In-Reply-To/References name one of our messages"])
     if from_correspondent:
         return Classification("human_reply", ["from an address we wrote to"])
+    if from_colleague:
+        return Classification("human_reply", ["from the domain of an address we wrote to"])
     reply_prefix = _REPLY_SUBJECT.match(facts.subject)
     if reply_prefix:
         return Classification(
@@ -163,42 +183,48 @@ def classify(
 
 
 def _from_daemon(facts: InboundFacts) -> str | None:
+    """Say which header shows the message comes from a mail system (a display name never does)."""
     local = facts.from_address.partition("@")[0]
-    if local in _DAEMON_LOCALPARTS:
+    if local in _DAEMON_LOCALPARTS or _EXCHANGE_LOCALPART.match(local):
         return f"From: {facts.from_address}"
-    if _DAEMON_NAME.match(facts.from_name):
-        return f"From: {facts.from_name}"
     if facts.headers.get("return-path", "").strip() == "<>":  # the null sender of reports
         return "Return-Path: <>"
     return None
 
 
+def _is_dsn(facts: InboundFacts) -> bool:
+    return (
+        facts.content_type == "multipart/report"
+        and facts.report_type == "delivery-status"
+        and facts.dsn is not None
+    )
+
+
 def _bounce(facts: InboundFacts, now: datetime | None) -> Classification | None:
-    if facts.report_type == "delivery-status" or facts.dsn is not None:
+    """A delivery report, or a known bounce template from a mail system naming who failed."""
+    if _is_dsn(facts):
         return _dsn_bounce(facts)
-    failed = facts.headers.get("x-failed-recipients", "").strip()
     daemon = _from_daemon(facts)
-    evidence: list[str] = []
+    if daemon is None:  # X-Failed-Recipients or bounce words from anyone else prove nothing
+        return None
+    cue = _BOUNCE_SUBJECT.search(facts.subject) or _BOUNCE_BODY.search(facts.snippet)
+    if cue is None:
+        return None
+    failed = facts.headers.get("x-failed-recipients", "").strip()
+    recipient = _recipient_from_text(facts, failed)
+    if recipient is None:  # a notice about our own mailbox ("quota exceeded"): no bounce
+        return None
+    evidence = [daemon, f'says "{cue.group(0)}"']
     if failed:
         evidence.append(f"X-Failed-Recipients: {failed}")
-    elif daemon and (
-        (cue := _BOUNCE_SUBJECT.search(facts.subject))
-        or (cue := _BOUNCE_BODY.search(facts.snippet))
-    ):
-        evidence += [daemon, f'says "{cue.group(0)}"']
-    else:
-        return None
     status = _status_from_text(facts.snippet)
-    recipient = _recipient_from_text(facts, failed)
     return _bounce_verdict(recipient, status, facts.snippet, evidence)
 
 
 def _dsn_bounce(facts: InboundFacts) -> Classification | None:
     dsn = facts.dsn
+    assert dsn is not None
     evidence = ["Content-Type: multipart/report; report-type=delivery-status"]
-    if dsn is None:
-        status = _status_from_text(facts.snippet)
-        return _bounce_verdict(_recipient_from_text(facts, ""), status, facts.snippet, evidence)
     action = (dsn.action or "").split()[0] if dsn.action else ""
     if action in ("delivered", "relayed", "expanded"):
         return Classification("auto_reply", [f"delivery report: Action: {action}"])
@@ -212,8 +238,12 @@ def _dsn_bounce(facts: InboundFacts) -> Classification | None:
     status = status or _status_from_text(facts.snippet)
     if status is None and action == "delayed":
         status = "4.0.0"
-    recipient = dsn.final_recipient or dsn.original_recipient
-    recipient = recipient or _recipient_from_text(facts, "")
+    named = [r for r in (dsn.final_recipient, dsn.original_recipient) if r]
+    recipient = next((r for r in named if _ADDRESS.fullmatch(r)), None)
+    if named and recipient is None:  # "rfc822; victim.com": a domain is nobody's address
+        evidence.append("the report names no email address")
+    elif recipient is None:
+        recipient = _recipient_from_text(facts, "")
     return _bounce_verdict(recipient, status, dsn.diagnostic_code or facts.snippet, evidence)
 
 
@@ -255,6 +285,19 @@ def _recipient_from_text(facts: InboundFacts, failed_header: str) -> str | None:
         if address not in ours and address.partition("@")[0] not in _DAEMON_LOCALPARTS:
             return address
     return None
+
+
+def _look_alike(facts: InboundFacts) -> Classification | None:
+    """A message that talks like a mail system but is no delivery report from one."""
+    cue = _BOUNCE_SUBJECT.search(facts.subject) or _NOTICE.search(facts.subject)
+    cue = cue or _NOTICE.search(facts.reply_text[:1000])
+    if cue is None:
+        return None
+    return Classification(
+        "unrelated",
+        [f'says "{cue.group(0)}" like a mail-system notice',
+         "but it is no delivery report and names no message of ours"],
+    )  # fmt: skip
 
 
 # --- reports, auto-replies and out-of-office ------------------------------------------

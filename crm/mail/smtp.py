@@ -34,7 +34,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
-from crm.mail.compose import envelope_recipients, envelope_sender, to_bytes
+from crm.mail.compose import envelope_recipients, envelope_sender, split_address, to_bytes
 from crm.mail.smtp_outcome import OutcomeKind, SendOutcome, Stage, classify_smtp_reply
 
 
@@ -70,42 +70,17 @@ class MailTransport(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
+    def open(self) -> SendOutcome | None:
+        """Connect (if not connected); return the outcome when the server cannot be used."""
+        ...
+
     def send(
         self,
         message: EmailMessage | bytes,
         recipients: str | Sequence[str] | None = None,
         sender: str | None = None,
-        *,
-        during_mail: Callable[[], None] | None = None,
-        before_data: Callable[[], None] | None = None,
-        before_body: Callable[[], None] | None = None,
-        during_envelope: Callable[[], None] | None = None,
-        during_reply: Callable[[], None] | None = None,
     ) -> SendOutcome:
-        """Send one message; recipients and sender default to its To and From.
-
-        ``during_mail`` runs once per message, right after MAIL FROM was
-        written, while the server answers it (never when the server cannot be
-        reached): the outbox takes the touch and the mailbox's slot there. If
-        it raises, the transaction is reset (RSET) before the message was
-        sent, the connection stays usable and the exception propagates.
-
-        ``before_data`` runs once the server accepted the recipients, before
-        DATA: the outbox learns there whether it took the touch. If it raises,
-        the transaction is reset (RSET), the connection stays usable and the
-        exception propagates. It does not run when the server refused the
-        envelope.
-
-        ``before_body`` runs once the server said 354, right before the
-        message itself goes out: the outbox makes sure ``sending`` is on disk
-        there. If it raises, the connection is dropped without the final dot
-        (the server discards the message) and the exception propagates.
-
-        ``during_envelope`` runs once the first RCPT TO was written, while the
-        server answers it, and ``during_reply`` once the whole message was
-        written, while the server reads it: the sender prepares its next
-        message there. They must not raise.
-        """
+        """Send one message; recipients and sender default to its To and From."""
         ...
 
 
@@ -135,20 +110,21 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
-# A dot-atom address (RFC 5321 without quoting or literals): smtplib.quoteaddr
-# gives "<address>" for it, after a parse that costs more than the rest of
-# the command; anything else still goes through quoteaddr.
-_DOT_ATOM_ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-)
-
-
 def quote_envelope_address(address: str) -> str:
-    """Return the address as smtplib.quoteaddr would, for MAIL FROM and RCPT TO."""
-    if _DOT_ATOM_ADDRESS.fullmatch(address):
-        return f"<{address}>"
+    """Return the address as MAIL FROM and RCPT TO take it: ``<address>``."""
     return str(smtplib.quoteaddr(address))
+
+
+def envelope_address(address: str) -> str:
+    """Return an address for the SMTP envelope: its domain in ASCII (IDNA); raise ComposeError.
+
+    Contacts are stored in Unicode form (``editor@malmötarget.com``); the
+    envelope carries the A-label form, which every server accepts, so no
+    SMTPUTF8 is needed: a local part that is not plain ASCII is refused
+    by ``split_address`` and its touch blocked with the reason.
+    """
+    local, domain = split_address(address)
+    return f"{local}@{domain}"
 
 
 def _dot_stuffed(raw: bytes) -> bytes:
@@ -213,6 +189,17 @@ class SmtpTransport:
 
     def _tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.settings.ca_file)
+
+    def open(self) -> SendOutcome | None:
+        """Connect now unless connected (or refused for good); return an outcome when that fails."""
+        if self._fatal is not None:
+            return self._fatal
+        if self._conn is not None:
+            return None
+        failure = self._connect()
+        if failure is not None and failure.kind is OutcomeKind.PAUSE_MAILBOX:
+            self._fatal = failure
+        return failure
 
     def _connect(self) -> SendOutcome | None:
         """Open, secure and log in; return an outcome when that fails."""
@@ -286,20 +273,13 @@ class SmtpTransport:
         message: EmailMessage | bytes,
         recipients: str | Sequence[str] | None = None,
         sender: str | None = None,
-        *,
-        during_mail: Callable[[], None] | None = None,
-        before_data: Callable[[], None] | None = None,
-        before_body: Callable[[], None] | None = None,
-        during_envelope: Callable[[], None] | None = None,
-        during_reply: Callable[[], None] | None = None,
     ) -> SendOutcome:
         """Send one message over the pass's connection; see the module docstring."""
         raw, mail_from, rcpts = _envelope(message, recipients, sender)
         if self._fatal is not None:
             return self._fatal
         reused = self._conn is not None
-        hooks = _Hooks(during_mail, before_data, before_body, during_envelope, during_reply)
-        outcome = self._transaction(raw, mail_from, rcpts, hooks)
+        outcome = self._transaction(raw, mail_from, rcpts)
         if (
             reused
             and outcome.kind is OutcomeKind.RETRY
@@ -308,7 +288,7 @@ class SmtpTransport:
         ):
             # The kept connection died while idle (server timeout between
             # sends); nothing was sent yet, so try once on a fresh one.
-            outcome = self._transaction(raw, mail_from, rcpts, hooks)
+            outcome = self._transaction(raw, mail_from, rcpts)
         if outcome.kind is OutcomeKind.PAUSE_MAILBOX:
             # The mailbox is to be paused: send nothing more in this pass.
             self._fatal = outcome
@@ -319,7 +299,6 @@ class SmtpTransport:
         raw: bytes,
         mail_from: str,
         rcpts: list[str],
-        hooks: _Hooks,
     ) -> SendOutcome:
         if self._conn is None:
             failure = self._connect()
@@ -332,10 +311,7 @@ class SmtpTransport:
         refused: dict[str, SendOutcome] = {}
         try:
             size = f" SIZE={len(raw)}" if conn.has_extn("size") else ""
-            # SMTP.mail() in two halves, so the caller's work overlaps the server's.
-            conn.putcmd("mail", f"FROM:{quote_envelope_address(mail_from)}{size}")
-            hooks.mail_written(self, conn)
-            code, resp = conn.getreply()
+            code, resp = conn.docmd("mail", f"FROM:{quote_envelope_address(mail_from)}{size}")
             if code != 250:
                 outcome = classify_smtp_reply(code, _reply_text(resp), Stage.MAIL)
                 self._after_refusal(conn, code)
@@ -343,10 +319,7 @@ class SmtpTransport:
             stage = Stage.RCPT
             accepted: list[str] = []
             for rcpt in rcpts:
-                # SMTP.rcpt() without options, with the cheaper quoting.
-                conn.putcmd("rcpt", f"TO:{quote_envelope_address(rcpt)}")
-                hooks.rcpt_written()
-                code, resp = conn.getreply()
+                code, resp = conn.docmd("rcpt", f"TO:{quote_envelope_address(rcpt)}")
                 if code in (250, 251):
                     accepted.append(rcpt)
                     continue
@@ -356,29 +329,14 @@ class SmtpTransport:
             if len(accepted) < len(rcpts) and (not accepted or 421 in _codes(refused)):
                 self._after_refusal(conn, 421 if 421 in _codes(refused) else 0)
                 return _all_refused(refused, rcpts)
-            if hooks.before_data is not None:
-                try:
-                    hooks.before_data()
-                except BaseException:
-                    self._reset(conn)
-                    raise
             stage = Stage.DATA
-            conn.putcmd("data")
-            code, resp = conn.getreply()
+            code, resp = conn.docmd("data")
             if code != 354:
                 outcome = classify_smtp_reply(code, _reply_text(resp), Stage.DATA)
                 self._after_refusal(conn, code)
                 return _with_refused(outcome, refused)
-            if hooks.before_body is not None:
-                try:
-                    hooks.before_body()
-                except BaseException:
-                    self._drop()  # closing inside DATA: the server discards the message
-                    raise
             conn.send(_dot_stuffed(raw))
             payload_sent = True
-            if hooks.during_reply is not None:
-                hooks.during_reply()
             code, resp = conn.getreply()
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
@@ -389,53 +347,11 @@ class SmtpTransport:
             self._drop()
         return _with_refused(outcome, refused)
 
-    def _abandon(self, conn: smtplib.SMTP) -> None:
-        """Read the answer to MAIL FROM and reset, after the caller gave the message up."""
-        try:
-            conn.getreply()
-        except (smtplib.SMTPException, OSError):
-            self._drop()
-            return
-        self._reset(conn)
-
     def _after_refusal(self, conn: smtplib.SMTP, code: int) -> None:
         if code == 421:  # the server is closing the connection
             self._drop()
         else:
             self._reset(conn)
-
-
-class _Hooks:
-    """The caller's hooks of one message; ``during_mail`` runs once even if MAIL is retried."""
-
-    def __init__(
-        self,
-        during_mail: Callable[[], None] | None,
-        before_data: Callable[[], None] | None,
-        before_body: Callable[[], None] | None,
-        during_envelope: Callable[[], None] | None,
-        during_reply: Callable[[], None] | None,
-    ) -> None:
-        self.during_mail = during_mail
-        self.before_data = before_data
-        self.before_body = before_body
-        self.during_envelope = during_envelope
-        self.during_reply = during_reply
-
-    def rcpt_written(self) -> None:
-        hook, self.during_envelope = self.during_envelope, None
-        if hook is not None:
-            hook()
-
-    def mail_written(self, transport: SmtpTransport, conn: smtplib.SMTP) -> None:
-        hook, self.during_mail = self.during_mail, None
-        if hook is None:
-            return
-        try:
-            hook()
-        except BaseException:
-            transport._abandon(conn)
-            raise
 
 
 def _codes(refused: Mapping[str, SendOutcome]) -> set[int | None]:
@@ -527,34 +443,22 @@ class MemoryTransport:
     ) -> None:
         return None
 
+    def open(self) -> SendOutcome | None:
+        """Nothing to connect to."""
+        return None
+
     def send(
         self,
         message: EmailMessage | bytes,
         recipients: str | Sequence[str] | None = None,
         sender: str | None = None,
-        *,
-        during_mail: Callable[[], None] | None = None,
-        before_data: Callable[[], None] | None = None,
-        before_body: Callable[[], None] | None = None,
-        during_envelope: Callable[[], None] | None = None,
-        during_reply: Callable[[], None] | None = None,
     ) -> SendOutcome:
         """Record the message (or answer with ``responder``'s outcome)."""
         raw, mail_from, rcpts = _envelope(message, recipients, sender)
-        if during_mail is not None:
-            during_mail()
-        if during_envelope is not None:
-            during_envelope()
         if self.responder is not None:
             outcome = self.responder(rcpts[0], raw)
             if not outcome.sent:
                 return outcome
-        if before_data is not None:
-            before_data()
-        if before_body is not None:
-            before_body()
-        if during_reply is not None:
-            during_reply()
         self.sent.append(SentRecord(mail_from, rcpts, raw))
         return SendOutcome(OutcomeKind.ACCEPTED, Stage.DATA, 250, None, "accepted in memory")
 

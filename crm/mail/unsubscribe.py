@@ -9,14 +9,12 @@ last, to keep old links working after a key rotation.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
 
-from itsdangerous import BadData, Signer, URLSafeSerializer
-from itsdangerous.signer import SigningAlgorithm
+from itsdangerous import BadData, URLSafeSerializer
 
 _SALT = "linkgap.unsubscribe.v1"
 
@@ -46,53 +44,9 @@ def _serializer(secret: Secret) -> URLSafeSerializer:
     return _cached_serializer(keys)
 
 
-class _KeptKeySigner(Signer):
-    """A Signer that derives the signing key (the newest secret's) once, not per token."""
-
-    _derived: bytes | None = None
-
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        if secret_key is not None:
-            return super().derive_key(secret_key)
-        if self._derived is None:
-            self._derived = super().derive_key()
-        return self._derived
-
-
-class _OneShotSha1Hmac(SigningAlgorithm):
-    """HMAC-SHA1, itsdangerous's default signature, computed in one call.
-
-    itsdangerous passes hashlib.sha1 as a callable, which sends every HMAC down
-    the standard library's slow pure-Python path; ``hmac.digest`` with the
-    name gives the same bytes from OpenSSL directly.
-    """
-
-    def get_signature(self, key: bytes, value: bytes) -> bytes:
-        return hmac.digest(key, value, "sha1")
-
-
-class _KeptSignerSerializer(URLSafeSerializer):
-    """A URLSafeSerializer that keeps its signer: the same tokens, without a new
-    Signer and a key derivation for every message."""
-
-    def __init__(self, keys: list[bytes]) -> None:
-        super().__init__(
-            keys,
-            salt=_SALT,
-            signer=_KeptKeySigner,
-            signer_kwargs={"algorithm": _OneShotSha1Hmac()},
-        )
-        self._signer = super().make_signer()
-
-    def make_signer(self, salt: str | bytes | None = None) -> Signer:
-        return self._signer if salt is None else super().make_signer(salt)
-
-
 @lru_cache(maxsize=16)
 def _cached_serializer(keys: tuple[bytes, ...]) -> URLSafeSerializer:
-    # Building a serializer derives its signing keys: about half the cost of a
-    # token, paid once per secret instead of once per message.
-    return _KeptSignerSerializer(list(keys))
+    return URLSafeSerializer(list(keys), salt=_SALT)
 
 
 def make_unsubscribe_token(secret: Secret, email: str, touch_id: int | str | None) -> str:

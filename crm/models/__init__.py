@@ -24,6 +24,11 @@ from crm.models.link import (
     WonLink,
 )
 from crm.models.outreach import (
+    TOUCH_CANCELLABLE,
+    TOUCH_FINAL,
+    TOUCH_HELD,
+    TOUCH_QUEUED,
+    TOUCH_UNFINISHED,
     Angle,
     Enrollment,
     EnrollmentState,
@@ -41,6 +46,11 @@ from crm.models.ranking import RankImport, RankObservation, RankSource
 from crm.models.user import AuditLog, Role, User
 
 __all__ = [
+    "TOUCH_CANCELLABLE",
+    "TOUCH_FINAL",
+    "TOUCH_HELD",
+    "TOUCH_QUEUED",
+    "TOUCH_UNFINISHED",
     "AnchorType",
     "Angle",
     "AuditLog",

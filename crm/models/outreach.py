@@ -186,6 +186,23 @@ class TouchState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# The groups of touch states every query and rule uses (crm.outreach.outbox draws the machine).
+TOUCH_QUEUED = frozenset({TouchState.SCHEDULED, TouchState.RETRY_WAIT})  # waiting to be claimed
+# A claim's holder may still record an outcome (a `sending` recovered as uncertain
+# may yet get its late 250 recorded).
+TOUCH_HELD = frozenset({TouchState.CLAIMED, TouchState.SENDING, TouchState.UNCERTAIN})
+# Nothing has gone out yet and nothing will before the holder commits `sending`.
+TOUCH_CANCELLABLE = TOUCH_QUEUED | {TouchState.CLAIMED}
+# Not sent and not given up: a later step of the same enrollment waits for these.
+TOUCH_UNFINISHED = TOUCH_QUEUED | TOUCH_HELD
+# Nothing will change them any more.
+TOUCH_FINAL = frozenset({TouchState.SENT, TouchState.FAILED, TouchState.CANCELLED})
+# The queue's condition as constant SQL, for the partial index the claim walks.
+_QUEUED_SQL = "state IN ({})".format(
+    ", ".join(f"'{s.value}'" for s in TouchState if s in TOUCH_QUEUED)
+)
+
+
 class Touch(db.Model):  # type: ignore[name-defined]
     """One scheduled or sent email of an enrollment: a row of the outbox."""
 
@@ -199,8 +216,8 @@ class Touch(db.Model):  # type: ignore[name-defined]
             "ix_touches_pending_due",
             "due_at",
             "id",
-            postgresql_where=text("state IN ('scheduled', 'retry_wait')"),
-            sqlite_where=text("state IN ('scheduled', 'retry_wait')"),
+            postgresql_where=text(_QUEUED_SQL),
+            sqlite_where=text(_QUEUED_SQL),
         ),
     )
 

@@ -44,7 +44,6 @@ from crm.outreach.lifecycle import LIVE_STATES
 from crm.outreach.lifecycle import pause_enrollment as pause_enrollment
 from crm.outreach.lifecycle import replan_enrollment as replan_enrollment
 from crm.outreach.lifecycle import resume_enrollment as resume_enrollment
-from crm.outreach.lifecycle import step_offsets as step_offsets
 from crm.outreach.lifecycle import stop_enrollment as stop_enrollment
 from crm.outreach.lifecycle import stop_enrollments_of_address as stop_enrollments_of_address
 from crm.outreach.mailboxes import mailbox_window, usable_by_member

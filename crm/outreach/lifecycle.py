@@ -15,6 +15,7 @@ from crm.core.errors import UserError
 from crm.core.timeline import add_touchpoint
 from crm.extensions import db
 from crm.models import (
+    TOUCH_CANCELLABLE,
     Contact,
     Enrollment,
     EnrollmentState,
@@ -26,13 +27,12 @@ from crm.models import (
     utcnow,
 )
 from crm.outreach.mailboxes import mailbox_window
-from crm.outreach.plan import TouchTiming, replan_touches
+from crm.outreach.plan import TouchTiming, replan_touches, step_offsets
 from crm.outreach.windows import resolve_timezone
 
 # Enrollments that still occupy a domain: "already in an active sequence".
 LIVE_STATES = (EnrollmentState.ACTIVE, EnrollmentState.PAUSED)
 # Touches that may still go out; stopping an enrollment cancels them.
-UNSENT_STATES = (TouchState.SCHEDULED, TouchState.RETRY_WAIT, TouchState.CLAIMED)
 
 
 def _reason(reason: StopReason | str) -> StopReason:
@@ -65,7 +65,7 @@ def stop_enrollment(
     db.session.flush()
     cancelled = db.session.execute(
         update(Touch)
-        .where(Touch.enrollment_id == enrollment.id, Touch.state.in_(UNSENT_STATES))
+        .where(Touch.enrollment_id == enrollment.id, Touch.state.in_(TOUCH_CANCELLABLE))
         .values(
             state=TouchState.CANCELLED,
             claimed_by=None,
@@ -127,33 +127,25 @@ def resume_enrollment(
     return True
 
 
-def step_offsets(enrollment: Enrollment) -> list[int]:
+def enrollment_offsets(enrollment: Enrollment) -> list[int]:
     """Return the day offsets of the enrollment's steps (the first is 0)."""
-    steps = enrollment.sequence.steps
-    count = max([len(steps)] + [t.step for t in enrollment.touches])
-    offsets = [s.day_offset for s in steps]
-    if not offsets:
-        offsets = [0]
-    offsets = [o - offsets[0] for o in offsets]
-    # A step removed from the sequence after enrollment keeps a gap of a day.
-    while len(offsets) < count:
-        offsets.append(offsets[-1] + 1)
-    return offsets
+    steps = [s.day_offset for s in enrollment.sequence.steps]
+    return step_offsets(steps, max([len(steps)] + [t.step for t in enrollment.touches]))
 
 
 def replan_enrollment(enrollment: Enrollment, now: datetime) -> None:
     """Move the unsent touches so none is due before now, keeping order and gaps."""
-    pending = [t for t in enrollment.touches if t.state in UNSENT_STATES]
+    pending = [t for t in enrollment.touches if t.state in TOUCH_CANCELLABLE]
     if not pending:
         return
     timings = [
         TouchTiming(t.step, t.due_at, t.sent_at)
         for t in enrollment.touches
-        if t.state in UNSENT_STATES or t.sent_at is not None
+        if t.state in TOUCH_CANCELLABLE or t.sent_at is not None
     ]
     tz = resolve_timezone(enrollment.contact.timezone, enrollment.mailbox.timezone)
     planned = replan_touches(
-        timings, step_offsets(enrollment), now, tz, mailbox_window(enrollment.mailbox)
+        timings, enrollment_offsets(enrollment), now, tz, mailbox_window(enrollment.mailbox)
     )
     due = {p.step: p.due_at for p in planned}
     for touch in pending:

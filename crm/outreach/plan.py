@@ -57,6 +57,17 @@ def plan_touches(
     return planned
 
 
+def step_offsets(day_offsets: Sequence[int], count: int) -> list[int]:
+    """Return a sequence's day offsets from its first step (0), at least ``count`` long.
+
+    A step removed from the sequence after enrollment keeps a gap of a day.
+    """
+    offsets = [o - day_offsets[0] for o in day_offsets] if day_offsets else [0]
+    while len(offsets) < count:
+        offsets.append(offsets[-1] + 1)
+    return offsets
+
+
 def follow_up_not_before(previous_sent_at: datetime, gap_days: int, tz: tzinfo) -> datetime:
     """Return the earliest a follow-up may go: the previous send plus its gap in local days."""
     return add_local_days(previous_sent_at, gap_days, tz)

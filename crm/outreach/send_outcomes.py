@@ -57,7 +57,7 @@ def apply_outcome(
     summary = outcome.summary()
     kind = outcome.kind
     if kind is OutcomeKind.ACCEPTED:
-        outbox.record_accepted(outbox.Accepted(sent, summary, now), holder)
+        outbox.mark_sent(sent, holder, summary, now)
         return Applied("sent")
     if kind is OutcomeKind.RETRY and outcome.stage in _UNREACHABLE:
         note = f"cannot reach the SMTP server: {summary}"

@@ -177,6 +177,9 @@ class _Applier:
                 self._stop(other, reason)
 
     def _suppress(self, address: str, reason: str) -> None:
+        if "@" not in address:  # inbound mail never suppresses a whole domain
+            self.done.append(f"did not suppress {address}: inbound mail suppresses addresses only")
+            return
         try:
             entry = suppress(address, reason, actor=self.actor)
         except UserError as exc:  # a bounce naming a malformed address

@@ -210,10 +210,12 @@ def read_inbound(
         found = match_message(facts, lookup, bounce=first.bounce, known=known)
         return InboundReading(own_copy=False, match=found, classification=first)
     found = match_message(facts, lookup, our_domains=our_domains, known=known)
+    method = found.method if found is not None else None
     classification = classify(
         facts,
-        references_us=found is not None and found.method in THREAD_METHODS,
-        from_correspondent=found is not None,
+        references_us=method in THREAD_METHODS,
+        from_correspondent=method == "sender",
+        from_colleague=method == "domain",
         now=now,
     )
     if classification.kind == "unrelated" and found and found.method not in THREAD_METHODS:

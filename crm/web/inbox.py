@@ -47,6 +47,7 @@ from crm.replies.notifications import (
     message_path,
     unread_notifications,
 )
+from crm.replies.triage import confirm_suggestion, suggested_action
 from crm.web.access import visible_campaigns_query
 from crm.web.auth import safe_next
 from crm.web.helpers import Page, page_number
@@ -68,6 +69,12 @@ def notification_count() -> dict[str, Any]:
         return unread_notifications(current_user)
 
     return {"unread_notifications": count}
+
+
+@bp.app_context_processor
+def inbox_helpers() -> dict[str, Any]:
+    """`inbox_suggestion(m)`: what a person may still confirm about a message."""
+    return {"inbox_suggestion": suggested_action}
 
 
 def _me() -> User:
@@ -216,6 +223,22 @@ def assign(message_id: int) -> Response:
     db.session.commit()
     flash(f"Assigned to {prospect.domain}: " + ("; ".join(done) or "nothing else changed"), "ok")
     return redirect(url_for("inbox.show", message_id=message.id))
+
+
+@bp.route("/messages/<int:message_id>/confirm", methods=["POST"])
+def confirm(message_id: int) -> Response:
+    message = _message(message_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        done = confirm_suggestion(message, actor=_me())
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back(message)
+    db.session.commit()
+    flash("Confirmed: " + "; ".join(done), "ok")
+    return _back(message)
 
 
 @bp.route("/messages/<int:message_id>/dismiss", methods=["POST"])

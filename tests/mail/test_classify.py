@@ -122,7 +122,14 @@ def test_sender_we_wrote_to_makes_a_fresh_message_a_human_reply() -> None:
 
 def test_dsn_hard_bounce_shows_its_status() -> None:
     dsn = DeliveryStatus(final_recipient="gone@x.example", action="failed", status="5.1.1")
-    verdict = classify(facts("Subject: Undelivered", report_type="delivery-status", dsn=dsn))
+    verdict = classify(
+        facts(
+            "Subject: Undelivered",
+            content_type="multipart/report",
+            report_type="delivery-status",
+            dsn=dsn,
+        )
+    )
     assert verdict.kind == "bounce_hard"
     assert "Status: 5.1.1" in verdict.evidence
     assert verdict.bounce is not None and verdict.bounce.recipient == "gone@x.example"
@@ -130,14 +137,28 @@ def test_dsn_hard_bounce_shows_its_status() -> None:
 
 def test_mailbox_full_is_soft_even_with_a_5xx_status() -> None:
     dsn = DeliveryStatus(final_recipient="full@x.example", action="failed", status="5.2.2")
-    verdict = classify(facts("Subject: Undelivered", report_type="delivery-status", dsn=dsn))
+    verdict = classify(
+        facts(
+            "Subject: Undelivered",
+            content_type="multipart/report",
+            report_type="delivery-status",
+            dsn=dsn,
+        )
+    )
     assert verdict.kind == "bounce_soft"
     assert verdict.bounce is not None and not verdict.bounce.hard
 
 
 def test_successful_delivery_report_is_not_a_bounce() -> None:
     dsn = DeliveryStatus(final_recipient="ok@x.example", action="delivered", status="2.0.0")
-    verdict = classify(facts("Subject: Delivered", report_type="delivery-status", dsn=dsn))
+    verdict = classify(
+        facts(
+            "Subject: Delivered",
+            content_type="multipart/report",
+            report_type="delivery-status",
+            dsn=dsn,
+        )
+    )
     assert verdict.kind == "auto_reply"
     assert verdict.bounce is None
 

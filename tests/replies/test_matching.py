@@ -109,7 +109,8 @@ def test_bounce_is_matched_by_its_recipient_not_by_the_mail_server() -> None:
 def test_bounce_for_an_address_we_never_wrote_to_is_unmatched() -> None:
     facts = message(
         "From: MAILER-DAEMON@mx.blog.example\r\nX-Failed-Recipients: who@blog.example",
-        "550 5.1.1 unknown",
+        "A message that you sent could not be delivered to one or more of its recipients.\n\n"
+        "  who@blog.example\n    550 5.1.1 unknown",
     )
     reading = read_inbound(facts, lookup(), mailbox_addresses=[MAILBOX], now=NOW)
     assert reading.classification.kind == "bounce_hard" and reading.match is None

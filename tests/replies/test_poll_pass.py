@@ -182,6 +182,24 @@ def test_unmatched_mail_waits_in_triage(world: World, dovecot: DovecotAccount) -
     assert {world.enrollment(A).state, world.enrollment(B).state} == {EnrollmentState.ACTIVE}
 
 
+def test_forged_bounces_and_unsubscribes_change_nothing_after_a_poll(
+    world: World, dovecot: DovecotAccount
+) -> None:
+    from tests.replies import forged
+
+    for build in (forged.forged_x_failed_recipients, forged.forged_dsn_bare_domain,
+                  forged.forged_unsubscribe_from_a_stranger, forged.phishing_quota_notice,
+                  forged.body_only_message_id):  # fmt: skip
+        dovecot.append(build(world))
+
+    counts = poll()
+
+    assert counts["fetched"] == 5 and counts["errors"] == 0
+    assert db.session.scalars(select(Suppression)).all() == []
+    assert {world.enrollment(A).state, world.enrollment(B).state} == {EnrollmentState.ACTIVE}
+    assert all(m.prospect_id is None for m in inbound())
+
+
 def test_own_sent_copy_is_never_stored_or_counted(world: World, dovecot: DovecotAccount) -> None:
     touch = world.touch(A)
     copy = (

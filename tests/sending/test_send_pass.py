@@ -207,7 +207,7 @@ def test_a_reply_recorded_while_the_envelope_is_sent_stops_the_touch_inside_data
     replied = world["e"][1]
     begin = outbox.begin_sending
 
-    def reply_then_begin(check: outbox.SendingCheck, *args: Any, **kwargs: Any) -> str | None:
+    def reply_then_begin(check: outbox.Sending, *args: Any, **kwargs: Any) -> str | None:
         if check.enrollment_id == replied.id:
             _record_reply(replied, NOW, separately=True)
         return begin(check, *args, **kwargs)
@@ -450,3 +450,49 @@ def _resume(mailbox_id: int, password: str | None = None) -> None:
     if password is not None:
         mailbox.password_encrypted = encrypt_secret(TEST_ENCRYPTION_KEY, password)
     db.session.commit()
+
+
+def test_an_idn_contact_goes_out_with_the_ascii_envelope_among_ascii_ones(
+    app: Flask, db: Any, server: SmtpTestServer
+) -> None:
+    campaign, target = make_campaign()
+    make_mailbox(server)
+    prospects = make_prospects(campaign, target, 3)
+    prospects[1].contacts[0].email = "editor@malmötarget.com"
+    db.session.commit()
+    enroll_all(prospects, NOW)
+
+    counts = send_pass(app, NOW)
+
+    assert counts["sent"] == 3 and counts["blocked"] == 0
+    idn = next(m for m in server.messages if m.rcpt_tos == ["editor@xn--malmtarget-hcb.com"])
+    assert str(idn.message["To"]) == "Sam Lee1 <editor@xn--malmtarget-hcb.com>"
+    assert sorted(r for m in server.messages for r in m.rcpt_tos) == [
+        "editor@site0.example",
+        "editor@site2.example",
+        "editor@xn--malmtarget-hcb.com",
+    ]
+    assert {t.state for t in touches() if t.step == 1} == {TouchState.SENT}
+
+
+def test_an_address_that_cannot_be_encoded_blocks_only_its_touch(
+    app: Flask, db: Any, server: SmtpTestServer
+) -> None:
+    campaign, target = make_campaign()
+    make_mailbox(server)
+    prospects = make_prospects(campaign, target, 3)
+    db.session.commit()
+    enroll_all(prospects, NOW)
+    # Stored directly, as an old or hand-edited row could be: no IDNA form exists.
+    bad = prospects[1].contacts[0]
+    bad.email = "editor@-bad-.exa mple"
+    db.session.commit()
+
+    counts = send_pass(app, NOW)
+
+    assert counts["sent"] == 2 and counts["blocked"] == 1 and counts["uncertain"] == 0
+    assert len(server.messages) == 2
+    blocked = next(t for t in touches() if t.step == 1 and t.state != TouchState.SENT)
+    assert blocked.state == TouchState.SCHEDULED and blocked.claimed_by is None
+    assert blocked.last_error.startswith("blocked: ") and "domain" in blocked.last_error
+    assert [t for t in touches() if t.state == TouchState.CLAIMED] == []

@@ -1,4 +1,5 @@
-"""The inbox in a real Chromium: marking reply outcomes with the keyboard alone."""
+"""The inbox in a real Chromium: marking reply outcomes by keyboard and by clicking, and the
+message page at phone width."""
 
 from __future__ import annotations
 
@@ -48,3 +49,63 @@ def test_specialist_marks_two_replies_with_one_keystroke_each(
     outcomes = {m.id: m.outcome for m in db.session.query(InboundMessage)}
     assert outcomes[int(order[0] or 0)] == ReplyOutcome.NEUTRAL
     assert outcomes[int(order[1] or 0)] == ReplyOutcome.NEGATIVE
+
+
+def _sign_in(page: Any, live_server: str, email: str) -> None:
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+
+
+def test_clicking_each_outcome_button_records_that_outcome(
+    app: Flask, team: dict[str, Any], live_server: str, page: Any
+) -> None:
+    domains = ["one.example.com", "two.example.com", "three.example.com"]
+    world = make_world(None, None, domains, specialist=team["specialist"])
+    enroll_and_send_first(app, world, transport="memory")
+    for uid, domain in enumerate(domains, 1):
+        raw = reply(world.touch(domain), sender=f"editor@{domain}", message_id=f"<r@{domain}>")
+        assert deliver(world.mailbox, raw, uid=uid) is not None
+    _sign_in(page, live_server, team["specialist"].email)
+    page.goto(f"{live_server}/inbox")
+
+    rows = [r.get_attribute("data-message") for r in page.locator("tr[data-message]").all()]
+    wanted = dict(zip(rows, ["positive", "neutral", "negative"], strict=True))
+    for row, outcome in wanted.items():
+        page.click(f"#message-{row} button.outcome-{outcome}")
+        page.locator(f"#message-{row} button.outcome-{outcome}.chosen").wait_for()
+    # A row's outcome changes by clicking another of its buttons, after the row was swapped.
+    first = rows[0]
+    page.click(f"#message-{first} button.outcome-negative")
+    page.locator(f"#message-{first} button.outcome-negative.chosen").wait_for()
+    wanted[first] = "negative"
+
+    db.session.expire_all()
+    outcomes = {str(m.id): m.outcome for m in db.session.query(InboundMessage)}
+    assert {k: v.value if v else None for k, v in outcomes.items()} == wanted
+    assert "unknown outcome" not in page.content()
+
+
+def test_message_page_outcome_card_fits_a_phone(
+    app: Flask, team: dict[str, Any], live_server: str, page: Any
+) -> None:
+    world = make_world(None, None, ["narrow.example.com"], specialist=team["specialist"])
+    enroll_and_send_first(app, world, transport="memory")
+    message = deliver(world.mailbox, reply(world.touch("narrow.example.com"),
+                      sender="editor@narrow.example.com", message_id="<n@narrow>"))  # fmt: skip
+    assert message is not None
+    _sign_in(page, live_server, team["specialist"].email)
+
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server}/inbox/messages/{message.id}")
+        card = page.locator("#outcome")
+        overflow = card.evaluate("el => el.scrollWidth - el.clientWidth")
+        assert overflow <= 0, f"the outcome card overflows by {overflow}px at {width}px"
+        box = card.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width
+        main = page.evaluate("document.querySelector('main').scrollWidth")
+        assert main <= width, f"the message page is {main}px wide at {width}px"
+    page.click("#outcome button.outcome-positive")
+    page.locator("#outcome button.outcome-positive.chosen").wait_for()

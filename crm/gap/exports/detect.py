@@ -42,6 +42,8 @@ FORMAT_BY_ID: dict[str, ExportFormat] = {f.id: f for f in (*FORMATS, GENERIC)}
 # Preamble lines tolerated before the header (legacy Moz has 6).
 HEADER_SEARCH_LINES = 12
 PREVIEW_LINES = 400
+# Characters of preview at most: 400 lines near the line limit would be 400 MB.
+PREVIEW_CHARS = 4 << 20
 OWNER_SAMPLE_ROWS = 50
 _PREAMBLE_SITE = re.compile(r"(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}(?:/\S*)?", re.IGNORECASE)
 
@@ -176,7 +178,13 @@ def _preview(source: Source) -> tuple[str, list[str], bool, float]:
         codec, bom = sniff_encoding(head)
         reader = LineReader(raw, codec, source.display_name, prefix=head[bom:])
         it = iter(reader)
-        lines = list(islice(it, PREVIEW_LINES))
+        lines: list[str] = []
+        chars = 0
+        for line in it:
+            lines.append(line)
+            chars += len(line)
+            if len(lines) == PREVIEW_LINES or chars > PREVIEW_CHARS:
+                break
         complete = next(it, None) is None
     sample = "\n".join(lines[:50])
     if codec.startswith("utf-16"):

@@ -40,6 +40,7 @@ from crm.gap.exports.sql import (
     read_csv_sql,
     typed_cells_sql,
 )
+from crm.gap.exports.textio import Source
 
 # DuckDB spills to the scratch folder past this: an import's peak memory stays under 1 GiB.
 MEMORY_LIMIT = os.environ.get("CRM_IMPORT_DUCKDB_MEMORY", "256MB")
@@ -126,7 +127,10 @@ class LinkTable:
         path = os.path.join(self.scratch, f"{number}.csv")
         decoder = codecs.getincrementaldecoder(codec)("strict")
         try:
-            with _open(info) as raw, open(path, "wb") as out:
+            with (
+                Source(info.path, info.display_name, info.member).open_binary() as raw,
+                open(path, "wb") as out,
+            ):
                 head = raw.read(3)
                 for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
                     if head.startswith(bom):
@@ -136,8 +140,8 @@ class LinkTable:
                 while chunk := raw.read(8 << 20):
                     out.write(decoder.decode(chunk).encode("utf-8"))
                 out.write(decoder.decode(b"", final=True).encode("utf-8"))
-        except (UnicodeError, OSError, zipfile.BadZipFile):
-            os.unlink(path)
+        except (UnicodeError, OSError, zipfile.BadZipFile, ExportError):
+            Path(path).unlink(missing_ok=True)
             return None
         return path
 
@@ -210,31 +214,6 @@ def read_links(info: ExportInfo, stats: ReadStats | None = None) -> Iterator[Lin
             stats.records, stats.skipped = found.records, found.skipped
             stats.skipped_lines = found.skipped_lines
         yield from table.link_rows()
-
-
-def _open(info: ExportInfo) -> Any:
-    if info.member is None:
-        return open(info.path, "rb")
-    archive = zipfile.ZipFile(info.path)
-    return _Member(archive, archive.open(info.member))
-
-
-class _Member:
-    """A ZIP member open for reading that closes its archive too."""
-
-    def __init__(self, archive: zipfile.ZipFile, raw: Any) -> None:
-        self._archive, self._raw = archive, raw
-
-    def read(self, size: int = -1) -> bytes:
-        data: bytes = self._raw.read(size)
-        return data
-
-    def __enter__(self) -> _Member:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._raw.close()
-        self._archive.close()
 
 
 def _locked_connection(scratch: str, paths: Sequence[str]) -> Any:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from crm.gap.exports.errors import ExportError
+from crm.gap.exports.limits import MAX_LINE_CHARS, BoundedMember, check_member, line_too_long
 
 CHUNK = 1 << 20
 DELIMITERS = (",", "\t", ";", "|")
@@ -69,8 +70,11 @@ class Source:
                 with open(self.path, "rb") as raw:
                     yield raw
             else:
-                with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as raw:
-                    yield raw  # type: ignore[misc]
+                with zipfile.ZipFile(self.path) as archive:
+                    member = archive.getinfo(self.member)
+                    check_member(self.display_name, member)
+                    with archive.open(member) as raw:
+                        yield BoundedMember(raw, self.display_name, member.file_size)  # type: ignore[misc]
         except OSError as exc:
             raise ExportError(
                 self.display_name, None, None, f"cannot read the file: {exc}"
@@ -92,18 +96,21 @@ def open_sources(path: str | Path, display_name: str | None = None) -> list[Sour
         return [Source(path, display)]
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [i.filename for i in archive.infolist() if not i.is_dir()]
+            members = [i for i in archive.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise ExportError(display, None, None, f"broken ZIP file: {exc}") from None
     csvs = [
-        n
-        for n in names
-        if n.lower().endswith((".csv", ".tsv", ".txt")) and not n.startswith("__MACOSX/")
+        m
+        for m in members
+        if m.filename.lower().endswith((".csv", ".tsv", ".txt"))
+        and not m.filename.startswith("__MACOSX/")
     ]
     if not csvs:
-        found = ", ".join(names[:8]) or "nothing"
+        found = ", ".join(m.filename for m in members[:8]) or "nothing"
         raise ExportError(display, None, None, f"the ZIP holds no CSV file (found: {found})")
-    return [Source(path, f"{display} › {n}", member=n) for n in csvs]
+    for member in csvs:
+        check_member(f"{display} › {member.filename}", member)
+    return [Source(path, f"{display} › {m.filename}", member=m.filename) for m in csvs]
 
 
 class LineReader:
@@ -129,6 +136,8 @@ class LineReader:
         self._prefix = prefix
         # Told how many bytes each read took, for a progress bar.
         self._on_read = on_read
+        # Newlines in the text decoded so far (to name a line too long).
+        self._lines = 0
 
     def _decode_error(self, exc: UnicodeDecodeError, chunk: bytes, text_before: int) -> ExportError:
         decoder = codecs.getincrementaldecoder(self._codec)("replace")
@@ -184,20 +193,31 @@ class LineReader:
                     text = text.replace("\r", "\n")
             if text:
                 newlines_before += text.count("\n")
+                self._lines = newlines_before
                 yield text
             if final:
                 return
 
     def chunks(self) -> Iterator[str]:
-        """Yield text made of whole lines, without the newline after the last."""
+        """Yield text made of whole lines, without the newline after the last.
+
+        A line longer than MAX_LINE_CHARS is an ExportError naming it: the
+        text held at once stays bounded whatever the file.
+        """
         rest = ""
         for text in self._texts():
             cut = text.rfind("\n")
             if cut < 0:
                 rest += text
+                if len(rest) > MAX_LINE_CHARS:
+                    raise line_too_long(self._display, self._lines + 1)
                 continue
+            if len(rest) + text.find("\n") > MAX_LINE_CHARS:
+                raise line_too_long(self._display, self._lines - text.count("\n") + 1)
             yield rest + text[:cut] if rest else text[:cut]
             rest = text[cut + 1 :]
+            if len(rest) > MAX_LINE_CHARS:
+                raise line_too_long(self._display, self._lines + 1)
         if rest:
             yield rest
 

@@ -32,11 +32,26 @@ from crm.gap.service import (
     start_in_background,
     update_file,
 )
+from crm.gap.uploads import upload_max_bytes
 from crm.models import Campaign, ColumnMapping, GapImport, ImportState, utcnow
 from crm.web.gap.blueprint import bp
 from crm.web.objects import load_object
 
 RECENT_IMPORTS = 10
+# The pages whose form carries export files: their request may be as large as an upload.
+_UPLOAD_ENDPOINTS = {"gap.import_new", "gap.import_add"}
+
+
+@bp.url_value_preprocessor
+def _upload_size_limit(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Let a signed-in user's upload of exports reach GAP_UPLOAD_MAX_BYTES.
+
+    A URL value preprocessor, because it runs before every before_request
+    function, and the CSRF check there parses the form: the limit must be set
+    before that. Anyone else keeps the app's smaller MAX_CONTENT_LENGTH.
+    """
+    if endpoint in _UPLOAD_ENDPOINTS and request.method == "POST" and current_user.is_authenticated:
+        request.max_content_length = upload_max_bytes(current_app.config)
 
 
 def _import(campaign: Campaign, import_id: int) -> GapImport:

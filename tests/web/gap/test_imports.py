@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,54 @@ def test_a_big_import_runs_in_a_thread_and_the_page_polls_its_progress(
     assert gap_import.state == ImportState.DONE, gap_import.error
     assert gap_import.bytes_done == gap_import.bytes_total > 0
     assert db.session.scalar(select(func.count()).select_from(Prospect)) == 12
+
+
+class TestUploadLimits:
+    """The import pages take exports as large as real ones, and nothing bigger or hostile."""
+
+    @pytest.fixture
+    def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
+        return {**app_config, "MAX_CONTENT_LENGTH": 64 << 10, "GAP_UPLOAD_MAX_BYTES": 256 << 10}
+
+    def test_a_signed_in_upload_may_exceed_the_app_limit_up_to_the_upload_limit(
+        self, db: Any, client: Any, team: dict[str, Any]
+    ) -> None:
+        campaign = team["campaign"]
+        rows = [[f"https://site{i}.example.org/post", "https://rival-a.com/", "40", "10"]
+                for i in range(2500)]  # fmt: skip
+        export = generic_bytes(["Linking URL", "Points to", "Rating", "Visits"], rows)
+        # Below 500 KB, where the test client would spool the body to a file it leaves open.
+        assert 64 << 10 < len(export) < 256 << 10 < len(export) * 3 < 500 << 10
+        client.login(team["specialist"].email)
+        assert upload(client, campaign.id, [("agency.csv", export)]).status_code == 302
+        response = upload(client, campaign.id, [("agency.csv", export * 3)])
+        assert response.status_code == 413
+        assert "larger than this server accepts" in response.get_data(as_text=True)
+
+    def test_an_anonymous_upload_keeps_the_app_limit(
+        self, db: Any, client: Any, team: dict[str, Any]
+    ) -> None:
+        response = client.post(
+            f"/campaigns/{team['campaign'].id}/gap/import",
+            data={"files": [(io.BytesIO(b"x" * (128 << 10)), "big.csv")]},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 413
+
+    def test_a_zip_bomb_is_refused_on_the_import_page_with_a_clear_message(
+        self, db: Any, client: Any, team: dict[str, Any]
+    ) -> None:
+        packed = io.BytesIO()
+        with (
+            zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive,
+            archive.open("rival-a.com-backlinks.csv", "w") as out,
+        ):
+            for _ in range(30):
+                out.write(b"a" * (1 << 20))
+        assert len(packed.getvalue()) < 64 << 10
+        client.login(team["specialist"].email)
+        started = time.monotonic()
+        show = upload_one(client, team["campaign"].id, "rival-a.zip", packed.getvalue())
+        page = client.get(show).get_data(as_text=True)
+        assert time.monotonic() - started < 5
+        assert "refused as a ZIP bomb" in page

@@ -22,6 +22,10 @@ ROUTES = {
     "inbox.dismiss_message": Expect(
         method="POST", specialist=302, manager=302, admin=302, args={"message_id": "triage_id"}
     ),
+    # Nothing to confirm for a triage reply: back to the message with a message saying so.
+    "inbox.confirm": Expect(
+        method="POST", specialist=302, manager=302, admin=302, args={"message_id": "triage_id"}
+    ),
     "inbox.notifications": PAGE,
     # A notification is its owner's (the specialist's): anyone else gets 404.
     "inbox.open_notification": Expect(

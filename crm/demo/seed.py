@@ -78,6 +78,12 @@ DEMO_STEPS: list[DemoStep] = [
 ]
 
 
+def demo_logins() -> list[tuple[str, str, str]]:
+    """Return (role, email, password) of every demo login."""
+    email, password = DEMO_LOGIN
+    return [("admin", email, password)] + [(role.value, e, pw) for e, _name, role, pw in DEMO_TEAM]
+
+
 def seed_demo_workspace(*, force: bool = False) -> bool:
     """Create the demo team and campaign when the database has no users; flush only."""
     if not force and db.session.scalar(select(func.count()).select_from(User)):

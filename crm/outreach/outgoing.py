@@ -1,8 +1,7 @@
-"""What the sender reads before each send, and the message it renders from it.
+"""What the sender reads about a touch right before sending it, and the message it builds.
 
-Statements are built once with bound parameters, so a touch costs one round
-trip for its fresh gate facts (plus one for a follow-up's earlier steps).
-Everything cached here is plain values: the pass commits after every touch,
+Everything is read fresh for each touch (the gate is re-checked before every
+message) and handed on as plain values: the pass commits around every send,
 which would expire ORM objects and turn each attribute read into a query.
 """
 
@@ -15,13 +14,15 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, bindparam, func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
 from crm.mail.compose import OutgoingEmail, compose_bytes, reply_subject
+from crm.mail.smtp import envelope_address
 from crm.mail.unsubscribe import make_unsubscribe_token, unsubscribe_url
 from crm.models import (
+    TOUCH_UNFINISHED,
     Campaign,
     Contact,
     Enrollment,
@@ -36,44 +37,28 @@ from crm.models import (
     Touch,
     TouchState,
 )
-from crm.models.base import in_list
 from crm.outreach.context import merge_context
 from crm.outreach.gate import MailboxFacts, TouchFacts
 from crm.outreach.plan import follow_up_not_before
 from crm.outreach.templates import TemplateProblem, render_body_and_subject
 from crm.outreach.windows import SendingWindow, first_instant_at, resolve_timezone
 
-# Touches still on their way: a follow-up waits for them.
-PENDING = frozenset(
-    {
-        TouchState.SCHEDULED,
-        TouchState.CLAIMED,
-        TouchState.SENDING,
-        TouchState.RETRY_WAIT,
-        TouchState.UNCERTAIN,
-    }
-)
 
-
-@lru_cache(maxsize=2)
-def batch_query(postgres: bool) -> Any:
-    """The claimed touches, with their merge context and the gate's enrollment facts, in due order.
-
-    The facts (enrollment state, the contact's bounce, the last human reply and
-    hard bounce since) are read right after the claim, in the same query.
-    """
+def _touch_query() -> Any:
     following = aliased(Touch)
     next_due = (
         select(following.due_at)
         .where(following.enrollment_id == Touch.enrollment_id, following.step == Touch.step + 1)
         .scalar_subquery()
     )
+    since = InboundMessage.received_at >= Enrollment.created_at
     last_reply = (
         select(func.max(InboundMessage.received_at))
         .where(
             InboundMessage.prospect_id == Enrollment.prospect_id,
             InboundMessage.kind == InboundKind.HUMAN_REPLY,
             or_(InboundMessage.enrollment_id == Enrollment.id, Campaign.stop_all_on_reply),
+            since,
         )
         .scalar_subquery()
     )
@@ -86,6 +71,7 @@ def batch_query(postgres: bool) -> Any:
                 InboundMessage.enrollment_id == Enrollment.id,
                 InboundMessage.bounce_recipient == Contact.email,
             ),
+            since,
         )
         .scalar_subquery()
     )
@@ -110,7 +96,6 @@ def batch_query(postgres: bool) -> Any:
             Contact.bounced_at,
             Prospect.domain,
             Prospect.link_type,
-            Prospect.status.label("prospect_status"),
             Prospect.campaign_id,
             TargetPage.id.label("target_id"),
             TargetPage.url.label("target_url"),
@@ -129,63 +114,42 @@ def batch_query(postgres: bool) -> Any:
         .join(Campaign, Campaign.id == Prospect.campaign_id)
         .join(Site, Site.id == Campaign.site_id)
         .outerjoin(TargetPage, TargetPage.id == Prospect.target_page_id)
-        .where(in_list(Touch.id, "ids", postgres))
-        .order_by(Touch.due_at, Touch.id)
     )
 
 
-@lru_cache(maxsize=1)
-def mailbox_query() -> Any:
-    return select(
-        Mailbox.paused,
-        Mailbox.paused_reason,
-        Mailbox.last_sent_at,
-        Mailbox.cap_day_start,
-        Mailbox.cap_day_sent,
-        Mailbox.daily_cap,
-        Mailbox.min_spacing_seconds,
-        Mailbox.window_start,
-        Mailbox.window_end,
-        Mailbox.days,
-        Mailbox.timezone,
-    ).where(Mailbox.id == bindparam("mid"))
+TOUCH_QUERY = _touch_query()
 
 
-@lru_cache(maxsize=2)
-def suppressed_query(postgres: bool) -> Any:
-    return select(Suppression.value).where(in_list(Suppression.value, "values", postgres))
+def read_touch(touch_id: int) -> Row[Any] | None:
+    """Return a touch with its merge values and gate facts, read now (None: deleted)."""
+    return db.session.execute(TOUCH_QUERY.where(Touch.id == touch_id)).one_or_none()
 
 
-@lru_cache(maxsize=1)
-def earlier_steps_query() -> Any:
-    return (
-        select(Touch.step, Touch.state, Touch.sent_at, Touch.message_id, Touch.subject)
-        .where(Touch.enrollment_id == bindparam("enrollment_id"), Touch.step < bindparam("step"))
-        .order_by(Touch.step)
+def read_suppressed(email: str) -> frozenset[str]:
+    """Return which of the address and its registrable domain are on the do-not-contact list."""
+    values = (email, email_domain(email))
+    return frozenset(
+        db.session.scalars(select(Suppression.value).where(Suppression.value.in_(values)))
     )
-
-
-@dataclass(frozen=True)
-class BatchFacts:
-    """The gate's facts about a claimed batch, read right after claiming it."""
-
-    # enrollment id -> a row of the batch: enrollment_state, bounced_at, replies
-    enrollments: Mapping[int, Row[Any]]
-    suppressed: frozenset[str]  # the addresses and domains of the batch on the list
-
-
-def read_batch_facts(rows: Sequence[Row[Any]]) -> BatchFacts:
-    """Read the suppressions of a batch; its enrollments' facts came with its rows."""
-    values = sorted({r.email for r in rows} | {email_domain(r.email) for r in rows})
-    conn = _connection()
-    query = suppressed_query(_postgres(conn))
-    suppressed = frozenset(conn.execute(query, {"values": values}).scalars())
-    return BatchFacts({r.enrollment_id: r for r in rows}, suppressed)
 
 
 def read_mailbox_facts(mailbox_id: int, now: datetime) -> MailboxFacts | None:
     """Read the mailbox's pause, cap counter and spacing as the gate needs them."""
-    m = _connection().execute(mailbox_query(), {"mid": mailbox_id}).one_or_none()
+    m = db.session.execute(
+        select(
+            Mailbox.paused,
+            Mailbox.paused_reason,
+            Mailbox.last_sent_at,
+            Mailbox.cap_day_start,
+            Mailbox.cap_day_sent,
+            Mailbox.daily_cap,
+            Mailbox.min_spacing_seconds,
+            Mailbox.window_start,
+            Mailbox.window_end,
+            Mailbox.days,
+            Mailbox.timezone,
+        ).where(Mailbox.id == mailbox_id)
+    ).one_or_none()
     if m is None:
         return None
     day_start, day_end = mailbox_day(now, m.timezone)
@@ -207,30 +171,34 @@ def read_earlier_steps(row: Row[Any]) -> Sequence[Row[Any]]:
     """Return the touches of the enrollment before this one (none for a first touch)."""
     if row.step <= 1:
         return []
-    return (
-        _connection()
-        .execute(earlier_steps_query(), {"enrollment_id": row.enrollment_id, "step": row.step})
-        .all()
+    query = (
+        select(Touch.step, Touch.state, Touch.sent_at, Touch.message_id, Touch.subject)
+        .where(Touch.enrollment_id == row.enrollment_id, Touch.step < row.step)
+        .order_by(Touch.step)
     )
+    return list(db.session.execute(query).all())  # type: ignore[arg-type]
 
 
-def read_batch(ids: Sequence[int]) -> Sequence[Row[Any]]:
-    """Return the rows of claimed touches, in due order."""
-    conn = _connection()
-    return conn.execute(batch_query(_postgres(conn)), {"ids": list(ids)}).all()
+@dataclass(frozen=True)
+class StepText:
+    """One sequence step's offset and templates."""
+
+    day_offset: int
+    subject: str
+    body: str
 
 
-def _connection() -> Any:
-    # Core execution on the session's connection: same transaction, no ORM overhead.
-    return db.session.connection()
-
-
-def _postgres(connection: Any) -> bool:
-    return bool(connection.dialect.name == "postgresql")
-
-
-# ---------------------------------------------------------------------------
-# Cached conversions
+def load_steps(sequence_id: int) -> dict[int, StepText]:
+    """Return a sequence's steps by position."""
+    rows = db.session.execute(
+        select(
+            SequenceStep.position,
+            SequenceStep.day_offset,
+            SequenceStep.subject_template,
+            SequenceStep.body_template,
+        ).where(SequenceStep.sequence_id == sequence_id)
+    ).all()
+    return {r.position: StepText(r.day_offset, r.subject_template, r.body_template) for r in rows}
 
 
 @lru_cache(maxsize=256)
@@ -238,17 +206,11 @@ def zone(name: str) -> ZoneInfo:
     return resolve_timezone(None, name)
 
 
-@lru_cache(maxsize=1024)
-def contact_zone(contact_tz: str, mailbox_tz: str) -> ZoneInfo:
-    return resolve_timezone(contact_tz, mailbox_tz)
-
-
 @lru_cache(maxsize=256)
 def window(start: str, end: str, days: str) -> SendingWindow:
     return SendingWindow.parse(f"{start}-{end}", days)
 
 
-@lru_cache(maxsize=4096)
 def email_domain(email: str) -> str:
     """Return the registrable domain of an address (what a domain suppression names)."""
     from crm.core.domains import DomainError, registrable_domain
@@ -260,54 +222,44 @@ def email_domain(email: str) -> str:
         return host.lower()
 
 
-@lru_cache(maxsize=256)
-def _day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
-    tz = zone(tz_name)
-    start = first_instant_at(day, time(0), tz)
-    return start, first_instant_at(day + timedelta(days=1), time(0), tz)
-
-
 def mailbox_day(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
     """Return the UTC bounds of the mailbox's local day containing now (its cap's day)."""
-    return _day_bounds(now.astimezone(zone(tz_name)).date(), tz_name)
-
-
-# ---------------------------------------------------------------------------
-# Plain snapshots
-
-
-@dataclass(frozen=True)
-class StepText:
-    """One sequence step's offset and templates, as read at the start of the pass."""
-
-    day_offset: int
-    subject: str
-    body: str
-
-
-def load_steps(sequence_id: int) -> dict[int, StepText]:
-    rows = (
-        _connection()
-        .execute(
-            select(
-                SequenceStep.position,
-                SequenceStep.day_offset,
-                SequenceStep.subject_template,
-                SequenceStep.body_template,
-            ).where(SequenceStep.sequence_id == sequence_id)
-        )
-        .all()
+    day: date = now.astimezone(zone(tz_name)).date()
+    tz = zone(tz_name)
+    return first_instant_at(day, time(0), tz), first_instant_at(
+        day + timedelta(days=1), time(0), tz
     )
-    return {r.position: StepText(r.day_offset, r.subject_template, r.body_template) for r in rows}
 
 
-def step_offsets(steps: Mapping[int, StepText], step: int) -> list[int]:
-    """Return the day offsets of a sequence's steps (first 0), long enough to include step."""
-    ordered = [steps[p].day_offset for p in sorted(steps)]
-    offsets = [o - ordered[0] for o in ordered] if ordered else [0]
-    while len(offsets) < step:
-        offsets.append(offsets[-1] + 1)  # a step removed after enrollment: keep a day's gap
-    return offsets
+def touch_facts(
+    row: Row[Any],
+    suppressed: frozenset[str],
+    mailbox_tz: str,
+    earlier: Sequence[Row[Any]],
+    offsets: Sequence[int],
+    render_problem: str | None,
+) -> TouchFacts:
+    """Turn what was read for a touch into the gate's plain facts."""
+    tz = resolve_timezone(row.contact_tz or "", mailbox_tz)
+    last_sent = next((t for t in reversed(earlier) if t.sent_at is not None), None)
+    not_before = None
+    if last_sent is not None and row.step <= len(offsets):
+        gap = offsets[row.step - 1] - offsets[last_sent.step - 1]
+        not_before = follow_up_not_before(last_sent.sent_at, gap, tz)
+    bounced = max((d for d in (row.last_bounce_at, row.bounced_at) if d), default=None)
+    return TouchFacts(
+        due_at=row.due_at,
+        enrollment_state=row.enrollment_state.value,
+        watch_from=row.watch_from,
+        contact_tz=tz,
+        last_reply_at=row.last_reply_at,
+        last_hard_bounce_at=bounced,
+        address_suppressed=row.email in suppressed,
+        domain_suppressed=email_domain(row.email) in suppressed,
+        render_problem=render_problem,
+        previous_step_pending=any(t.state in TOUCH_UNFINISHED for t in earlier),
+        not_before=not_before,
+    )
 
 
 @dataclass(frozen=True)
@@ -320,49 +272,15 @@ class Sender:
     window: SendingWindow
 
 
-# ---------------------------------------------------------------------------
-# Gate facts and the message
-
-
-def touch_facts(
-    row: Row[Any],
-    batch: BatchFacts,
-    mailbox_tz: str,
-    earlier: Sequence[Row[Any]],
-    offsets: Sequence[int],
-    render_problem: str | None,
-) -> TouchFacts | None:
-    """Turn what was read for a touch into the gate's plain facts (None: enrollment gone)."""
-    fresh = batch.enrollments.get(row.enrollment_id)
-    if fresh is None:
-        return None
-    tz = contact_zone(row.contact_tz or "", mailbox_tz)
-    last_sent = next((t for t in reversed(earlier) if t.sent_at is not None), None)
-    not_before = None
-    if last_sent is not None and row.step <= len(offsets):
-        gap = offsets[row.step - 1] - offsets[last_sent.step - 1]
-        not_before = follow_up_not_before(last_sent.sent_at, gap, tz)
-    bounced = max((d for d in (fresh.last_bounce_at, fresh.bounced_at) if d), default=None)
-    return TouchFacts(
-        due_at=row.due_at,
-        enrollment_state=fresh.enrollment_state.value,
-        watch_from=row.watch_from,
-        contact_tz=tz,
-        last_reply_at=fresh.last_reply_at,
-        last_hard_bounce_at=bounced,
-        address_suppressed=row.email in batch.suppressed,
-        domain_suppressed=email_domain(row.email) in batch.suppressed,
-        render_problem=render_problem,
-        previous_step_pending=any(t.state in PENDING for t in earlier),
-        not_before=not_before,
-    )
-
-
 @dataclass(frozen=True)
-class RenderedMessage:
+class Message:
+    """A touch's message, ready for the SMTP conversation."""
+
     subject: str  # the Subject header as sent ("Re: ..." for a follow-up)
     body: str
     raw: bytes
+    mail_from: str  # the envelope: ASCII (IDNA) domains
+    rcpt_to: str
 
 
 def render_message(
@@ -375,8 +293,8 @@ def render_message(
     *,
     base_url: str,
     secret: str,
-) -> RenderedMessage:
-    """Render a touch's templates and compose its message; raise TemplateProblem/ComposeError.
+) -> Message:
+    """Render a touch's templates and build its message; raise TemplateProblem/ComposeError.
 
     A follow-up replies in the thread of the touches already sent: "Re: " +
     the first one's subject, In-Reply-To and References. When none went out
@@ -431,4 +349,6 @@ def render_message(
             thread=[t.message_id for t in thread],
         )
     )
-    return RenderedMessage(header_subject, body, raw)
+    return Message(
+        header_subject, body, raw, envelope_address(sender.email), envelope_address(row.email)
+    )

@@ -1,0 +1,113 @@
+"""Inbound mail is untrusted (issue 10, DESIGN §6): what a received message may change.
+
+Each case is a real-shaped message stored the way the poller stores it. Forged and
+look-alike messages change nothing and wait in triage; their genuine counterparts
+stop the right sequence and suppress only the address our touch went to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import EnrollmentState, Suppression, Touch
+from tests.replies.factories import OUR_ADDRESS, World, deliver, enroll_and_send_first, make_world
+from tests.replies.forged import (
+    EDITOR_A,
+    A,
+    B,
+    body_only_message_id,
+    colleague_unsubscribe,
+    dsn_report,
+    forged_dsn_bare_domain,
+    forged_dsn_for_an_address_we_never_wrote_to,
+    forged_unsubscribe_from_a_stranger,
+    forged_x_failed_recipients,
+    genuine_dsn,
+    genuine_dsn_naming_another_recipient,
+    genuine_exim_text_bounce,
+    genuine_unsubscribe,
+    phishing_from_a_postmaster_lookalike,
+    phishing_quota_notice,
+)
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    built = make_world(None, None, [A, B])
+    enroll_and_send_first(app, built, transport="memory")
+    return built
+
+
+@dataclass(frozen=True)
+class Case:
+    build: Callable[[World], bytes]
+    kind: str
+    match: str  # the match method, or "" for none
+    suppressed: set[str] = field(default_factory=set)
+    stopped: set[str] = field(default_factory=set)  # prospects whose sequence stops
+    suggestion: str | None = None  # the address a person may confirm suppressing
+
+
+CASES = [
+    Case(forged_x_failed_recipients, "unrelated", ""),
+    Case(forged_dsn_bare_domain, "bounce_hard", ""),
+    Case(forged_dsn_for_an_address_we_never_wrote_to, "bounce_hard", "",
+         suggestion=f"ceo@{A}"),
+    Case(forged_unsubscribe_from_a_stranger, "unsubscribe_request", "",
+         suggestion="jo@somewhere-else.net"),
+    Case(phishing_quota_notice, "unrelated", ""),
+    Case(phishing_from_a_postmaster_lookalike, "unrelated", ""),
+    Case(body_only_message_id, "unrelated", ""),
+    Case(genuine_dsn, "bounce_hard", "bounce_original", {EDITOR_A}, {A}),
+    Case(genuine_dsn_naming_another_recipient, "bounce_hard", "bounce_original", {EDITOR_A}, {A}),
+    Case(genuine_exim_text_bounce, "bounce_hard", "bounce_recipient", {EDITOR_A}, {A}),
+    Case(genuine_unsubscribe, "unsubscribe_request", "in_reply_to", {EDITOR_A}, {A}),
+    Case(colleague_unsubscribe, "unsubscribe_request", "domain", set(), {A},
+         suggestion=f"desk@{A}"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.build.__name__ for c in CASES])
+def test_inbound_mail_changes_only_what_it_proves_we_sent(world: World, case: Case) -> None:
+    from crm.replies.triage import suggested_action
+
+    message = deliver(world.mailbox, case.build(world))
+
+    assert message is not None
+    assert message.kind.value == case.kind, message.evidence
+    assert message.match_method == case.match, message.match_detail
+    suppressed = set(db.session.scalars(select(Suppression.value)))
+    assert suppressed == case.suppressed, message.effects
+    stopped = {d for d in (A, B) if world.enrollment(d).state == EnrollmentState.STOPPED}
+    assert stopped == case.stopped
+    if not case.match:
+        assert message.prospect_id is None and message.effects_applied_at is not None
+        assert "nothing changes" in message.effects[0]
+    action = suggested_action(message)
+    assert (action.address if action else None) == case.suggestion
+
+
+def test_a_body_only_message_id_is_neither_a_match_nor_an_auto_reply(world: World) -> None:
+    message = deliver(world.mailbox, body_only_message_id(world))
+    assert message is not None
+    assert message.kind.value not in ("auto_reply", "ooo") and message.matched_touch_id is None
+    touches = db.session.scalars(select(Touch).where(Touch.step > 1)).all()
+    assert all(t.sent_at is None and t.state.value == "scheduled" for t in touches)
+
+
+def test_genuine_bounce_never_suppresses_a_domain(world: World, app: Flask) -> None:
+    returned = f"From: {OUR_ADDRESS}\r\nMessage-ID: {world.touch(A).message_id}"
+    raw = dsn_report("MAILER-DAEMON@mx.example", A, "<dsn3@mx.example>", returned=returned)
+    message = deliver(world.mailbox, raw)
+    assert message is not None and message.match_method == "bounce_original"
+    values: Any = set(db.session.scalars(select(Suppression.value)))
+    assert values == {EDITOR_A}  # the address our touch went to, not "pmtoolsreview.com"
