@@ -151,7 +151,7 @@ def up(host: str, port: int, worker: bool, demo: bool, sandbox: bool) -> None:
     if "CRM_DEMO_SANDBOX" in env:
         click.echo(
             "This is a demo: its mail goes to a sandbox on 127.0.0.1 and never leaves this "
-            "machine; made-up prospects answer within a minute."
+            "machine; made-up prospects answer within a minute, and a sequence day lasts one."
         )
     if not worker:
         click.echo("No worker: nothing is sent, polled or checked until `crm worker` runs.")
@@ -209,7 +209,7 @@ def _sandbox_children(env: dict[str, str]) -> list[ChildSpec]:
     for name, value in (
         ("SEND_EVERY_SECONDS", 5),
         ("POLL_EVERY_SECONDS", 10),
-        ("LINKS_CHECK_EVERY_SECONDS", 60),
+        ("LINKS_CHECK_EVERY_SECONDS", 30),
         ("SEND_MAX_JITTER_SECONDS", 2),
     ):
         env.setdefault(f"CRM_{name}", str(value))  # fmt: skip

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import signal
@@ -209,8 +210,8 @@ class _Login:
 
 def run_sandbox(folder: Path, ports: SandboxPorts, login: tuple[str, str]) -> None:
     """Serve SMTP and the pages until SIGINT or SIGTERM; keep every message received."""
-    # aiosmtpd warns about its own Session.login_data on every login.
-    warnings.filterwarnings("ignore", message="Session.login_data", category=DeprecationWarning)
+    # aiosmtpd logs a warning about its own Session.login_data on every login.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
