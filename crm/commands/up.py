@@ -193,6 +193,9 @@ def _sandbox_children(env: dict[str, str]) -> list[ChildSpec]:
     )
     ports = SandboxPorts(free_port(), free_port(), free_port())
     login = sandbox_login(mailbox)
+    # A sequence day of one minute, here (for the batch enrolled now) and in the children.
+    day = env.setdefault("CRM_SEQUENCE_DAY_SECONDS", "60")
+    current_app.config["SEQUENCE_DAY_SECONDS"] = day
     enrolled = make_demo_live(folder, ports, utcnow())
     db.session.commit()
     click.echo(f"Demo sandbox: SMTP 127.0.0.1:{ports.smtp}, IMAP 127.0.0.1:{ports.imap}; "

@@ -41,6 +41,8 @@ class MailboxSettings:
     window: str = "09:00-17:00"
     days: str = "mon,tue,wed,thu,fri"
     timezone: str = "UTC"
+    # Send without logging in (a local relay such as Postfix on 127.0.0.1:25).
+    no_auth: bool = False
 
 
 def _security(value: str, field: str) -> Security:
@@ -92,10 +94,20 @@ def apply_mailbox_settings(mailbox: Mailbox, s: MailboxSettings) -> Mailbox:
     for host, field in ((s.smtp_host, "smtp_host"), (s.imap_host, "imap_host")):
         if not host.strip():
             raise UserError(f"{field.replace('_', ' ')} is required", field=field)
+    from_name = " ".join(s.from_name.split())
+    if not from_name:
+        raise UserError(
+            "give the sender name recipients see (templates use it as sender.name)",
+            field="from_name",
+        )
+    if s.no_auth and (s.username.strip() or s.password):
+        raise UserError("no authentication takes neither a username nor a password",
+                        field="username")  # fmt: skip
     mailbox.name = name
     mailbox.from_email = normalise_login_email(s.from_email)
-    mailbox.from_name = s.from_name.strip()
-    mailbox.username = s.username.strip() or mailbox.from_email
+    mailbox.from_name = from_name[:120]
+    # An empty username is how a mailbox sends without logging in (mailbox_smtp_settings).
+    mailbox.username = "" if s.no_auth else s.username.strip() or mailbox.from_email
     mailbox.smtp_host = s.smtp_host.strip()
     mailbox.smtp_port = _port(s.smtp_port, "smtp_port")
     mailbox.smtp_security = _security(s.smtp_security, "smtp_security")
@@ -115,8 +127,10 @@ def apply_mailbox_settings(mailbox: Mailbox, s: MailboxSettings) -> Mailbox:
         mailbox.password_encrypted = encrypt_secret(
             current_app.config["ENCRYPTION_KEY"], s.password
         )
+    elif s.no_auth:
+        mailbox.password_encrypted = b""
     elif not mailbox.password_encrypted:
-        raise UserError("a new mailbox needs its password", field="password")
+        raise UserError("give the password, or choose no authentication", field="password")
     return mailbox
 
 

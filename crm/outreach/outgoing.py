@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -39,7 +40,7 @@ from crm.models import (
 )
 from crm.outreach.context import merge_context
 from crm.outreach.gate import MailboxFacts, TouchFacts
-from crm.outreach.plan import follow_up_not_before
+from crm.outreach.plan import follow_up_not_before, sequence_day
 from crm.outreach.templates import TemplateProblem, render_body_and_subject
 from crm.outreach.windows import SendingWindow, first_instant_at, resolve_timezone
 
@@ -83,6 +84,8 @@ def _touch_query() -> Any:
             Touch.message_id,
             Touch.due_at,
             Touch.attempts,
+            Touch.subject_override,
+            Touch.body_override,
             Enrollment.prospect_id,
             Enrollment.contact_id,
             Enrollment.sequence_id,
@@ -245,7 +248,9 @@ def touch_facts(
     not_before = None
     if last_sent is not None and row.step <= len(offsets):
         gap = offsets[row.step - 1] - offsets[last_sent.step - 1]
-        not_before = follow_up_not_before(last_sent.sent_at, gap, tz)
+        not_before = follow_up_not_before(
+            last_sent.sent_at, gap, tz, sequence_day(current_app.config)
+        )
     bounced = max((d for d in (row.last_bounce_at, row.bounced_at) if d), default=None)
     return TouchFacts(
         due_at=row.due_at,
@@ -328,7 +333,8 @@ def render_message(
     own = None
     if not thread:
         own = step.subject if step.subject.strip() or 1 not in steps else steps[1].subject
-    body, subject = render_body_and_subject(step.body, own, context)
+        own = row.subject_override or own  # personalised for this prospect
+    body, subject = render_body_and_subject(row.body_override or step.body, own, context)
     if subject is None:
         first_subject = thread[0].subject or ""
         header_subject = reply_subject(first_subject)

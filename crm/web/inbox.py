@@ -31,7 +31,9 @@ from crm.models import (
     Role,
     Touch,
     User,
+    utcnow,
 )
+from crm.outreach.one_offs import reply_to_inbound
 from crm.replies.inbox import (
     KIND_LABELS,
     TABS,
@@ -50,7 +52,9 @@ from crm.replies.notifications import (
 from crm.replies.triage import confirm_suggestion, suggested_action
 from crm.web.access import visible_campaigns_query
 from crm.web.auth import safe_next
+from crm.web.forms import attach_user_error
 from crm.web.helpers import Page, page_number
+from crm.web.inbox_reply import ReplyForm, can_reply, conversation_one_offs, reply_context
 from crm.web.objects import load_object, load_optional
 from crm.web.panels import Panel
 
@@ -157,13 +161,16 @@ def _folder_problems(user: User) -> list[Any]:
 @bp.route("/messages/<int:message_id>")
 def show(message_id: int) -> str:
     message = _message(message_id)
-    user = _me()
-    if mark_notifications_read(user, link=message_path(message.id)):
+    if mark_notifications_read(_me(), link=message_path(message.id)):
         db.session.commit()
+    return _show_page(message)
+
+
+def _show_page(message: InboundMessage, reply_form: ReplyForm | None = None) -> str:
     query = request.args.get("q")
     if query is None and message.prospect_id is None:
         query = message.from_address.rpartition("@")[2]
-    candidates = prospects_for_assignment(user, query or "") if query else []
+    candidates = prospects_for_assignment(_me(), query or "") if query else []
     return render_template(
         "inbox/show.html",
         m=message,
@@ -172,7 +179,34 @@ def show(message_id: int) -> str:
         labels=KIND_LABELS,
         outcome_keys=OUTCOME_KEYS,
         csrf_form=FlaskForm(),
+        **reply_context(message, reply_form),
     )
+
+
+@bp.route("/messages/<int:message_id>/reply", methods=["POST"])
+def reply(message_id: int) -> Response | str:
+    message = _message(message_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _show_page(message, form)
+    if not can_reply(message):
+        flash("Only a person's reply can be answered from here.", "error")
+        return _back(message)
+    try:
+        queued = reply_to_inbound(message, form.body.data or "", _me(), utcnow())
+    except UserError as exc:
+        db.session.rollback()
+        attach_user_error(form, exc, "body")
+        return _show_page(message, form)
+    db.session.commit()
+    flash(
+        f"Reply to {queued.to_email} queued: it goes out from {queued.mailbox.from_email}"
+        " with the next send pass, in the same thread.",
+        "ok",
+    )
+    return _back(message)
 
 
 def _back(message: InboundMessage) -> Response:
@@ -302,7 +336,7 @@ def read_all() -> Response:
 
 
 def thread_panel(prospect: Prospect) -> Panel:
-    """Our sent touches and their replies, in the order they happened."""
+    """Our touches, their replies and our replies from the app: one conversation, in order."""
     entries: list[dict[str, Any]] = []
     sent = db.session.execute(
         select(Touch, Enrollment)
@@ -317,5 +351,14 @@ def thread_panel(prospect: Prospect) -> Panel:
     ).all()
     for message in received:
         entries.append({"at": message.received_at, "message": message})
+    entries += conversation_one_offs(prospect)
     entries.sort(key=lambda e: e["at"])
-    return Panel("inbox/_thread.html", {"entries": entries, "labels": KIND_LABELS})
+    last_reply = next(
+        (e["message"] for e in reversed(entries) if "message" in e and can_reply(e["message"])),
+        None,
+    )
+    return Panel(
+        "inbox/_thread.html",
+        {"entries": entries, "labels": KIND_LABELS, "answer": last_reply,
+         "reply_form": ReplyForm(formdata=None) if last_reply is not None else None},
+    )  # fmt: skip

@@ -30,8 +30,10 @@ from crm.models import (
     TouchState,
     utcnow,
 )
+from crm.outreach.enroll_checks import blockers, grouped
 from crm.outreach.enrollment import enroll, pause_enrollment, resume_enrollment, stop_enrollment
 from crm.outreach.outbox import cancel_touch, mark_uncertain_sent, requeue_uncertain_touch
+from crm.outreach.personalise import needs_review
 from crm.outreach.sequences import ensure_builtin_sequences
 from crm.web.access import visible_campaigns_query
 from crm.web.auth import safe_next
@@ -87,11 +89,13 @@ def _enroll_options(campaign: Campaign) -> dict[str, Any]:
 def _report(result: Any) -> None:
     if result.enrolled:
         flash(f"{len(result.enrolled)} enrolled; the first touches are scheduled.", "ok")
-    for skipped in result.skipped[:20]:
-        who = skipped.email or skipped.domain
-        flash(f"Skipped {who}: {skipped.reason}", "warning")
-    if len(result.skipped) > 20:
-        flash(f"… and {len(result.skipped) - 20} more skipped.", "warning")
+    if len(result.skipped) == 1:
+        skipped = result.skipped[0]
+        flash(f"Skipped {skipped.email or skipped.domain}: {skipped.reason}", "warning")
+        return
+    # Many skips read as one line per reason, not one banner per prospect.
+    for reason, n, advice in grouped(s.reason for s in result.skipped):
+        flash(f"{n} skipped: {reason}" + (f" — {advice}" if advice else ""), "warning")
 
 
 @bp.route("/campaigns/<int:campaign_id>/prospects/<int:prospect_id>/enroll", methods=["POST"])
@@ -138,6 +142,9 @@ def enroll_many(campaign_id: int) -> Response | str:
     )
     if request.method == "POST":
         _form_ok()
+        if request.form.get("rows") == "chosen" and not ids:
+            flash("Select at least one prospect to enroll.", "error")
+            return redirect(request.url)
         try:
             result = enroll(chosen, **_enroll_options(campaign))
         except UserError as exc:
@@ -151,10 +158,16 @@ def enroll_many(campaign_id: int) -> Response | str:
     mailboxes = db.session.scalars(
         visible(Mailbox, select(Mailbox), campaign=campaign).order_by(Mailbox.name)
     ).all()
+    blocked = blockers(chosen, own_angle=not request.form.get("angle"))
     return render_template(
         "outbox/enroll.html",
         campaign=campaign,
         prospects=chosen,
+        blocked=blocked,
+        ready=len(chosen) - len(blocked),
+        summary=grouped(blocked.values()),
+        angle_labels={a.slug: a.label for a in angles},
+        needs_review=needs_review(campaign),
         with_contacts=with_contacts,
         angles=angles,
         mailboxes=mailboxes,

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
@@ -186,23 +186,54 @@ def edit(slug: str) -> Response | str:
             db.session.commit()
             flash(f"Sequence for “{angle.label}” saved.", "ok")
             return redirect(url_for("sequences.edit", slug=angle.slug))
-    prospects = (
-        db.session.scalars(
-            visible(Prospect, select(Prospect).join(Contact).where(Prospect.angle == angle.slug))
-            .order_by(Prospect.domain)
-            .limit(50)
-        )
-        .unique()
-        .all()
-    )
+    prospects = preview_prospects(angle.slug)
     return render_template(
         "sequences/edit.html",
         angle=angle,
         form=form,
         merge_fields=MERGE_FIELDS,
+        menu=merge_menu(),
         prospects=prospects,
+        # The preview starts on a real prospect: one of this angle, else any with a contact.
+        start_id=prospects[0].id if prospects else None,
         can_edit=current_user.has_role(Role.MANAGER),
     )
+
+
+# Fallbacks the merge-field menu writes for optional fields, so an email still reads
+# well for a prospect without them (a required field has none: it blocks the touch).
+FALLBACKS = {
+    "contact.first_name": "there",
+    "contact.name": "there",
+    "contact.role": "editor",
+    "prospect.evidence_title": "your page",
+    "prospect.competitor": "another site",
+    "prospect.link_type": "page",
+    "target.title": "our guide",
+}
+
+
+def merge_menu() -> list[tuple[str, str, str]]:
+    """Return (tag to insert, path, description) for the editor's merge-field menu."""
+    out = []
+    for f in MERGE_FIELDS:
+        fallback = FALLBACKS.get(f.path)
+        tag = f'{{{{ {f.path}|default("{fallback}") }}}}' if fallback else f"{{{{ {f.path} }}}}"
+        out.append((tag, f.path, f.description))
+    return out
+
+
+def preview_prospects(angle_slug: str, limit: int = 50) -> list[Prospect]:
+    """Prospects the user may see that have a contact, those of this angle first."""
+    base = select(Prospect).where(exists().where(Contact.prospect_id == Prospect.id))
+    mine = db.session.scalars(
+        visible(Prospect, base.where(Prospect.angle == angle_slug))
+        .order_by(Prospect.id)
+        .limit(limit)
+    ).all()
+    if mine:
+        return list(mine)
+    return list(db.session.scalars(visible(Prospect, base).order_by(Prospect.id).limit(limit)))
 
 
 @bp.route("/<slug>/preview", methods=["POST"])

@@ -1,7 +1,7 @@
 """sign-in failures: the failed attempts every process counts per account and address
 
-Revision ID: 0011_sign_in_failures
-Revises: 0010_session_version
+Revision ID: 0015_sign_in_failures
+Revises: 0014_session_version
 Create Date: 2026-12-06 15:11:00.000000
 
 """
@@ -12,8 +12,8 @@ import crm.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_sign_in_failures'
-down_revision = '0010_session_version'
+revision = '0015_sign_in_failures'
+down_revision = '0014_session_version'
 branch_labels = None
 depends_on = None
 

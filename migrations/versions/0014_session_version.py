@@ -1,7 +1,7 @@
 """session version: sessions and remember tokens carry it, so raising it signs a user out
 
-Revision ID: 0010_session_version
-Revises: 0008_digest
+Revision ID: 0014_session_version
+Revises: 0013_touch_overrides
 Create Date: 2026-12-06 15:10:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_session_version'
-down_revision = '0008_digest'
+revision = '0014_session_version'
+down_revision = '0013_touch_overrides'
 branch_labels = None
 depends_on = None
 
