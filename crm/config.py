@@ -55,7 +55,10 @@ def make_instance_folder(instance: Path) -> None:
     """Create instance/ readable by this user only (it holds keys and the database)."""
     if not instance.exists():
         instance.mkdir(parents=True, mode=0o700)
-        instance.chmod(0o700)  # mkdir's mode is filtered by the umask
+    # mkdir's mode is filtered by the umask, and a checkout's instance/ comes 0755.
+    if instance.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):  # another user's folder: theirs to fix
+            instance.chmod(0o700)
 
 
 def make_private_file(path: Path) -> None:

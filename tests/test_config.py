@@ -73,3 +73,11 @@ def test_no_settings_object_prints_a_secret_in_its_repr() -> None:
     ]
     for settings in shown:
         assert secret not in repr(settings), type(settings).__name__
+
+
+def test_an_existing_instance_folder_open_to_others_is_made_private(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    instance.chmod(0o755)
+    load_config(instance)
+    assert oct(instance.stat().st_mode & 0o777) == "0o700"

@@ -198,27 +198,30 @@ def test_hsts_is_sent_over_https_only(client: Any) -> None:
 # --- sign-in attempts ------------------------------------------------------------------
 
 
-def _sign_in_seconds(client: Any, email: str, tries: int = 3) -> float:
+def _sign_in_seconds(client: Any, email: str, tries: int = 4) -> float:
+    """Return the fastest of a few failed sign-ins (the least disturbed by other load)."""
     import time
 
-    token = client.csrf_token("/login")
-    started = time.perf_counter()
+    form = {"csrf_token": client.csrf_token("/login"), "email": email, "password": "x"}
+    fastest = float("inf")
     for _ in range(tries):
-        response = client.post(
-            "/login", data={"csrf_token": token, "email": email, "password": "x"}
-        )
+        started = time.perf_counter()
+        response = client.post("/login", data=form)
+        fastest = min(fastest, time.perf_counter() - started)
         assert response.status_code == 401
-    return (time.perf_counter() - started) / tries
+    return fastest
 
 
 def test_an_unknown_account_answers_in_the_same_time_as_a_known_one(
-    client: Any, team: dict[str, Any]
+    client: Any, db: Any, team: dict[str, Any]
 ) -> None:
+    team["admin"].set_password(PASSWORD)  # the real hash (factories use a fast one)
+    db.session.commit()
     known = _sign_in_seconds(client, "admin@linkgap.example")
     unknown = _sign_in_seconds(client, "nobody@linkgap.example")
     # Both hash a password (scrypt, tens of milliseconds); without the dummy hash the
-    # unknown address answered in well under a tenth of the time.
-    assert unknown > known * 0.6, (known, unknown)
+    # unknown address answered in a few percent of the time.
+    assert unknown > known * 0.4, (known, unknown)
 
 
 def test_failed_sign_ins_are_limited_per_account_across_addresses(
