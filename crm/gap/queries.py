@@ -262,6 +262,11 @@ def page_of(
     return list(map(TableRow._make, rows)), total
 
 
+def count_matching(campaign_id: int, f: GapFilter) -> int:
+    """Return how many prospects of the campaign the filter matches."""
+    return _count(conditions(campaign_id, f))
+
+
 def matching_ids(campaign_id: int, f: GapFilter, limit: int | None = None) -> list[int]:
     """Return the ids of every prospect the filter matches, in its order."""
     stmt = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,6 +31,7 @@ from crm.gap.queries import (
     PER_PAGE_CHOICES,
     SORTS,
     GapFilter,
+    count_matching,
     csv_lines,
     iter_facts,
     matching_ids,
@@ -51,6 +53,7 @@ BULK_ACTIONS = {
     "assign": "Assign to",
     "map_target": "Map to target page",
     "set_angle": "Set angle",
+    "map_target_angle": "Map to target page and set angle",
     "stage": "Move to stage…",
     "enroll": "Enroll in a sequence…",
 }
@@ -122,6 +125,8 @@ def table(campaign_id: int) -> str:
         number = 1
     items, total = page_of(campaign.id, view, number, per_page)
     number = min(number, max(1, -(-total // per_page)))
+    # The header counts every gap domain; say how many of them this view hides.
+    hidden = count_matching(campaign.id, replace(view, hidden="only")) if view.hidden == "no" else 0
     snapshot = latest_snapshot(campaign, light=True)
     now = utcnow()
     members = choices.members(campaign)
@@ -159,6 +164,7 @@ def table(campaign_id: int) -> str:
         members=members,
         angles=choices.angles(),
         per_page_choices=PER_PAGE_CHOICES,
+        hidden_count=hidden,
         enroll_limit=ENROLL_LIMIT,
         editable=True,
     )
@@ -210,6 +216,11 @@ def _run_bulk(campaign: Campaign, action: str, ids: list[int]) -> actions.BulkRe
         return actions.map_target(campaign, ids, target, actor=actor)
     if action == "set_angle":
         return actions.set_angle(campaign, ids, form.get("angle", ""), actor=actor)
+    if action == "map_target_angle":
+        # One pass for the usual pairing: the page to point at and how to pitch it.
+        target = actions.find_target(campaign, form.get("target_id", ""))
+        actions.map_target(campaign, ids, target, actor=actor)
+        return actions.set_angle(campaign, ids, form.get("angle", ""), actor=actor)
     raise UserError("choose an action")
 
 
@@ -217,7 +228,8 @@ def _run_bulk(campaign: Campaign, action: str, ids: list[int]) -> actions.BulkRe
 def bulk(campaign_id: int) -> BaseResponse:
     campaign: Campaign = g.campaign
     view = GapFilter.from_args(request.form)
-    back = url_for("gap.table", campaign_id=campaign.id, **view.query_args())
+    # Back to the results, not the top of the page: Apply keeps the reader's place.
+    back = url_for("gap.table", campaign_id=campaign.id, _anchor="results", **view.query_args())
     action = request.form.get("action", "")
     ids = _selected_ids(campaign, view)
     if not ids:
@@ -247,5 +259,6 @@ BULK_VERBS = {
     "assign": "assigned",
     "map_target": "mapped to the target page",
     "set_angle": "given the angle",
+    "map_target_angle": "mapped to the target page with the angle",
     "stage": "moved",
 }

@@ -43,6 +43,7 @@ def test_drop_exports_filter_hide_restore_map_in_bulk_and_export(
     page.click("text=Open the gap")
     assert page.locator("#overlap-chart").is_visible()
     page.select_option("select[name=tier]", "1")
+    page.click(".more-filters summary")  # the advanced filters are folded until needed
     page.fill("input[name=min_authority]", "50")
     page.check("input[name=dofollow]")
     page.click("#filters button[type=submit]")

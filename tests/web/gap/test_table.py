@@ -141,6 +141,45 @@ def test_bulk_actions_on_all_matching_map_target_and_angle_and_qualify(
     assert all(p.status == ProspectStatus.NEW for p in others)
 
 
+def test_target_page_and_angle_are_set_in_one_bulk_pass_and_apply_returns_to_the_results(
+    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
+) -> None:
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    client.login(team["specialist"].email)
+    table = f"/campaigns/{campaign.id}/gap"
+    data = {"tier": "1", "scope": "all", "action": "map_target_angle",
+            "target_id": str(team["target"].id), "angle": "resource-replacement"}  # fmt: skip
+    response = client.post_form(f"{table}/bulk", data, page=table)
+    assert response.status_code == 302 and response.headers["Location"].endswith("#results")
+    tier1 = db.session.scalars(
+        select(Prospect).where(Prospect.tier == 1, Prospect.excluded_by.is_(None))
+    ).all()
+    assert len(tier1) == 4
+    for p in tier1:
+        db.session.refresh(p)
+        assert p.target_page_id == team["target"].id and p.angle == "resource-replacement"
+
+
+def test_the_view_count_says_how_many_the_rules_hide_and_tier_is_explained(
+    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
+) -> None:
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    client.login(team["specialist"].email)
+    table = f"/campaigns/{campaign.id}/gap"
+    page = client.get(table).get_data(as_text=True)
+    count = page[page.index('id="view-count"') :]
+    count = count[: count.index("</p>")]
+    shown = int(re.search(r"<strong>(\d+) prospects?</strong> in this view", count).group(1))
+    hidden = int(re.search(r"; (\d+) more hidden by the rules", count).group(1))
+    assert hidden > 0
+    everything = client.get(f"{table}?hidden=all").get_data(as_text=True)
+    assert f"<strong>{shown + hidden} prospects</strong> in this view." in everything
+    assert f"Export CSV of this view ({shown})" in page
+    assert 'title="Tier 1: links to every competitor' in page
+
+
 def test_enroll_hands_the_selection_to_the_enroll_page(
     db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
 ) -> None:
