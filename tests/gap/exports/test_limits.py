@@ -8,7 +8,6 @@ import random
 import string
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -39,10 +38,10 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_zip_bomb_is_refused_at_once_with_a_clear_message(bomb: Path) -> None:
     assert bomb.stat().st_size < 1 << 20
-    started = time.monotonic()
+    # Refused from the archive's declared sizes (the ratio check), before anything is
+    # unpacked: no wall-clock assertion, which a loaded CI machine would make flaky.
     with pytest.raises(ExportError) as caught:
         inspect_export(bomb)
-    assert time.monotonic() - started < 2
     assert caught.value.file == "rival.com-backlinks.zip › rival.com-backlinks.csv"
     assert "refused as a ZIP bomb" in caught.value.message
 
