@@ -38,7 +38,6 @@ from crm.replies.inbox import (
     KIND_LABELS,
     TABS,
     assign_to_prospect,
-    can_see,
     count_of,
     dismiss,
     inbox_query,
@@ -51,10 +50,12 @@ from crm.replies.notifications import (
     unread_notifications,
 )
 from crm.replies.triage import confirm_suggestion, suggested_action
-from crm.web.access import can_access_campaign, visible_campaigns_query
+from crm.web.access import visible_campaigns_query
+from crm.web.auth import safe_next
 from crm.web.forms import attach_user_error
 from crm.web.helpers import Page, page_number
 from crm.web.inbox_reply import ReplyForm, can_reply, conversation_one_offs, reply_context
+from crm.web.objects import load_object, load_optional
 from crm.web.panels import Panel
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -86,12 +87,7 @@ def _me() -> User:
 
 
 def _message(message_id: int) -> InboundMessage:
-    message = db.session.get(InboundMessage, message_id)
-    if message is None:
-        abort(404)
-    if not can_see(_me(), message):
-        abort(403)
-    return message
+    return load_object(InboundMessage, message_id)
 
 
 def _flag(name: str) -> bool:
@@ -213,16 +209,9 @@ def reply(message_id: int) -> Response | str:
     return _back(message)
 
 
-def _local(path: str) -> bool:
-    """Say whether a redirect target is a path of this site (never an open redirect)."""
-    return path.startswith("/") and not path.startswith(("//", "/\\"))
-
-
 def _back(message: InboundMessage) -> Response:
-    target = request.form.get("next", "")
-    if not _local(target):
-        target = url_for("inbox.show", message_id=message.id)
-    return redirect(target)
+    fallback = url_for("inbox.show", message_id=message.id)
+    return redirect(safe_next(request.form.get("next"), fallback))
 
 
 @bp.route("/messages/<int:message_id>/outcome", methods=["POST"])
@@ -255,12 +244,10 @@ def assign(message_id: int) -> Response:
     message = _message(message_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    prospect = db.session.get(Prospect, request.form.get("prospect_id", type=int) or 0)
+    prospect = load_optional(Prospect, request.form.get("prospect_id"))
     if prospect is None:
         flash("Choose a prospect to assign this message to.", "error")
         return redirect(url_for("inbox.show", message_id=message.id))
-    if not can_access_campaign(_me(), prospect.campaign):
-        abort(403)
     try:
         done = assign_to_prospect(message, prospect, actor=_me())
     except UserError as exc:
@@ -327,15 +314,12 @@ def notifications() -> str:
 
 @bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
 def open_notification(notification_id: int) -> Response:
-    note = db.session.get(Notification, notification_id)
-    if note is None or note.user_id != _me().id:
-        abort(404)
+    note = load_object(Notification, notification_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     mark_notifications_read(_me(), notification_id=note.id)
     db.session.commit()
-    link = note.link if _local(note.link) else ""
-    return redirect(link or url_for("inbox.notifications"))
+    return redirect(safe_next(note.link, url_for("inbox.notifications")))
 
 
 @bp.route("/notifications/read", methods=["POST"])
