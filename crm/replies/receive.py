@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from crm.core.domains import DomainError, registrable_domain
 from crm.extensions import db
@@ -86,7 +86,11 @@ class DbTouchLookup:
             self._by_id.update({i: found.get(i) for i in chunk})
 
     def _our_replies(self, ids: Iterable[str]) -> dict[str, TouchRef]:
-        """Our replies sent from the app stand for the touch of the thread they answered."""
+        """Our replies sent from the app stand for the touch of the thread they answered.
+
+        Only a reply that went to the touch's own address: a bounce of our reply to a
+        colleague must never be read as the touch's address bouncing.
+        """
         wanted = list(ids)
         if not wanted:
             return {}
@@ -95,7 +99,10 @@ class DbTouchLookup:
             .add_columns(OneOffMessage.message_id)
             .join(InboundMessage, InboundMessage.matched_touch_id == Touch.id)
             .join(OneOffMessage, OneOffMessage.in_reply_to == InboundMessage.message_id)
-            .where(OneOffMessage.message_id.in_(wanted))
+            .where(
+                OneOffMessage.message_id.in_(wanted),
+                func.lower(OneOffMessage.to_email) == func.lower(Contact.email),
+            )
         ).all()
         return {row[-1]: ref for row, ref in zip(rows, self._refs(rows), strict=True)}
 

@@ -16,7 +16,15 @@ from flask import Flask
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import EnrollmentState, OneOffMessage, Suppression, Touch, TouchState, utcnow
+from crm.models import (
+    EnrollmentState,
+    InboundKind,
+    OneOffMessage,
+    Suppression,
+    Touch,
+    TouchState,
+    utcnow,
+)
 from crm.outreach.one_offs import reply_to_inbound
 from tests.replies.factories import OUR_ADDRESS, World, deliver, enroll_and_send_first, make_world
 from tests.replies.forged import (
@@ -140,3 +148,24 @@ def test_an_answer_to_our_reply_from_the_app_is_matched_to_the_thread(world: Wor
     assert answer.prospect_id == world.prospect(A).id
     assert answer.matched_touch_id == world.touch(A).id
     assert db.session.scalar(select(OneOffMessage.id)) == ours.id
+
+
+def test_a_bounce_of_our_reply_to_a_colleague_never_suppresses_the_touchs_address(
+    world: World,
+) -> None:
+    colleague = deliver(world.mailbox, colleague_unsubscribe(world))
+    assert colleague is not None and colleague.match_method == "domain"
+    colleague.kind = InboundKind.HUMAN_REPLY  # a colleague's question we answer from the app
+    ours = reply_to_inbound(colleague, "Happy to help.", None, utcnow())
+    ours.state, ours.sent_at = TouchState.SENT, utcnow()
+    db.session.commit()
+    returned = f"From: {OUR_ADDRESS}\r\nTo: desk@{A}\r\nMessage-ID: {ours.message_id}"
+
+    bounce = deliver(
+        world.mailbox,
+        dsn_report("MAILER-DAEMON@mx.example", f"desk@{A}", "<desk-dsn@mx>", returned=returned),
+        uid=2,
+    )
+
+    assert bounce is not None and bounce.kind.value == "bounce_hard"
+    assert EDITOR_A not in set(db.session.scalars(select(Suppression.value)))
