@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import IO, Any
 
@@ -28,7 +28,8 @@ from crm.core.errors import UserError
 from crm.extensions import db
 from crm.gap.column_mappings import peek_header
 from crm.gap.diff import is_stale
-from crm.gap.exports import ExportError, ExportInfo, inspect_export
+from crm.gap.exports import ExportError, ExportInfo, OwnerUnknown, inspect_export
+from crm.gap.exports.gsc import GscTopLinkingSites
 from crm.gap.progress import ProgressReporter, commit_progress, file_sizes
 from crm.gap.reduce import Reduction, check_owners, reduce_exports
 from crm.gap.snapshot import write_snapshot
@@ -119,6 +120,20 @@ def remove_file(gap_import: GapImport, index: int) -> None:
     db.session.flush()
 
 
+def discard_import(gap_import: GapImport) -> int:
+    """Delete a pending import that will not be run; return its id (flush).
+
+    Its uploaded files are the caller's to remove once this is committed
+    (`uploads.remove_upload_folder`): removing them first would lose them if
+    the transaction rolled back.
+    """
+    _require_pending(gap_import)
+    import_id = gap_import.id
+    db.session.delete(gap_import)
+    db.session.flush()
+    return import_id
+
+
 def _require_pending(gap_import: GapImport) -> None:
     if gap_import.state != ImportState.PENDING:
         raise UserError("this import already ran; start a new one to change its files")
@@ -126,13 +141,20 @@ def _require_pending(gap_import: GapImport) -> None:
 
 def inspect_entry(campaign: Campaign, entry: dict[str, Any]) -> ExportInfo:
     """Inspect one file as the user described it and check its owner (ExportError)."""
-    info = inspect_export(
-        entry["path"],
-        display_name=entry["name"],
-        owner=entry.get("owner"),
-        mapping=entry.get("mapping"),
-        format_id=entry.get("format_hint"),
-    )
+    described = {
+        "display_name": entry["name"],
+        "mapping": entry.get("mapping"),
+        "format_id": entry.get("format_hint"),
+    }
+    try:
+        info = inspect_export(entry["path"], owner=entry.get("owner"), **described)
+    except OwnerUnknown as exc:
+        # Search Console lists the links of the property it was exported from, and
+        # nobody can export a competitor's: unless told otherwise it is our own site.
+        if exc.format_id != GscTopLinkingSites.id:
+            raise
+        info = inspect_export(entry["path"], owner=campaign.site.domain, **described)
+        info = replace(info, owner_source="search-console")
     check_owners([info], campaign.site.domain, campaign.competitor_domains)
     return info
 
@@ -142,6 +164,10 @@ def _inspected(campaign: Campaign, entry: dict[str, Any]) -> dict[str, Any]:
     entry = {k: v for k, v in entry.items() if k not in ("detected", "error", "header")}
     try:
         info = inspect_entry(campaign, entry)
+    except OwnerUnknown as exc:
+        # The browser asks in its own words, not the CLI's DOMAIN=PATH.
+        entry["error"] = f"{exc.file}: {exc.reason}: choose whose export it is under Owner"
+        return entry
     except ExportError as exc:
         entry["error"] = str(exc)
         entry["header"] = peek_header(entry["path"])

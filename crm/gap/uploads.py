@@ -53,6 +53,11 @@ def imports_folder(import_id: int) -> Path:
     return uploads_root() / str(import_id)
 
 
+def remove_upload_folder(import_id: int) -> None:
+    """Delete an import's uploaded files (after the import's row is gone for good)."""
+    shutil.rmtree(imports_folder(import_id), ignore_errors=True)
+
+
 def store_uploads(
     gap_import: GapImport, uploads: Iterable[tuple[str, IO[bytes]]]
 ) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ Anything wrong with a file is an ExportError naming file, line and column.
 """
 
 from crm.gap.exports.detect import FORMAT_BY_ID, format_choices, inspect_export
-from crm.gap.exports.errors import ExportError
+from crm.gap.exports.errors import ExportError, OwnerUnknown
 from crm.gap.exports.generic import FIELDS as GENERIC_FIELDS
 from crm.gap.exports.model import (
     NOFOLLOW,
@@ -35,6 +35,7 @@ __all__ = [
     "ExportInfo",
     "LinkRow",
     "LinkTable",
+    "OwnerUnknown",
     "ReadStats",
     "format_choices",
     "inspect_export",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from crm.core.domains import DomainError, registrable_domain
 from crm.gap.exports import ahrefs, gsc, majestic, moz, semrush
-from crm.gap.exports.errors import ExportError
+from crm.gap.exports.errors import ExportError, OwnerUnknown
 from crm.gap.exports.formats import ExportFormat, Match, header_key
 from crm.gap.exports.generic import GENERIC, MappingError
 from crm.gap.exports.model import ExportInfo
@@ -301,11 +301,9 @@ def _owners(
                 return (registrable_domain(hit.group(0)),), "preamble"
             except DomainError:
                 continue
-    raise ExportError(
+    raise OwnerUnknown(
         source.display_name,
-        None,
-        None,
+        fmt.id,
         "cannot tell whose export this is: it has no Target URL column and its "
-        "file name does not start with the site's domain; import it as "
-        "DOMAIN=PATH",
+        "file name does not start with the site's domain",
     )

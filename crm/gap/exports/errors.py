@@ -24,3 +24,19 @@ class ExportError(Exception):
         if self.column is not None:
             where.append(f'column "{self.column}"')
         return f"{', '.join(where)}: {self.message}"
+
+
+class OwnerUnknown(ExportError):
+    """Nothing in the file says whose export it is; the reader must be told.
+
+    `format_id` is the format the file was recognised as, so a caller that
+    knows more (Search Console exports are always of one's own property) can
+    decide; `message_without_hint` lets the browser ask in its own words.
+    """
+
+    CLI_HINT = "import it as DOMAIN=PATH"
+
+    def __init__(self, file: str, format_id: str, reason: str) -> None:
+        super().__init__(file, None, None, f"{reason}; {self.CLI_HINT}")
+        self.format_id = format_id
+        self.reason = reason

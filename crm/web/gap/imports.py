@@ -22,6 +22,7 @@ from crm.gap.service import (
     SourceFile,
     add_sources,
     create_import,
+    discard_import,
     file_errors,
     own_export_missing,
     prepare_run,
@@ -30,7 +31,7 @@ from crm.gap.service import (
     save_uploads,
     update_file,
 )
-from crm.gap.uploads import upload_max_bytes
+from crm.gap.uploads import remove_upload_folder, upload_max_bytes
 from crm.models import Campaign, ColumnMapping, GapImport, ImportState, utcnow
 from crm.web.gap.blueprint import bp
 from crm.web.objects import load_object
@@ -168,6 +169,22 @@ def import_file(campaign_id: int, import_id: int, index: int) -> Response:
     else:
         flash(f"{entry['name']}: {entry['detected']['label']}.", "ok")
     return _show(gap_import)
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/imports/<int:import_id>/discard", methods=["POST"])
+def import_discard(campaign_id: int, import_id: int) -> Response:
+    """Throw away a pending import and its uploaded files."""
+    gap_import = _import(g.campaign, import_id)
+    try:
+        discarded = discard_import(gap_import)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _show(gap_import)
+    db.session.commit()
+    remove_upload_folder(discarded)
+    flash("Import discarded: its files were deleted.", "ok")
+    return redirect(url_for("gap.import_new", campaign_id=campaign_id))
 
 
 @bp.route(

@@ -193,3 +193,51 @@ def test_the_progress_bar_keeps_moving_through_scoring_and_writing(
     assert "Scoring the prospects and writing the snapshot: 12%" in page
     assert "1,000 of 8,000 referring domains" in page
     assert '<progress value="1000" max="8000">' in page
+
+
+def test_a_search_console_export_whose_name_says_nothing_is_our_own_sites(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    from crm.gap.sample_exports import gsc_bytes
+
+    campaign = team["campaign"]
+    client.login(team["specialist"].email)
+    show = upload_one(
+        client, campaign.id, "Top linking sites.csv", gsc_bytes([("blog.example.com", 12, 3)])
+    )
+    page = client.get(show).get_data(as_text=True)
+    assert "a Search Console export is of our own site" in page
+    assert "file-error" not in page
+    gap_import = db.session.scalar(select(GapImport))
+    assert gap_import.files[0]["detected"]["owners"] == [campaign.site.domain]
+
+
+def test_an_export_of_unknown_owner_asks_for_it_in_the_browsers_words_without_a_column_mapper(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    from crm.gap.sample_exports import SampleDomain, ahrefs_refdomains_bytes
+
+    campaign = team["campaign"]
+    client.login(team["specialist"].email)
+    data = ahrefs_refdomains_bytes([SampleDomain("blog.example.com", authority=40)])
+    show = upload_one(client, campaign.id, "refdomains.csv", data)
+    page = client.get(show).get_data(as_text=True)
+    assert "choose whose export it is under Owner" in page
+    assert "DOMAIN=PATH" not in page and "Map its columns" not in page
+    client.post_form(f"{show}/files/0", {"owner": "rival-a.com"}, page=show)
+    assert "file-error" not in client.get(show).get_data(as_text=True)
+
+
+def test_a_pending_import_can_be_discarded_with_its_files(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    campaign = team["campaign"]
+    client.login(team["specialist"].email)
+    show = upload_one(client, campaign.id, "agency-list.csv", AGENCY_CSV)
+    folder = Path(db.session.scalar(select(GapImport)).files[0]["path"]).parent
+    assert folder.is_dir()
+    response = client.post_form(f"{show}/discard", page=show)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/gap/import")
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(GapImport)) == 0
+    assert not folder.exists()

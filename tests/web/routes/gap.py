@@ -39,6 +39,10 @@ ROUTES = {
         admin=302,
         args={"import_id": "gap_import_id", "index": "gap_file_index"},
     ),
+    # The matrix's import is pending: discarding it goes back to the upload page.
+    "gap.import_discard": Expect(
+        method="POST", specialist=302, manager=302, admin=302, args={"import_id": "gap_import_id"}
+    ),
     "gap.import_run": Expect(
         method="POST", specialist=302, manager=302, admin=302, args={"import_id": "gap_import_id"}
     ),
