@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, or_, select, true, update
+from sqlalchemy import and_, case, exists, insert, or_, select, true, update
 
 from crm.core.errors import UserError
 from crm.core.timeline import change_status
@@ -63,6 +63,7 @@ DEFAULT_LEASE = timedelta(minutes=10)
 # A follow-up is moved on only when a late send would otherwise put it this
 # much earlier than its gap; smaller slips are left to the pre-send check.
 PUSH_TOLERANCE = timedelta(hours=1)
+_BEFORE_OUTREACH = (ProspectStatus.NEW, ProspectStatus.QUALIFIED)
 UNCERTAIN_NOTE = (
     "the sender stopped during the SMTP conversation, so the message may have been "
     "delivered: check the mailbox's Sent folder, then mark it sent or re-queue it"
@@ -411,6 +412,8 @@ class SentTouch:
     offsets: Sequence[int]
     tz: tzinfo
     window: SendingWindow
+    prospect_status: ProspectStatus | None = None  # as read before sending; None: not known
+    next_due_at: datetime | None = None  # the next step's due time; None: not known
 
 
 def mark_sent(sent: SentTouch, holder: str, reply: str, at: datetime) -> bool:
@@ -425,13 +428,9 @@ def record_sent(
     sent: SentTouch, now: datetime, *, actor: User | None = None, how: str = "sent"
 ) -> None:
     """Record the effects of a sent touch: timeline, pipeline, follow-up times, completion."""
-    prospect = db.session.get(Prospect, sent.prospect_id)
-    if prospect is None:
-        return
-    # By id, not through prospect.touchpoints, which would load the whole timeline.
-    db.session.add(
-        Touchpoint(
-            prospect_id=prospect.id,
+    db.session.execute(
+        insert(Touchpoint).values(
+            prospect_id=sent.prospect_id,
             kind=TouchpointKind.SENT,
             summary=f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
             actor_id=actor.id if actor is not None else None,
@@ -439,10 +438,11 @@ def record_sent(
             data={"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
         )
     )
-    if prospect.status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED):
-        change_status(
-            prospect, ProspectStatus.CONTACTED, actor=actor, reason="first touch sent", at=now
-        )
+    if sent.prospect_status in (None, *_BEFORE_OUTREACH):
+        prospect = db.session.get(Prospect, sent.prospect_id)
+        if prospect is not None and prospect.status in _BEFORE_OUTREACH:
+            reason = "first touch sent"
+            change_status(prospect, ProspectStatus.CONTACTED, actor=actor, reason=reason, at=now)
     if sent.step >= sent.last_step:
         db.session.execute(
             update(Enrollment)
@@ -454,8 +454,19 @@ def record_sent(
         _push_follow_ups(sent, now)
 
 
+def _earliest(sent: SentTouch, step: int, previous: tuple[int, datetime]) -> datetime:
+    """Return the earliest a later step may go: the step before's time plus their gap."""
+    gap = sent.offsets[step - 1] - sent.offsets[previous[0] - 1]
+    day = sequence_day(current_app.config)
+    return sent.window.next_slot(follow_up_not_before(previous[1], gap, sent.tz, day), sent.tz)
+
+
 def _push_follow_ups(sent: SentTouch, sent_at: datetime) -> None:
     """Keep each later step at least its gap after this send (a late send pushes them on)."""
+    if sent.next_due_at is not None and len(sent.offsets) > sent.step:
+        earliest = _earliest(sent, sent.step + 1, (sent.step, sent_at))
+        if sent.next_due_at >= earliest - PUSH_TOLERANCE:
+            return  # as nearly every send is: planned far enough ahead, nothing moves
     later = db.session.execute(
         select(Touch.id, Touch.step, Touch.due_at)
         .where(
@@ -469,11 +480,7 @@ def _push_follow_ups(sent: SentTouch, sent_at: datetime) -> None:
     for touch_id, step, due_at in later:
         if step > len(sent.offsets):
             break
-        gap = sent.offsets[step - 1] - sent.offsets[previous[0] - 1]
-        earliest = sent.window.next_slot(
-            follow_up_not_before(previous[1], gap, sent.tz, sequence_day(current_app.config)),
-            sent.tz,
-        )
+        earliest = _earliest(sent, step, previous)
         if due_at < earliest - PUSH_TOLERANCE:
             _update(Touch.id == touch_id, Touch.state.in_(TOUCH_QUEUED), due_at=earliest)
             due_at = earliest

@@ -99,6 +99,7 @@ def _touch_query() -> Any:
             Contact.bounced_at,
             Prospect.domain,
             Prospect.link_type,
+            Prospect.status.label("prospect_status"),
             Prospect.campaign_id,
             TargetPage.id.label("target_id"),
             TargetPage.url.label("target_url"),

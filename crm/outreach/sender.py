@@ -481,6 +481,8 @@ class MailboxPass:
             offsets=offsets,
             tz=resolve_timezone(row.contact_tz or "", self.timezone),
             window=self.sender.window,
+            prospect_status=row.prospect_status,
+            next_due_at=row.next_due_at,
         )
 
     def _pause(self, reason: str, *, count: bool = True) -> None:
