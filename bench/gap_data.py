@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crm.gap.sample_exports import AHREFS_BACKLINKS_HEADER as AHREFS_HEADER
+from crm.gap.sample_exports import AHREFS_REFDOMAINS_HEADER, SEMRUSH_REFDOMAINS_HEADER
 from crm.gap.sample_exports import SEMRUSH_BACKLINKS_HEADER as SEMRUSH_HEADER
 
 DATA_DIR = Path(__file__).parent / ".data"
@@ -274,3 +275,80 @@ def ensure_exports(rows: int = ROWS, directory: Path = DATA_DIR) -> list[tuple[s
 if __name__ == "__main__":
     for site, path in ensure_exports():
         print(site, path, f"{path.stat().st_size / 2**20:.0f} MiB")
+
+
+# -- the referring-domains-heavy shape (DESIGN §9, issue 12) -----------------------------
+
+REFDOMAINS_DOMAINS = 800_000
+REFDOMAINS_ROWS = 400_000
+OWN_ROWS = 100_000
+# (site, format) of the five files: our backlinks, two competitors' backlinks, two
+# competitors' referring-domains exports (one row per domain).
+REFDOMAINS_FILES = (
+    ("our-site.com", "semrush-backlinks"),
+    ("rival-a.com", "ahrefs-backlinks"),
+    ("rival-b.co.uk", "semrush-backlinks"),
+    ("rival-c.com", "ahrefs-refdomains"),
+    ("rival-d.io", "semrush-refdomains"),
+)
+
+
+def _write_ahrefs_refdomains(path: Path, pool: list[_Domain], indexes: range, seed: int) -> None:
+    rng = random.Random(seed)
+    with path.open("wb") as raw:
+        raw.write(b"\xff\xfe")
+    with path.open("a", encoding="utf-16-le", newline="") as out:
+        writer = csv.writer(out, delimiter="\t", quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerow(AHREFS_REFDOMAINS_HEADER)
+        for i in indexes:
+            dom = pool[i]
+            links = int(rng.paretovariate(1.3))
+            writer.writerow((dom.hosts[0], dom.spam, dom.dr, "120", "40", dom.traffic, "300",
+                             str(links), str(links if rng.random() < 0.7 else 0),
+                             "2024-10-27 17:57:55", ""))  # fmt: skip
+
+
+def _write_semrush_refdomains(path: Path, pool: list[_Domain], indexes: range, seed: int) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SEMRUSH_REFDOMAINS_HEADER)
+        for i in indexes:
+            dom = pool[i]
+            writer.writerow((dom.dr, dom.hosts[0], str(int(rng.paretovariate(1.3))),
+                             "151.101.3.10", "us", "2024-05-20", "2026-02-05"))  # fmt: skip
+
+
+def ensure_refdomains_exports(
+    scale: float = 1.0, directory: Path = DATA_DIR
+) -> list[tuple[str, Path]]:
+    """Return (site, path) of the referring-domains-heavy set, generating what is missing.
+
+    At scale 1: our 100,000 backlinks, two competitors' 400,000 backlinks and two
+    competitors' 400,000 referring domains (overlapping by a tenth), about 800,000
+    distinct referring domains in all.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    domains = max(200, int(REFDOMAINS_DOMAINS * scale))
+    rows = max(100, int(REFDOMAINS_ROWS * scale))
+    own = max(50, int(OWN_ROWS * scale))
+    pool: list[_Domain] | None = None
+    out = []
+    for k, (site, kind) in enumerate(REFDOMAINS_FILES):
+        path = directory / f"v{VERSION}-rd{domains}-{site}-{kind}.csv"
+        if not path.exists():
+            if pool is None:
+                pool = _domain_pool(random.Random(4321), domains)
+            tmp = path.with_suffix(".tmp")
+            if kind == "ahrefs-refdomains":
+                _write_ahrefs_refdomains(tmp, pool, range(0, rows), k)
+            elif kind == "semrush-refdomains":
+                start = domains - rows - rows // 10 if domains > rows else 0
+                _write_semrush_refdomains(tmp, pool, range(start, min(domains, start + rows)), k)
+            elif kind == "ahrefs-backlinks":
+                _write_ahrefs(tmp, random.Random(k), pool, site, k, rows)
+            else:
+                _write_semrush(tmp, random.Random(k), pool, site, k, own if k == 0 else rows)
+            tmp.replace(path)
+        out.append((site, path))
+    return out

@@ -32,6 +32,7 @@ class JobSpec:
     target: str  # "module:function"; the function runs one pass and returns counts
     interval_setting: str
     default_seconds: int
+    only_when: str | None = None  # a setting that must be set for the job to be scheduled
 
     def load(self) -> Callable[[], dict[str, Any]]:
         module, _, attr = self.target.partition(":")
@@ -50,7 +51,20 @@ JOBS: list[JobSpec] = [
         "GAP_UPLOADS_CLEAN_EVERY_SECONDS",
         86400,
     ),
+    # The demo's made-up prospects answering through its mail sandbox (`crm up` only).
+    JobSpec(
+        "demo-prospects",
+        "crm.demo.simulator:job_simulate_prospects",
+        "DEMO_PROSPECTS_EVERY_SECONDS",
+        10,
+        only_when="DEMO_SANDBOX",
+    ),
 ]
+
+
+def jobs_for(config: Any) -> list[JobSpec]:
+    """Return the jobs this configuration schedules."""
+    return [job for job in JOBS if job.only_when is None or config.get(job.only_when)]
 
 
 def interval_of(job: JobSpec, config: Any) -> int:

@@ -45,3 +45,10 @@ def test_worker_once_runs_and_releases_the_lock(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.stderr
     assert acquire_lock(SCHEDULER_LOCK, "someone-else")
+
+
+def test_the_demo_prospects_job_runs_only_beside_the_demo_sandbox() -> None:
+    from crm.jobs import jobs_for
+
+    assert "demo-prospects" not in [j.name for j in jobs_for({})]
+    assert "demo-prospects" in [j.name for j in jobs_for({"DEMO_SANDBOX": "/tmp/sandbox"})]

@@ -18,6 +18,7 @@ def register(group: AppGroup) -> None:
     group.add_command(campaigns)
     group.add_command(demo)
     group.add_command(up)
+    group.add_command(demo_sandbox)
 
 
 @click.group(cls=AppGroup)
@@ -152,3 +153,21 @@ def demo(force: bool) -> None:
         click.echo(f"Workspace already set up. Open {url} (demo logins, if kept):")
     for role, email, password in demo_logins():
         click.echo(f"  {role:<10} {email} / {password}")
+
+
+@click.command("demo-sandbox", hidden=True)
+@click.option("--folder", required=True, type=click.Path(file_okay=False), help="Sandbox folder")
+@click.option("--smtp-port", required=True, type=int)
+@click.option("--imap-port", required=True, type=int)
+@click.option("--pages-port", required=True, type=int)
+@click.option("--login", required=True, help="The login the SMTP server accepts")
+@click.option("--password", required=True, help="Its password (the demo's, not a secret)")
+def demo_sandbox(
+    folder: str, smtp_port: int, imap_port: int, pages_port: int, login: str, password: str
+) -> None:
+    """Serve the demo's SMTP sandbox and prospect pages on 127.0.0.1 (`crm up` runs it)."""
+    from pathlib import Path
+
+    from crm.demo.sandbox import SandboxPorts, run_sandbox
+
+    run_sandbox(Path(folder), SandboxPorts(smtp_port, imap_port, pages_port), (login, password))

@@ -7,7 +7,10 @@ then all are reduced; one bad file means nothing is imported.
 
 from __future__ import annotations
 
+import json
 import sys
+import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +86,7 @@ def gap_import(campaign: str, sources: tuple[str, ...], format_hint: str | None,
         if not Path(parsed.path).is_file():
             raise UserError(f"{parsed.path}: no such file")
         files.append(SourceFile(parsed.path, parsed.name, parsed.owner, format_hint))
-    done = import_now(target, files)
+    done = import_now(target, files, commit_batches=True)
     db.session.commit()
     summary: dict[str, Any] = {
         "import_id": done.id,
@@ -144,7 +147,7 @@ def gap_show(campaign: str, show_all: bool, tier: int | None, min_dr: float | No
                      hidden="no" if visible_only else "all")  # fmt: skip
     rows = iter_facts(target.id, view)
     if fmt == "json":
-        print_json(list(rows))
+        _stream_json(rows)
     elif fmt == "csv":
         for chunk in csv_lines(rows):
             sys.stdout.write(chunk)
@@ -158,6 +161,19 @@ def gap_show(campaign: str, show_all: bool, tier: int | None, min_dr: float | No
               r["excluded_by"] or ""] for r in rows],
         )  # fmt: skip
     _own_export_note(target)
+
+
+def _stream_json(rows: Iterable[dict[str, Any]]) -> None:
+    """Print rows as print_json prints their list, one row at a time (bounded memory)."""
+    out = sys.stdout
+    out.write("[")
+    first = True
+    for row in rows:
+        out.write("\n" if first else ",\n")
+        text = json.dumps(row, indent=2, default=str, ensure_ascii=False)
+        out.write(textwrap.indent(text, "  "))
+        first = False
+    out.write("]\n" if first else "\n]\n")
 
 
 def _num(value: Any) -> str:

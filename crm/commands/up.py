@@ -114,8 +114,13 @@ def supervise(
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to serve on")
 @click.option("--worker/--no-worker", default=True, help="Also run `crm worker` (default: yes)")
 @click.option("--demo/--no-demo", default=True, help="Seed the demo workspace on first run")
+@click.option(
+    "--sandbox/--no-sandbox",
+    default=True,
+    help="Run the demo's mail sandbox and prospects (demo workspace only)",
+)
 @with_appcontext
-def up(host: str, port: int, worker: bool, demo: bool) -> None:
+def up(host: str, port: int, worker: bool, demo: bool, sandbox: bool) -> None:
     """Run the web app and the worker together until Ctrl-C (what `make run` does)."""
     from crm.demo import demo_logins, seed_demo_workspace
     from crm.extensions import db
@@ -131,8 +136,9 @@ def up(host: str, port: int, worker: bool, demo: bool) -> None:
     created = seed_demo_workspace() if demo else False
     db.session.commit()
     show_logins = created or _demo_users_exist()
+    children = _sandbox_children(env) if sandbox and worker else []
     db.session.remove()
-    children = [ChildSpec("web", crm_argv("run", "--host", host, "--port", str(port)))]
+    children.append(ChildSpec("web", crm_argv("run", "--host", host, "--port", str(port))))
     if worker:
         children.append(ChildSpec("worker", crm_argv("worker")))
 
@@ -142,6 +148,11 @@ def up(host: str, port: int, worker: bool, demo: bool) -> None:
     if show_logins:
         for role, email, password in demo_logins():
             click.echo(f"  {role:<10} {email} / {password}")
+    if "CRM_DEMO_SANDBOX" in env:
+        click.echo(
+            "This is a demo: its mail goes to a sandbox on 127.0.0.1 and never leaves this "
+            "machine; made-up prospects answer within a minute."
+        )
     if not worker:
         click.echo("No worker: nothing is sent, polled or checked until `crm worker` runs.")
     click.echo("Press Ctrl-C to stop.")
@@ -158,3 +169,68 @@ def _demo_users_exist() -> bool:
     from crm.models import User
 
     return db.session.scalar(select(User.id).where(User.email == DEMO_LOGIN[0])) is not None
+
+
+def _sandbox_children(env: dict[str, str]) -> list[ChildSpec]:
+    """Make the demo workspace live on a fresh sandbox; return the sandbox's processes.
+
+    Only the demo workspace gets one; the settings it adds to `env` (short job
+    intervals, a proxy that serves the prospects' pages) reach the web process and
+    the worker of this run only.
+    """
+    from pathlib import Path
+
+    from crm.demo.live import demo_mailbox, make_demo_live, sandbox_login
+    from crm.demo.sandbox import SandboxPorts, free_port, imap_argv
+    from crm.extensions import db
+    from crm.models import utcnow
+
+    mailbox = demo_mailbox()
+    if mailbox is None:
+        return []
+    folder = Path(
+        current_app.config.get("DEMO_SANDBOX") or Path(current_app.instance_path) / "sandbox"
+    )
+    ports = SandboxPorts(free_port(), free_port(), free_port())
+    login = sandbox_login(mailbox)
+    # A sequence day of one minute, here (for the batch enrolled now) and in the children.
+    day = env.setdefault("CRM_SEQUENCE_DAY_SECONDS", "60")
+    current_app.config["SEQUENCE_DAY_SECONDS"] = day
+    enrolled = make_demo_live(folder, ports, utcnow())
+    db.session.commit()
+    click.echo(f"Demo sandbox: SMTP 127.0.0.1:{ports.smtp}, IMAP 127.0.0.1:{ports.imap}; "
+               f"{enrolled} prospects enrolled just now")  # fmt: skip
+    proxy = f"http://127.0.0.1:{ports.pages}"
+    env.update(CRM_DEMO_SANDBOX=str(folder), HTTP_PROXY=proxy, HTTPS_PROXY=proxy,
+               http_proxy=proxy, https_proxy=proxy)  # fmt: skip
+    env.pop("NO_PROXY", None)
+    env.pop("no_proxy", None)
+    # Passes every few seconds, so the loop shows within the first minutes.
+    for name, value in (
+        ("SEND_EVERY_SECONDS", 5),
+        ("POLL_EVERY_SECONDS", 10),
+        ("LINKS_CHECK_EVERY_SECONDS", 60),
+        ("SEND_MAX_JITTER_SECONDS", 2),
+    ):
+        env.setdefault(f"CRM_{name}", str(value))  # fmt: skip
+    return [
+        ChildSpec("imap sandbox", imap_argv(sys.executable, ports.imap, login)),
+        ChildSpec(
+            "mail sandbox",
+            crm_argv(
+                "demo-sandbox",
+                "--folder",
+                str(folder),
+                "--smtp-port",
+                str(ports.smtp),
+                "--imap-port",
+                str(ports.imap),
+                "--pages-port",
+                str(ports.pages),
+                "--login",
+                login[0],
+                "--password",
+                login[1],
+            ),
+        ),
+    ]

@@ -13,13 +13,13 @@ from flask.cli import AppGroup, with_appcontext
 
 from crm.extensions import db
 from crm.jobs import (
-    JOBS,
     LOCK_RENEW_SECONDS,
     SCHEDULER_LOCK,
     JobSpec,
     acquire_lock,
     current_lock,
     interval_of,
+    jobs_for,
     lock_holder_id,
     release_lock,
     renew_lock,
@@ -54,14 +54,17 @@ def worker(once: bool) -> None:
 
     app: Any = current_app._get_current_object()  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # The jobs log their own counts; APScheduler's line per run repeats them.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     holder = lock_holder_id()
     if not acquire_lock(SCHEDULER_LOCK, holder):
         lock = current_lock(SCHEDULER_LOCK)
         who = f"{lock.holder} until {lock.expires_at:%Y-%m-%d %H:%M:%S}Z" if lock else "another"
         raise click.ClickException(f"another crm worker is running ({who}); not starting")
+    jobs = jobs_for(app.config)
     try:
         if once:
-            for job in JOBS:
+            for job in jobs:
                 _run_job(app, job)
             return
         scheduler = BlockingScheduler(
@@ -77,7 +80,7 @@ def worker(once: bool) -> None:
                 db.session.remove()
 
         scheduler.add_job(heartbeat, "interval", seconds=LOCK_RENEW_SECONDS, id="heartbeat")
-        for job in JOBS:
+        for job in jobs:
             scheduler.add_job(
                 _run_job,
                 "interval",
@@ -88,7 +91,7 @@ def worker(once: bool) -> None:
             )
             scheduler.modify_job(job.name, next_run_time=_now())
         signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-        click.echo(f"crm worker {holder}: {', '.join(j.name for j in JOBS) or 'no jobs'}")
+        click.echo(f"crm worker {holder}: {', '.join(j.name for j in jobs) or 'no jobs'}")
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             scheduler.start()
     finally:

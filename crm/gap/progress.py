@@ -1,4 +1,4 @@
-"""Commit how far the reading of an import's files has got, for the progress bar.
+"""Commit how far an import has got, for the progress bar: reading, then scoring and writing.
 
 The reducer calls back with the bytes read (about every megabyte); this
 commits bytes_done on its own connection at most twice a second. The reading
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Engine, update
 
+from crm.extensions import db
 from crm.models import GapImport, utcnow
 
 INTERVAL_SECONDS = 0.5
@@ -52,3 +53,23 @@ class ProgressReporter:
                 )
         except Exception:  # a busy database only delays the bar
             return
+
+
+def commit_progress(import_id: int) -> Callable[[int, int], None]:
+    """Return a snapshot checkpoint that commits the batch written and how far the import got.
+
+    While an import runs, domain_count and gap_count hold the domains written
+    and the domains to write (the progress bar's scoring-and-writing phase);
+    the finished import's summary replaces them.
+    """
+
+    def checkpoint(done: int, total: int) -> None:
+        db.session.execute(
+            update(GapImport)
+            .where(GapImport.id == import_id)
+            .values(domain_count=done, gap_count=total, progress_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+
+    return checkpoint

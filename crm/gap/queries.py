@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import joinedload
 
+from crm.core.csv_cells import safe_cell
 from crm.core.prospects import prospect_facts
 from crm.extensions import db
 from crm.models import Evidence, Prospect, ProspectStatus
@@ -304,15 +305,18 @@ def evidence_by_site(prospect: Prospect) -> dict[str, list[Evidence]]:
 
 
 def _csv_cell(value: Any) -> str:
+    """Return one cell of the export; text a spreadsheet would run as a formula is escaped."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
+        return str(safe_cell("; ".join(str(v) for v in value)))
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {v}" for k, v in value.items())
-    return str(value)
+        return str(safe_cell("; ".join(f"{k}: {v}" for k, v in value.items())))
+    return str(safe_cell(str(value)))
 
 
 def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:

@@ -8,21 +8,19 @@ Running reduces every file first: one bad file fails the import and nothing
 of the snapshot is written, so the previous snapshot stays intact.
 
 `run_import` is a job, not a service: it commits (progress as it goes, then
-the snapshot in one transaction). The web runs it in the request for small
-uploads and in a background thread for big ones; `crm gap import` runs it
-inline.
+the snapshot a batch at a time). The web runs it in the request for small
+uploads and in a background thread for big ones (crm.gap.background);
+`crm gap import` writes through `import_now`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any
 
-from flask import Flask, current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer
 
@@ -31,20 +29,13 @@ from crm.extensions import db
 from crm.gap.column_mappings import peek_header
 from crm.gap.diff import is_stale
 from crm.gap.exports import ExportError, ExportInfo, inspect_export
-from crm.gap.progress import ProgressReporter, file_sizes
+from crm.gap.progress import ProgressReporter, commit_progress, file_sizes
 from crm.gap.reduce import Reduction, check_owners, reduce_exports
 from crm.gap.snapshot import write_snapshot
 from crm.gap.uploads import store_uploads
 from crm.models import Campaign, GapImport, ImportState, User, utcnow
 
 log = logging.getLogger(__name__)
-
-# Uploads up to this many bytes run in the request; bigger ones in a thread
-# (config GAP_INLINE_MAX_BYTES).
-INLINE_MAX_BYTES = 4 * 1024 * 1024
-# A running import that reported no progress for this long was interrupted
-# (the process that ran it stopped).
-INTERRUPTED_AFTER = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -239,7 +230,7 @@ def run_import(import_id: int, *, now: datetime | None = None) -> GapImport:
     assert gap_import is not None
     try:
         with reduction:
-            _finish(gap_import, reduction, now or utcnow())
+            _finish(gap_import, reduction, now or utcnow(), checkpoint=commit_progress(import_id))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -249,8 +240,13 @@ def run_import(import_id: int, *, now: datetime | None = None) -> GapImport:
     return gap_import
 
 
-def _finish(gap_import: GapImport, reduction: Reduction, now: datetime) -> None:
-    write_snapshot(gap_import, reduction, now=now)
+def _finish(
+    gap_import: GapImport,
+    reduction: Reduction,
+    now: datetime,
+    checkpoint: Callable[[int, int], None] | None = None,
+) -> None:
+    write_snapshot(gap_import, reduction, now=now, checkpoint=checkpoint)
     gap_import.state = ImportState.DONE
     gap_import.finished_at = utcnow()
     gap_import.bytes_done = gap_import.bytes_total
@@ -262,12 +258,16 @@ def import_now(
     *,
     actor: User | None = None,
     now: datetime | None = None,
+    commit_batches: bool = False,
 ) -> GapImport:
     """Reduce the files, then write them as a new snapshot, in the caller's session (flush).
 
     Every file is read to the end before anything is added to the session:
     a bad one raises UserError naming file, line and column, and nothing is
     written, not even a failed import. `crm gap import` and the demo use this.
+    With `commit_batches` (the CLI, which shares the database with everyone)
+    the snapshot is committed a batch at a time, so nobody waits on its lock;
+    a failure then marks the import failed and re-raises.
     """
     entries = [{"path": s.path, "name": s.name, "owner": s.owner, "format_hint": s.format_id,
                 "mapping": s.mapping} for s in sources]  # fmt: skip
@@ -284,8 +284,19 @@ def import_now(
         gap_import = create_import(campaign, actor=actor)
         add_sources(gap_import, sources)
         prepare_run(gap_import)
-        _finish(gap_import, reduction, now or utcnow())
-    db.session.flush()
+        if not commit_batches:
+            _finish(gap_import, reduction, now or utcnow())
+            db.session.flush()
+            return gap_import
+        db.session.commit()
+        import_id = gap_import.id
+        try:
+            _finish(gap_import, reduction, now or utcnow(), checkpoint=commit_progress(import_id))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            _fail(import_id, None)
+            raise
     return gap_import
 
 
@@ -295,7 +306,10 @@ def _fail(import_id: int, exc: ExportError | None) -> GapImport:
     gap_import.state = ImportState.FAILED
     gap_import.finished_at = utcnow()
     if exc is None:
-        gap_import.error = "the snapshot could not be written (see the server log); nothing changed"
+        gap_import.error = (
+            "the snapshot could not be written to the end (see the server log); the previous "
+            "snapshot stays the current one: run the import again"
+        )
     else:
         gap_import.error = str(exc)
         files = [dict(f) for f in gap_import.files]
@@ -305,37 +319,6 @@ def _fail(import_id: int, exc: ExportError | None) -> GapImport:
         gap_import.files = files
     db.session.commit()
     return gap_import
-
-
-def runs_inline(gap_import: GapImport) -> bool:
-    """Tell whether an import is small enough to run in the request."""
-    limit = current_app.config.get("GAP_INLINE_MAX_BYTES", INLINE_MAX_BYTES)
-    return sum(file_sizes(f["path"] for f in gap_import.files)) <= int(limit)
-
-
-def start_in_background(app: Flask, import_id: int) -> threading.Thread:
-    """Run an import in a thread with its own app context and session."""
-
-    def work() -> None:
-        with app.app_context():
-            try:
-                run_import(import_id)
-            except Exception:  # logged by run_import; the import is marked failed
-                pass
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=work, name=f"gap-import-{import_id}", daemon=True)
-    thread.start()
-    return thread
-
-
-def interrupted(gap_import: GapImport, now: datetime) -> bool:
-    """Tell whether a running import stopped reporting (its process went away)."""
-    if gap_import.state != ImportState.RUNNING:
-        return False
-    last = gap_import.progress_at or gap_import.created_at
-    return now - last > INTERRUPTED_AFTER
 
 
 # -- snapshots ----------------------------------------------------------------

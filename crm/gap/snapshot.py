@@ -12,13 +12,17 @@
 
 Domains arrive from the reduction a batch at a time and are written with
 executemany statements (no ORM object per row); the diff, the chart and the
-linkable assets are tallied as they pass.
+linkable assets are tallied as they pass. Each batch is decided first (reads
+and the pure rules) and written after, and the caller's `checkpoint` may
+commit between batches: the write lock (all of SQLite, a batch's rows on
+PostgreSQL) is then held for one batch's writes, well under a second, not
+for the whole import. The import stays "running" until its last commit.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
@@ -32,16 +36,16 @@ from crm.gap.assets import AssetTally
 from crm.gap.bulk import bulk_insert, bulk_update
 from crm.gap.compute import GapRow, compute_gap
 from crm.gap.diff import DiffTally
-from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.facts import DomainFacts
 from crm.gap.reduce import Reduction
 from crm.gap.snapshot_diff import assets_json, diff_json
+from crm.gap.snapshot_evidence import delete_evidence, insert_evidence
 from crm.models import Contact, Evidence, GapImport, ImportState, Prospect, SnapshotDomain
 from crm.models.prospect import category_bits_of
 
 BATCH = 5000
-# Evidence pages kept per prospect and site (the best first): "why they got the link".
-EVIDENCE_STORED = 3
+# Domains decided and written per transaction when the caller commits between batches.
+WRITE_BATCH = 1000
 T = TypeVar("T")
 
 
@@ -115,8 +119,18 @@ def _gone_since(previous_id: int, import_id: int) -> Iterator[tuple[str, dict[st
         yield domain, dict(sites or {})
 
 
-def write_snapshot(gap_import: GapImport, reduction: Reduction, *, now: datetime) -> None:
-    """Store a reduced import as the campaign's newest snapshot (flush)."""
+def write_snapshot(
+    gap_import: GapImport,
+    reduction: Reduction,
+    *,
+    now: datetime,
+    checkpoint: Callable[[int, int], None] | None = None,
+) -> None:
+    """Store a reduced import as the campaign's newest snapshot (flush).
+
+    `checkpoint(done, total)` is called after each batch of domains is
+    written (the job commits there and reports progress).
+    """
     campaign = gap_import.campaign
     sites = (campaign.site.domain, *campaign.competitor_domains)
     covered = [s for s in sites if reduction.covered(s)]
@@ -134,22 +148,29 @@ def write_snapshot(gap_import: GapImport, reduction: Reduction, *, now: datetime
     assets = AssetTally(campaign.competitor_domains)
     theirs: Counter[int] = Counter()
     ours: Counter[int] = Counter()
-    _delete_evidence(campaign.id, covered)
-    for batch in reduction.batches():
+    total = len(reduction)
+    done = 0
+    for batch in reduction.batches(WRITE_BATCH if checkpoint is not None else BATCH):
         facts = {fact.domain: fact for fact in batch}
         rows = list(compute_gap(batch, ctx.gap, our_export_present=ours_present))
-        _insert_snapshot_domains(gap_import.id, rows, facts, sites)
-        ids = _upsert_prospects(gap_import, rows, facts, ctx, now)
-        _insert_evidence(gap_import.id, ids, facts, covered)
         before = {}
         if diff is not None and previous is not None:
             before = _snapshot_sites(previous.id, [r.domain for r in rows])
+        decided = _decide_prospects(gap_import, rows, facts, ctx, now)
+        # Only writes from here to the checkpoint: the lock is held this long.
+        _insert_snapshot_domains(gap_import.id, rows, facts, sites)
+        ids = _write_prospects(gap_import, facts, decided)
+        delete_evidence(list(ids.values()), covered)
+        insert_evidence(gap_import.id, ids, facts, covered)
         for row in rows:
             if diff is not None:
                 diff.add(row.domain, before.get(row.domain), row.backlinks)
             assets.add(row, facts[row.domain])
             (ours if row.links_to_us else theirs)[row.overlap] += 1
-    _reset_prospects_left_out(gap_import, now)
+        done += len(rows)
+        if checkpoint is not None:
+            checkpoint(done, total)
+    _reset_prospects_left_out(gap_import, covered, now)
     if diff is not None and previous is not None:
         for domain, old in _gone_since(previous.id, gap_import.id):
             diff.add(domain, old, None)
@@ -275,22 +296,27 @@ _GAP_RESET: dict[str, Any] = {
 }
 
 
-def _upsert_prospects(
+class _Decided:
+    """A batch's prospects as the rules decided them: rows to insert, to update, to keep."""
+
+    def __init__(self) -> None:
+        self.inserts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.unchanged: list[int] = []
+
+
+def _decide_prospects(
     gap_import: GapImport,
     rows: list[GapRow],
     facts: dict[str, DomainFacts],
     ctx: GapContext,
     now: datetime,
-) -> dict[str, int]:
-    """Insert or update one prospect per referring domain of a batch.
-
-    Returns {domain: prospect id} of every domain of the batch that has a prospect.
-    """
+) -> _Decided:
+    """Decide one prospect per referring domain of a batch (reads only, writes nothing)."""
     campaign_id = gap_import.campaign_id
+    decided = _Decided()
+    inserts, updates, unchanged = decided.inserts, decided.updates, decided.unchanged
     prior, before = _prior_states(campaign_id, list(facts))
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    unchanged: list[int] = []
     for row in rows:
         fact = facts[row.domain]
         state = prior.get(row.domain)
@@ -318,9 +344,17 @@ def _upsert_prospects(
                             **values})  # fmt: skip
         else:
             unchanged.append(state.id)
-    bulk_insert(Prospect, inserts)
-    bulk_update(Prospect, updates)
-    for chunk in batches(unchanged):
+    return decided
+
+
+def _write_prospects(
+    gap_import: GapImport, facts: dict[str, DomainFacts], decided: _Decided
+) -> dict[str, int]:
+    """Write a batch's decided prospects; return {domain: prospect id} of the batch."""
+    campaign_id = gap_import.campaign_id
+    bulk_insert(Prospect, decided.inserts)
+    bulk_update(Prospect, decided.updates)
+    for chunk in batches(decided.unchanged):
         # Moving to a snapshot is no change of the prospect (updated_at has an onupdate).
         db.session.execute(
             update(Prospect)
@@ -339,63 +373,25 @@ def _upsert_prospects(
     return ids
 
 
-def _reset_prospects_left_out(gap_import: GapImport, now: datetime) -> None:
-    """Domains no export of this snapshot mentions keep their pipeline, lose their gap facts."""
+def _reset_prospects_left_out(gap_import: GapImport, covered: Sequence[str], now: datetime) -> None:
+    """Domains no export of this snapshot mentions keep their pipeline, lose their gap facts.
+
+    Their evidence of the sites this import covers goes too: the new exports no longer show it.
+    """
+    left_out = select(Prospect.id).where(
+        Prospect.campaign_id == gap_import.campaign_id,
+        Prospect.last_import_id.is_not(None),
+        Prospect.last_import_id != gap_import.id,
+    )
+    if covered:
+        db.session.execute(
+            delete(Evidence)
+            .where(Evidence.prospect_id.in_(left_out), Evidence.site.in_(covered))
+            .execution_options(synchronize_session=False)
+        )
     db.session.execute(
         update(Prospect)
-        .where(
-            Prospect.campaign_id == gap_import.campaign_id,
-            Prospect.last_import_id.is_not(None),
-            Prospect.last_import_id != gap_import.id,
-        )
+        .where(Prospect.id.in_(left_out))
         .values(**_GAP_RESET, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-
-
-def evidence_values(page: PageEvidence) -> dict[str, Any]:
-    """Return the Evidence row columns of one referring page."""
-    return {
-        "page_url": page.page_url,
-        "title": page.title,
-        "target_url": page.target_url,
-        "anchor": page.anchor,
-        "rel": _clip(page.rel, 40),
-        "first_seen": page.first_seen,
-        "last_seen": page.last_seen,
-        "http_code": page.http_code,
-        "lost": _clip(page.lost, 40),
-        "language": _clip(page.language, 16),
-        "page_type": _clip(page.page_type, 120),
-        "page_category": _clip(page.page_category, 200),
-    }
-
-
-def _delete_evidence(campaign_id: int, covered: Sequence[str]) -> None:
-    """Delete the campaign's evidence of the sites this import covers (it brings new)."""
-    if not covered:
-        return
-    campaign_prospects = select(Prospect.id).where(Prospect.campaign_id == campaign_id)
-    db.session.execute(
-        delete(Evidence)
-        .where(Evidence.prospect_id.in_(campaign_prospects), Evidence.site.in_(covered))
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _insert_evidence(
-    import_id: int, ids: dict[str, int], facts: dict[str, DomainFacts], covered: Sequence[str]
-) -> None:
-    wanted = set(covered)
-    bulk_insert(
-        Evidence,
-        [
-            {"prospect_id": prospect_id, "import_id": import_id, "site": site,
-             **evidence_values(page)}
-            for domain, fact in facts.items()
-            if (prospect_id := ids.get(domain)) is not None
-            for site, pages in fact.evidence.items()
-            if site in wanted
-            for page in pages[:EVIDENCE_STORED]
-        ],
-    )  # fmt: skip

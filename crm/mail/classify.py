@@ -111,21 +111,69 @@ _OOO_BODY = re.compile(
     r"|\babsente? du bureau\b|\bde retour le\b"
     r"|\bfuera de (?:la )?oficina\b|\bestoy (?:de vacaciones|ausente|fuera)\b"
     r"|\bde vacaciones\b", _I)  # fmt: skip
-_UNSUBSCRIBE = re.compile(
-    r"\bremove (?:me|us|my (?:e-?mail|address)|this (?:e-?mail|address))\b|\bunsubscribe\b"
-    r"|\btake (?:me|us) off\b|\bopt (?:me )?out\b|\bstop (?:e-?mailing|contacting|writing)\b"
-    r"|\b(?:do not|don't|dont|never) (?:e-?mail|contact|write to) (?:me|us)\b"
-    r"|\bno more e-?mails\b"
-    r"|\babmelden\b|\baustragen\b|\bentfernen sie (?:mich|meine)\b"
-    r"|\bkeine (?:weiteren )?(?:e-?mails|nachrichten)\b|\bkontaktieren sie (?:mich|uns) nicht\b"
-    r"|\bnicht mehr (?:kontaktieren|anschreiben|schreiben)\b"
-    r"|\bdésinscri|\bdésabonn|\bretirez[- ]moi\b|\bne (?:me|nous) (?:contactez|écrivez) plus\b"
-    r"|\bne plus (?:me|nous) (?:contacter|écrire)\b|\bsupprimez[- ](?:moi|mon adresse)\b"
-    r"|\b(?:dar(?:me|nos)?|denme|dame) de baja\b|\bdej(?:e|en|a) de (?:escribirme|contactarme"
-    r"|enviarme)\b|\bno (?:me|nos) (?:contacte|contacten|escriba|escriban"
-    r"|envíe|envíen|vuelva)\b|\beliminen?(?:me)? de (?:su|la) lista\b|\bquítenme\b",
-    _I,
-)  # fmt: skip
+# Asking not to be written to again, politely or curtly, per language (issue 15). Read only in
+# what the sender wrote (the quoted thread and the signature are cut off first).
+_A = "['\u2019]"  # the apostrophe, typed or typographic
+UNSUBSCRIBE_PHRASES: dict[str, str] = {
+    "en": r"\bremove (?:me|us|my (?:e-?mail|address|name)|this (?:e-?mail|address))\b"
+          r"|\bunsubscribe\b|\btake (?:me|us) off\b|\bopt (?:me |us )?out\b"
+          r"|\bstop (?:e-?mailing|contacting|writing to|messaging|spamming|sending (?:me|us))\b"
+          rf"|\b(?:do not|don{_A}t|dont|never) (?:e-?mail|contact|write to|message) (?:me|us)\b"
+          r"|\bno more e-?mails\b"
+          rf"|\b(?:do not|don{_A}t) (?:want|wish) to (?:receive|get) (?:any )?(?:more |further )?"
+          r"(?:e-?mails|messages)\b",
+    "de": r"\babmelden\b|\baustragen\b|\btragen sie (?:mich|uns) (?:\w+ ){0,4}aus\b"
+          r"|\bnehmen sie (?:mich|uns) (?:\w+ ){0,4}(?:aus|von)\b|\bstreichen sie (?:mich|uns)\b"
+          r"|\bentfernen sie (?:mich|uns|meine)\b"
+          r"|\bkeine (?:weiteren )?(?:e-?mails|mails|nachrichten|anfragen)(?: mehr)?\b"
+          r"|\b(?:kontaktieren|schreiben|mailen|anschreiben) sie (?:mich|uns|mir) nicht\b"
+          r"|\bnicht mehr (?:kontaktieren|anschreiben|schreiben|anmailen|mailen)\b"
+          r"|\bhören sie auf,? (?:mir|uns|mich) zu (?:schreiben|mailen|kontaktieren)\b",
+    "fr": r"\bdésinscri|\bdésabonn|\bretirez[- ](?:moi|nous)\b"
+          r"|\bsupprimez[- ](?:moi|nous|mon adresse)\b"
+          rf"|\bne (?:me |nous |m{_A})(?:contactez|écrivez|envoyez|sollicitez)(?: \w+)? plus\b"
+          rf"|\bne plus (?:me |nous |m{_A})(?:contacter|écrire|envoyer|solliciter)\b"
+          rf"|\barrêtez de (?:me |nous |m{_A})(?:contacter|écrire|envoyer|solliciter|spammer)\b"
+          r"|\b(?:me|nous) retirer de (?:votre|vos|la|ta)\b",
+    "es": r"\b(?:dar(?:me|nos)|denme|dame|dadme|deme) de baja\b"
+          r"|\b(?:solicito|pido) (?:la|mi) baja\b"
+          r"|\bdej(?:e|en|a|ad) de (?:escribir|contactar|enviar)(?:me|nos)\b"
+          r"|\bno (?:me|nos) (?:contacte|contacten|escriba|escriban|escribas|envíe|envíen"
+          r"|vuelva|vuelvan)\b|\beliminen?(?:me)? de (?:su|la|vuestra|tu) lista\b"
+          r"|\b(?:bórren|bórre|borrad|quíten|quíte|sáquen|sáque)me\b"
+          r"|\bno quiero recibir más (?:correos|e-?mails|mensajes)\b",
+    "it": r"\bnon (?:mi|ci) (?:scriv|contatt|mand|invi)\w*"
+          r"|\bnon (?:scriver|contattar|mandar|inviar|scrivete|contattate|mandate|inviate)"
+          r"(?:mi|ci)\b"
+          r"|\b(?:cancella|rimuov[ei]|togli)(?:te)?(?:mi|ci)\b|\b(?:cancellar|rimuover|toglier)mi\b"
+          r"|\bdisiscriv\w*|\bnon voglio (?:più )?ricevere\b|\bbasta (?:e-?mail|mail|messaggi)\b",
+    "pt": r"\b(?:remova|removam|retire|retirem)[- ](?:me|nos)\b|\b(?:me|nos) (?:remova|removam)\b"
+          r"|\bdescadastr\w*|\b(?:cancelar|anular) (?:a )?(?:minha )?(?:inscrição|subscrição)\b"
+          r"|\bnão (?:me|nos) (?:envie|enviem|mande|mandem|contacte|contactem|contate|contatem"
+          r"|escreva|escrevam)\b|\bpare(?:m)? de (?:me |nos )?(?:enviar|mandar|contactar|contatar"
+          r"|escrever)\b|\bnão quero (?:mais )?receber\b",
+    "nl": r"\buitschrijven\b|\bschrijf (?:mij|me|ons) uit\b"
+          r"|\bhaal (?:mij|me|ons) (?:\w+ ){0,4}(?:van|uit)\b"
+          r"|\bverwijder (?:mij|me|ons|mijn (?:e-?mail)?adres)\b"
+          r"|\b(?:mail|e-?mail|contacteer|benader) (?:mij|me|ons) niet\b"
+          r"|\bniet meer (?:mailen|e-?mailen|benaderen|contacteren|schrijven)\b"
+          r"|\bstop met (?:(?:mij|me|ons) )?(?:te )?(?:mailen|e-?mailen|benaderen|contacteren)\b"
+          r"|\bgeen (?:e-?mails|mails|berichten) meer\b",
+    "pl": r"\bwypis(?:z|zcie|ać|anie) (?:mnie|nas)\b|\b(?:mnie|nas) wypisać\b"
+          r"|\busu(?:ń|ńcie|nąć|nięcie) (?:mnie|nas|mój adres|mojego adresu)\b"
+          r"|\bnie (?:piszcie|pisz|pisać|kontaktujcie|kontaktuj|kontaktować|wysyłajcie|wysyłaj"
+          r"|wysyłać)(?: więcej)? (?:do mnie|ze mną|mi|do nas|z nami|nam)\b"
+          r"|\b(?:do mnie|ze mną|mi|do nas|z nami|nam) (?:więcej )?nie (?:pisać|piszcie|pisz"
+          r"|kontaktować|kontaktujcie|wysyłać|wysyłajcie)\b"
+          r"|\bnie chcę (?:więcej )?otrzymywać\b|\brezygnuj\w* z (?:subskrypcji|newslettera)\b",
+    "sv": r"\bavregistrera\b|\bavsluta (?:min )?prenumeration\b|\bavprenumerera\b"
+          r"|\bta bort (?:mig|oss|min (?:e-?post)?adress)\b"
+          r"|\bsluta (?:mejla|maila|skicka|kontakta|skriva)\b"
+          r"|\b(?:mejla|maila|kontakta|skriv till) (?:mig|oss) inte\b"
+          r"|\bjag vill inte (?:ha|få) (?:fler|mer|några fler) (?:mejl|mail|e-?post|meddelanden)\b"
+          r"|\binga fler (?:mejl|mail|e-?post)\b",
+}  # fmt: skip
+_UNSUBSCRIBE = re.compile("|".join(f"(?:{p})" for p in UNSUBSCRIBE_PHRASES.values()), _I)
 _REPLY_SUBJECT = re.compile(
     r"^\s*(?:re|aw|antw|réf|ref|rép|r|sv|odp|res|rif|vs)\s?(?:\[\d+\])?\s?:", _I)  # fmt: skip
 _SIGNATURE = re.compile(r"^-- ?$", re.MULTILINE)
@@ -145,8 +193,8 @@ def classify(
     sender is someone else at the domain of an address we wrote to.
     """
     found = _bounce(facts, now)
-    if found is None and not references_us:
-        found = _look_alike(facts)
+    if found is None and not (references_us or from_correspondent):
+        found = _look_alike(facts)  # someone we wrote to may well say their mailbox is full
     for rule in (_report, _automatic):
         if found is not None:
             return found

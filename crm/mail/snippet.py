@@ -78,13 +78,17 @@ def normalise_text(text: str) -> str:
 # Where the quoted history starts: attribution lines and separators of common clients.
 _QUOTE_START = re.compile(
     r"""
-    ^[ \t]*(?:On|Am|Le|El)\b[^\n]{0,200}(?:\n[^\n]{0,200})?
-        \b(?:wrote|schrieb|a\ écrit|escribió)[^\n]{0,60}?:
+    ^[ \t]*(?:On|Am|Le|El|Il|Em|Op|W\ dniu|Dnia|Den|På)\b[^\n]{0,200}(?:\n[^\n]{0,200})?
+        \b(?:wrote|schrieb|a\ écrit|escribió|ha\ scritto|escreveu|schreef|napisał\(a\)
+        |napisała|napisał|pisze|skrev)[^\n]{0,160}?:
     | ^[ \t]*-{2,}[ \t]*(?:Original\ Message|Ursprüngliche\ Nachricht|Message\ d'origine
-        |Mensaje\ original|Forwarded\ message|Original\ message)[ \t]*-{2,}[ \t]*$
+        |Mensaje\ original|Forwarded\ message|Original\ message|Messaggio\ originale
+        |Mensagem\ original|Oorspronkelijk\ bericht|Oryginalna\ wiadomość
+        |Wiadomość\ oryginalna|Ursprungligt\ meddelande|Originalmeddelande)[ \t]*-{2,}[ \t]*$
     | ^[ \t]*_{10,}[ \t]*$
-    | ^[ \t]*\*?(?:From|Von|De|Da)[ \t]?:\*?[ \t][^\n]+\n
-        [ \t]*\*?(?:Sent|Date|Gesendet|Datum|Envoyé|Enviado|Fecha|Inviato)[ \t]?:
+    | ^[ \t]*\*?(?:From|Von|De|Da|Van|Od|Från)[ \t]?:\*?[ \t][^\n]+\n
+        [ \t]*\*?(?:Sent|Date|Gesendet|Datum|Envoyé|Enviado|Enviada|Fecha|Inviato|Verzonden|Wysłano
+        |Skickat|Data)[ \t]?:
     """,
     re.IGNORECASE | re.MULTILINE | re.VERBOSE,
 )

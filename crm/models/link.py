@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from crm.models.campaign import Campaign, TargetPage
     from crm.models.contact import Contact
     from crm.models.inbound import InboundMessage
-    from crm.models.outreach import Touch
+    from crm.models.outreach import OneOffMessage
     from crm.models.prospect import Prospect
     from crm.models.user import User
 
@@ -182,10 +182,10 @@ class ReclamationTask(db.Model):  # type: ignore[name-defined]
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Who the follow-up goes to, and the one-off touch that carries it (at most one).
+    # Who the follow-up goes to, and the one-off message that carries it (at most one).
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
-    touch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("touches.id", ondelete="SET NULL"), unique=True
+    one_off_id: Mapped[int | None] = mapped_column(
+        ForeignKey("one_off_messages.id", ondelete="SET NULL"), unique=True
     )
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -194,7 +194,7 @@ class ReclamationTask(db.Model):  # type: ignore[name-defined]
     won_link: Mapped[WonLink] = relationship()
     prospect: Mapped[Prospect] = relationship()
     contact: Mapped[Contact | None] = relationship()
-    touch: Mapped[Touch | None] = relationship()
+    one_off: Mapped[OneOffMessage | None] = relationship()
     started_by: Mapped[User | None] = relationship()
 
 

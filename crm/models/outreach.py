@@ -249,6 +249,43 @@ class Touch(db.Model):  # type: ignore[name-defined]
     enrollment: Mapped[Enrollment] = relationship(back_populates="touches")
 
 
+class OneOffMessage(db.Model):  # type: ignore[name-defined]
+    """One email written once (a reply, a reclamation follow-up, a digest), sent by the pass.
+
+    It goes through the same states as a touch (TouchState) and the same send
+    pass, so it is sent at most once, from its mailbox, after the same checks.
+    """
+
+    __tablename__ = "one_off_messages"
+    __table_args__ = (Index("ix_one_off_messages_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id", ondelete="CASCADE"))
+    # The prospect whose timeline records it; None for mail to a teammate (the digest).
+    prospect_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prospects.id", ondelete="SET NULL"), index=True
+    )
+    to_email: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    in_reply_to: Mapped[str] = mapped_column(Text, default="")
+    references: Mapped[str] = mapped_column(Text, default="")  # Message-IDs, oldest first
+    state: Mapped[TouchState] = mapped_column(str_enum(TouchState), default=TouchState.SCHEDULED)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    smtp_reply: Mapped[str] = mapped_column(Text, default="")
+
+    mailbox: Mapped[Mailbox] = relationship()
+
+
 class WorkerLock(db.Model):  # type: ignore[name-defined]
     """A named lease held by one process (the single `crm worker`)."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from crm.core.errors import UserError
@@ -54,7 +55,7 @@ from crm.outreach.lifecycle import stop_enrollment as stop_enrollment
 from crm.outreach.lifecycle import stop_enrollments_of_address as stop_enrollments_of_address
 from crm.outreach.mailboxes import mailbox_window
 from crm.outreach.personalise import needs_review
-from crm.outreach.plan import plan_touches
+from crm.outreach.plan import plan_touches, sequence_day
 from crm.outreach.sequences import find_angle
 from crm.outreach.templates import TemplateProblem, render_body, render_subject
 from crm.outreach.windows import resolve_timezone
@@ -290,7 +291,9 @@ def _enroll_one(
     steps = list(sequence.steps)
     offsets = [s.day_offset - steps[0].day_offset for s in steps]
     tz = resolve_timezone(contact.timezone, mailbox.timezone)
-    planned = plan_touches(now, offsets, tz, mailbox_window(mailbox))
+    planned = plan_touches(
+        now, offsets, tz, mailbox_window(mailbox), day=sequence_day(current_app.config)
+    )
     hold_first = needs_review(prospect.campaign)
     enrollment = Enrollment(
         prospect=prospect,

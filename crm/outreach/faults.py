@@ -4,7 +4,7 @@ Off unless ``CRM_SEND_FAULT`` is set, e.g. ``after-sending`` (the first time)
 or ``after-sending:3`` (the third time). Points, in the order a touch meets them:
 
 - ``after-claim``: the claim of a batch is committed;
-- ``after-sending``: ``sending`` is committed, the server is waiting for the message;
+- ``after-sending``: ``sending`` is committed, the SMTP conversation not started;
 - ``mid-data``: half of the message bytes are written to the server;
 - ``after-accepted``: the server said 250, ``sent`` is not committed yet.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from crm.core.errors import UserError
@@ -27,7 +28,7 @@ from crm.models import (
     utcnow,
 )
 from crm.outreach.mailboxes import mailbox_window
-from crm.outreach.plan import TouchTiming, replan_touches, step_offsets
+from crm.outreach.plan import TouchTiming, replan_touches, sequence_day, step_offsets
 from crm.outreach.windows import resolve_timezone
 
 # Enrollments that still occupy a domain: "already in an active sequence".
@@ -145,8 +146,9 @@ def replan_enrollment(enrollment: Enrollment, now: datetime) -> None:
     ]
     tz = resolve_timezone(enrollment.contact.timezone, enrollment.mailbox.timezone)
     planned = replan_touches(
-        timings, enrollment_offsets(enrollment), now, tz, mailbox_window(enrollment.mailbox)
-    )
+        timings, enrollment_offsets(enrollment), now, tz, mailbox_window(enrollment.mailbox),
+        day=sequence_day(current_app.config),
+    )  # fmt: skip
     due = {p.step: p.due_at for p in planned}
     for touch in pending:
         if touch.step in due and touch.state != TouchState.CLAIMED:

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import and_, case, exists, or_, select, true, update
 
 from crm.core.errors import UserError
-from crm.core.timeline import add_touchpoint, change_status
+from crm.core.timeline import change_status
 from crm.extensions import db
 from crm.models import (
     TOUCH_CANCELLABLE,
@@ -44,16 +45,18 @@ from crm.models import (
     InboundKind,
     InboundMessage,
     Mailbox,
+    OneOffMessage,
     Prospect,
     ProspectStatus,
     Suppression,
     Touch,
+    Touchpoint,
     TouchpointKind,
     TouchState,
     User,
     utcnow,
 )
-from crm.outreach.plan import follow_up_not_before
+from crm.outreach.plan import follow_up_not_before, sequence_day
 from crm.outreach.windows import SendingWindow
 
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -71,9 +74,13 @@ def new_holder_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _update(*where: Any, **values: Any) -> int:
+# What the pass sends: the touches of sequences and one-off messages, same states.
+Outgoing = type[Touch] | type[OneOffMessage]
+
+
+def _update(*where: Any, model: Outgoing = Touch, **values: Any) -> int:
     result = db.session.execute(
-        update(Touch).where(*where).values(**values).execution_options(synchronize_session=False)
+        update(model).where(*where).values(**values).execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -85,21 +92,25 @@ class Recovery:
 
 
 def recover_expired(now: datetime) -> Recovery:
-    """Requeue claims whose lease expired; mark expired ``sending`` touches uncertain."""
-    uncertain = _update(
-        Touch.state == TouchState.SENDING,
-        Touch.lease_until < now,
-        state=TouchState.UNCERTAIN,
-        lease_until=None,
-        last_error=UNCERTAIN_NOTE,
-    )
-    requeued = _update(
-        Touch.state == TouchState.CLAIMED,
-        Touch.lease_until < now,
-        state=TouchState.SCHEDULED,
-        claimed_by=None,
-        lease_until=None,
-    )
+    """Requeue claims whose lease expired; mark expired ``sending`` messages uncertain."""
+    uncertain = requeued = 0
+    for model in (Touch, OneOffMessage):
+        uncertain += _update(
+            model.state == TouchState.SENDING,
+            model.lease_until < now,
+            model=model,
+            state=TouchState.UNCERTAIN,
+            lease_until=None,
+            last_error=UNCERTAIN_NOTE,
+        )
+        requeued += _update(
+            model.state == TouchState.CLAIMED,
+            model.lease_until < now,
+            model=model,
+            state=TouchState.SCHEDULED,
+            claimed_by=None,
+            lease_until=None,
+        )
     return Recovery(uncertain, requeued)
 
 
@@ -114,9 +125,18 @@ def _due(now: datetime) -> Any:
 
 
 def due_mailbox_ids(now: datetime) -> list[int]:
-    """Return the unpaused mailboxes that have a due touch of an active enrollment."""
+    """Return the unpaused mailboxes with a due one-off or touch of an active enrollment."""
     has_due = exists().where(Enrollment.mailbox_id == Mailbox.id, _due(now))
-    query = select(Mailbox.id).where(Mailbox.paused.is_(False), has_due).order_by(Mailbox.id)
+    has_one_off = exists().where(
+        OneOffMessage.mailbox_id == Mailbox.id,
+        OneOffMessage.state.in_(TOUCH_QUEUED),
+        OneOffMessage.due_at <= now,
+    )
+    query = (
+        select(Mailbox.id)
+        .where(Mailbox.paused.is_(False), or_(has_one_off, has_due))
+        .order_by(Mailbox.id)
+    )
     return list(db.session.scalars(query))
 
 
@@ -139,48 +159,92 @@ def claim_due(
     candidates = (
         select(Touch.id)
         .join(Enrollment, Enrollment.id == Touch.enrollment_id)
-        .where(_due(now), Enrollment.mailbox_id == mailbox_id, Touch.id.not_in(sorted(exclude)))
-        .order_by(Touch.due_at, Touch.id)
+        .where(_due(now), Enrollment.mailbox_id == mailbox_id)
+    )
+    return _claim(Touch, candidates, holder, now, limit, lease, exclude)
+
+
+def claim_one_offs(
+    mailbox_id: int,
+    holder: str,
+    now: datetime,
+    *,
+    limit: int = 100,
+    lease: timedelta = DEFAULT_LEASE,
+    exclude: Collection[int] = (),
+) -> list[int]:
+    """Claim up to ``limit`` due one-off messages of a mailbox, as claim_due does touches."""
+    candidates = select(OneOffMessage.id).where(
+        OneOffMessage.mailbox_id == mailbox_id,
+        OneOffMessage.state.in_(TOUCH_QUEUED),
+        OneOffMessage.due_at <= now,
+    )
+    return _claim(OneOffMessage, candidates, holder, now, limit, lease, exclude)
+
+
+def _claim(
+    model: Outgoing,
+    candidates: Any,
+    holder: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    exclude: Collection[int],
+) -> list[int]:
+    due = (
+        candidates.where(model.id.not_in(sorted(exclude)))
+        .order_by(model.due_at, model.id)
         .limit(limit)
-        .with_for_update(of=Touch, skip_locked=True)
+        .with_for_update(of=model, skip_locked=True)
     )
     claimed = db.session.scalars(
-        update(Touch)
-        .where(Touch.id.in_(candidates.scalar_subquery()), Touch.state.in_(TOUCH_QUEUED))
+        update(model)
+        .where(model.id.in_(due.scalar_subquery()), model.state.in_(TOUCH_QUEUED))
         .values(state=TouchState.CLAIMED, claimed_by=holder, lease_until=now + lease)
-        .returning(Touch.id)
+        .returning(model.id)
         .execution_options(synchronize_session=False)
     ).all()
     if not claimed:
         return []
-    in_order = select(Touch.id).where(Touch.id.in_(claimed)).order_by(Touch.due_at, Touch.id)
+    in_order = select(model.id).where(model.id.in_(claimed)).order_by(model.due_at, model.id)
     return list(db.session.scalars(in_order))
 
 
-def _held(touch_id: int, holder: str, states: Collection[TouchState] = TOUCH_HELD) -> Any:
-    return and_(Touch.id == touch_id, Touch.claimed_by == holder, Touch.state.in_(states))
+def _held(
+    touch_id: int,
+    holder: str,
+    states: Collection[TouchState] = TOUCH_HELD,
+    model: Outgoing = Touch,
+) -> Any:
+    return and_(model.id == touch_id, model.claimed_by == holder, model.state.in_(states))
 
 
-def release(touch_ids: Sequence[int], holder: str, note: str | None = None) -> None:
-    """Give claimed touches back to the queue unchanged (nothing was sent)."""
+def release(
+    touch_ids: Sequence[int], holder: str, note: str | None = None, *, model: Outgoing = Touch
+) -> None:
+    """Give claimed messages back to the queue unchanged (nothing was sent)."""
     if not touch_ids:
         return
     values: dict[str, Any] = {"state": TouchState.SCHEDULED, "claimed_by": None}
     if note is not None:
         values["last_error"] = note
     _update(
-        Touch.id.in_(list(touch_ids)),
-        Touch.claimed_by == holder,
-        Touch.state == TouchState.CLAIMED,
+        model.id.in_(list(touch_ids)),
+        model.claimed_by == holder,
+        model.state == TouchState.CLAIMED,
+        model=model,
         lease_until=None,
         **values,
     )
 
 
-def defer(touch_id: int, holder: str, until: datetime, note: str) -> None:
-    """Return a claimed touch to the queue, due again at ``until``."""
+def defer(
+    touch_id: int, holder: str, until: datetime, note: str, *, model: Outgoing = Touch
+) -> None:
+    """Return a claimed message to the queue, due again at ``until``."""
     _update(
-        _held(touch_id, holder, {TouchState.CLAIMED}),
+        _held(touch_id, holder, {TouchState.CLAIMED}, model),
+        model=model,
         state=TouchState.SCHEDULED,
         due_at=until,
         claimed_by=None,
@@ -189,11 +253,18 @@ def defer(touch_id: int, holder: str, until: datetime, note: str) -> None:
     )
 
 
-def finish(touch_id: int, holder: str, state: TouchState, note: str, **values: Any) -> bool:
-    """Move a held touch to a final or waiting state with a note; False if no longer ours."""
-    changed = _update(
-        _held(touch_id, holder), state=state, lease_until=None, last_error=note, **values
-    )
+def finish(
+    touch_id: int,
+    holder: str,
+    state: TouchState,
+    note: str,
+    *,
+    model: Outgoing = Touch,
+    **values: Any,
+) -> bool:
+    """Move a held message to a final or waiting state with a note; False if no longer ours."""
+    where = _held(touch_id, holder, TOUCH_HELD, model)
+    changed = _update(where, model=model, state=state, lease_until=None, last_error=note, **values)
     return changed == 1
 
 
@@ -260,6 +331,27 @@ def begin_sending(
     )
     if taken != 1:
         return "lost"
+    return take_slot(slot, now)
+
+
+def begin_one_off(
+    message_id: int, email: str, domain: str, slot: MailboxSlot, holder: str, now: datetime,
+    lease: timedelta,
+) -> str | None:  # fmt: skip
+    """Move a claimed one-off message to ``sending`` and take the slot, as begin_sending does."""
+    taken = _update(
+        _held(message_id, holder, {TouchState.CLAIMED}, OneOffMessage),
+        ~exists().where(Suppression.value.in_((email, domain))),
+        model=OneOffMessage,
+        state=TouchState.SENDING,
+        attempts=OneOffMessage.attempts + 1,
+        lease_until=now + lease,
+    )
+    return take_slot(slot, now) if taken == 1 else "lost"
+
+
+def take_slot(slot: MailboxSlot, now: datetime) -> str | None:
+    """Count a send in the mailbox's day if it is unpaused, under its cap and past its spacing."""
     rules = [Mailbox.id == slot.mailbox_id, Mailbox.paused.is_(False)]
     if slot.min_spacing > timedelta(0):
         ready_before = now - slot.min_spacing
@@ -336,15 +428,16 @@ def record_sent(
     prospect = db.session.get(Prospect, sent.prospect_id)
     if prospect is None:
         return
-    add_touchpoint(
-        prospect,
-        TouchpointKind.SENT,
-        f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
-        actor=actor,
-        at=now,
-        touch_id=sent.touch_id,
-        message_id=sent.message_id,
-        step=sent.step,
+    # By id, not through prospect.touchpoints, which would load the whole timeline.
+    db.session.add(
+        Touchpoint(
+            prospect_id=prospect.id,
+            kind=TouchpointKind.SENT,
+            summary=f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
+            actor_id=actor.id if actor is not None else None,
+            at=now,
+            data={"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
+        )
     )
     if prospect.status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED):
         change_status(
@@ -377,7 +470,10 @@ def _push_follow_ups(sent: SentTouch, sent_at: datetime) -> None:
         if step > len(sent.offsets):
             break
         gap = sent.offsets[step - 1] - sent.offsets[previous[0] - 1]
-        earliest = sent.window.next_slot(follow_up_not_before(previous[1], gap, sent.tz), sent.tz)
+        earliest = sent.window.next_slot(
+            follow_up_not_before(previous[1], gap, sent.tz, sequence_day(current_app.config)),
+            sent.tz,
+        )
         if due_at < earliest - PUSH_TOLERANCE:
             _update(Touch.id == touch_id, Touch.state.in_(TOUCH_QUEUED), due_at=earliest)
             due_at = earliest

@@ -11,9 +11,10 @@ sent (or is due) plus the gap between their offsets.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from crm.outreach.angles import step_gaps
 from crm.outreach.windows import SendingWindow, add_local_days
@@ -36,6 +37,20 @@ class TouchTiming:
     sent_at: datetime | None = None
 
 
+def sequence_day(config: Mapping[str, Any]) -> timedelta | None:
+    """Read SEQUENCE_DAY_SECONDS: how long a sequence day lasts, None for a calendar day.
+
+    Only the demo sets it (a day of one minute), so its cadence shows in minutes.
+    """
+    seconds = config.get("SEQUENCE_DAY_SECONDS")
+    return timedelta(seconds=int(seconds)) if seconds else None
+
+
+def add_days(moment: datetime, days: int, tz: tzinfo, day: timedelta | None = None) -> datetime:
+    """Return moment plus sequence days: local calendar days, or `day` each when given."""
+    return add_local_days(moment, days, tz) if day is None else moment + days * day
+
+
 def _slot(moment: datetime, window: SendingWindow | None, tz: tzinfo) -> datetime:
     return window.next_slot(moment, tz) if window is not None else moment.astimezone(UTC)
 
@@ -45,6 +60,7 @@ def plan_touches(
     offsets_days: Sequence[int],
     tz: tzinfo,
     window: SendingWindow | None = None,
+    day: timedelta | None = None,
 ) -> list[PlannedTouch]:
     """Plan every step of a new enrollment from ``now``, in the contact's timezone."""
     if now.tzinfo is None:
@@ -53,7 +69,7 @@ def plan_touches(
     first = _slot(now, window, tz)
     planned = [PlannedTouch(1, first)]
     for step, offset in enumerate(offsets_days[1:], start=2):
-        planned.append(PlannedTouch(step, _slot(add_local_days(first, offset, tz), window, tz)))
+        planned.append(PlannedTouch(step, _slot(add_days(first, offset, tz, day), window, tz)))
     return planned
 
 
@@ -68,9 +84,11 @@ def step_offsets(day_offsets: Sequence[int], count: int) -> list[int]:
     return offsets
 
 
-def follow_up_not_before(previous_sent_at: datetime, gap_days: int, tz: tzinfo) -> datetime:
+def follow_up_not_before(
+    previous_sent_at: datetime, gap_days: int, tz: tzinfo, day: timedelta | None = None
+) -> datetime:
     """Return the earliest a follow-up may go: the previous send plus its gap in local days."""
-    return add_local_days(previous_sent_at, gap_days, tz)
+    return add_days(previous_sent_at, gap_days, tz, day)
 
 
 def replan_touches(
@@ -79,6 +97,7 @@ def replan_touches(
     now: datetime,
     tz: tzinfo,
     window: SendingWindow | None = None,
+    day: timedelta | None = None,
 ) -> list[PlannedTouch]:
     """Return new due times for the unsent touches, in step order.
 
@@ -102,7 +121,7 @@ def replan_touches(
         earliest = max(touch.due_at, now)
         if previous is not None:
             gap = offsets_days[touch.step - 1] - offsets_days[previous[0] - 1]
-            earliest = max(earliest, add_local_days(previous[1], gap, tz))
+            earliest = max(earliest, add_days(previous[1], gap, tz, day))
         due = _slot(earliest, window, tz)
         result.append(PlannedTouch(touch.step, due))
         previous = (touch.step, due)

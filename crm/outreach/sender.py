@@ -15,7 +15,8 @@ For every unpaused mailbox with due touches, over one SMTP connection:
    d. commit what the server's answer means (crm.outreach.send_outcomes).
 
 At most once: ``sending`` is on disk before the first byte of the message
-leaves, and only a touch in ``claimed`` can move to ``sending``. A process that
+leaves (its commit waits for the disk; the pass's other commits do not, see
+``_commit``), and only a touch in ``claimed`` can move to ``sending``. A process that
 dies between (b) and (d) leaves ``sending``; when its lease expires the touch
 becomes ``uncertain`` and is never sent again on its own. Concurrent passes
 never share a touch: the claim skips rows another pass holds.
@@ -26,27 +27,37 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row
+from sqlalchemy import Row, text
 
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.mail.smtp import MailTransport, make_transport
 from crm.mail.smtp_outcome import SendOutcome, Stage
-from crm.models import Campaign, Enrollment, Mailbox, StopReason, TouchState, utcnow
-from crm.outreach import faults, outbox, outgoing
+from crm.models import (
+    Campaign,
+    Enrollment,
+    Mailbox,
+    OneOffMessage,
+    StopReason,
+    Touch,
+    TouchState,
+    utcnow,
+)
+from crm.outreach import faults, one_offs, outbox, outgoing
 from crm.outreach.context import best_evidence
-from crm.outreach.gate import Decision, Reason, Verdict, decide
+from crm.outreach.gate import Decision, MailboxFacts, Reason, Verdict, decide
 from crm.outreach.lifecycle import stop_enrollment
 from crm.outreach.mailboxes import mailbox_smtp_settings
 from crm.outreach.plan import step_offsets
-from crm.outreach.send_outcomes import apply_outcome
-from crm.outreach.windows import draw_jitter, resolve_timezone
+from crm.outreach.send_outcomes import Applied, apply_outcome, touch_bounced
+from crm.outreach.windows import SendingWindow, draw_jitter, resolve_timezone
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +75,7 @@ COUNT_KEYS = (
     "requeued",
 )
 
+ANY_TIME = SendingWindow.parse("00:00-24:00", "mon,tue,wed,thu,fri,sat,sun")
 # Refused at these stages, the server never had the message: its slot is given back.
 _NEVER_RECEIVED = frozenset({Stage.CONNECT, Stage.TLS, Stage.AUTH, Stage.MAIL, Stage.RCPT})
 _STOP_FOR = {
@@ -124,14 +136,68 @@ def run_send_pass(
     counts: Counter[str] = Counter({key: 0 for key in COUNT_KEYS})
     start = clock()
     recovered = outbox.recover_expired(start)
-    db.session.commit()
+    _commit()
     counts["recovered_uncertain"] += recovered.uncertain
     counts["requeued"] += recovered.requeued
     holder = outbox.new_holder_id()
-    for mailbox_id in outbox.due_mailbox_ids(start):
-        MailboxPass(mailbox_id, holder, clock, settings, rng or random.Random(), counts).run()
-    db.session.commit()
+    with _relaxed_sqlite():
+        for mailbox_id in outbox.due_mailbox_ids(start):
+            MailboxPass(mailbox_id, holder, clock, settings, rng or random.Random(), counts).run()
     return dict(counts)
+
+
+# Only the commit of ``sending`` must survive a power cut: were it lost, the touch
+# would be back in the queue and could go out twice. Any other commit of the pass
+# may be lost safely (a claim or deferral is redone; a lost result leaves
+# ``sending``, which becomes ``uncertain``), so those do not wait for the disk:
+# one disk sync per message instead of two.
+
+
+def _sqlite() -> bool:
+    return bool(db.session.get_bind().dialect.name == "sqlite")
+
+
+def _synchronous(level: str) -> None:
+    # SQLite takes this only between transactions; it lasts for the connection.
+    driver = db.session.connection().connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA synchronous={level}")
+
+
+def _commit() -> None:
+    """Commit without waiting for the disk (see above)."""
+    if not _sqlite():
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.commit()
+
+
+@contextmanager
+def _relaxed_sqlite() -> Iterator[None]:
+    """Let SQLite commits skip the disk sync during the pass; restore the default after."""
+    sqlite = _sqlite()
+    db.session.commit()
+    if sqlite:
+        _synchronous("NORMAL")
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        if sqlite:
+            _synchronous("FULL")
+
+
+@contextmanager
+def _on_disk() -> Iterator[None]:
+    """Make the transaction inside, committed or rolled back there, wait for the disk."""
+    sqlite = _sqlite()
+    if sqlite:
+        _synchronous("FULL")
+    try:
+        yield
+    finally:
+        if sqlite:
+            db.session.rollback()  # nothing left open: the level changes between transactions
+            _synchronous("NORMAL")
 
 
 @dataclass
@@ -145,8 +211,7 @@ class MailboxPass:
     rng: random.Random
     counts: Counter[str]
     stopped: bool = False
-    # Touches given back still due (blocked, lost a race): not claimed again this pass.
-    passed_over: set[int] = field(default_factory=set)
+    passed_over: set[int] = field(default_factory=set)  # of what is being drained
     steps: dict[int, dict[int, outgoing.StepText]] = field(default_factory=dict)
     competitors: dict[int, list[str]] = field(default_factory=dict)
 
@@ -172,34 +237,43 @@ class MailboxPass:
             self._pause(f"cannot read the mailbox password: {exc.message}")
             return
         with make_transport(self.settings.transport, settings) as transport:
-            while not self.stopped:
-                ids = outbox.claim_due(
-                    self.mailbox_id,
-                    self.holder,
-                    self.clock(),
-                    limit=self.settings.batch,
-                    lease=self.settings.lease,
-                    exclude=self.passed_over,
-                )
-                db.session.commit()
-                if not ids:
-                    break
-                faults.reached("after-claim")
-                self._batch(transport, ids)
+            self._drain(transport, OneOffMessage, outbox.claim_one_offs, self._one_off)
+            self._drain(transport, Touch, outbox.claim_due, self._touch)
 
-    def _batch(self, transport: MailTransport, ids: Sequence[int]) -> None:
-        """Act on each claimed touch in due order; give back what is left when stopping."""
-        done = 0
-        try:
-            for touch_id in ids:
-                if self.stopped:
-                    break
-                self._touch(transport, touch_id)
-                done += 1
-        finally:
-            db.session.rollback()
-            outbox.release(ids[done:], self.holder)
-            db.session.commit()
+    def _drain(
+        self,
+        transport: MailTransport,
+        model: outbox.Outgoing,
+        claim: Callable[..., list[int]],
+        act: Callable[[MailTransport, int], None],
+    ) -> None:
+        """Claim batches until nothing is due; act on each message in due order."""
+        # Given back still due (blocked, lost a race): not claimed again this pass.
+        self.passed_over = passed_over = set[int]()
+        while not self.stopped:
+            ids = claim(
+                self.mailbox_id,
+                self.holder,
+                self.clock(),
+                limit=self.settings.batch,
+                lease=self.settings.lease,
+                exclude=passed_over,
+            )
+            _commit()
+            if not ids:
+                return
+            faults.reached("after-claim")
+            done = 0
+            try:
+                for message_id in ids:
+                    if self.stopped:
+                        break
+                    act(transport, message_id)
+                    done += 1
+            finally:  # whatever happened, nothing of the batch stays claimed
+                db.session.rollback()
+                outbox.release(ids[done:], self.holder, model=model)
+                _commit()
 
     def _touch(self, transport: MailTransport, touch_id: int) -> None:
         now = self.clock()
@@ -207,24 +281,21 @@ class MailboxPass:
         if row is None:  # the enrollment was deleted meanwhile (and its touches)
             return
         try:
-            decision, message, attempts = self._decide(row, now)
+            decision, message, slot = self._decide(row, now)
         except Exception as exc:  # a message that cannot be built: this touch only
             log.warning("touch %s blocked: %s", touch_id, exc, exc_info=True)
             db.session.rollback()
-            self._block(row, Decision(Verdict.BLOCK, Reason.TEMPLATE, detail=str(exc)))
-            return
-        if decision.verdict is Verdict.DEFER:
-            self._defer(row, decision)
-        elif decision.verdict is Verdict.CANCEL:
-            self._cancel(row, decision, now)
-        elif decision.verdict is Verdict.BLOCK or message is None:
-            self._block(row, decision)
+            decision, message = Decision(Verdict.BLOCK, Reason.TEMPLATE, detail=str(exc)), None
+        if decision.verdict is not Verdict.SEND or message is None:
+            self._not_now(touch_id, decision, Touch)
+            if decision.verdict is Verdict.CANCEL:
+                self._stop_enrollment(row, decision, now)
         else:
-            self._send(transport, row, message, attempts, now)
+            self._send(transport, row, message, slot, now)
 
     def _decide(
         self, row: Row[Any], now: datetime
-    ) -> tuple[Decision, outgoing.Message | None, int]:
+    ) -> tuple[Decision, outgoing.Message | None, outbox.MailboxSlot]:
         """Read the touch's facts, render its message and ask the gate."""
         mailbox = outgoing.read_mailbox_facts(self.mailbox_id, now)
         if mailbox is None:
@@ -250,7 +321,7 @@ class MailboxPass:
         suppressed = outgoing.read_suppressed(row.email)
         facts = outgoing.touch_facts(row, suppressed, self.timezone, earlier, offsets, problem)
         jitter = draw_jitter(self.settings.max_jitter, self.rng)
-        return decide(facts, mailbox, now, jitter), message, row.attempts + 1
+        return decide(facts, mailbox, now, jitter), message, self._slot(mailbox)
 
     def _steps(self, sequence_id: int) -> dict[int, outgoing.StepText]:
         if sequence_id not in self.steps:
@@ -271,17 +342,14 @@ class MailboxPass:
         transport: MailTransport,
         row: Row[Any],
         message: outgoing.Message,
-        attempts: int,
+        slot: outbox.MailboxSlot,
         now: datetime,
     ) -> None:
         failure = transport.open()
         if failure is not None:  # the server cannot be used: nothing was taken
             self._apply(row, failure, row.attempts, now)
             return
-        day_start, _ = outgoing.mailbox_day(now, self.timezone)
-        facts = outgoing.read_mailbox_facts(self.mailbox_id, now)
-        assert facts is not None
-        slot = outbox.MailboxSlot(self.mailbox_id, day_start, facts.daily_cap, facts.min_spacing)
+        attempts = row.attempts + 1
         sending = outbox.Sending(
             touch_id=row.id,
             enrollment_id=row.enrollment_id,
@@ -294,18 +362,12 @@ class MailboxPass:
             subject=message.subject,
             body=message.body,
         )
-        problem = outbox.begin_sending(sending, slot, self.holder, now, self.settings.lease)
+        with _on_disk():
+            problem = outbox.begin_sending(sending, slot, self.holder, now, self.settings.lease)
+            db.session.commit() if problem is None else db.session.rollback()
         if problem is not None:
-            # Another sender got the mailbox's slot first, or the touch was
-            # cancelled, stopped or replied to since it was read: nothing is
-            # taken. Give it back; the next pass decides again.
-            db.session.rollback()
-            outbox.release([row.id], self.holder)
-            db.session.commit()
-            self.passed_over.add(row.id)
-            self.stopped = self.stopped or problem == "mailbox"
+            self._lost(row.id, problem, Touch)
             return
-        db.session.commit()
         faults.reached("after-sending")
         outcome = transport.send(message.raw, message.rcpt_to, message.mail_from)
         if outcome.sent:
@@ -317,19 +379,92 @@ class MailboxPass:
     def _apply(
         self, row: Row[Any], outcome: SendOutcome, attempts: int, now: datetime, subject: str = ""
     ) -> None:
+        sent = self._sent_touch(row, subject)
         applied = apply_outcome(
-            row,
+            row.id,
             outcome,
             holder=self.holder,
             attempts=attempts,
             now=now,
-            sent=self._sent_touch(row, subject),
+            accepted=lambda reply: outbox.mark_sent(sent, self.holder, reply, now),
+            bounced=lambda summary: touch_bounced(row, summary, now),
         )
-        db.session.commit()
+        self._applied(applied)
+
+    def _applied(self, applied: Applied) -> None:
+        _commit()
         self.counts[applied.count] += 1
         if applied.pause_reason is not None:
             self._pause(applied.pause_reason, count=False)
         self.stopped = self.stopped or applied.stop_mailbox
+
+    # -- one-off messages (crm.outreach.one_offs) ---------------------------
+
+    def _one_off(self, transport: MailTransport, message_id: int) -> None:
+        now = self.clock()
+        message = db.session.get(OneOffMessage, message_id)
+        if message is None:
+            return
+        try:
+            mailbox = outgoing.read_mailbox_facts(self.mailbox_id, now)
+            if mailbox is None:
+                raise UserError("the mailbox was deleted")
+            facts = one_offs.gate_facts(
+                message, outgoing.read_suppressed(message.to_email), self.timezone
+            )
+            # No sending window: a person wrote it to go now.
+            jitter = draw_jitter(self.settings.max_jitter, self.rng)
+            decision = decide(facts, replace(mailbox, window=ANY_TIME), now, jitter)
+            built = one_offs.build_message(
+                message,
+                self.sender,
+                now,
+                base_url=self.settings.base_url,
+                secret=self.settings.secret,
+            )
+        except Exception as exc:  # a message that cannot be built: this one only
+            log.warning("one-off message %s blocked: %s", message_id, exc, exc_info=True)
+            db.session.rollback()
+            decision = Decision(Verdict.BLOCK, Reason.TEMPLATE, detail=str(exc))
+        if decision.verdict is not Verdict.SEND:
+            self._not_now(message_id, decision, OneOffMessage)
+            return
+        failure = transport.open()
+        if failure is not None:
+            self._apply_one_off(message_id, message.to_email, failure, message.attempts, now)
+            return
+        assert mailbox is not None  # else blocked above
+        slot = self._slot(mailbox)
+        email = message.to_email
+        with _on_disk():
+            problem = outbox.begin_one_off(
+                message_id, email, outgoing.email_domain(email), slot, self.holder, now,
+                self.settings.lease,
+            )  # fmt: skip
+            db.session.commit() if problem is None else db.session.rollback()
+        if problem is not None:
+            self._lost(message_id, problem, OneOffMessage)
+            return
+        faults.reached("after-sending")
+        outcome = transport.send(built.raw, built.rcpt_to, built.mail_from)
+        if not outcome.sent and outcome.stage in _NEVER_RECEIVED:
+            outbox.give_back_slot(slot)
+        self._apply_one_off(message_id, email, outcome, message.attempts + 1, self.clock())
+
+    def _apply_one_off(
+        self, message_id: int, email: str, outcome: SendOutcome, attempts: int, now: datetime
+    ) -> None:
+        applied = apply_outcome(
+            message_id,
+            outcome,
+            holder=self.holder,
+            attempts=attempts,
+            now=now,
+            accepted=lambda reply: one_offs.mark_sent(message_id, self.holder, reply, now),
+            bounced=lambda summary: one_offs.bounced(email, summary),
+            model=OneOffMessage,
+        )
+        self._applied(applied)
 
     def _sent_touch(self, row: Row[Any], subject: str) -> outbox.SentTouch:
         steps = self._steps(row.sequence_id)
@@ -353,32 +488,48 @@ class MailboxPass:
         if mailbox is not None:
             mailbox.paused = True
             mailbox.paused_reason = reason[:1000]
-            db.session.commit()
+            _commit()
         if count:
             self.counts["mailboxes_paused"] += 1
         self.stopped = True
 
-    def _defer(self, row: Row[Any], decision: Decision) -> None:
-        assert decision.until is not None
-        until = decision.until.astimezone(UTC)
-        note = f"{decision.detail}; next try {until:%Y-%m-%d %H:%M} UTC"
-        outbox.defer(row.id, self.holder, until, note)
-        db.session.commit()
-        self.counts["deferred"] += 1
+    def _slot(self, facts: MailboxFacts) -> outbox.MailboxSlot:
+        return outbox.MailboxSlot(
+            self.mailbox_id, facts.day_start, facts.daily_cap, facts.min_spacing
+        )
+
+    def _lost(self, message_id: int, problem: str, model: outbox.Outgoing) -> None:
+        """Give back a message that may not be taken after all (nothing was taken)."""
+        # Another sender got the mailbox's slot first, or the message was
+        # cancelled, stopped or replied to since it was read. The next pass decides again.
+        outbox.release([message_id], self.holder, model=model)
+        _commit()
+        self.passed_over.add(message_id)
+        self.stopped = self.stopped or problem == "mailbox"
+
+    def _not_now(self, message_id: int, decision: Decision, model: outbox.Outgoing) -> None:
+        """Act on a gate verdict other than SEND: defer, cancel or block the message."""
+        if decision.verdict is Verdict.DEFER:
+            assert decision.until is not None
+            until = decision.until.astimezone(UTC)
+            note = f"{decision.detail}; next try {until:%Y-%m-%d %H:%M} UTC"
+            outbox.defer(message_id, self.holder, until, note, model=model)
+            self.counts["deferred"] += 1
+        elif decision.verdict is Verdict.CANCEL:
+            state, note = TouchState.CANCELLED, decision.detail
+            outbox.finish(message_id, self.holder, state, note, model=model, claimed_by=None)
+            self.counts["cancelled"] += 1
+        else:
+            note = f"blocked: {decision.detail}"
+            outbox.release([message_id], self.holder, note=note, model=model)
+            self.passed_over.add(message_id)
+            self.counts["blocked"] += 1
+        _commit()
         self.stopped = self.stopped or decision.holds_mailbox
 
-    def _cancel(self, row: Row[Any], decision: Decision, now: datetime) -> None:
-        outbox.finish(row.id, self.holder, TouchState.CANCELLED, decision.detail, claimed_by=None)
+    def _stop_enrollment(self, row: Row[Any], decision: Decision, now: datetime) -> None:
         stop = _STOP_FOR.get(decision.reason) if decision.reason else None
         enrollment = db.session.get(Enrollment, row.enrollment_id) if stop else None
         if stop is not None and enrollment is not None:
             stop_enrollment(enrollment, stop, now=now)
-        db.session.commit()
-        self.counts["cancelled"] += 1
-
-    def _block(self, row: Row[Any], decision: Decision) -> None:
-        outbox.release([row.id], self.holder, note=f"blocked: {decision.detail}")
-        db.session.commit()
-        self.passed_over.add(row.id)
-        self.counts["blocked"] += 1
-        self.stopped = self.stopped or decision.holds_mailbox
+            _commit()

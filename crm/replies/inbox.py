@@ -3,9 +3,8 @@ assigning a message by hand, and triage (services: flush only).
 
 Who sees what: managers and admins see every message. A specialist sees the
 messages matched to prospects of their campaigns and, in triage, the
-unmatched messages of the mailboxes their campaigns use (linked to one of
-their campaigns, or that sent a touch of one): the people who wrote from a
-mailbox are the ones who can tell who answered it.
+unmatched messages of the mailboxes linked to one of their campaigns (the
+campaign–mailbox links only: enrolling with some other mailbox opens nothing).
 """
 
 from __future__ import annotations
@@ -77,16 +76,11 @@ def _my_campaigns(user: User) -> Any:
 
 
 def _my_mailboxes(user: User) -> Any:
-    mine = _my_campaigns(user)
-    linked = select(campaign_mailboxes.c.mailbox_id).where(
-        campaign_mailboxes.c.campaign_id.in_(mine)
+    """The mailboxes linked to the user's campaigns: a mailbox merely used by an enrollment of
+    theirs does not open its unmatched mail to them (issue 10)."""
+    return select(campaign_mailboxes.c.mailbox_id).where(
+        campaign_mailboxes.c.campaign_id.in_(_my_campaigns(user))
     )
-    used = (
-        select(Enrollment.mailbox_id)
-        .join(Prospect, Prospect.id == Enrollment.prospect_id)
-        .where(Prospect.campaign_id.in_(mine))
-    )
-    return linked.union(used)
 
 
 def visible_to(user: User | None, stmt: Select[Any]) -> Select[Any]:

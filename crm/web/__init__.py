@@ -10,6 +10,7 @@ def register_all(app: Flask) -> None:
         auth,
         campaigns,
         contacts,
+        demo,
         gap,
         home,
         inbox,
@@ -38,5 +39,6 @@ def register_all(app: Flask) -> None:
         reports,
         settings,
         unsubscribe,
+        demo,
     ):
         app.register_blueprint(module.bp)

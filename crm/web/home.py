@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
@@ -21,8 +21,15 @@ LOCK_LEASE = timedelta(seconds=90)
 
 
 @bp.route("/")
-def index() -> Response:
-    return redirect(url_for("campaigns.index"))
+def index() -> Response | str:
+    """Show the setup checklist until every step is done; then go to the campaigns."""
+    from crm.web.setup_checklist import setup_steps
+
+    steps = setup_steps(current_user)
+    if steps is None or all(step.done for step in steps):
+        return redirect(url_for("campaigns.index"))
+    done = sum(step.done for step in steps)
+    return render_template("home.html", steps=steps, done=done)
 
 
 def worker_absence(now: datetime | None = None) -> dict[str, Any] | None:

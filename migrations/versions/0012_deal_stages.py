@@ -1,7 +1,7 @@
 """deal stages: prospects "in sequence" become "contacted", "declined" become "lost"
 
 Revision ID: 0012_deal_stages
-Revises: 0008_digest
+Revises: 0009_one_off_messages
 Create Date: 2026-12-06 14:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_deal_stages'
-down_revision = '0008_digest'
+down_revision = '0009_one_off_messages'
 branch_labels = None
 depends_on = None
 

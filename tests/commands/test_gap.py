@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,32 @@ def test_a_bad_file_is_one_line_on_stderr_and_nothing_is_written(
     assert db.session.scalar(select(func.count()).select_from(GapImport)) == 0
     missing = run(app, "gap", "import", "Mine", str(tmp_path / "nope.csv"))
     assert missing.exit_code == 1 and "no such file" in missing.stderr
+
+
+def test_show_all_as_json_streams_row_by_row_what_one_json_document_would_print(
+    app: Flask, db: Any, team: dict[str, Any], exports: dict[str, Path]
+) -> None:
+    from crm.commands import gap as gap_commands
+    from crm.gap.queries import GapFilter, iter_facts
+
+    assert run(app, "gap", "import", "Mine", *map(str, exports.values())).exit_code == 0
+    rows = list(iter_facts(team["campaign"].id, GapFilter(view="all", hidden="all")))
+    whole = json.dumps(rows, indent=2, default=str, ensure_ascii=False) + "\n"
+    written: list[str] = []
+
+    class Out:
+        def write(self, text: str) -> None:
+            written.append(text)
+
+    stdout, sys.stdout = sys.stdout, Out()  # type: ignore[assignment]
+    try:
+        gap_commands._stream_json(iter(rows))
+        streamed_rows = len(written)
+        gap_commands._stream_json(iter([]))
+    finally:
+        sys.stdout = stdout
+    assert "".join(written[:streamed_rows]) == whole
+    assert streamed_rows > 2 * len(rows)  # a write per row, never one document at once
+    assert "".join(written[streamed_rows:]) == "[]\n"
+    shown = run(app, "gap", "show", "Mine", "--all", "--format", "json")
+    assert json.loads(shown.stdout) == json.loads(whole)

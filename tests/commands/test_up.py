@@ -112,10 +112,36 @@ def test_up_seeds_the_demo_prints_every_login_and_points_links_at_its_port(
     assert f"open http://127.0.0.1:{port}" in result.stdout
     for login in ("admin@demo", "manager@demo", "specialist@demo"):
         assert login in result.stdout
-    assert seen["env"]["CRM_BASE_URL"] == f"http://127.0.0.1:{port}"
+    env = seen["env"]
+    assert env["CRM_BASE_URL"] == f"http://127.0.0.1:{port}"
+    names = [c.name for c in seen["children"]]
+    assert names == ["imap sandbox", "mail sandbox", "web", "worker"]
+    web, worker = seen["children"][2:]
+    assert web.argv[-4:] == ["--host", "127.0.0.1", "--port", str(port)]
+    assert worker.argv[-1] == "worker"
+    assert "This is a demo: its mail goes to a sandbox on 127.0.0.1" in result.stdout
+    assert env["CRM_DEMO_SANDBOX"] and env["HTTP_PROXY"].startswith("http://127.0.0.1:")
+
+
+def test_a_real_workspace_gets_no_sandbox_and_no_proxy(
+    app: Flask, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    seen: dict[str, Any] = {}
+
+    def fake_supervise(children: list[ChildSpec], env: dict[str, str], **_: Any) -> int:
+        seen.update(children=children, env=env)
+        return 0
+
+    monkeypatch.setattr(up_module, "supervise", fake_supervise)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    result = app.test_cli_runner().invoke(args=["up", "--port", str(port), "--no-demo"])
+    assert result.exit_code == 0, result.output
     assert [c.name for c in seen["children"]] == ["web", "worker"]
-    assert seen["children"][0].argv[-4:] == ["--host", "127.0.0.1", "--port", str(port)]
-    assert seen["children"][1].argv[-1] == "worker"
+    assert "CRM_DEMO_SANDBOX" not in seen["env"] and "HTTP_PROXY" not in seen["env"]
+    assert "demo" not in result.stdout
 
 
 def test_up_runs_the_web_app_and_the_worker_until_interrupted(tmp_path: Path) -> None:

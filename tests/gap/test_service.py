@@ -144,3 +144,50 @@ def test_the_shared_sample_exports_read_as_the_tools_write_them(
     # GSC "1,240" linking pages of big-news.example.com, 12 of blog., 1 from Semrush.
     assert prospects["example.com"].backlinks == {"sample-site.example": 1253}
     assert db.session.scalar(select(func.count()).select_from(GapImport)) == 1
+
+
+def test_the_snapshot_is_committed_a_batch_at_a_time_so_others_never_wait_on_it(
+    db: Any, team: dict[str, Any], exports: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from crm.gap import progress, service, snapshot
+    from tests.gap.mixed_exports import EXPECTED
+
+    campaign = team["campaign"]
+    monkeypatch.setattr(snapshot, "WRITE_BATCH", 3)
+    url = db.engine.url
+    sqlite = url.get_backend_name() == "sqlite"
+    # Another user's connection that will not wait for a lock: it fails at once if the import
+    # holds one (SQLite's database lock, PostgreSQL's locks on the rows written so far).
+    other = create_engine(url, connect_args={"timeout": 0} if sqlite else {})
+    seen: list[tuple[int, int]] = []
+
+    def checkpoint_then_write(import_id: int) -> Callable[[int, int], None]:
+        commit = progress.commit_progress(import_id)
+
+        def checkpoint(done: int, total: int) -> None:
+            commit(done, total)
+            seen.append((done, total))
+            with other.begin() as conn:
+                if not sqlite:
+                    conn.execute(text("SET LOCAL lock_timeout = '100ms'"))
+                conn.execute(
+                    text("UPDATE prospects SET notes = notes WHERE campaign_id = :c"),
+                    {"c": campaign.id},
+                )
+
+        return checkpoint
+
+    monkeypatch.setattr(service, "commit_progress", checkpoint_then_write)
+    gap_import = create_import(campaign)
+    add_sources(gap_import, [SourceFile(str(p), p.name) for p in exports.values()])
+    db.session.commit()
+    done = run_import(gap_import.id)
+    other.dispose()
+
+    assert done.state == ImportState.DONE, done.error
+    total = len(EXPECTED)
+    assert seen == [(min(n, total), total) for n in range(3, total + 3, 3)]
+    assert done.domain_count == total
+    assert set(db.session.scalars(select(Prospect.domain))) == set(EXPECTED)

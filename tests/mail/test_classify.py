@@ -208,3 +208,39 @@ def test_out_of_office_without_a_message_date_uses_now() -> None:
     )
     assert classify(parsed, now=NOW).return_date == date(2026, 11, 9)
     assert classify(parsed).return_date is None
+
+
+def test_look_alike_mail_system_notice_from_a_stranger_is_unrelated() -> None:
+    verdict = classify(facts("From: IT Desk <it@mail-help.example>\r\nSubject: Mailbox full",
+                             "Click here to release your messages."))  # fmt: skip
+    assert verdict.kind == "unrelated"
+    assert 'says "Mailbox full" like a mail-system notice' in verdict.evidence
+
+
+def test_someone_we_wrote_to_saying_their_mailbox_is_full_is_a_reply() -> None:
+    body = "Sorry for the delay, my mailbox is full after the holidays. Yes, send the link."
+    verdict = classify(facts("From: sarah@x.example\r\nSubject: Gantt", body),
+                       from_correspondent=True)  # fmt: skip
+    assert verdict.kind == "human_reply"
+
+
+def test_x_failed_recipients_from_an_ordinary_sender_is_no_bounce() -> None:
+    verdict = classify(facts("From: Mail Delivery System <robot@bulk.example>\r\n"
+                             "X-Failed-Recipients: sarah@x.example\r\nSubject: Hello",
+                             "550 5.1.1 <sarah@x.example>: User unknown"))  # fmt: skip
+    assert verdict.bounce is None and verdict.kind == "unrelated"
+
+
+def test_a_report_naming_a_bare_domain_names_nobody() -> None:
+    dsn = DeliveryStatus(final_recipient="victim.com", action="failed", status="5.1.1")
+    verdict = classify(facts("Subject: Undelivered", content_type="multipart/report",
+                             report_type="delivery-status", dsn=dsn))  # fmt: skip
+    assert verdict.kind == "bounce_hard"
+    assert verdict.bounce is not None and verdict.bounce.recipient is None
+    assert "the report names no email address" in verdict.evidence
+
+
+def test_a_mail_system_notice_naming_only_our_own_address_is_no_bounce() -> None:
+    headers = "From: postmaster@mx.example\r\nTo: ana@ours.example\r\nSubject: Delivery failed"
+    verdict = classify(facts(headers, "Quota exceeded for ana@ours.example."))
+    assert verdict.bounce is None and verdict.kind == "unrelated"

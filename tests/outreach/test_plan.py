@@ -145,3 +145,18 @@ def test_replanned_follow_ups_are_in_order_in_window_and_spaced_by_their_gaps(
             )
             assert touch.due_at >= add_local_days(previous[1], gap, NY)
         previous = (touch.step, touch.due_at)
+
+
+def test_a_sequence_day_can_last_a_minute_for_the_demo() -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from crm.outreach.plan import follow_up_not_before, plan_touches, sequence_day
+
+    minute = sequence_day({"SEQUENCE_DAY_SECONDS": "60"})
+    assert minute == timedelta(minutes=1)
+    assert sequence_day({}) is None
+    start = datetime(2026, 11, 6, 10, 0, tzinfo=UTC)
+    planned = plan_touches(start, [0, 3, 8, 13], ZoneInfo("Europe/Berlin"), day=minute)
+    assert [p.due_at - start for p in planned] == [timedelta(minutes=m) for m in (0, 3, 8, 13)]
+    assert follow_up_not_before(start, 4, ZoneInfo("UTC"), minute) == start + timedelta(minutes=4)

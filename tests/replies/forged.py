@@ -131,3 +131,22 @@ def genuine_unsubscribe(world: World) -> bytes:
 def colleague_unsubscribe(world: World) -> bytes:
     return reply(None, sender=f"desk@{A}", body="Please stop emailing us.",
                  message_id="<desk@pmtoolsreview.com>")  # fmt: skip
+
+
+def french_unsubscribe(world: World) -> bytes:
+    """Issue 15: a polite French request, written above our quoted first email."""
+    return reply(
+        world.touch(A), sender=EDITOR_A, subject="RE: Your Gantt chart round-up",
+        body="Bonjour,\r\n\r\nMerci de ne plus m'écrire.\r\n\r\nCordialement,\r\nSarah\r\n\r\n"
+        "Le lun. 2 nov. 2026 à 10:00, Ana Lopez <ana@sample-site.example> a écrit :",
+        message_id="<fr-unsub@pmtoolsreview.com>",
+    )  # fmt: skip
+
+
+def correspondent_says_mailbox_full(world: World) -> bytes:
+    """Someone we wrote to may sound like a notice: it is still their reply, never dropped."""
+    return reply(
+        None, sender=EDITOR_A, subject="Gantt templates",
+        body="My mailbox is full after the holidays, sorry. Yes, send me the link.",
+        message_id="<full@pmtoolsreview.com>",
+    )  # fmt: skip

@@ -30,6 +30,7 @@ from crm.outreach import faults
 from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
 from tests.mail.drop_proxy import DropProxy
+from tests.replies import forged
 from tests.replies.factories import (
     World,
     enroll_and_send_first,
@@ -185,8 +186,6 @@ def test_unmatched_mail_waits_in_triage(world: World, dovecot: DovecotAccount) -
 def test_forged_bounces_and_unsubscribes_change_nothing_after_a_poll(
     world: World, dovecot: DovecotAccount
 ) -> None:
-    from tests.replies import forged
-
     for build in (forged.forged_x_failed_recipients, forged.forged_dsn_bare_domain,
                   forged.forged_unsubscribe_from_a_stranger, forged.phishing_quota_notice,
                   forged.body_only_message_id):  # fmt: skip
@@ -382,11 +381,14 @@ def test_reply_arriving_between_a_touchs_claim_and_its_send_stops_that_send(
     assert world.touch(A, 2).message_id not in sent_ids
 
 
+@pytest.mark.parametrize(
+    "body", ["Please remove me from your list.", "Bonjour,\r\n\r\nMerci de ne plus m'écrire."]
+)
 def test_unsubscribe_request_suppresses_the_sender_and_stops(
-    world: World, dovecot: DovecotAccount
+    world: World, dovecot: DovecotAccount, body: str
 ) -> None:
     dovecot.append(
-        reply(world.touch(A), sender=f"editor@{A}", body="Please remove me from your list.",
+        reply(world.touch(A), sender=f"editor@{A}", body=body,
               message_id="<unsub@pmtoolsreview.com>")
     )  # fmt: skip
 

@@ -3,6 +3,8 @@ message page at phone width."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +14,16 @@ from crm.extensions import db
 from crm.models import InboundMessage, ReplyOutcome
 from tests.conftest import PASSWORD
 from tests.replies.factories import deliver, enroll_and_send_first, make_world, reply
+from tests.replies.forged import EDITOR_A, A, french_unsubscribe
 
 pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("CRM_TEST_SCREENSHOTS")  # a folder: keep the screenshots to look at
+
+
+def _shot(page: Any, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def test_specialist_marks_two_replies_with_one_keystroke_each(
@@ -109,3 +119,53 @@ def test_message_page_outcome_card_fits_a_phone(
         assert main <= width, f"the message page is {main}px wide at {width}px"
     page.click("#outcome button.outcome-positive")
     page.locator("#outcome button.outcome-positive.chosen").wait_for()
+
+
+def test_a_french_unsubscribe_shows_the_stopped_sequence_and_the_suppression(
+    app: Flask, team: dict[str, Any], live_server: str, page: Any
+) -> None:
+    world = make_world(None, None, [A], specialist=team["specialist"])
+    enroll_and_send_first(app, world, transport="memory")
+    message = deliver(world.mailbox, french_unsubscribe(world))
+    assert message is not None
+    _sign_in(page, live_server, team["specialist"].email)
+
+    page.goto(f"{live_server}/inbox")
+    row = page.locator(f"#message-{message.id}")
+    assert "unsubscribe request" in row.inner_text()
+    assert 'says "ne plus m\'écrire"' in row.inner_text()
+    effects = row.locator("ul.effects").inner_text()
+    assert f"{EDITOR_A} is never emailed again" in effects
+    assert "stopped the sequence" in effects
+    db.session.expire_all()
+    assert world.enrollment(A).state.value == "stopped"
+
+
+def test_inbox_and_message_page_are_usable_at_phone_width(
+    app: Flask, team: dict[str, Any], live_server: str, page: Any
+) -> None:
+    world = make_world(None, None, [A], specialist=team["specialist"])
+    enroll_and_send_first(app, world, transport="memory")
+    message = deliver(world.mailbox, reply(world.touch(A), sender=EDITOR_A,
+                      message_id="<phone@pmtoolsreview.com>"))  # fmt: skip
+    assert message is not None
+    _sign_in(page, live_server, team["specialist"].email)
+
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 844})
+        for name, path in (("inbox", "/inbox"), ("message", f"/inbox/messages/{message.id}")):
+            page.goto(f"{live_server}{path}")
+            widest = page.evaluate(
+                "Math.max(...[...document.querySelectorAll('main > *')].map(e => e.scrollWidth))"
+            )
+            assert widest <= width, f"{name} is {widest}px wide at {width}px"
+            _shot(page, f"{name}-{width}")
+    page.goto(f"{live_server}/inbox")
+    row = page.locator(f"#message-{message.id}")
+    for text in (EDITOR_A, A, "reply"):
+        assert text in row.inner_text()
+    button = row.locator("button.outcome-positive")
+    box = button.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    button.click()
+    row.locator("button.outcome-positive.chosen").wait_for()

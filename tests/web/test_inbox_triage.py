@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import EnrollmentState, InboundMessage, Suppression
+from crm.models import Enrollment, EnrollmentState, InboundMessage, Suppression
 from tests.replies.factories import World, deliver, enroll_and_send_first, make_world, reply
 from tests.replies.forged import (
     A,
@@ -139,3 +139,24 @@ def test_message_page_shows_the_outcome_buttons_in_their_own_card(
     stored = db.session.get(InboundMessage, message.id)
     assert stored is not None and stored.outcome is not None
     assert stored.outcome.value == "neutral"
+
+
+def test_triage_follows_the_campaign_mailbox_links_not_the_mailboxes_used(
+    app: Flask, client: Any, world: World, team: dict[str, Any]
+) -> None:
+    other = make_world(
+        None, None, ["their-prospect.com"], campaign_name="Other team",
+        mailbox={"name": "bob", "from_email": "bob@sample-site.example"},
+    )  # fmt: skip
+    # A touch of the specialist's campaign went out from the other team's mailbox.
+    enrollment = db.session.get(Enrollment, world.enrollment(A).id)
+    assert enrollment is not None
+    enrollment.mailbox_id = other.mailbox.id
+    db.session.commit()
+    stranger = deliver(other.mailbox, reply(None, sender="x@y.net", subject="Re: x",
+                                            message_id="<x@y.net>"))  # fmt: skip
+    assert stranger is not None
+    client.login(team["specialist"].email)
+
+    assert "x@y.net" not in client.get("/inbox?tab=triage").get_data(as_text=True)
+    assert client.get(f"/inbox/messages/{stranger.id}").status_code == 403

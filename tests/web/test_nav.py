@@ -45,7 +45,8 @@ def test_the_nav_links_every_area_and_marks_the_current_one(
 ) -> None:
     client.login(team["manager"].email)
     page = client.get(f"/campaigns/{team['campaign'].id}/gap").get_data(as_text=True)
-    nav = page[page.index('<ul class="mainnav">') : page.index("</ul>", page.index("mainnav"))]
+    start = page.index('<ul class="mainnav"')
+    nav = page[start : page.index("</ul>", start)]
     assert re.findall(r'<a href="([^"]+)"', nav) == [
         "/campaigns", "/prospects", "/sequences", "/inbox", "/links", "/reports", "/settings"
     ]  # fmt: skip

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from crm.core.errors import UserError
 from crm.extensions import db
+from crm.gap.background import interrupted, runs_inline, start_in_background
 from crm.gap.column_mappings import save_mapping, saved_mappings
 from crm.gap.exports import GENERIC_FIELDS, format_choices
 from crm.gap.service import (
@@ -22,14 +23,11 @@ from crm.gap.service import (
     add_sources,
     create_import,
     file_errors,
-    interrupted,
     own_export_missing,
     prepare_run,
     remove_file,
     run_import,
-    runs_inline,
     save_uploads,
-    start_in_background,
     update_file,
 )
 from crm.gap.uploads import upload_max_bytes

@@ -79,3 +79,60 @@ def test_drop_exports_filter_hide_restore_map_in_bulk_and_export(
     db.session.expire_all()
     mapped = db.session.scalars(select(Prospect).where(Prospect.target_confirmed)).all()
     assert {p.domain for p in mapped} == {r["domain"] for r in rows} == set(tier1)
+
+
+@pytest.mark.postgres
+def test_the_gap_table_answers_while_a_large_import_writes_its_snapshot(
+    app: Any,
+    db: Any,
+    team: dict[str, Any],
+    exports: dict[str, Path],
+    import_files: Any,
+    live_server: str,
+    page: Any,
+    tmp_path: Path,
+) -> None:
+    import time
+
+    from crm.gap.background import start_in_background
+    from crm.gap.sample_exports import SampleDomain, ahrefs_refdomains_bytes, write
+    from crm.gap.service import SourceFile, add_sources, create_import
+    from crm.models import GapImport, ImportState
+
+    campaign = team["campaign"]
+    assert import_files(campaign, exports.values()).state == ImportState.DONE
+    domains = (SampleDomain(f"site{i}.example.org", authority=i % 90, backlinks=1 + i % 5)
+               for i in range(12_000))  # fmt: skip
+    big = write(tmp_path / "rival-a.com-refdomains.csv", ahrefs_refdomains_bytes(domains))
+    running = create_import(campaign)
+    add_sources(running, [SourceFile(str(big), big.name, owner="rival-a.com")])
+    db.session.commit()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", team["specialist"].email)
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("main button[type=submit]")
+
+    thread = start_in_background(app, running.id)
+
+    def state() -> GapImport:
+        db.session.expire_all()
+        found = db.session.get(GapImport, running.id)
+        db.session.rollback()  # hold no read transaction open meanwhile
+        return found
+
+    while thread.is_alive() and not state().gap_count:
+        time.sleep(0.05)  # until the first batch of the snapshot is written
+    loads: list[float] = []
+    while thread.is_alive() and state().state == ImportState.RUNNING and len(loads) < 3:
+        began = time.monotonic()
+        response = page.goto(f"{live_server}/campaigns/{campaign.id}/gap?view=all")
+        assert response.status == 200
+        assert page.locator("table.gap-table tbody tr").count() > 0
+        loads.append(time.monotonic() - began)
+    thread.join(timeout=300)
+
+    assert loads, "the import ended before the gap table could be loaded while it ran"
+    # Generous for a shared 2-CPU machine: the import thread shares this process's GIL. Before
+    # the snapshot was written in short transactions, such requests hung 8-15 s, then failed.
+    assert max(loads) < 5, loads
+    assert state().state == ImportState.DONE, state().error

@@ -168,3 +168,27 @@ class TestUploadLimits:
         page = client.get(show).get_data(as_text=True)
         assert time.monotonic() - started < 5
         assert "refused as a ZIP bomb" in page
+
+
+def test_the_progress_bar_keeps_moving_through_scoring_and_writing(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    campaign = team["campaign"]
+    gap_import = GapImport(campaign_id=campaign.id, files=[], state=ImportState.RUNNING,
+                           bytes_done=4096, bytes_total=8192)  # fmt: skip
+    db.session.add(gap_import)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    progress = f"/campaigns/{campaign.id}/gap/imports/{gap_import.id}/progress"
+    assert "Reading the exports: 50%" in client.get(progress).get_data(as_text=True)
+
+    gap_import.bytes_done = 8192
+    db.session.commit()
+    assert "Folding the exports" in client.get(progress).get_data(as_text=True)
+
+    gap_import.domain_count, gap_import.gap_count = 1000, 8000
+    db.session.commit()
+    page = client.get(progress).get_data(as_text=True)
+    assert "Scoring the prospects and writing the snapshot: 12%" in page
+    assert "1,000 of 8,000 referring domains" in page
+    assert '<progress value="1000" max="8000">' in page

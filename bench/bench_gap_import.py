@@ -1,0 +1,214 @@
+"""The whole `crm gap import` of a referring-domains-heavy set, next to DuckDB + SQLite (DESIGN §9).
+
+The set (bench/gap_data.py): our 100,000 backlinks, two competitors' 400,000
+backlinks and two competitors' 400,000 referring domains, about 800,000
+distinct referring domains. Ours is the real `crm gap import` command, from
+reading the files to the snapshot committed, on SQLite (and on PostgreSQL
+when BENCH_GAP_PG_URL names a throwaway database). The baseline, in the same
+run: DuckDB reads the same files, reduces them per referring domain (hosts
+folded by the same `registrable_domain`), and stores one row per domain in a
+SQLite file. Each contender runs in a fresh subprocess; setup (schema,
+campaign) is not timed.
+
+    python -m bench.bench_gap_import [ours-sqlite|ours-postgres|baseline] [--scale 0.1]
+
+`BENCH_GAP_IMPORT_SCALE` (default 1) shrinks the set for development.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.bench_gap import TreePeak, _host_map
+from bench.common import BenchRow
+from bench.gap_data import ensure_refdomains_exports
+
+SCALE = float(os.environ.get("BENCH_GAP_IMPORT_SCALE", "1"))
+PG_URL = os.environ.get("BENCH_GAP_PG_URL", "")
+SITE = "our-site.com"
+
+
+def _ours(files: list[tuple[str, Path]], url: str) -> dict[str, float]:
+    """Run `crm gap import` on a fresh database; time it from reading to snapshot committed."""
+    from bench.common import migrated_app, reset_postgres
+    from crm.core.campaigns import create_campaign
+    from crm.extensions import db
+
+    with tempfile.TemporaryDirectory(prefix="bench-gap-import-") as instance:
+        if url:
+            reset_postgres(url)
+        else:
+            url = f"sqlite:///{instance}/bench.db"
+        app = migrated_app(url, instance)
+        with app.app_context():
+            create_campaign("Bench", SITE, [site for site, _ in files[1:]])
+            db.session.commit()
+        runner = app.test_cli_runner()
+        args = ["gap", "import", "Bench", "--format", "json"]
+        args += [f"{site}={path}" for site, path in files]
+        with TreePeak() as peak:
+            start = time.perf_counter()
+            result = runner.invoke(args=args)
+            elapsed = time.perf_counter() - start
+        if result.exit_code != 0:
+            if result.exc_info is not None and not isinstance(result.exception, SystemExit):
+                raise result.exception  # type: ignore[misc]
+            raise RuntimeError(f"crm gap import failed: {result.output}")
+        summary = json.loads(result.stdout)
+    return {"seconds": elapsed, "peak_mib": peak.mib, "domains": summary["domains"]}
+
+
+def _baseline(files: list[tuple[str, Path]]) -> dict[str, float]:
+    """DuckDB reduces the files per referring domain; one row per domain goes into SQLite."""
+    import sqlite3
+
+    import duckdb
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="bench-gap-baseline-") as folder, TreePeak() as peak:
+        start = time.perf_counter()
+        con = duckdb.connect()
+        parts = []
+        for site, path in files:
+            kind = path.stem.split("-", 3)[-1]
+            if kind.endswith("ahrefs-backlinks"):
+                parts.append(f"""
+                    SELECT '{site}' AS site,
+                           regexp_extract("Referring page URL", '^[A-Za-z]+://([^/?#]+)', 1)
+                               AS host,
+                           TRY_CAST("Domain rating" AS DOUBLE) AS authority,
+                           TRY_CAST("Domain traffic" AS BIGINT) AS traffic,
+                           CASE WHEN coalesce("Lost", '') = '' THEN 1 ELSE 0 END AS backlinks,
+                           NOT ("Nofollow" = 'true' OR "UGC" = 'true'
+                                OR "Sponsored" = 'true') AS dofollow
+                    FROM read_csv('{path}', encoding='utf-16', delim='\t', quote='"',
+                                  header=true, all_varchar=true)""")
+            elif kind.endswith("semrush-backlinks"):
+                parts.append(f"""
+                    SELECT '{site}' AS site,
+                           regexp_extract("Source url", '^[A-Za-z]+://([^/?#]+)', 1) AS host,
+                           TRY_CAST("Page ascore" AS DOUBLE) AS authority,
+                           NULL::BIGINT AS traffic,
+                           CASE WHEN "Lost link" = 'true' THEN 0 ELSE 1 END AS backlinks,
+                           NOT ("Nofollow" = 'true' OR "Ugc" = 'true'
+                                OR "Sponsored" = 'true') AS dofollow
+                    FROM read_csv('{path}', delim=',', header=true, all_varchar=true)""")
+            elif kind.endswith("ahrefs-refdomains"):
+                parts.append(f"""
+                    SELECT '{site}' AS site, "Domain" AS host,
+                           TRY_CAST("DR" AS DOUBLE) AS authority,
+                           TRY_CAST("Traffic" AS BIGINT) AS traffic,
+                           TRY_CAST("Links to target" AS BIGINT) AS backlinks,
+                           TRY_CAST("Dofollow links" AS BIGINT) > 0 AS dofollow
+                    FROM read_csv('{path}', encoding='utf-16', delim='\t', quote='"',
+                                  header=true, all_varchar=true)""")
+            else:
+                parts.append(f"""
+                    SELECT '{site}' AS site, "Domain" AS host,
+                           TRY_CAST("Domain ascore" AS DOUBLE) AS authority,
+                           NULL::BIGINT AS traffic,
+                           TRY_CAST("Backlinks" AS BIGINT) AS backlinks, NULL AS dofollow
+                    FROM read_csv('{path}', delim=',', header=true, all_varchar=true)""")
+        con.execute("CREATE TABLE links AS " + " UNION ALL ".join(parts))
+        hosts = [r[0] for r in con.execute("SELECT DISTINCT host FROM links").fetchall()]
+        hostmap = pd.DataFrame(_host_map(hosts), columns=["host", "domain"])
+        con.register("hostmap", hostmap)
+        result = con.execute(f"""
+            WITH per_site AS (
+                SELECT m.domain, l.site, sum(l.backlinks) AS backlinks,
+                       max(l.authority) AS authority, max(l.traffic) AS traffic,
+                       bool_or(l.dofollow) AS dofollow
+                FROM links l JOIN hostmap m USING (host) GROUP BY m.domain, l.site)
+            SELECT domain, to_json(map(list(site), list(backlinks)))::VARCHAR,
+                   max(authority), max(traffic), bool_or(dofollow),
+                   NOT list_contains(list(site) FILTER (WHERE backlinks > 0), '{SITE}')
+            FROM per_site GROUP BY domain""")
+        store = sqlite3.connect(os.path.join(folder, "baseline.db"))
+        store.execute(
+            "CREATE TABLE domains (domain TEXT PRIMARY KEY, backlinks TEXT, authority REAL,"
+            " traffic INTEGER, dofollow INTEGER, in_gap INTEGER)"
+        )
+        domains = 0
+        while batch := result.fetchmany(10_000):
+            store.executemany("INSERT INTO domains VALUES (?, ?, ?, ?, ?, ?)", batch)
+            domains += len(batch)
+        store.commit()
+        store.close()
+        elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "peak_mib": peak.mib, "domains": domains}
+
+
+def _measure(name: str, scale: float) -> dict[str, float]:
+    """Run one contender in a fresh interpreter; add the CPU seconds of its process tree.
+
+    CPU time (setup and interpreter start included) is less sensitive than
+    wall time to the other work of a shared machine.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_gap_import", name, "--scale", str(scale)],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{done.stderr[-4000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["cpu_seconds"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return figures
+
+
+def run(scale: float = SCALE) -> list[BenchRow]:
+    """Measure the whole import on SQLite (and PostgreSQL) next to the DuckDB + SQLite baseline."""
+    ensure_refdomains_exports(scale)
+    baseline = _measure("baseline", scale)
+    label = f"whole crm gap import, {baseline['domains']:,.0f} referring domains"
+    rows = []
+    for name in ("ours-sqlite", "ours-postgres") if PG_URL else ("ours-sqlite",):
+        ours = _measure(name, scale)
+        db = name.split("-")[1]
+        rows += [
+            BenchRow(f"{label} ({db}): time", ours["seconds"],
+                     "DuckDB per domain + one row per domain in SQLite", baseline["seconds"],
+                     target="<= 2x"),
+            BenchRow(f"{label} ({db}): CPU, whole process", ours["cpu_seconds"],
+                     "DuckDB + SQLite baseline", baseline["cpu_seconds"]),
+            BenchRow(f"{label} ({db}): peak memory", ours["peak_mib"],
+                     "DuckDB + SQLite baseline", baseline["peak_mib"], unit="MiB",
+                     target="<= 1024 MiB"),
+        ]  # fmt: skip
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    contenders = ("ours-sqlite", "ours-postgres", "baseline")
+    parser.add_argument("contender", nargs="?", choices=contenders)
+    parser.add_argument("--scale", type=float, default=SCALE)
+    args = parser.parse_args(argv)
+    files = ensure_refdomains_exports(args.scale)
+    if args.contender is None:
+        for row in run(args.scale):
+            print(f"{row.figure}: {row.value:.2f} {row.unit} vs {row.baseline} "
+                  f"{row.baseline_value:.2f} {row.unit} ({row.ratio:.2f}x)")  # fmt: skip
+        return 0
+    if args.contender == "baseline":
+        figures = _baseline(files)
+    else:
+        figures = _ours(files, PG_URL if args.contender == "ours-postgres" else "")
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,55 @@
+"""Run an import where the web can wait for it: in the request when small, else in a thread.
+
+A running import reports progress; one silent for INTERRUPTED_AFTER was
+interrupted (the process that ran it went away).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+
+from crm.extensions import db
+from crm.gap.progress import file_sizes
+from crm.gap.service import run_import
+from crm.models import GapImport, ImportState
+
+# Uploads up to this many bytes run in the request; bigger ones in a thread
+# (config GAP_INLINE_MAX_BYTES).
+INLINE_MAX_BYTES = 4 * 1024 * 1024
+# A running import that reported no progress for this long was interrupted
+# (the process that ran it stopped).
+INTERRUPTED_AFTER = timedelta(minutes=30)
+
+
+def runs_inline(gap_import: GapImport) -> bool:
+    """Tell whether an import is small enough to run in the request."""
+    limit = current_app.config.get("GAP_INLINE_MAX_BYTES", INLINE_MAX_BYTES)
+    return sum(file_sizes(f["path"] for f in gap_import.files)) <= int(limit)
+
+
+def start_in_background(app: Flask, import_id: int) -> threading.Thread:
+    """Run an import in a thread with its own app context and session."""
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                run_import(import_id)
+            except Exception:  # logged by run_import; the import is marked failed
+                pass
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=work, name=f"gap-import-{import_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def interrupted(gap_import: GapImport, now: datetime) -> bool:
+    """Tell whether a running import stopped reporting (its process went away)."""
+    if gap_import.state != ImportState.RUNNING:
+        return False
+    last = gap_import.progress_at or gap_import.created_at
+    return now - last > INTERRUPTED_AFTER
