@@ -94,10 +94,18 @@ def _append(mailbox: Mailbox, messages: list[bytes]) -> None:
 
 def simulate_pass(folder: Path, now: datetime, *, delay: timedelta) -> dict[str, int]:
     """Answer the touches due an answer and handle matched replies; commit."""
+    answered = answer_touches(folder, now, delay=delay)
+    outcomes, links = _act_on_replies(folder, load_state(folder), now)
+    db.session.commit()
+    return {"answered": answered, "outcomes": outcomes, "links": links}
+
+
+def answer_touches(folder: Path, now: datetime, *, delay: timedelta) -> int:
+    """Put the prospects' answers to touches sent `delay` ago into the IMAP INBOX."""
     state = load_state(folder)
     mailbox = db.session.scalar(select(Mailbox).where(Mailbox.name == DEMO_MAILBOX))
     if mailbox is None or "since" not in state:
-        return {"answered": 0, "outcomes": 0, "links": 0}
+        return 0
     since = datetime.fromisoformat(state["since"])
     answered: dict[str, str] = state["answered"]
     touches = db.session.scalars(
@@ -124,9 +132,7 @@ def simulate_pass(folder: Path, now: datetime, *, delay: timedelta) -> dict[str,
         for raw in outgoing:
             store_message(folder / ANSWERS_FOLDER, raw)
     save_state(folder, state)
-    outcomes, links = _act_on_replies(folder, state, now)
-    db.session.commit()
-    return {"answered": len(outgoing), "outcomes": outcomes, "links": links}
+    return len(outgoing)
 
 
 def _answer(folder: Path, touch: Touch, act: Act, now: datetime) -> bytes | None:

@@ -28,6 +28,7 @@ from crm.models import (
     Mailbox,
     Prospect,
     ProspectStatus,
+    Role,
     Touch,
     TouchpointKind,
     TouchState,
@@ -53,7 +54,7 @@ from crm.outreach.lifecycle import replan_enrollment as replan_enrollment
 from crm.outreach.lifecycle import resume_enrollment as resume_enrollment
 from crm.outreach.lifecycle import stop_enrollment as stop_enrollment
 from crm.outreach.lifecycle import stop_enrollments_of_address as stop_enrollments_of_address
-from crm.outreach.mailboxes import mailbox_window
+from crm.outreach.mailboxes import mailbox_window, usable_by_member
 from crm.outreach.personalise import needs_review
 from crm.outreach.plan import plan_touches, sequence_day
 from crm.outreach.sequences import find_angle
@@ -100,8 +101,8 @@ class EnrollResult:
 # Enrolling
 
 
-def _mailbox_pool(campaign: Campaign) -> list[Mailbox]:
-    """Return the mailboxes a campaign sends from: its own, else every unpaused one."""
+def _mailbox_pool(campaign: Campaign, actor: User | None = None) -> list[Mailbox]:
+    """Return the mailboxes a campaign sends from: its own, else unpaused ones the actor may use."""
     linked = db.session.scalars(
         select(Mailbox)
         .join(campaign_mailboxes, campaign_mailboxes.c.mailbox_id == Mailbox.id)
@@ -116,9 +117,10 @@ def _mailbox_pool(campaign: Campaign) -> list[Mailbox]:
                 field="mailbox",
             )
         return pool
-    pool = list(
-        db.session.scalars(select(Mailbox).where(Mailbox.paused.is_(False)).order_by(Mailbox.id))
-    )
+    usable = select(Mailbox).where(Mailbox.paused.is_(False))
+    if actor is not None and not actor.has_role(Role.MANAGER):
+        usable = usable.where(usable_by_member(actor.id))
+    pool = list(db.session.scalars(usable.order_by(Mailbox.id)))
     if not pool:
         raise UserError(
             "no mailbox to send from: add one (crm mailboxes add) or resume a paused one",
@@ -130,8 +132,9 @@ def _mailbox_pool(campaign: Campaign) -> list[Mailbox]:
 class _RoundRobin:
     """Hands out mailboxes, each time the one with the fewest live enrollments."""
 
-    def __init__(self, explicit: Mailbox | None) -> None:
+    def __init__(self, explicit: Mailbox | None, actor: User | None = None) -> None:
         self.explicit = explicit
+        self.actor = actor
         self.load: dict[int, int] = {}
         self.pools: dict[int, list[Mailbox]] = {}
 
@@ -141,7 +144,7 @@ class _RoundRobin:
             return self.explicit
         pool = self.pools.get(campaign.id)
         if pool is None:
-            pool = self.pools[campaign.id] = _mailbox_pool(campaign)
+            pool = self.pools[campaign.id] = _mailbox_pool(campaign, self.actor)
             require_sender_names(pool)
             missing = [m.id for m in pool if m.id not in self.load]
             if missing:
@@ -213,7 +216,7 @@ def enroll(
     busy_domains = {} if allow_active else live_domains(p.domain for p in ordered.values())
     all_contacts = [c for p in ordered.values() for c in p.contacts]
     busy_contacts = live_contact_emails(c.email for c in all_contacts)
-    mailboxes = _RoundRobin(mailbox)
+    mailboxes = _RoundRobin(mailbox, actor)
     evidence = best_evidence(
         ordered, {p.id: p.campaign.competitor_domains for p in ordered.values()}
     )

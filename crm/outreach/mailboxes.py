@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from crm.core.errors import UserError
 from crm.core.users import normalise_login_email
@@ -14,6 +15,8 @@ from crm.extensions import db
 from crm.mail.smtp import Security as SmtpSecurity
 from crm.mail.smtp import SmtpSettings
 from crm.models import Mailbox, Security
+from crm.models.campaign import campaign_members
+from crm.models.outreach import campaign_mailboxes
 from crm.outreach.windows import SendingWindow, format_days, parse_timezone
 
 
@@ -31,7 +34,7 @@ class MailboxSettings:
     imap_host: str
     imap_port: int
     imap_security: str
-    password: str | None = None
+    password: str | None = dataclasses.field(default=None, repr=False)
     imap_folders: str = "INBOX"
     daily_cap: int = 50
     min_spacing_seconds: int = 120
@@ -55,6 +58,17 @@ def _port(value: int, field: str) -> int:
     if not 1 <= int(value) <= 65535:
         raise UserError(f"{field} must be a port number (1-65535)", field=field)
     return int(value)
+
+
+def usable_by_member(user_id: int) -> ColumnElement[bool]:
+    """Match the mailboxes a specialist may send from: their campaigns' and the shared pool."""
+    # A mailbox linked to no campaign is the shared pool; one linked elsewhere is another team's.
+    mine = select(campaign_mailboxes.c.mailbox_id).where(
+        campaign_mailboxes.c.campaign_id.in_(
+            select(campaign_members.c.campaign_id).where(campaign_members.c.user_id == user_id)
+        )
+    )
+    return or_(Mailbox.id.in_(mine), ~exists().where(campaign_mailboxes.c.mailbox_id == Mailbox.id))
 
 
 def apply_mailbox_settings(mailbox: Mailbox, s: MailboxSettings) -> Mailbox:

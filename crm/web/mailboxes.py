@@ -27,6 +27,7 @@ from crm.outreach.mailboxes import MailboxSettings, apply_mailbox_settings, crea
 from crm.outreach.windows import WEEKDAYS
 from crm.web.access import requires
 from crm.web.forms import attach_user_error, choices
+from crm.web.objects import load_object
 
 bp = Blueprint("mailboxes", __name__, url_prefix="/settings/mailboxes")
 
@@ -122,10 +123,7 @@ def _settings(form: MailboxForm) -> MailboxSettings:
 
 
 def _get(mailbox_id: int) -> Mailbox:
-    mailbox = db.session.get(Mailbox, mailbox_id)
-    if mailbox is None:
-        abort(404)
-    return mailbox
+    return load_object(Mailbox, mailbox_id)
 
 
 @bp.route("")

@@ -88,7 +88,8 @@ def preview_context(prospect: Prospect | None) -> tuple[dict[str, Any], str]:
     from crm.outreach.enrollment import enrollment_context
 
     contact = prospect.contacts[0] if prospect.contacts else Contact(email="", prospect=None)
-    mailbox = db.session.scalar(select(Mailbox).order_by(Mailbox.paused, Mailbox.id)) or Mailbox(
+    mailboxes = visible(Mailbox, select(Mailbox), campaign=prospect.campaign)
+    mailbox = db.session.scalar(mailboxes.order_by(Mailbox.paused, Mailbox.id)) or Mailbox(
         from_name=SAMPLE_CONTEXT["sender"]["name"], from_email=SAMPLE_CONTEXT["sender"]["email"]
     )
     who = f"{prospect.domain} ({contact.email or 'no contact yet'})"
@@ -117,7 +118,7 @@ def index() -> Response | str:
     angles = db.session.scalars(select(Angle).order_by(Angle.builtin.desc(), Angle.label)).all()
     active: dict[str, int] = dict(
         db.session.execute(
-            select(Enrollment.angle, db.func.count())
+            visible(Enrollment, select(Enrollment.angle, db.func.count()))
             .where(Enrollment.state == EnrollmentState.ACTIVE)
             .group_by(Enrollment.angle)
         ).all()

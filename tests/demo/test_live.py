@@ -9,11 +9,7 @@ checker reading the prospects' pages through the sandbox's proxy.
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,10 +19,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from crm.demo import seed
-from crm.demo.live import demo_mailbox, make_demo_live, sandbox_login
-from crm.demo.sandbox import Sandbox, SandboxPorts, free_port, imap_argv
 from crm.demo.simulator import load_state, simulate_pass
-from crm.gap.demo import import_demo_gap
 from crm.links.checker import run_verify_pass
 from crm.models import (
     Enrollment,
@@ -40,58 +33,11 @@ from crm.models import (
     WonLink,
     utcnow,
 )
-from crm.outreach.demo_mailbox import add_demo_mailbox
 from crm.replies.poll_pass import PollSettings, run_poll_pass
 from tests.replies.factories import send
 
 pytestmark = pytest.mark.postgres
 LOOP_SECONDS = 120
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    # A sequence day of a second: the 4-touch cadence (days 1, 4, 9, 14) within the loop.
-    return {**app_config, "SEND_MAX_JITTER_SECONDS": 0, "SEQUENCE_DAY_SECONDS": 1}
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-@pytest.fixture
-def live_demo(
-    app: Flask, db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    """A demo workspace without its made-up history, live on a running sandbox."""
-    monkeypatch.setattr(seed, "DEMO_STEPS", [import_demo_gap, add_demo_mailbox])
-    seed.seed_demo_workspace()
-    db.session.commit()
-    folder = tmp_path / "sandbox"
-    ports = SandboxPorts(free_port(), free_port(), free_port())
-    mailbox = demo_mailbox()
-    assert mailbox is not None
-    login = sandbox_login(mailbox)
-    imap = subprocess.Popen(imap_argv(sys.executable, ports.imap, login))
-    sandbox = Sandbox(folder, ports, login)
-    sandbox.start()
-    proxy = f"http://127.0.0.1:{ports.pages}"
-    for name in ("HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.setenv(name, proxy)
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    try:
-        deadline = time.monotonic() + 30
-        while not _listening(ports.imap):
-            assert time.monotonic() < deadline, "pymap did not start"
-            time.sleep(0.1)
-        assert make_demo_live(folder, ports, utcnow()) == 12
-        mailbox.min_spacing_seconds = 0  # the test does not wait between sends
-        db.session.commit()
-        yield folder
-    finally:
-        sandbox.stop()
-        imap.terminate()
-        imap.wait(timeout=10)
 
 
 def _report(app: Flask) -> dict[str, int]:

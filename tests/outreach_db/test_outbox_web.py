@@ -126,3 +126,26 @@ def test_many_skipped_prospects_read_as_one_line_per_reason(
     html = response.get_data(as_text=True)
     assert "3 skipped: no contact — add contacts" in html
     assert "Skipped bare0.example" not in html
+
+
+def test_enrolling_without_a_chosen_mailbox_never_sends_from_another_teams(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    from crm.models.outreach import campaign_mailboxes
+
+    theirs = MailboxFactory(name="their-team")
+    db.session.execute(
+        campaign_mailboxes.insert().values(
+            campaign_id=team["other_campaign"].id, mailbox_id=theirs.id
+        )
+    )
+    prospect = _ready_prospect(db, team)
+    db.session.commit()
+    page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
+    client.login(team["specialist"].email)
+    client.post_form(f"{page}/enroll", {"angle": "broken-link"}, page=page)
+    assert db.session.query(Enrollment).count() == 0
+    shared = MailboxFactory(name="shared-pool")
+    db.session.commit()
+    client.post_form(f"{page}/enroll", {"angle": "broken-link"}, page=page)
+    assert db.session.query(Enrollment).one().mailbox_id == shared.id

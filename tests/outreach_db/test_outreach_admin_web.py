@@ -117,13 +117,24 @@ def test_suppressed_contact_is_marked_on_the_prospect_page(
     prospect = ProspectFactory(campaign=team["campaign"], domain="blocked.com")
     db.session.add(Contact(prospect=prospect, email="ed@blocked.com"))
     db.session.commit()
-    client.login(team["specialist"].email)
+    client.login(team["manager"].email)
     client.post_form("/suppressions", {"value": "blocked.com", "reason": "partner"})
     assert db.session.query(Suppression).one().value == "blocked.com"
     html = client.get(f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}").get_data(
         as_text=True
     )
     assert "suppressed (domain)" in html
+
+
+def test_a_specialist_suppresses_an_address_but_not_a_whole_domain(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    client.login(team["specialist"].email)
+    refused = client.post_form("/suppressions", {"value": "blocked.com", "reason": "partner"})
+    assert "only managers and admins suppress a whole domain" in refused.get_data(as_text=True)
+    assert db.session.query(Suppression).count() == 0
+    client.post_form("/suppressions", {"value": "ed@blocked.com", "reason": "asked"})
+    assert [s.value for s in db.session.query(Suppression)] == ["ed@blocked.com"]
 
 
 def test_contacts_csv_upload_with_a_bad_row_shows_the_line_and_imports_nothing(
