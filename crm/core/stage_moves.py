@@ -69,9 +69,47 @@ def move_prospects(
         raise UserError(
             f"{target.label} is set by Linkgap when {SYSTEM_SET[target]}", field="status"
         )
-    if target in BEFORE_OUTREACH:
-        return actions.set_status(campaign, ids, target.value, reason=note, actor=actor)
     now = now or utcnow()
+    if target in BEFORE_OUTREACH:
+        # A closed deal reopens here (the gap's actions move only prospects not yet contacted).
+        reopen = _closed_ids(campaign, ids) if target != ProspectStatus.EXCLUDED else set()
+        rest = [i for i in ids if i not in reopen]
+        result = BulkResult()
+        if rest:
+            result = actions.set_status(campaign, rest, target.value, reason=note, actor=actor)
+        if reopen:
+            more = _move(campaign, sorted(reopen), target, note, actor, now)
+            result.changed += more.changed
+            for why, n in more.skipped.items():
+                result.skip(why, n)
+        return result
+    result = _move(campaign, ids, target, note, actor, now)
+    record_audit("prospects.move_stage", user=actor, object_type="campaign",
+                 object_id=campaign.id, count=result.changed, stage=target.value,
+                 note=note[:200])  # fmt: skip
+    return result
+
+
+def _closed_ids(campaign: Campaign, ids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in batches(list(ids)):
+        found.update(
+            db.session.scalars(
+                select(Prospect.id).where(
+                    Prospect.campaign_id == campaign.id,
+                    Prospect.id.in_(chunk),
+                    Prospect.status.in_(CLOSED),
+                )
+            )
+        )
+    return found
+
+
+def _move(
+    campaign: Campaign, ids: Sequence[int], target: ProspectStatus, note: str,
+    actor: User | None, now: datetime,
+) -> BulkResult:  # fmt: skip
+    """Move the prospects the rules allow, log each in its timeline, count the others."""
     result = BulkResult()
     moved: list[int] = []
     for chunk in batches(list(ids)):
@@ -111,9 +149,6 @@ def move_prospects(
     db.session.expire_all()
     if target in CLOSED and moved:
         _stop_sequences(moved, actor, now)
-    record_audit("prospects.move_stage", user=actor, object_type="campaign",
-                 object_id=campaign.id, count=result.changed, stage=target.value,
-                 note=note[:200])  # fmt: skip
     return result
 
 

@@ -87,3 +87,16 @@ def test_closing_a_deal_stops_its_sequences(db: Any) -> None:
     db.session.refresh(enrollment)
     assert enrollment.state == EnrollmentState.STOPPED
     assert all(t.state == TouchState.CANCELLED for t in enrollment.touches)
+
+
+def test_a_closed_deal_is_reopened_as_qualified_with_a_note(db: Any, team: dict[str, Any]) -> None:
+    campaign = team["campaign"]
+    lost = ProspectFactory(campaign=campaign, status=ProspectStatus.LOST)
+    fresh = ProspectFactory(campaign=campaign)
+    db.session.commit()
+    result = move_prospects(campaign, [lost.id, fresh.id], "qualified", note="new editor")
+    db.session.commit()
+    assert result.changed == 2
+    db.session.refresh(lost)
+    assert lost.status == ProspectStatus.QUALIFIED
+    assert lost.touchpoints[-1].summary == "lost → qualified: new editor"
