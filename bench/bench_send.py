@@ -232,7 +232,7 @@ def _seed_due_touches(n: int, sink: Sink, now: datetime) -> None:
                 angle=angle.slug,
                 tier=1,
                 in_gap=True,
-                status="in_sequence",
+                status="contacted",
             )
         )
         contacts.append(

@@ -79,7 +79,7 @@ def fill(session: Any, campaign_id: int, touches: int, seed: int = 11) -> dict[s
     for p in range(1, n_prospects + 1):
         prospects.append({
             "id": p, "campaign_id": campaign_id, "domain": f"site{p}.example.com",
-            "status": "in_sequence", "status_changed_at": now, "created_at": now,
+            "status": "contacted", "status_changed_at": now, "created_at": now,
             "updated_at": now, "source": "import", "in_gap": True, "links_to_us": False,
             "overlap": 1, "tier": rng.choices((1, 2, 3), (1, 3, 6))[0], "category_bits": 2,
             "competitors": [], "backlinks": {}, "score": 0.5, "score_parts": {},

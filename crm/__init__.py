@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     register_config(app, config)
+    register_proxies(app)
     register_extensions(app)
     register_access_control(app)
     register_blueprints(app)
@@ -37,6 +38,12 @@ def register_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.update(load_config(Path(app.instance_path), overrides))
 
 
+def register_proxies(app: Flask) -> None:
+    from crm.web.auth_security import trust_proxies
+
+    trust_proxies(app)
+
+
 # SQLite reads every page its 2 MB per-connection cache misses with a read() copied
 # into that cache; the gap table re-counts a filtered view of 100,000 prospects on
 # every request. Mapped, the file's pages come straight from the OS page cache,
@@ -46,6 +53,18 @@ SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 def _map_sqlite_file(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+
+
+def _sqlite_durability(busy_timeout_ms: int) -> Any:
+    """Return a connect hook: wait for the worker's commits, and make every commit durable."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # WAL's default (NORMAL) can lose the last commits on power loss; a sent touch's
+        # record must survive it, or the worker would send that email again.
+        dbapi_connection.execute("PRAGMA synchronous=FULL")
+
+    return on_connect
 
 
 def _prefer_wal(dbapi_connection: Any, _record: Any) -> None:
@@ -59,17 +78,22 @@ def _prefer_wal(dbapi_connection: Any, _record: Any) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from sqlalchemy import bindparam, event, select
+    from sqlalchemy import event
 
-    from crm import models
-    from crm.extensions import csrf, db, limiter, login_manager, migrate
+    from crm.config import make_private_file
+    from crm.extensions import csrf, db, login_manager, migrate
+    from crm.web.auth_limits import init_failure_store
+    from crm.web.auth_security import load_user
 
     db.init_app(app)
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
+        busy_ms = int(float(app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]) * 1000)
+        event.listen(engine, "connect", _sqlite_durability(busy_ms))
         event.listen(engine, "connect", _map_sqlite_file)
         if engine.url.database not in (None, "", ":memory:"):
+            make_private_file(Path(engine.url.database))
             event.listen(engine, "connect", _prefer_wal)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
@@ -78,24 +102,18 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    limiter.init_app(app)
-
-    # Every signed-in request runs this: a statement built once keeps its memoised
-    # cache key, where session.get builds (and keys) a new one each time.
-    by_id = select(models.User).where(models.User.id == bindparam("id"))
-
-    @login_manager.user_loader
-    def load_user(user_id: str) -> models.User | None:
-        user: models.User | None = db.session.scalar(by_id, {"id": int(user_id)})
-        return user
+    init_failure_store(app)
+    login_manager.user_loader(load_user)
 
 
 def register_access_control(app: Flask) -> None:
     from crm.web.access import enforce_access
+    from crm.web.auth_security import limit_anonymous_body
 
-    # Registered before any blueprint hook: an anonymous request is sent to sign in
-    # before anything else looks at it.
-    app.before_request(enforce_access)
+    # First of all hooks, ahead of CSRFProtect's (which reads the form): an anonymous
+    # request is capped and sent to sign in before anything parses its body.
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks[:0] = [limit_anonymous_body, enforce_access]
 
 
 def register_blueprints(app: Flask) -> None:
@@ -117,9 +135,11 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
+    from crm.web.auth_security import add_hsts
     from crm.web.helpers import add_security_headers
 
     app.after_request(add_security_headers)
+    app.after_request(add_hsts)
 
 
 def register_commands(app: Flask) -> None:

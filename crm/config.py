@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -23,12 +24,16 @@ class Defaults:
     SESSION_COOKIE_SECURE = False  # set CRM_SESSION_COOKIE_SECURE=1 behind HTTPS
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False  # also on whenever SESSION_COOKIE_SECURE is
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT: int | None = None  # a token lives as long as the session
-    RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_ENABLED = True
+    # Failed sign-ins: per client address per minute, and per account per window.
     LOGIN_FAILURES_PER_MINUTE = 10
+    LOGIN_FAILURES_PER_ACCOUNT = 20
+    LOGIN_ACCOUNT_WINDOW_SECONDS = 15 * 60
+    LOGIN_LIMIT_STORAGE_URI = "database"  # or redis://host:6379/0 (needs the redis package)
+    TRUSTED_PROXIES = 0  # reverse proxies in front of the app that set X-Forwarded-*
+    SQLITE_BUSY_TIMEOUT_SECONDS = 30  # a writer waits this long for the worker's commit
     PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 512 * 1024 * 1024  # exports can be large
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
@@ -46,12 +51,31 @@ def _coerce(raw: str, current: Any) -> Any:
     return raw
 
 
+def make_instance_folder(instance: Path) -> None:
+    """Create instance/ readable by this user only (it holds keys and the database)."""
+    if not instance.exists():
+        instance.mkdir(parents=True, mode=0o700)
+        instance.chmod(0o700)  # mkdir's mode is filtered by the umask
+
+
+def make_private_file(path: Path) -> None:
+    """Create `path` empty with mode 600 if it is missing; make an existing one 600."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            with contextlib.suppress(PermissionError):  # another user's file: theirs to fix
+                path.chmod(0o600)
+    else:
+        os.close(fd)
+
+
 def _instance_secret(instance: Path, name: str, make: Any) -> str:
     """Read instance/<name>, creating it (mode 600) with make() on first run."""
     path = instance / name
     if path.exists():
         return path.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
+    make_instance_folder(instance)
     value = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -74,7 +98,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     config.update(overrides or {})
 
     if not config.get("DATABASE_URL"):
-        instance_path.mkdir(parents=True, exist_ok=True)
+        make_instance_folder(instance_path)
+        make_private_file(instance_path / "linkgap.db")
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'linkgap.db'}"
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(
@@ -85,5 +110,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
             instance_path, "encryption_key", lambda: Fernet.generate_key().decode()
         )
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
-    config["RATELIMIT_DEFAULT"] = None
+    # The remember-me cookie is as long-lived as a password: never send it where the session is not.
+    config["REMEMBER_COOKIE_SECURE"] = bool(
+        config.get("REMEMBER_COOKIE_SECURE") or config.get("SESSION_COOKIE_SECURE")
+    )
     return config

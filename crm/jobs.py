@@ -51,6 +51,13 @@ JOBS: list[JobSpec] = [
         "GAP_UPLOADS_CLEAN_EVERY_SECONDS",
         86400,
     ),
+    # Queues each opted-in manager's digest once a week; the send pass delivers it.
+    JobSpec(
+        "weekly-digest",
+        "crm.reports.digest_service:job_queue_weekly_digests",
+        "DIGEST_EVERY_SECONDS",
+        3600,
+    ),
     # The demo's made-up prospects answering through its mail sandbox (`crm up` only).
     JobSpec(
         "demo-prospects",

@@ -41,3 +41,35 @@ def test_create_app_does_not_start_a_scheduler(app) -> None:  # type: ignore[no-
     assert not any(
         "APScheduler" in t.name or "scheduler" in t.name.lower() for t in threading.enumerate()
     )
+
+
+def test_instance_folder_is_created_private_and_the_sqlite_file_too(tmp_path: Path) -> None:
+    instance = tmp_path / "fresh-instance"
+    load_config(instance)
+    assert oct(instance.stat().st_mode & 0o777) == "0o700"
+    assert oct((instance / "linkgap.db").stat().st_mode & 0o777) == "0o600"
+
+
+def test_an_existing_sqlite_file_readable_by_others_is_made_private(tmp_path: Path) -> None:
+    database = tmp_path / "linkgap.db"
+    database.write_bytes(b"")
+    database.chmod(0o644)
+    load_config(tmp_path)
+    assert oct(database.stat().st_mode & 0o777) == "0o600"
+
+
+def test_no_settings_object_prints_a_secret_in_its_repr() -> None:
+    from crm.mail.imap import ImapSettings
+    from crm.mail.smtp import SmtpSettings
+    from crm.outreach.mailboxes import MailboxSettings
+    from crm.outreach.sender import SenderSettings
+
+    secret = "hunter2-secret-value"
+    shown = [
+        ImapSettings(host="imap.example", port=993, username="u", password=secret),
+        SmtpSettings(host="smtp.example", port=465, username="u", password=secret),
+        MailboxSettings("n", "a@b.example", "A", "u", "h", 465, "tls", "h", 993, "tls", secret),
+        SenderSettings(secret=secret),
+    ]
+    for settings in shown:
+        assert secret not in repr(settings), type(settings).__name__

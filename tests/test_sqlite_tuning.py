@@ -19,3 +19,38 @@ def test_every_sqlite_connection_maps_the_file(db: Any) -> None:
 def test_a_sqlite_file_is_kept_in_wal_mode_so_pages_read_while_the_worker_writes(db: Any) -> None:
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_writers_wait_for_the_workers_commits_and_every_commit_is_durable(db: Any) -> None:
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 20_000
+        # 2 = FULL: a sent touch's record survives power loss (email goes at most once).
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
+
+
+def test_a_locked_database_answers_503_try_again_not_500(
+    app_config: dict[str, Any], team: dict[str, Any]
+) -> None:
+    import sqlite3
+
+    from crm import create_app
+    from tests.conftest import FormClient
+
+    app = create_app({**app_config, "SQLITE_BUSY_TIMEOUT_SECONDS": 0.2})
+    app.test_client_class = FormClient
+    client = app.test_client()
+    path = app_config["DATABASE_URL"].removeprefix("sqlite:///")
+    with app.app_context():
+        token = client.csrf_token("/login")
+        worker = sqlite3.connect(path)
+        worker.execute("BEGIN IMMEDIATE")  # the worker is committing a send
+        try:
+            response = client.post(
+                "/login", data={"csrf_token": token, "email": "a@b.example", "password": "x"}
+            )
+        finally:
+            worker.rollback()
+            worker.close()
+    assert response.status_code == 503
+    assert "Try again" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"]

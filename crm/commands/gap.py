@@ -21,6 +21,7 @@ from sqlalchemy import select
 from crm.commands import print_json, print_table, user_errors
 from crm.core.campaigns import add_target_page, find_campaign
 from crm.core.errors import UserError
+from crm.core.stages import stage_names
 from crm.core.users import find_user_by_email
 from crm.extensions import db
 from crm.gap import actions
@@ -235,8 +236,8 @@ def _select(
 @click.option("--domain", "domains", multiple=True, help="A prospect's domain (repeatable).")
 @click.option("--tier", type=click.IntRange(1, 3), help="Every visible prospect of this tier.")
 @click.option("--all-gap", is_flag=True, help="Every visible prospect of the gap.")
-@click.option("--status", type=click.Choice(list(actions.SETTABLE_STATUSES)))
-@click.option("--reason", default="", help="Why, with --status excluded.")
+@click.option("--status", type=click.Choice(stage_names()), help="A deal stage.")
+@click.option("--reason", default="", help="Why (needed for excluded, lost, not-a-fit).")
 @click.option("--target-url", help="One of the campaign's target pages.")
 @click.option("--angle", help="An outreach angle (slug or label).")
 @click.option("--assign", "assign_to", help="A member's email.")
@@ -286,4 +287,5 @@ def prospects_add(campaign: str, values: tuple[str, ...], source: str) -> None:
     if not result.added and not result.existing:
         raise UserError("nothing added")
     there = f"; already there: {', '.join(result.existing)}" if result.existing else ""
-    click.echo(f"{len(result.added)} prospects added{there}")
+    paged = f"; given their page: {', '.join(result.paged)}" if result.paged else ""
+    click.echo(f"{len(result.added)} prospects added{there}{paged}")

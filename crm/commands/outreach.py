@@ -74,9 +74,10 @@ def mailboxes() -> None:
 @mailboxes.command("add")
 @click.argument("name")
 @click.option("--email", "from_email", required=True)
-@click.option("--from-name", default="")
-@click.option("--username", required=True)
-@click.option("--password-stdin", is_flag=True, required=True)
+@click.option("--from-name", required=True, help="The sender name recipients see")
+@click.option("--username", default="", help="SMTP/IMAP login (default: the --email address)")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
+@click.option("--no-auth", is_flag=True, help="Send without logging in (a local relay)")
 @click.option("--smtp-host", required=True)
 @click.option("--smtp-port", type=int, required=True)
 @click.option("--smtp-security", type=click.Choice(["none", "starttls", "tls"]), default="starttls")
@@ -90,12 +91,17 @@ def mailboxes() -> None:
 @click.option("--days", default="mon,tue,wed,thu,fri")
 @click.option("--timezone", "tz", default="UTC", help="IANA name, e.g. Europe/London")
 @user_errors
-def mailboxes_add(name: str, password_stdin: bool, tz: str, **opts: object) -> None:
-    """Add a mailbox (the password is read from standard input)."""
+def mailboxes_add(name: str, password_stdin: bool, no_auth: bool, tz: str, **opts: object) -> None:
+    """Add a mailbox (the password is read from standard input, unless --no-auth)."""
+    if no_auth and (password_stdin or opts.get("username")):
+        raise UserError("--no-auth takes neither --username nor --password-stdin")
+    if not no_auth and not password_stdin:
+        raise UserError("give --password-stdin (with --username if it differs), or --no-auth")
     settings = MailboxSettings(
         name=name,
-        password=read_password_stdin(),
+        password=None if no_auth else read_password_stdin(),
         timezone=tz,
+        no_auth=no_auth,
         **opts,  # type: ignore[arg-type]
     )
     mailbox = create_mailbox(settings)

@@ -11,7 +11,10 @@ from crm.core.prospects import find_prospect, prospect_json
 
 
 def register(group: AppGroup) -> None:
+    from crm.commands import review
+
     group.add_command(prospects)
+    review.register(group)
 
 
 @click.group(cls=AppGroup)
@@ -31,6 +34,8 @@ def prospects_show(campaign: str, domain: str, fmt: str) -> None:
         print_json(data)
         return
     click.echo(f"{data['domain']}  status {data['status']}  score {data['score']}")
+    if data.get("page"):
+        click.echo(f"  page {data['page']}")
     click.echo(
         f"  overlap {data['overlap']}  tier {data['tier']}  authority {data['authority']}  "
         f"categories {', '.join(data['categories']) or '-'}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import or_, select
@@ -29,6 +31,9 @@ def register(group: AppGroup) -> None:
 @click.option("--tier", type=click.IntRange(1, 3), help="Gap prospects of this tier")
 @click.option("--domain", "domains", multiple=True, help="This prospect (repeat for more)")
 @click.option(
+    "--contact", "contact_emails", multiple=True, help="This contact's address (repeat for more)"
+)
+@click.option(
     "--allow-active",
     is_flag=True,
     help="Also enroll domains already in an active sequence in some campaign",
@@ -41,16 +46,22 @@ def enroll_command(
     mailbox_name: str | None,
     tier: int | None,
     domains: tuple[str, ...],
+    contact_emails: tuple[str, ...],
     allow_active: bool,
     fmt: str,
 ) -> None:
-    """Enroll prospects' contacts into the sequence of an angle; plan every touch."""
+    """Enroll prospects' contacts into the sequence of an angle; plan every touch.
+
+    Exits 1 when every requested prospect was skipped (after printing why).
+    """
+    from crm.outreach.contacts import find_contacts
     from crm.outreach.enrollment import enroll
     from crm.outreach.mailboxes import find_mailbox
 
-    if tier is None and not domains:
-        raise UserError("choose the prospects: --tier N and/or --domain D")
+    if tier is None and not domains and not contact_emails:
+        raise UserError("choose the prospects: --tier N, --domain D and/or --contact EMAIL")
     found = find_campaign(campaign)
+    contacts = find_contacts(found, contact_emails) if contact_emails else None
     stmt = select(Prospect).where(Prospect.campaign_id == found.id)
     if tier is not None:
         stmt = stmt.where(
@@ -61,12 +72,18 @@ def enroll_command(
     if domains:
         wanted = [find_prospect(found, d).id for d in domains]
         stmt = stmt.where(Prospect.id.in_(wanted))
-    prospects = list(db.session.scalars(stmt.order_by(Prospect.score.desc(), Prospect.domain)))
+    prospects: list[Prospect] = []
+    if tier is not None or domains:
+        order = (Prospect.score.desc(), Prospect.domain)
+        prospects = list(db.session.scalars(stmt.order_by(*order)))
     mailbox = find_mailbox(mailbox_name) if mailbox_name else None
-    result = enroll(prospects, angle=angle, mailbox=mailbox, allow_active=allow_active)
+    result = enroll(
+        prospects, angle=angle, contacts=contacts, mailbox=mailbox, allow_active=allow_active
+    )
     db.session.commit()
     if fmt == "json":
         print_json(result.as_json())
+        _fail_if_none_enrolled(result)
         return
     if result.enrolled:
         print_table(
@@ -83,6 +100,14 @@ def enroll_command(
             [[s.domain, s.email or "", s.reason] for s in result.skipped],
         )
     click.echo(f"{len(result.enrolled)} enrolled, {len(result.skipped)} skipped")
+    _fail_if_none_enrolled(result)
+
+
+def _fail_if_none_enrolled(result: Any) -> None:
+    """Exit 1 when nothing was enrolled: a script must not take "all skipped" for success."""
+    if not result.enrolled:
+        why = "every requested prospect was skipped" if result.skipped else "no prospect matched"
+        raise click.ClickException(f"nothing enrolled: {why}")
 
 
 @click.command("send-due")

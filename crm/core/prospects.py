@@ -12,12 +12,18 @@ from typing import Any
 from sqlalchemy import select
 
 from crm.core.errors import UserError
+from crm.core.timeline import add_touchpoint
 from crm.extensions import db
-from crm.models import Campaign, Prospect
+from crm.models import Campaign, Evidence, Prospect, TouchpointKind, User
+
+# The pseudo-site of a page a person gave for a prospect (evidence of kind "listed"):
+# imports replace only the evidence of the sites they cover, so it stays.
+LISTED = "(listed by hand)"
 
 PROSPECT_SECTIONS: list[str] = [
     "crm.core.prospects:contacts_section",
     "crm.core.prospects:timeline_section",
+    "crm.core.prospects:page_section",
     "crm.gap.queries:gap_section",
     "crm.outreach.enrollment:enrollments_section",
     "crm.replies.inbox:inbound_section",
@@ -109,3 +115,65 @@ def find_prospect(campaign: Campaign, domain_or_url: str) -> Prospect:
     if prospect is None:
         raise UserError(f"no prospect {domain} in campaign {campaign.name}")
     return prospect
+
+
+def listed_page(prospect: Prospect) -> str | None:
+    """The page a person gave for this prospect, if any."""
+    return db.session.scalar(
+        select(Evidence.page_url)
+        .where(Evidence.prospect_id == prospect.id, Evidence.site == LISTED)
+        .order_by(Evidence.id.desc())
+        .limit(1)
+    )
+
+
+def prospect_page(prospect: Prospect) -> str | None:
+    """The prospect's own page: the one it was added from, else its best evidence page."""
+    from crm.outreach.context import best_evidence
+
+    best = best_evidence([prospect.id], {prospect.id: prospect.campaign.competitor_domains})
+    row = best.get(prospect.id)
+    return row.page_url if row is not None else None
+
+
+def page_section(p: Prospect) -> dict[str, Any]:
+    return {"page": prospect_page(p)}
+
+
+def clean_page_url(prospect: Prospect, raw: str) -> str:
+    """Return `raw` as an http(s) URL on the prospect's own domain (UserError saying why not)."""
+    from urllib.parse import urlsplit
+
+    from crm.core.domains import DomainError, registrable_domain
+
+    url = raw.strip()
+    if not url:
+        raise UserError("give the page's URL", field="page_url")
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(f"{raw.strip()!r} is not a web page's URL", field="page_url")
+    if any(ch.isspace() for ch in url) or len(url) > 2000:
+        raise UserError(f"{raw.strip()[:80]!r} is not a web page's URL", field="page_url")
+    try:
+        domain = registrable_domain(parts.hostname)
+    except DomainError as exc:
+        raise UserError(f"{parts.hostname}: {exc}", field="page_url") from None
+    if domain != prospect.domain:
+        raise UserError(f"that page is on {domain}, not on {prospect.domain}", field="page_url")
+    return url
+
+
+def set_prospect_page(prospect: Prospect, raw: str, *, actor: User | None = None) -> str:
+    """Make `raw` the prospect's page (evidence of kind "listed"), replacing an earlier one."""
+    from sqlalchemy import delete
+
+    url = clean_page_url(prospect, raw)
+    db.session.execute(
+        delete(Evidence).where(Evidence.prospect_id == prospect.id, Evidence.site == LISTED)
+    )
+    db.session.add(Evidence(prospect_id=prospect.id, site=LISTED, page_url=url))
+    add_touchpoint(prospect, TouchpointKind.NOTE, f"Page set to {url}", actor=actor)
+    db.session.flush()
+    return url

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from crm.core.errors import UserError
 from crm.extensions import db
-from crm.models import Suppression, SuppressionKind, User
+from crm.models import Role, Suppression, SuppressionKind, User
 
 
 def normalise_suppression(value: str) -> tuple[SuppressionKind, str]:
@@ -29,8 +29,16 @@ def normalise_suppression(value: str) -> tuple[SuppressionKind, str]:
 
 
 def suppress(value: str, reason: str = "", *, actor: User | None = None) -> Suppression:
-    """Add an address or domain to the suppression list (idempotent)."""
+    """Add an address or domain to the suppression list (idempotent).
+
+    A whole domain is a manager's or an admin's call; a specialist suppresses addresses.
+    """
     kind, normalised = normalise_suppression(value)
+    if kind is SuppressionKind.DOMAIN and actor is not None and not actor.has_role(Role.MANAGER):
+        raise UserError(
+            "only managers and admins suppress a whole domain: enter the address instead",
+            field="value",
+        )
     existing = db.session.scalar(select(Suppression).where(Suppression.value == normalised))
     if existing is not None:
         return existing

@@ -73,6 +73,8 @@ def update_user(
     if password:
         check_password_strength(password)
         user.set_password(password)
+    if user.active and not active:
+        user.revoke_sessions()  # reactivating later must not revive old cookies
     user.name, user.role, user.active = name.strip(), role, active
     record_audit(
         "user.update",

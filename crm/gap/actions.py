@@ -178,14 +178,16 @@ def set_status(
     campaign: Campaign, ids: Sequence[int], status: str, *, reason: str = "",
     actor: User | None = None,
 ) -> BulkResult:  # fmt: skip
-    """Set new / qualified / excluded (the statuses a person sets before outreach)."""
+    """Set a deal stage by hand: new, qualified, excluded here; later ones in core.stage_moves."""
     if status == "qualified":
         return qualify(campaign, ids, actor=actor)
     if status == "excluded":
         return exclude(campaign, ids, reason or "excluded by hand", actor=actor)
     if status == "new":
-        return _set_status(campaign, ids, ProspectStatus.NEW, actor)
-    raise UserError(f"status must be one of {', '.join(SETTABLE_STATUSES)}", field="status")
+        return _set_status(campaign, ids, ProspectStatus.NEW, actor, reason)
+    from crm.core.stage_moves import move_prospects
+
+    return move_prospects(campaign, ids, status, note=reason, actor=actor)
 
 
 def assign(

@@ -16,16 +16,14 @@ from sqlalchemy import select
 from crm.core.audit import record_audit
 from crm.core.domains import DomainError, registrable_domain
 from crm.core.errors import UserError
+from crm.core.prospects import LISTED, find_prospect, listed_page, set_prospect_page
 from crm.extensions import db
 from crm.gap.assess import PriorState, assess, gap_context
 from crm.gap.bulk import bulk_update
 from crm.gap.compute import classify
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.facts import DomainFacts
-from crm.models import Campaign, Prospect, User
-
-# The pseudo-site hand-listed pages are filed under while the rules read them.
-LISTED = "(listed by hand)"
+from crm.models import Campaign, Evidence, Prospect, User
 
 
 @dataclass
@@ -34,6 +32,8 @@ class AddResult:
 
     added: list[Prospect] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
+    # Prospects already there that had no page and were given the URL as their page.
+    paged: list[str] = field(default_factory=list)
     invalid: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -81,14 +81,25 @@ def add_prospects(
         )
     )
     result.existing = sorted(d for d in wanted if d in there)
-    for domain, url in wanted.items():
+    for domain in result.existing:
+        url = wanted[domain]
+        if url:
+            prospect = find_prospect(campaign, domain)
+            if listed_page(prospect) is None:
+                set_prospect_page(prospect, url, actor=actor)
+                result.paged.append(domain)
+    for domain in wanted:
         if domain in there:
             continue
-        notes = f"Added from {url}" if url else ""
-        prospect = Prospect(campaign_id=campaign.id, domain=domain, source=source, notes=notes)
+        prospect = Prospect(campaign_id=campaign.id, domain=domain, source=source)
         db.session.add(prospect)
         result.added.append(prospect)
     db.session.flush()
+    # The URL a prospect was added from is its page (evidence of kind "listed").
+    for prospect in result.added:
+        if wanted[prospect.domain]:
+            db.session.add(Evidence(prospect_id=prospect.id, site=LISTED,
+                                    page_url=wanted[prospect.domain]))  # fmt: skip
     ctx = gap_context(campaign)
     values_out = []
     for prospect in result.added:

@@ -18,7 +18,7 @@ import ssl
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -50,7 +50,7 @@ class ImapSettings:
     host: str
     port: int
     username: str
-    password: str
+    password: str = field(repr=False)
     security: Security = "tls"
     connect_timeout: float = 15.0
     read_timeout: float = 60.0

@@ -239,6 +239,12 @@ class Touch(db.Model):  # type: ignore[name-defined]
     # Why the touch is deferred, blocked or failed; the SMTP reply when there is one.
     last_error: Mapped[str] = mapped_column(Text, default="")
     smtp_reply: Mapped[str] = mapped_column(Text, default="")
+    # Personalised before sending: this prospect's own subject/body templates, used
+    # instead of the step's (the sequence is untouched).
+    subject_override: Mapped[str | None] = mapped_column(Text)
+    body_override: Mapped[str | None] = mapped_column(Text)
+    # A first email of a campaign in "needs review" mode waits here until approved.
+    held_for_review: Mapped[bool] = mapped_column(default=False)
 
     enrollment: Mapped[Enrollment] = relationship(back_populates="touches")
 

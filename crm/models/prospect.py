@@ -19,18 +19,21 @@ if TYPE_CHECKING:
 
 
 class ProspectStatus(enum.StrEnum):
-    """The pipeline: new -> qualified / excluded -> in sequence -> replied -> negotiating ->
-    won / declined / lost."""
+    """The deal stages: new -> qualified -> contacted -> replied -> negotiating -> won / lost /
+    not a fit, plus excluded (hidden from the gap before outreach)."""
 
     NEW = "new"
     QUALIFIED = "qualified"
     EXCLUDED = "excluded"
-    IN_SEQUENCE = "in_sequence"
+    CONTACTED = "contacted"
     REPLIED = "replied"
     NEGOTIATING = "negotiating"
     WON = "won"
-    DECLINED = "declined"
     LOST = "lost"
+    NOT_A_FIT = "not_a_fit"
+    # Older names of the same stages (0012_deal_stages renamed the stored values).
+    IN_SEQUENCE = "contacted"
+    DECLINED = "lost"
 
     @property
     def label(self) -> str:

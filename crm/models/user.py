@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -42,9 +42,21 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of the id every session cookie and remember token carries (Flask-Login's
+    # alternative id): raising it signs the user out everywhere.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
+        self.revoke_sessions()
+
+    def revoke_sessions(self) -> None:
+        """End every session and remember-me token this user holds."""
+        self.session_version = (self.session_version or 1) + 1
+
+    def get_id(self) -> str:
+        """Return the id sessions and remember tokens carry: the user's id and session version."""
+        return f"{self.id}:{self.session_version}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -62,6 +74,18 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class SignInFailure(db.Model):  # type: ignore[name-defined]
+    """One failed sign-in, counted per account and per client address (shared by every process)."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "account:<email>" or "address:<ip>"
+    key: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class AuditLog(db.Model):  # type: ignore[name-defined]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.core.errors import UserError
 from crm.core.users import normalise_login_email
@@ -44,6 +45,25 @@ def clean_contact_fields(f: ContactFields) -> ContactFields:
         role=f.role.strip()[:120],
         timezone=tz,
     )
+
+
+def find_contacts(campaign: Campaign, emails: Iterable[str]) -> list[Contact]:
+    """Return the campaign's contacts with these addresses (UserError naming one not there)."""
+    found: list[Contact] = []
+    for raw in emails:
+        email = raw.strip().lower()
+        rows = db.session.scalars(
+            select(Contact)
+            .join(Prospect, Prospect.id == Contact.prospect_id)
+            .where(Prospect.campaign_id == campaign.id, func.lower(Contact.email) == email)
+            .order_by(Contact.id)
+        ).all()
+        if not rows:
+            raise UserError(
+                f"no contact {raw.strip()} in campaign {campaign.name}", field="contact"
+            )
+        found += [c for c in rows if c not in found]
+    return found
 
 
 def add_contact(prospect: Prospect, f: ContactFields, *, source: str = "manual") -> Contact:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from crm.core.prospects import LISTED
 from crm.extensions import db
 from crm.models import Contact, Evidence, Mailbox, Prospect, Touch
 from crm.models.base import in_list
@@ -25,7 +26,8 @@ def _evidence_rank(row: Any, competitors: frozenset[str]) -> tuple[int, int, int
     """Sort key of an evidence page: the page people should be told about first."""
     rel = (row.rel or "").lower()
     return (
-        0 if row.site in competitors else 1,
+        # The page a person gave for the prospect is its page, whatever the exports say.
+        -1 if row.site == LISTED else 0 if row.site in competitors else 1,
         0 if not row.lost else 1,
         0 if "nofollow" not in rel and "sponsored" not in rel and "ugc" not in rel else 1,
         0 if row.title else 1,

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 
 from crm.core.errors import UserError
 from crm.core.prospects import iso
-from crm.core.suppression import suppression_for
 from crm.core.timeline import add_touchpoint, change_status
 from crm.extensions import db
 from crm.models import (
@@ -29,6 +28,7 @@ from crm.models import (
     Mailbox,
     Prospect,
     ProspectStatus,
+    Role,
     Touch,
     TouchpointKind,
     TouchState,
@@ -40,27 +40,26 @@ from crm.outreach.context import best_evidence, context_for
 from crm.outreach.context import enrollment_context as enrollment_context
 from crm.outreach.context import merge_context as merge_context
 from crm.outreach.context import touch_context as touch_context
+from crm.outreach.enroll_checks import (
+    NOT_ENROLLABLE,
+    contact_problem,
+    live_contact_emails,
+    live_domains,
+    require_sender_names,
+    with_fix,
+)
 from crm.outreach.lifecycle import LIVE_STATES
 from crm.outreach.lifecycle import pause_enrollment as pause_enrollment
 from crm.outreach.lifecycle import replan_enrollment as replan_enrollment
 from crm.outreach.lifecycle import resume_enrollment as resume_enrollment
 from crm.outreach.lifecycle import stop_enrollment as stop_enrollment
 from crm.outreach.lifecycle import stop_enrollments_of_address as stop_enrollments_of_address
-from crm.outreach.mailboxes import mailbox_window
+from crm.outreach.mailboxes import mailbox_window, usable_by_member
+from crm.outreach.personalise import needs_review
 from crm.outreach.plan import plan_touches, sequence_day
 from crm.outreach.sequences import find_angle
 from crm.outreach.templates import TemplateProblem, render_body, render_subject
 from crm.outreach.windows import resolve_timezone
-
-# A prospect past these is talking to us, won or lost: a bulk enrollment leaves it alone.
-_NOT_ENROLLABLE = {
-    ProspectStatus.EXCLUDED: "the prospect is excluded; restore it first",
-    ProspectStatus.REPLIED: "the prospect already replied",
-    ProspectStatus.NEGOTIATING: "the prospect is negotiating",
-    ProspectStatus.WON: "the link is already won",
-    ProspectStatus.DECLINED: "the prospect declined",
-}
-_MOVES_TO_IN_SEQUENCE = (ProspectStatus.NEW, ProspectStatus.QUALIFIED)
 
 
 @dataclass(frozen=True)
@@ -102,8 +101,8 @@ class EnrollResult:
 # Enrolling
 
 
-def _mailbox_pool(campaign: Campaign) -> list[Mailbox]:
-    """Return the mailboxes a campaign sends from: its own, else every unpaused one."""
+def _mailbox_pool(campaign: Campaign, actor: User | None = None) -> list[Mailbox]:
+    """Return the mailboxes a campaign sends from: its own, else unpaused ones the actor may use."""
     linked = db.session.scalars(
         select(Mailbox)
         .join(campaign_mailboxes, campaign_mailboxes.c.mailbox_id == Mailbox.id)
@@ -118,9 +117,10 @@ def _mailbox_pool(campaign: Campaign) -> list[Mailbox]:
                 field="mailbox",
             )
         return pool
-    pool = list(
-        db.session.scalars(select(Mailbox).where(Mailbox.paused.is_(False)).order_by(Mailbox.id))
-    )
+    usable = select(Mailbox).where(Mailbox.paused.is_(False))
+    if actor is not None and not actor.has_role(Role.MANAGER):
+        usable = usable.where(usable_by_member(actor.id))
+    pool = list(db.session.scalars(usable.order_by(Mailbox.id)))
     if not pool:
         raise UserError(
             "no mailbox to send from: add one (crm mailboxes add) or resume a paused one",
@@ -132,17 +132,20 @@ def _mailbox_pool(campaign: Campaign) -> list[Mailbox]:
 class _RoundRobin:
     """Hands out mailboxes, each time the one with the fewest live enrollments."""
 
-    def __init__(self, explicit: Mailbox | None) -> None:
+    def __init__(self, explicit: Mailbox | None, actor: User | None = None) -> None:
         self.explicit = explicit
+        self.actor = actor
         self.load: dict[int, int] = {}
         self.pools: dict[int, list[Mailbox]] = {}
 
     def next_for(self, campaign: Campaign) -> Mailbox:
         if self.explicit is not None:
+            require_sender_names([self.explicit])
             return self.explicit
         pool = self.pools.get(campaign.id)
         if pool is None:
-            pool = self.pools[campaign.id] = _mailbox_pool(campaign)
+            pool = self.pools[campaign.id] = _mailbox_pool(campaign, self.actor)
+            require_sender_names(pool)
             missing = [m.id for m in pool if m.id not in self.load]
             if missing:
                 counts = {
@@ -161,48 +164,6 @@ class _RoundRobin:
         return chosen
 
 
-def _live_domains(domains: Iterable[str]) -> dict[str, str]:
-    """Return {domain: campaign name} for domains already in a live sequence anywhere."""
-    wanted = sorted(set(domains))
-    found: dict[str, str] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = db.session.execute(
-            select(Prospect.domain, Campaign.name)
-            .join(Enrollment, Enrollment.prospect_id == Prospect.id)
-            .join(Campaign, Campaign.id == Prospect.campaign_id)
-            .where(Prospect.domain.in_(chunk), Enrollment.state.in_(LIVE_STATES))
-        ).all()
-        for domain, campaign in rows:
-            found.setdefault(domain, campaign)
-    return found
-
-
-def _live_contact_emails(emails: Iterable[str]) -> set[str]:
-    wanted = sorted(set(emails))
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(
-            db.session.scalars(
-                select(Contact.email)
-                .join(Enrollment, Enrollment.contact_id == Contact.id)
-                .where(Contact.email.in_(chunk), Enrollment.state.in_(LIVE_STATES))
-            )
-        )
-    return found
-
-
-def _contact_problem(contact: Contact) -> str | None:
-    if contact.bounced_at is not None:
-        return "the address bounced"
-    entry = suppression_for(contact.email)
-    if entry is not None:
-        what = "address" if entry.value == contact.email else f"domain {entry.value}"
-        return f"the {what} is on the do-not-contact list"
-    return None
-
-
 def _template_problem(angle: Angle, context: Mapping[str, Mapping[str, Any]]) -> str | None:
     """Render every step once; a problem now would block the touch at send time."""
     assert angle.sequence is not None
@@ -212,7 +173,7 @@ def _template_problem(angle: Angle, context: Mapping[str, Mapping[str, Any]]) ->
                 render_subject(step.subject_template, context)
             render_body(step.body_template, context)
         except TemplateProblem as problem:
-            return f"step {step.position}: {problem}"
+            return with_fix(f"step {step.position}: {problem}")
     return None
 
 
@@ -252,10 +213,10 @@ def enroll(
                 f"the {fixed.label} sequence has no steps: write them first", field="angle"
             )
     result = EnrollResult()
-    busy_domains = {} if allow_active else _live_domains(p.domain for p in ordered.values())
+    busy_domains = {} if allow_active else live_domains(p.domain for p in ordered.values())
     all_contacts = [c for p in ordered.values() for c in p.contacts]
-    busy_contacts = _live_contact_emails(c.email for c in all_contacts)
-    mailboxes = _RoundRobin(mailbox)
+    busy_contacts = live_contact_emails(c.email for c in all_contacts)
+    mailboxes = _RoundRobin(mailbox, actor)
     evidence = best_evidence(
         ordered, {p.id: p.campaign.competitor_domains for p in ordered.values()}
     )
@@ -265,8 +226,8 @@ def enroll(
         def skip(reason: str, email: str | None = None, prospect: Prospect = prospect) -> None:
             result.skipped.append(Skipped(prospect.domain, email, reason))
 
-        if prospect.status in _NOT_ENROLLABLE:
-            skip(_NOT_ENROLLABLE[prospect.status])
+        if prospect.status in NOT_ENROLLABLE:
+            skip(NOT_ENROLLABLE[prospect.status])
             continue
         if prospect.domain in busy_domains:
             skip(f"already in an active sequence (campaign {busy_domains[prospect.domain]})")
@@ -287,7 +248,7 @@ def enroll(
             continue
         picked: list[Contact] = []
         for contact in candidates:
-            problem = _contact_problem(contact)
+            problem = contact_problem(contact)
             if problem is None and contact.email in busy_contacts:
                 problem = "the contact is already in an active sequence"
             if problem is not None:
@@ -336,6 +297,7 @@ def _enroll_one(
     planned = plan_touches(
         now, offsets, tz, mailbox_window(mailbox), day=sequence_day(current_app.config)
     )
+    hold_first = needs_review(prospect.campaign)
     enrollment = Enrollment(
         prospect=prospect,
         contact=contact,
@@ -352,6 +314,7 @@ def _enroll_one(
                 planned_at=now,
                 message_id=new_message_id(mailbox.domain),
                 state=TouchState.SCHEDULED,
+                held_for_review=hold_first and p.step == 1,
             )
             for p in planned
         ],
@@ -365,8 +328,9 @@ def _enroll_one(
         actor=actor,
         at=now,
     )
-    if prospect.status in _MOVES_TO_IN_SEQUENCE:
-        change_status(prospect, ProspectStatus.IN_SEQUENCE, actor=actor, reason="enrolled", at=now)
+    # Choosing to write to a prospect qualifies it; "contacted" waits for the first send.
+    if prospect.status == ProspectStatus.NEW:
+        change_status(prospect, ProspectStatus.QUALIFIED, actor=actor, reason="enrolled", at=now)
     return enrollment
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from crm.core.errors import UserError
 from crm.core.users import normalise_login_email
@@ -14,6 +15,8 @@ from crm.extensions import db
 from crm.mail.smtp import Security as SmtpSecurity
 from crm.mail.smtp import SmtpSettings
 from crm.models import Mailbox, Security
+from crm.models.campaign import campaign_members
+from crm.models.outreach import campaign_mailboxes
 from crm.outreach.windows import SendingWindow, format_days, parse_timezone
 
 
@@ -31,13 +34,15 @@ class MailboxSettings:
     imap_host: str
     imap_port: int
     imap_security: str
-    password: str | None = None
+    password: str | None = dataclasses.field(default=None, repr=False)
     imap_folders: str = "INBOX"
     daily_cap: int = 50
     min_spacing_seconds: int = 120
     window: str = "09:00-17:00"
     days: str = "mon,tue,wed,thu,fri"
     timezone: str = "UTC"
+    # Send without logging in (a local relay such as Postfix on 127.0.0.1:25).
+    no_auth: bool = False
 
 
 def _security(value: str, field: str) -> Security:
@@ -53,6 +58,17 @@ def _port(value: int, field: str) -> int:
     if not 1 <= int(value) <= 65535:
         raise UserError(f"{field} must be a port number (1-65535)", field=field)
     return int(value)
+
+
+def usable_by_member(user_id: int) -> ColumnElement[bool]:
+    """Match the mailboxes a specialist may send from: their campaigns' and the shared pool."""
+    # A mailbox linked to no campaign is the shared pool; one linked elsewhere is another team's.
+    mine = select(campaign_mailboxes.c.mailbox_id).where(
+        campaign_mailboxes.c.campaign_id.in_(
+            select(campaign_members.c.campaign_id).where(campaign_members.c.user_id == user_id)
+        )
+    )
+    return or_(Mailbox.id.in_(mine), ~exists().where(campaign_mailboxes.c.mailbox_id == Mailbox.id))
 
 
 def apply_mailbox_settings(mailbox: Mailbox, s: MailboxSettings) -> Mailbox:
@@ -78,10 +94,20 @@ def apply_mailbox_settings(mailbox: Mailbox, s: MailboxSettings) -> Mailbox:
     for host, field in ((s.smtp_host, "smtp_host"), (s.imap_host, "imap_host")):
         if not host.strip():
             raise UserError(f"{field.replace('_', ' ')} is required", field=field)
+    from_name = " ".join(s.from_name.split())
+    if not from_name:
+        raise UserError(
+            "give the sender name recipients see (templates use it as sender.name)",
+            field="from_name",
+        )
+    if s.no_auth and (s.username.strip() or s.password):
+        raise UserError("no authentication takes neither a username nor a password",
+                        field="username")  # fmt: skip
     mailbox.name = name
     mailbox.from_email = normalise_login_email(s.from_email)
-    mailbox.from_name = s.from_name.strip()
-    mailbox.username = s.username.strip() or mailbox.from_email
+    mailbox.from_name = from_name[:120]
+    # An empty username is how a mailbox sends without logging in (mailbox_smtp_settings).
+    mailbox.username = "" if s.no_auth else s.username.strip() or mailbox.from_email
     mailbox.smtp_host = s.smtp_host.strip()
     mailbox.smtp_port = _port(s.smtp_port, "smtp_port")
     mailbox.smtp_security = _security(s.smtp_security, "smtp_security")
@@ -101,8 +127,10 @@ def apply_mailbox_settings(mailbox: Mailbox, s: MailboxSettings) -> Mailbox:
         mailbox.password_encrypted = encrypt_secret(
             current_app.config["ENCRYPTION_KEY"], s.password
         )
+    elif s.no_auth:
+        mailbox.password_encrypted = b""
     elif not mailbox.password_encrypted:
-        raise UserError("a new mailbox needs its password", field="password")
+        raise UserError("give the password, or choose no authentication", field="password")
     return mailbox
 
 

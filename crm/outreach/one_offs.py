@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
+
 from crm.core.errors import UserError
 from crm.core.suppression import suppress
 from crm.extensions import db
@@ -110,18 +112,36 @@ def reply_to_inbound(
 
 
 def follow_up_on_thread(
-    task: ReclamationTask, *, actor: User | None, now: datetime
+    task: ReclamationTask, *, actor: User | None, now: datetime, body: str | None = None
 ) -> OneOffMessage:
-    """Queue a lost link's reclamation follow-up on the original thread; record it on the task."""
+    """Queue a lost link's reclamation follow-up on the original thread; record it on the task.
+
+    ``body`` replaces the written text when the person edited it. The task moves
+    from open to sent by a compare-and-set first, so two clicks (or two people)
+    at once queue one message: the second finds the task taken and is refused.
+    """
     from crm.links.reclaim import reclamation_text, reclamation_thread
 
-    if task.one_off_id is not None:
-        raise UserError("the follow-up for this link is already queued")
     thread = reclamation_thread(task.won_link)
     if thread is None:
         raise UserError("we never emailed this prospect, so there is no thread to follow up on")
+    taken = db.session.execute(
+        update(ReclamationTask)
+        .where(
+            ReclamationTask.id == task.id,
+            ReclamationTask.state == ReclamationState.OPEN,
+            ReclamationTask.one_off_id.is_(None),
+        )
+        .values(state=ReclamationState.SENT, started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise UserError("the follow-up for this link is already queued, or the task was closed")
     mailbox = thread.enrollment.mailbox
-    subject, body = reclamation_text(task.won_link, thread, mailbox.from_name)
+    subject, written = reclamation_text(task.won_link, thread, mailbox.from_name)
+    if body is not None and not body.strip():
+        raise UserError("the follow-up needs a message", field="body")
+    body = written if body is None else body
     contact = thread.contact
     message = queue_one_off(
         mailbox=mailbox,

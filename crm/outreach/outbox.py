@@ -118,6 +118,7 @@ def _due(now: datetime) -> Any:
     return and_(
         Touch.state.in_(TOUCH_QUEUED),
         Touch.due_at <= now,
+        Touch.held_for_review.is_(False),  # a first email waiting for approval
         Enrollment.id == Touch.enrollment_id,
         Enrollment.state == EnrollmentState.ACTIVE,
     )
@@ -440,7 +441,7 @@ def record_sent(
     )
     if prospect.status in (ProspectStatus.NEW, ProspectStatus.QUALIFIED):
         change_status(
-            prospect, ProspectStatus.IN_SEQUENCE, actor=actor, reason="first touch sent", at=now
+            prospect, ProspectStatus.CONTACTED, actor=actor, reason="first touch sent", at=now
         )
     if sent.step >= sent.last_step:
         db.session.execute(

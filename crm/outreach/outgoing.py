@@ -84,6 +84,8 @@ def _touch_query() -> Any:
             Touch.message_id,
             Touch.due_at,
             Touch.attempts,
+            Touch.subject_override,
+            Touch.body_override,
             Enrollment.prospect_id,
             Enrollment.contact_id,
             Enrollment.sequence_id,
@@ -331,7 +333,8 @@ def render_message(
     own = None
     if not thread:
         own = step.subject if step.subject.strip() or 1 not in steps else steps[1].subject
-    body, subject = render_body_and_subject(step.body, own, context)
+        own = row.subject_override or own  # personalised for this prospect
+    body, subject = render_body_and_subject(row.body_override or step.body, own, context)
     if subject is None:
         first_subject = thread[0].subject or ""
         header_subject = reply_subject(first_subject)

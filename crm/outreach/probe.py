@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -22,6 +23,29 @@ class ConnectionAnswer:
     message: str
 
 
+# Network failures as people say them, not as Python names them.
+_PLAIN = (
+    (re.compile(r"connection refused", re.I), "connection refused by {where}"),
+    (re.compile(r"timed? ?out", re.I), "no answer from {where} (timed out)"),
+    (re.compile(r"name or service not known|nodename nor servname|getaddrinfo|gaierror", re.I),
+     "{host} is not a known host name"),
+    (re.compile(r"network is unreachable|no route to host", re.I), "{where} cannot be reached"),
+    (re.compile(r"connection reset", re.I), "{where} closed the connection"),
+    (re.compile(r"certificate verify failed", re.I), "{where}: its TLS certificate is not trusted"),
+    (re.compile(r"wrong version number|unknown protocol", re.I),
+     "{where} does not speak TLS on this port: try another security setting"),
+)  # fmt: skip
+
+
+def plain_failure(message: str, host: str, port: int) -> str:
+    """Say a connection failure in plain words ("connection refused by 127.0.0.1:8025")."""
+    where = f"{host}:{port}"
+    for pattern, text in _PLAIN:
+        if pattern.search(message):
+            return text.format(where=where, host=host)
+    return message if where in message else f"{where}: {message}"
+
+
 def _smtp(mailbox: Mailbox, password: str) -> ConnectionAnswer:
     settings = mailbox_smtp_settings(
         mailbox,
@@ -30,8 +54,11 @@ def _smtp(mailbox: Mailbox, password: str) -> ConnectionAnswer:
         ca_file=current_app.config.get("SMTP_CA_FILE") or None,
     )
     result = probe_smtp(settings)
+    if not result.ok:
+        message = plain_failure(result.message, mailbox.smtp_host, mailbox.smtp_port)
+        return ConnectionAnswer("SMTP", False, message)
     where = f"{mailbox.smtp_host}:{mailbox.smtp_port}"
-    return ConnectionAnswer("SMTP", result.ok, f"{where}: {result.message}")
+    return ConnectionAnswer("SMTP", True, f"{where}: {result.message}")
 
 
 def _imap(mailbox: Mailbox, password: str) -> ConnectionAnswer:
@@ -49,7 +76,9 @@ def _imap(mailbox: Mailbox, password: str) -> ConnectionAnswer:
     try:
         client = connect(settings)
     except ImapError as exc:
-        return ConnectionAnswer("IMAP", False, str(exc))
+        return ConnectionAnswer(
+            "IMAP", False, plain_failure(str(exc), mailbox.imap_host, mailbox.imap_port)
+        )
     try:
         welcome = client.welcome
         greeting = welcome.decode("utf-8", "replace") if isinstance(welcome, bytes) else welcome

@@ -97,7 +97,7 @@ class SenderSettings:
     batch: int = 100  # SEND_BATCH: touches claimed at a time per mailbox
     max_jitter: timedelta = timedelta(seconds=30)  # SEND_MAX_JITTER_SECONDS
     base_url: str = "http://127.0.0.1:5000"  # BASE_URL, for unsubscribe links
-    secret: str = ""  # SECRET_KEY, signs unsubscribe links
+    secret: str = field(default="", repr=False)  # SECRET_KEY, signs unsubscribe links
 
     @classmethod
     def from_config(cls, config: Any) -> SenderSettings:

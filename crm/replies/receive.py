@@ -24,6 +24,7 @@ from crm.models import (
     InboundKind,
     InboundMessage,
     Mailbox,
+    OneOffMessage,
     ReplyOutcome,
     Touch,
 )
@@ -81,7 +82,22 @@ class DbTouchLookup:
             chunk = wanted[start : start + 500]
             rows = db.session.execute(self._select().where(Touch.message_id.in_(chunk))).all()
             found = {ref.message_id: ref for ref in self._refs(rows)}
+            found.update(self._our_replies(i for i in chunk if i not in found))
             self._by_id.update({i: found.get(i) for i in chunk})
+
+    def _our_replies(self, ids: Iterable[str]) -> dict[str, TouchRef]:
+        """Our replies sent from the app stand for the touch of the thread they answered."""
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        rows = db.session.execute(
+            self._select()
+            .add_columns(OneOffMessage.message_id)
+            .join(InboundMessage, InboundMessage.matched_touch_id == Touch.id)
+            .join(OneOffMessage, OneOffMessage.in_reply_to == InboundMessage.message_id)
+            .where(OneOffMessage.message_id.in_(wanted))
+        ).all()
+        return {row[-1]: ref for row, ref in zip(rows, self._refs(rows), strict=True)}
 
     def touches_by_message_ids(self, message_ids: Sequence[str]) -> Mapping[str, TouchRef]:
         wanted = list(dict.fromkeys(message_ids))[:200]  # a References header can be huge

@@ -20,6 +20,7 @@ from crm.core.errors import UserError
 from crm.extensions import db
 from crm.models import Campaign, DigestSubscription, Mailbox, Role, User, utcnow
 from crm.models.campaign import campaign_members
+from crm.outreach.one_offs import queue_one_off
 from crm.reports.dashboard import build_dashboard
 from crm.reports.digest import digest_message
 from crm.reports.params import ReportScope
@@ -78,17 +79,11 @@ def compose_digest(user: User, now: datetime) -> tuple[str, str]:
     return digest_message(board, monday, url)
 
 
-def _outbox_queue() -> Queue:
-    from crm.outreach.one_offs import queue_one_off  # the outbox's one-off messages
-
-    return queue_one_off
-
-
 def queue_weekly_digests(now: datetime | None = None, queue: Queue | None = None) -> dict[str, int]:
     """Queue this week's digest for each subscriber not served yet; return the counts."""
     now = now or utcnow()
     monday = monday_of(now.date())
-    queue = queue or _outbox_queue()
+    queue = queue or queue_one_off
     counts = {"queued": 0, "skipped": 0}
     due = db.session.scalars(
         select(DigestSubscription)
@@ -108,4 +103,11 @@ def queue_weekly_digests(now: datetime | None = None, queue: Queue | None = None
         subscription.last_week = monday
         counts["queued"] += 1
     db.session.flush()
+    return counts
+
+
+def job_queue_weekly_digests() -> dict[str, int]:
+    """Queue the week's digests for the send pass to deliver (a `crm worker` job); commit."""
+    counts = queue_weekly_digests()
+    db.session.commit()
     return counts

@@ -25,6 +25,7 @@ from crm.extensions import db
 from crm.models import Campaign, Prospect, Role, TargetCategory, TargetPage, User
 from crm.web.access import requires, visible_campaigns_query
 from crm.web.forms import attach_user_error, choices, lines
+from crm.web.objects import load_object
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -214,9 +215,7 @@ def add_target(campaign_id: int) -> Response | tuple[str, int]:
 @bp.route("/<int:campaign_id>/targets/<int:target_id>/delete", methods=["POST"])
 @requires(Role.MANAGER)
 def delete_target(campaign_id: int, target_id: int) -> Response:
-    page = db.session.get(TargetPage, target_id)
-    if page is None or page.campaign_id != campaign_id:
-        abort(404)
+    page = load_object(TargetPage, target_id, campaign=g.campaign)
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)

@@ -19,6 +19,7 @@ from crm.outreach.contacts import ContactFields, add_contact, import_contacts_cs
 from crm.web.access import requires
 from crm.web.forms import attach_user_error
 from crm.web.helpers import Page, page_number
+from crm.web.objects import load_object
 from crm.web.panels import Panel
 
 bp = Blueprint("contacts", __name__)
@@ -56,10 +57,14 @@ def contacts_panel(prospect: Prospect) -> Panel:
 
 
 def _prospect(campaign_id: int, prospect_id: int) -> Prospect:
-    prospect = db.session.get(Prospect, prospect_id)
-    if prospect is None or prospect.campaign_id != campaign_id:
+    return load_object(Prospect, prospect_id, campaign=g.campaign)
+
+
+def _contact(prospect: Prospect, contact_id: int) -> Contact:
+    contact = load_object(Contact, contact_id, campaign=g.campaign)
+    if contact.prospect_id != prospect.id:
         abort(404)
-    return prospect
+    return contact
 
 
 def _prospect_url(prospect: Prospect) -> str:
@@ -99,9 +104,7 @@ def add(campaign_id: int, prospect_id: int) -> Response | tuple[str, int]:
 )
 def edit(campaign_id: int, prospect_id: int, contact_id: int) -> Response | str:
     prospect = _prospect(campaign_id, prospect_id)
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.prospect_id != prospect.id:
-        abort(404)
+    contact = _contact(prospect, contact_id)
     form = ContactForm(obj=contact)
     if form.validate_on_submit():
         try:
@@ -122,9 +125,7 @@ def edit(campaign_id: int, prospect_id: int, contact_id: int) -> Response | str:
 )
 def delete(campaign_id: int, prospect_id: int, contact_id: int) -> Response:
     prospect = _prospect(campaign_id, prospect_id)
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.prospect_id != prospect.id:
-        abort(404)
+    contact = _contact(prospect, contact_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:

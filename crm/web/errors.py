@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -15,6 +16,7 @@ MESSAGES = {
     413: ("Too large", "The upload is larger than this server accepts."),
     429: ("Too many attempts", "Too many attempts from your address. Wait a minute and try again."),
     500: ("Something went wrong", "The error was logged. Try again, or tell your admin."),
+    503: ("Busy", "The database is busy with other work. Try again in a moment."),
 }
 
 
@@ -42,6 +44,20 @@ def register_error_handlers(app: Flask) -> None:
             return error
         detail = error.description if error.code in (400, 409, 422) else None
         return render_error(error.code, detail)
+
+    @app.errorhandler(OperationalError)
+    def database_error(
+        error: OperationalError,
+    ) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+        from crm.extensions import db
+
+        db.session.rollback()
+        if "locked" in str(error.orig).lower():
+            # SQLite waited its busy timeout for another writer (the worker): not a bug.
+            app.logger.warning("database locked on %s %s", request.method, request.path)
+            page, code = render_error(503)
+            return page, code, {"Retry-After": "5"}
+        return unexpected(error)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[str, int]:

@@ -31,12 +31,13 @@ from crm.models import (
     Role,
     Touch,
     User,
+    utcnow,
 )
+from crm.outreach.one_offs import reply_to_inbound
 from crm.replies.inbox import (
     KIND_LABELS,
     TABS,
     assign_to_prospect,
-    can_see,
     count_of,
     dismiss,
     inbox_query,
@@ -49,8 +50,12 @@ from crm.replies.notifications import (
     unread_notifications,
 )
 from crm.replies.triage import confirm_suggestion, suggested_action
-from crm.web.access import can_access_campaign, visible_campaigns_query
+from crm.web.access import visible_campaigns_query
+from crm.web.auth import safe_next
+from crm.web.forms import attach_user_error
 from crm.web.helpers import Page, page_number
+from crm.web.inbox_reply import ReplyForm, can_reply, conversation_one_offs, reply_context
+from crm.web.objects import load_object, load_optional
 from crm.web.panels import Panel
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -82,12 +87,7 @@ def _me() -> User:
 
 
 def _message(message_id: int) -> InboundMessage:
-    message = db.session.get(InboundMessage, message_id)
-    if message is None:
-        abort(404)
-    if not can_see(_me(), message):
-        abort(403)
-    return message
+    return load_object(InboundMessage, message_id)
 
 
 def _flag(name: str) -> bool:
@@ -161,13 +161,16 @@ def _folder_problems(user: User) -> list[Any]:
 @bp.route("/messages/<int:message_id>")
 def show(message_id: int) -> str:
     message = _message(message_id)
-    user = _me()
-    if mark_notifications_read(user, link=message_path(message.id)):
+    if mark_notifications_read(_me(), link=message_path(message.id)):
         db.session.commit()
+    return _show_page(message)
+
+
+def _show_page(message: InboundMessage, reply_form: ReplyForm | None = None) -> str:
     query = request.args.get("q")
     if query is None and message.prospect_id is None:
         query = message.from_address.rpartition("@")[2]
-    candidates = prospects_for_assignment(user, query or "") if query else []
+    candidates = prospects_for_assignment(_me(), query or "") if query else []
     return render_template(
         "inbox/show.html",
         m=message,
@@ -176,19 +179,39 @@ def show(message_id: int) -> str:
         labels=KIND_LABELS,
         outcome_keys=OUTCOME_KEYS,
         csrf_form=FlaskForm(),
+        **reply_context(message, reply_form),
     )
 
 
-def _local(path: str) -> bool:
-    """Say whether a redirect target is a path of this site (never an open redirect)."""
-    return path.startswith("/") and not path.startswith(("//", "/\\"))
+@bp.route("/messages/<int:message_id>/reply", methods=["POST"])
+def reply(message_id: int) -> Response | str:
+    message = _message(message_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _show_page(message, form)
+    if not can_reply(message):
+        flash("Only a person's reply can be answered from here.", "error")
+        return _back(message)
+    try:
+        queued = reply_to_inbound(message, form.body.data or "", _me(), utcnow())
+    except UserError as exc:
+        db.session.rollback()
+        attach_user_error(form, exc, "body")
+        return _show_page(message, form)
+    db.session.commit()
+    flash(
+        f"Reply to {queued.to_email} queued: it goes out from {queued.mailbox.from_email}"
+        " with the next send pass, in the same thread.",
+        "ok",
+    )
+    return _back(message)
 
 
 def _back(message: InboundMessage) -> Response:
-    target = request.form.get("next", "")
-    if not _local(target):
-        target = url_for("inbox.show", message_id=message.id)
-    return redirect(target)
+    fallback = url_for("inbox.show", message_id=message.id)
+    return redirect(safe_next(request.form.get("next"), fallback))
 
 
 @bp.route("/messages/<int:message_id>/outcome", methods=["POST"])
@@ -221,12 +244,10 @@ def assign(message_id: int) -> Response:
     message = _message(message_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    prospect = db.session.get(Prospect, request.form.get("prospect_id", type=int) or 0)
+    prospect = load_optional(Prospect, request.form.get("prospect_id"))
     if prospect is None:
         flash("Choose a prospect to assign this message to.", "error")
         return redirect(url_for("inbox.show", message_id=message.id))
-    if not can_access_campaign(_me(), prospect.campaign):
-        abort(403)
     try:
         done = assign_to_prospect(message, prospect, actor=_me())
     except UserError as exc:
@@ -293,15 +314,12 @@ def notifications() -> str:
 
 @bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
 def open_notification(notification_id: int) -> Response:
-    note = db.session.get(Notification, notification_id)
-    if note is None or note.user_id != _me().id:
-        abort(404)
+    note = load_object(Notification, notification_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     mark_notifications_read(_me(), notification_id=note.id)
     db.session.commit()
-    link = note.link if _local(note.link) else ""
-    return redirect(link or url_for("inbox.notifications"))
+    return redirect(safe_next(note.link, url_for("inbox.notifications")))
 
 
 @bp.route("/notifications/read", methods=["POST"])
@@ -318,7 +336,7 @@ def read_all() -> Response:
 
 
 def thread_panel(prospect: Prospect) -> Panel:
-    """Our sent touches and their replies, in the order they happened."""
+    """Our touches, their replies and our replies from the app: one conversation, in order."""
     entries: list[dict[str, Any]] = []
     sent = db.session.execute(
         select(Touch, Enrollment)
@@ -333,5 +351,14 @@ def thread_panel(prospect: Prospect) -> Panel:
     ).all()
     for message in received:
         entries.append({"at": message.received_at, "message": message})
+    entries += conversation_one_offs(prospect)
     entries.sort(key=lambda e: e["at"])
-    return Panel("inbox/_thread.html", {"entries": entries, "labels": KIND_LABELS})
+    last_reply = next(
+        (e["message"] for e in reversed(entries) if "message" in e and can_reply(e["message"])),
+        None,
+    )
+    return Panel(
+        "inbox/_thread.html",
+        {"entries": entries, "labels": KIND_LABELS, "answer": last_reply,
+         "reply_form": ReplyForm(formdata=None) if last_reply is not None else None},
+    )  # fmt: skip

@@ -5,6 +5,7 @@ won-links panel of the prospect page."""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -29,6 +30,7 @@ from crm.links.queries import (
     links_query,
     open_tasks,
 )
+from crm.links.reclaim import reclamation_text, reclamation_thread
 from crm.links.risk import MixLink
 from crm.links.service import (
     LinkInput,
@@ -56,6 +58,7 @@ from crm.models import (
     WonLink,
     utcnow,
 )
+from crm.outreach.one_offs import follow_up_on_thread
 from crm.replies.inbox import count_of
 from crm.web.access import requires, visible_campaigns_query
 from crm.web.forms import attach_user_error, choices, lines
@@ -338,7 +341,52 @@ def show(campaign_id: int, link_id: int) -> str:
     return render_template(
         "links/show.html", link=link, campaign=_campaign(), checks=checks, tasks=tasks,
         settings=link_settings(link.campaign.settings), csrf_form=FlaskForm(),
+        follow_up=_follow_up_draft(link, tasks),
     )  # fmt: skip
+
+
+class FollowUpForm(FlaskForm):
+    body = TextAreaField("Message", validators=[Length(max=20_000)])
+
+
+def _follow_up_draft(link: WonLink, tasks: Sequence[ReclamationTask]) -> dict[str, Any] | None:
+    """The follow-up an open task would send: who, from which mailbox, and the text."""
+    if not any(t.state == ReclamationState.OPEN for t in tasks):
+        return None
+    thread = reclamation_thread(link)
+    if thread is None:
+        return {"thread": None}
+    mailbox = thread.enrollment.mailbox
+    subject, body = reclamation_text(link, thread, mailbox.from_name)
+    form = FollowUpForm(formdata=None, body=body)
+    return {"thread": thread, "mailbox": mailbox, "subject": subject, "form": form}
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/<int:link_id>/reclaim", methods=["POST"])
+def send_follow_up(campaign_id: int, link_id: int) -> Response:
+    """Queue the reclamation follow-up on the original thread (once, whoever clicks)."""
+    link = _won_link(campaign_id, link_id)
+    form = FollowUpForm()
+    if not form.validate_on_submit():
+        abort(400)
+    task = db.session.scalar(
+        select(ReclamationTask)
+        .where(ReclamationTask.won_link_id == link.id)
+        .where(ReclamationTask.state == ReclamationState.OPEN)
+        .order_by(ReclamationTask.created_at.desc())
+    )
+    if task is None:
+        flash("No open reclamation task: the follow-up was already queued or dismissed.", "warning")
+        return redirect(_link_url(link))
+    try:
+        message = follow_up_on_thread(task, actor=_me(), now=utcnow(), body=form.body.data)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(_link_url(link))
+    db.session.commit()
+    flash(f"Follow-up to {message.to_email} queued: it goes out with the next send pass.", "ok")
+    return redirect(_link_url(link))
 
 
 @bp.route("/campaigns/<int:campaign_id>/links/<int:link_id>/edit", methods=["GET", "POST"])

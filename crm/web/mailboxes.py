@@ -7,16 +7,27 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.models import Mailbox, Role
 from crm.outreach.mailboxes import MailboxSettings, apply_mailbox_settings, create_mailbox
+from crm.outreach.windows import WEEKDAYS
 from crm.web.access import requires
 from crm.web.forms import attach_user_error, choices
+from crm.web.objects import load_object
 
 bp = Blueprint("mailboxes", __name__, url_prefix="/settings/mailboxes")
 
@@ -25,10 +36,27 @@ SECURITY = choices(
 )
 
 
+class DaysField(SelectMultipleField):
+    """The sending days as one checkbox per weekday; reads a stored "mon,tue" too."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def process_data(self, value: object) -> None:
+        if isinstance(value, str):
+            value = [d.strip() for d in value.split(",") if d.strip()]
+        super().process_data(value)
+
+
 class MailboxForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     from_email = EmailField("From address", validators=[DataRequired()])
-    from_name = StringField("From name", validators=[Optional(), Length(max=120)])
+    from_name = StringField(
+        "Sender name",
+        validators=[DataRequired("Give the name recipients see."), Length(max=120)],
+        description="What recipients see next to the address; templates use it as sender.name.",
+    )
+    no_auth = BooleanField("No authentication (a local relay such as Postfix on 127.0.0.1:25)")
     username = StringField(
         "Username",
         validators=[Optional(), Length(max=254)],
@@ -62,7 +90,12 @@ class MailboxForm(FlaskForm):
         default="09:00-17:00",
         description="HH:MM-HH:MM in the contact's time zone (else the mailbox's).",
     )
-    days = StringField("Days", default="mon,tue,wed,thu,fri")
+    days = DaysField(
+        "Days",
+        choices=choices([(d, d.capitalize()) for d in WEEKDAYS]),
+        default=["mon", "tue", "wed", "thu", "fri"],
+        validators=[DataRequired("Choose at least one day.")],
+    )
     timezone = StringField("Time zone", default="UTC", description="IANA name, e.g. Europe/London.")
 
 
@@ -83,16 +116,14 @@ def _settings(form: MailboxForm) -> MailboxSettings:
         daily_cap=form.daily_cap.data or 0,
         min_spacing_seconds=form.min_spacing_seconds.data or 0,
         window=form.window.data or "",
-        days=form.days.data or "",
+        days=",".join(form.days.data or []),
         timezone=form.timezone.data or "",
+        no_auth=bool(form.no_auth.data),
     )
 
 
 def _get(mailbox_id: int) -> Mailbox:
-    mailbox = db.session.get(Mailbox, mailbox_id)
-    if mailbox is None:
-        abort(404)
-    return mailbox
+    return load_object(Mailbox, mailbox_id)
 
 
 @bp.route("")
@@ -106,6 +137,8 @@ def index() -> str:
 @requires(Role.ADMIN)
 def new() -> Response | str:
     form = MailboxForm()
+    if not form.is_submitted() and not form.from_name.data:
+        form.from_name.data = current_user.name  # the creating user's name by default
     if form.validate_on_submit():
         try:
             mailbox = create_mailbox(_settings(form))
@@ -131,6 +164,7 @@ def edit(mailbox_id: int) -> Response | str:
         form.window.data = f"{mailbox.window_start}-{mailbox.window_end}"
         form.smtp_security.data = mailbox.smtp_security.value
         form.imap_security.data = mailbox.imap_security.value
+        form.no_auth.data = not mailbox.username
     if form.validate_on_submit():
         try:
             apply_mailbox_settings(mailbox, _settings(form))

@@ -53,6 +53,7 @@ from crm.models import (
 )
 from crm.models.campaign import campaign_members
 from crm.models.outreach import campaign_mailboxes
+from crm.outreach.mailboxes import usable_by_member
 
 T = TypeVar("T")
 
@@ -107,26 +108,17 @@ def member_campaign_ids(user: User) -> Select[Any]:
     return select(campaign_members.c.campaign_id).where(campaign_members.c.user_id == user.id)
 
 
-def _linked_mailbox(campaign_ids: Any) -> ColumnElement[bool]:
-    return Mailbox.id.in_(
-        select(campaign_mailboxes.c.mailbox_id).where(
-            campaign_mailboxes.c.campaign_id.in_(campaign_ids)
-        )
-    )
-
-
-def _unlinked_mailbox() -> ColumnElement[bool]:
-    return ~exists().where(campaign_mailboxes.c.mailbox_id == Mailbox.id)
-
-
 def _mailbox_rule(user: User, campaign: Campaign | None) -> ColumnElement[bool] | None:
     rules = []
     if not _sees_everything(user):
-        rules.append(or_(_linked_mailbox(member_campaign_ids(user)), _unlinked_mailbox()))
+        rules.append(usable_by_member(user.id))
     if campaign is not None:
         # A campaign sends from its own mailboxes; one without any sends from the pool.
         has_own = exists().where(campaign_mailboxes.c.campaign_id == campaign.id)
-        rules.append(or_(_linked_mailbox([campaign.id]), ~has_own))
+        own = select(campaign_mailboxes.c.mailbox_id).where(
+            campaign_mailboxes.c.campaign_id == campaign.id
+        )
+        rules.append(or_(Mailbox.id.in_(own), ~has_own))
     return and_(*rules) if rules else None
 
 

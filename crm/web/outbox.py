@@ -30,11 +30,15 @@ from crm.models import (
     TouchState,
     utcnow,
 )
+from crm.outreach.enroll_checks import blockers, grouped
 from crm.outreach.enrollment import enroll, pause_enrollment, resume_enrollment, stop_enrollment
 from crm.outreach.outbox import cancel_touch, mark_uncertain_sent, requeue_uncertain_touch
+from crm.outreach.personalise import needs_review
 from crm.outreach.sequences import ensure_builtin_sequences
-from crm.web.access import can_access_campaign, visible_campaigns_query
+from crm.web.access import visible_campaigns_query
+from crm.web.auth import safe_next
 from crm.web.helpers import Page, page_number
+from crm.web.objects import load_object, load_objects, load_optional, visible
 from crm.web.panels import Panel
 
 bp = Blueprint("outbox", __name__)
@@ -57,7 +61,9 @@ def sequences_panel(prospect: Prospect) -> Panel:
     )
     ensure_builtin_sequences()
     angles = db.session.scalars(select(Angle).where(Angle.active).order_by(Angle.label)).all()
-    mailboxes = db.session.scalars(select(Mailbox).order_by(Mailbox.name)).all()
+    mailboxes = db.session.scalars(
+        visible(Mailbox, select(Mailbox), campaign=prospect.campaign).order_by(Mailbox.name)
+    ).all()
     return Panel(
         "outbox/_panel.html",
         {"enrollments": enrollments, "angles": angles, "mailboxes": mailboxes},
@@ -69,11 +75,9 @@ def _form_ok() -> None:
         abort(400)
 
 
-def _enroll_options() -> dict[str, Any]:
+def _enroll_options(campaign: Campaign) -> dict[str, Any]:
     angle = request.form.get("angle") or None
-    mailbox = None
-    if request.form.get("mailbox_id", "").isdigit():
-        mailbox = db.session.get(Mailbox, int(request.form["mailbox_id"]))
+    mailbox = load_optional(Mailbox, request.form.get("mailbox_id"), campaign=campaign)
     return {
         "angle": angle,
         "mailbox": mailbox,
@@ -85,23 +89,25 @@ def _enroll_options() -> dict[str, Any]:
 def _report(result: Any) -> None:
     if result.enrolled:
         flash(f"{len(result.enrolled)} enrolled; the first touches are scheduled.", "ok")
-    for skipped in result.skipped[:20]:
-        who = skipped.email or skipped.domain
-        flash(f"Skipped {who}: {skipped.reason}", "warning")
-    if len(result.skipped) > 20:
-        flash(f"… and {len(result.skipped) - 20} more skipped.", "warning")
+    if len(result.skipped) == 1:
+        skipped = result.skipped[0]
+        flash(f"Skipped {skipped.email or skipped.domain}: {skipped.reason}", "warning")
+        return
+    # Many skips read as one line per reason, not one banner per prospect.
+    for reason, n, advice in grouped(s.reason for s in result.skipped):
+        flash(f"{n} skipped: {reason}" + (f" — {advice}" if advice else ""), "warning")
 
 
 @bp.route("/campaigns/<int:campaign_id>/prospects/<int:prospect_id>/enroll", methods=["POST"])
 def enroll_prospect(campaign_id: int, prospect_id: int) -> Response:
     _form_ok()
-    prospect = db.session.get(Prospect, prospect_id)
-    if prospect is None or prospect.campaign_id != campaign_id:
-        abort(404)
-    ids = {int(v) for v in request.form.getlist("contact_id") if v.isdigit()}
+    prospect = load_object(Prospect, prospect_id, campaign=g.campaign)
+    ids = {
+        c.id for c in load_objects(Contact, request.form.getlist("contact_id"), campaign=g.campaign)
+    }
     contacts = [c for c in prospect.contacts if c.id in ids] or None
     try:
-        result = enroll([prospect], contacts=contacts, **_enroll_options())
+        result = enroll([prospect], contacts=contacts, **_enroll_options(g.campaign))
     except UserError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -120,7 +126,7 @@ def enroll_many(campaign_id: int) -> Response | str:
     ensure_builtin_sequences()
     ids = [int(v) for v in request.values.getlist("prospect_id") if v.isdigit()]
     tier = request.values.get("tier", "")
-    stmt = select(Prospect).where(Prospect.campaign_id == campaign.id)
+    stmt = visible(Prospect, select(Prospect), campaign=campaign)
     if ids:
         stmt = stmt.where(Prospect.id.in_(ids))
     elif tier.isdigit():
@@ -136,8 +142,11 @@ def enroll_many(campaign_id: int) -> Response | str:
     )
     if request.method == "POST":
         _form_ok()
+        if request.form.get("rows") == "chosen" and not ids:
+            flash("Select at least one prospect to enroll.", "error")
+            return redirect(request.url)
         try:
-            result = enroll(chosen, **_enroll_options())
+            result = enroll(chosen, **_enroll_options(campaign))
         except UserError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -146,11 +155,19 @@ def enroll_many(campaign_id: int) -> Response | str:
             _report(result)
             return redirect(url_for("outbox.scheduled", campaign=campaign.id))
     angles = db.session.scalars(select(Angle).where(Angle.active).order_by(Angle.label)).all()
-    mailboxes = db.session.scalars(select(Mailbox).order_by(Mailbox.name)).all()
+    mailboxes = db.session.scalars(
+        visible(Mailbox, select(Mailbox), campaign=campaign).order_by(Mailbox.name)
+    ).all()
+    blocked = blockers(chosen, own_angle=not request.form.get("angle"))
     return render_template(
         "outbox/enroll.html",
         campaign=campaign,
         prospects=chosen,
+        blocked=blocked,
+        ready=len(chosen) - len(blocked),
+        summary=grouped(blocked.values()),
+        angle_labels={a.slug: a.label for a in angles},
+        needs_review=needs_review(campaign),
         with_contacts=with_contacts,
         angles=angles,
         mailboxes=mailboxes,
@@ -211,7 +228,7 @@ def scheduled() -> str:
         page=Page(list(touches), number, per, total),
         view=view,
         campaigns=campaigns,
-        mailboxes=db.session.scalars(select(Mailbox)).all(),
+        mailboxes=db.session.scalars(visible(Mailbox, select(Mailbox))).all(),
         campaign_arg=campaign_arg,
         mailbox_arg=mailbox_arg,
         problems=problems,
@@ -220,33 +237,21 @@ def scheduled() -> str:
     )
 
 
-def _enrollment(enrollment_id: int) -> Enrollment:
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None:
-        abort(404)
-    if not can_access_campaign(current_user, enrollment.prospect.campaign):
-        abort(403)
-    return enrollment
-
-
 def _back(enrollment: Enrollment) -> Response:
-    target = (
-        request.form.get("next")
-        or url_for(
+    fallback = (
+        url_for(
             "prospects.show",
             campaign_id=enrollment.prospect.campaign_id,
             prospect_id=enrollment.prospect_id,
         )
         + "#sequences"
     )
-    if not target.startswith("/"):
-        target = url_for("outbox.scheduled")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), fallback))
 
 
 @bp.route("/enrollments/<int:enrollment_id>/<action>", methods=["POST"])
 def enrollment_action(enrollment_id: int, action: str) -> Response:
-    enrollment = _enrollment(enrollment_id)
+    enrollment = load_object(Enrollment, enrollment_id)
     _form_ok()
     if action == "stop":
         done = stop_enrollment(enrollment, StopReason.MANUAL, current_user)
@@ -268,10 +273,8 @@ def enrollment_action(enrollment_id: int, action: str) -> Response:
 
 @bp.route("/touches/<int:touch_id>/<action>", methods=["POST"])
 def touch_action(touch_id: int, action: str) -> Response:
-    touch = db.session.get(Touch, touch_id)
-    if touch is None:
-        abort(404)
-    enrollment = _enrollment(touch.enrollment_id)
+    touch = load_object(Touch, touch_id)
+    enrollment = touch.enrollment
     _form_ok()
     try:
         if action == "cancel":

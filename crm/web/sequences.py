@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
@@ -35,6 +35,7 @@ from crm.outreach.sequences import (
 from crm.outreach.templates import TemplateProblem, render_body, render_subject
 from crm.web.access import requires
 from crm.web.forms import attach_user_error
+from crm.web.objects import load_optional, visible
 
 bp = Blueprint("sequences", __name__, url_prefix="/sequences")
 
@@ -87,7 +88,8 @@ def preview_context(prospect: Prospect | None) -> tuple[dict[str, Any], str]:
     from crm.outreach.enrollment import enrollment_context
 
     contact = prospect.contacts[0] if prospect.contacts else Contact(email="", prospect=None)
-    mailbox = db.session.scalar(select(Mailbox).order_by(Mailbox.paused, Mailbox.id)) or Mailbox(
+    mailboxes = visible(Mailbox, select(Mailbox), campaign=prospect.campaign)
+    mailbox = db.session.scalar(mailboxes.order_by(Mailbox.paused, Mailbox.id)) or Mailbox(
         from_name=SAMPLE_CONTEXT["sender"]["name"], from_email=SAMPLE_CONTEXT["sender"]["email"]
     )
     who = f"{prospect.domain} ({contact.email or 'no contact yet'})"
@@ -116,7 +118,7 @@ def index() -> Response | str:
     angles = db.session.scalars(select(Angle).order_by(Angle.builtin.desc(), Angle.label)).all()
     active: dict[str, int] = dict(
         db.session.execute(
-            select(Enrollment.angle, db.func.count())
+            visible(Enrollment, select(Enrollment.angle, db.func.count()))
             .where(Enrollment.state == EnrollmentState.ACTIVE)
             .group_by(Enrollment.angle)
         ).all()
@@ -184,21 +186,54 @@ def edit(slug: str) -> Response | str:
             db.session.commit()
             flash(f"Sequence for “{angle.label}” saved.", "ok")
             return redirect(url_for("sequences.edit", slug=angle.slug))
-    prospects = (
-        db.session.scalars(
-            select(Prospect).join(Contact).where(Prospect.angle == angle.slug).limit(50)
-        )
-        .unique()
-        .all()
-    )
+    prospects = preview_prospects(angle.slug)
     return render_template(
         "sequences/edit.html",
         angle=angle,
         form=form,
         merge_fields=MERGE_FIELDS,
+        menu=merge_menu(),
         prospects=prospects,
+        # The preview starts on a real prospect: one of this angle, else any with a contact.
+        start_id=prospects[0].id if prospects else None,
         can_edit=current_user.has_role(Role.MANAGER),
     )
+
+
+# Fallbacks the merge-field menu writes for optional fields, so an email still reads
+# well for a prospect without them (a required field has none: it blocks the touch).
+FALLBACKS = {
+    "contact.first_name": "there",
+    "contact.name": "there",
+    "contact.role": "editor",
+    "prospect.evidence_title": "your page",
+    "prospect.competitor": "another site",
+    "prospect.link_type": "page",
+    "target.title": "our guide",
+}
+
+
+def merge_menu() -> list[tuple[str, str, str]]:
+    """Return (tag to insert, path, description) for the editor's merge-field menu."""
+    out = []
+    for f in MERGE_FIELDS:
+        fallback = FALLBACKS.get(f.path)
+        tag = f'{{{{ {f.path}|default("{fallback}") }}}}' if fallback else f"{{{{ {f.path} }}}}"
+        out.append((tag, f.path, f.description))
+    return out
+
+
+def preview_prospects(angle_slug: str, limit: int = 50) -> list[Prospect]:
+    """Prospects the user may see that have a contact, those of this angle first."""
+    base = select(Prospect).where(exists().where(Contact.prospect_id == Prospect.id))
+    mine = db.session.scalars(
+        visible(Prospect, base.where(Prospect.angle == angle_slug))
+        .order_by(Prospect.id)
+        .limit(limit)
+    ).all()
+    if mine:
+        return list(mine)
+    return list(db.session.scalars(visible(Prospect, base).order_by(Prospect.id).limit(limit)))
 
 
 @bp.route("/<slug>/preview", methods=["POST"])
@@ -206,10 +241,7 @@ def preview(slug: str) -> str:
     """Render every step against the chosen prospect (htmx target of the editor)."""
     angle = _angle(slug)
     form = SequenceForm()
-    prospect = None
-    chosen = request.form.get("prospect_id", "")
-    if chosen.isdigit():
-        prospect = db.session.get(Prospect, int(chosen))
+    prospect = load_optional(Prospect, request.form.get("prospect_id"))
     ctx, who = preview_context(prospect)
     steps = _inputs(form)
     first_subject = steps[0].subject if steps else ""

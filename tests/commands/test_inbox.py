@@ -105,7 +105,7 @@ def test_inbox_list_outcome_and_assign_from_the_command_line(
     assert [m["message_id"] for m in data["inbound"]] == ["<u1@mail.example>"]
     assert data["inbound"][0]["outcome"] == "negative"
     assert data["inbound"][0]["match"] == "manual"
-    assert data["status"] == "declined"
+    assert data["status"] == "lost"
 
 
 def test_inbox_errors_are_one_line_without_traceback(app: Flask, world: World) -> None:

@@ -87,6 +87,8 @@ def test_mailboxes_add_encrypts_the_password_and_never_lists_it(app: Flask, db: 
         "outreach",
         "--email",
         "ana@sample-site.example",
+        "--from-name",
+        "Ana Lopez",
         "--username",
         "ana",
         "--password-stdin",
@@ -130,6 +132,8 @@ def test_mailboxes_add_refuses_an_unknown_timezone(app: Flask) -> None:
         "x",
         "--email",
         "a@b.co",
+        "--from-name",
+        "A",
         "--username",
         "a",
         "--password-stdin",
@@ -147,3 +151,33 @@ def test_mailboxes_add_refuses_an_unknown_timezone(app: Flask) -> None:
     )
     assert result.exit_code == 1
     assert "unknown timezone 'Mars/Olympus'" in result.stderr
+
+
+RELAY = ["mailboxes", "add", "relay", "--email", "ana@sample-site.example", "--smtp-host",
+         "127.0.0.1", "--smtp-port", "25", "--smtp-security", "none", "--imap-host", "127.0.0.1",
+         "--imap-port", "143", "--imap-security", "none"]  # fmt: skip
+
+
+def test_mailboxes_add_no_auth_sends_without_logging_in(app: Flask, db: Any) -> None:
+    result = cli(app, *RELAY, "--from-name", "Ana Lopez", "--no-auth")
+    assert result.exit_code == 0, result.stderr
+    mailbox = db.session.query(Mailbox).one()
+    assert mailbox.username == "" and mailbox.password_encrypted == b""
+    assert mailbox.from_name == "Ana Lopez"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [(["--from-name", "Ana", "--no-auth", "--username", "ana"],
+      "--no-auth takes neither --username nor --password-stdin"),
+     (["--from-name", "Ana"], "give --password-stdin (with --username if it differs)"),
+     (["--no-auth"], "Missing option '--from-name'"),
+     (["--from-name", " ", "--no-auth"], "give the sender name recipients see")],
+)  # fmt: skip
+def test_mailboxes_add_needs_a_sender_name_and_a_login_or_no_auth(
+    app: Flask, db: Any, args: list[str], error: str
+) -> None:
+    result = cli(app, *RELAY, *args)
+    assert result.exit_code != 0
+    assert error in result.stderr and "Traceback" not in result.output
+    assert db.session.query(Mailbox).count() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm.core.suppression import suppress
 from crm.models import Enrollment, Evidence, ProspectStatus, TouchState
 from tests.factories import ContactFactory, ProspectFactory
 from tests.outreach_db.factories import MailboxFactory
@@ -84,3 +85,67 @@ def test_bulk_enroll_reports_each_skipped_prospect_with_its_reason(
     response = client.post_form(url, {"tier": "1"}, page=url + "?tier=1", follow_redirects=True)
     assert "Skipped nocontact.com" in response.get_data(as_text=True)
     assert db.session.query(Enrollment).count() == 0
+
+
+def test_the_enroll_page_counts_the_ready_rows_groups_the_rest_and_enrolls_the_chosen(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    MailboxFactory(name="outreach")
+    ready = [_ready_prospect(db, team, f"ready{i}.example") for i in range(2)]
+    for i in range(3):
+        ProspectFactory(campaign=team["campaign"], domain=f"bare{i}.example", tier=1, in_gap=True)
+    barred = _ready_prospect(db, team, "barred.example")
+    db.session.flush()
+    suppress(barred.contacts[0].email, "asked us to stop")
+    db.session.commit()
+    client.login(team["specialist"].email)
+    url = f"/campaigns/{team['campaign'].id}/enroll"
+    html = client.get(url + "?tier=1").get_data(as_text=True)
+    assert "<strong>3</strong> have no contact — add contacts" in html
+    assert "<strong>1</strong> has no contact that may be emailed" in html
+    assert 'Enroll <span id="enroll-count">2</span> prospects' in html
+    assert "<td>broken link</td>" in html and "broken-link</td>" not in html  # by label
+    response = client.post_form(
+        url, {"tier": "1", "rows": "chosen", "prospect_id": str(ready[1].id)}, page=url + "?tier=1"
+    )
+    assert response.status_code == 302
+    assert [e.prospect.domain for e in db.session.query(Enrollment)] == ["ready1.example"]
+
+
+def test_many_skipped_prospects_read_as_one_line_per_reason(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    MailboxFactory(name="outreach")
+    for i in range(3):
+        ProspectFactory(campaign=team["campaign"], domain=f"bare{i}.example", tier=1, in_gap=True)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    url = f"/campaigns/{team['campaign'].id}/enroll"
+    response = client.post_form(url, {"tier": "1", "angle": "broken-link"}, page=url + "?tier=1",
+                                follow_redirects=True)  # fmt: skip
+    html = response.get_data(as_text=True)
+    assert "3 skipped: no contact — add contacts" in html
+    assert "Skipped bare0.example" not in html
+
+
+def test_enrolling_without_a_chosen_mailbox_never_sends_from_another_teams(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    from crm.models.outreach import campaign_mailboxes
+
+    theirs = MailboxFactory(name="their-team")
+    db.session.execute(
+        campaign_mailboxes.insert().values(
+            campaign_id=team["other_campaign"].id, mailbox_id=theirs.id
+        )
+    )
+    prospect = _ready_prospect(db, team)
+    db.session.commit()
+    page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
+    client.login(team["specialist"].email)
+    client.post_form(f"{page}/enroll", {"angle": "broken-link"}, page=page)
+    assert db.session.query(Enrollment).count() == 0
+    shared = MailboxFactory(name="shared-pool")
+    db.session.commit()
+    client.post_form(f"{page}/enroll", {"angle": "broken-link"}, page=page)
+    assert db.session.query(Enrollment).one().mailbox_id == shared.id

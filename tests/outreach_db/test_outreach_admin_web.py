@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from crm.models import Contact, Mailbox, Suppression
@@ -24,7 +25,7 @@ MAILBOX_FORM = {
     "daily_cap": "40",
     "min_spacing_seconds": "90",
     "window": "09:00-17:30",
-    "days": "mon-fri",
+    "days": ["mon", "tue", "wed", "thu", "fri"],
     "timezone": "Europe/London",
 }
 
@@ -41,6 +42,40 @@ def test_admin_adds_a_mailbox_and_the_password_is_never_shown_back(
     html = client.get(f"/settings/mailboxes/{mailbox.id}").get_data(as_text=True)
     assert "password set" in html
     assert "app-password-1" not in html
+
+
+def test_a_mailbox_needs_a_sender_name_which_defaults_to_the_admins_name(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    team["admin"].name = "Ada Admin"
+    db.session.commit()
+    client.login(team["admin"].email)
+    assert 'value="Ada Admin"' in client.get("/settings/mailboxes/new").get_data(as_text=True)
+    response = client.post_form("/settings/mailboxes/new", {**MAILBOX_FORM, "from_name": ""})
+    html = response.get_data(as_text=True)
+    assert 'id="from_name-error"' in html and "Give the name recipients see." in html
+    assert db.session.query(Mailbox).count() == 0
+
+
+def test_a_local_relay_mailbox_sends_without_logging_in(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    client.login(team["admin"].email)
+    form = {**MAILBOX_FORM, "no_auth": "y", "password": "", "days": ["mon", "sat"]}
+    response = client.post_form("/settings/mailboxes/new", form)
+    assert response.status_code == 302
+    mailbox = db.session.query(Mailbox).one()
+    assert mailbox.username == "" and mailbox.days == "mon,sat"
+    html = client.get(f"/settings/mailboxes/{mailbox.id}").get_data(as_text=True)
+    assert "checked" in _input(html, 'name="no_auth"')
+    assert "checked" in _input(html, 'value="sat"')
+    assert "checked" not in _input(html, 'value="sun"')
+
+
+def _input(html: str, marker: str) -> str:
+    """The <input> tag holding `marker`."""
+    [tag] = [t for t in re.findall(r"<input[^>]*>", html) if marker in t]
+    return tag
 
 
 def test_mailbox_form_puts_a_bad_window_next_to_its_field(
@@ -82,13 +117,24 @@ def test_suppressed_contact_is_marked_on_the_prospect_page(
     prospect = ProspectFactory(campaign=team["campaign"], domain="blocked.com")
     db.session.add(Contact(prospect=prospect, email="ed@blocked.com"))
     db.session.commit()
-    client.login(team["specialist"].email)
+    client.login(team["manager"].email)
     client.post_form("/suppressions", {"value": "blocked.com", "reason": "partner"})
     assert db.session.query(Suppression).one().value == "blocked.com"
     html = client.get(f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}").get_data(
         as_text=True
     )
     assert "suppressed (domain)" in html
+
+
+def test_a_specialist_suppresses_an_address_but_not_a_whole_domain(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    client.login(team["specialist"].email)
+    refused = client.post_form("/suppressions", {"value": "blocked.com", "reason": "partner"})
+    assert "only managers and admins suppress a whole domain" in refused.get_data(as_text=True)
+    assert db.session.query(Suppression).count() == 0
+    client.post_form("/suppressions", {"value": "ed@blocked.com", "reason": "asked"})
+    assert [s.value for s in db.session.query(Suppression)] == ["ed@blocked.com"]
 
 
 def test_contacts_csv_upload_with_a_bad_row_shows_the_line_and_imports_nothing(
@@ -124,4 +170,5 @@ def test_test_connection_shows_each_servers_answer(
     html = client.post_form(f"{page}/test", {}, page=page).get_data(as_text=True)
     # The test server offers no AUTH: its refusal is the answer shown.
     assert f"127.0.0.1:{smtp_server.port}: the server" in html
-    assert "IMAP failed" in html and "Connection refused" in html
+    assert "IMAP failed" in html and "connection refused by 127.0.0.1:1" in html
+    assert "Errno" not in html

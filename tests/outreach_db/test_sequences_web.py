@@ -138,3 +138,45 @@ def test_preview_renders_for_a_chosen_prospect_and_its_first_contact(
     ).get_data(as_text=True)
     assert "For pmtoolsreview.com" in html
     assert "Hi Priya!" in html
+
+
+def test_a_specialist_reads_the_steps_without_edit_fields(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    client.login(team["specialist"].email)
+    html = client.get("/sequences/broken-link").get_data(as_text=True)
+    assert "<textarea" not in html and "Save sequence" not in html
+    assert "Only managers edit sequences." in html and 'class="email-body"' in html
+    assert "Insert a merge field" not in html
+
+
+def test_a_manager_gets_a_merge_field_menu_with_fallbacks_for_optional_fields(
+    client: Any, team: dict[str, Any]
+) -> None:
+    client.login(team["manager"].email)
+    html = client.get("/sequences/broken-link").get_data(as_text=True)
+    assert "<textarea" in html and "Insert a merge field" in html
+    assert 'data-insert="{{ prospect.domain }}"' in html
+    assert 'data-insert="{{ contact.first_name|default(&#34;there&#34;) }}"' in html
+
+
+def test_the_preview_starts_on_a_real_prospect_the_user_may_see(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    from tests.factories import ContactFactory, ProspectFactory
+
+    theirs = ProspectFactory(campaign=team["other_campaign"], domain="hidden.example")
+    ContactFactory(prospect=theirs)
+    mine = ProspectFactory(campaign=team["campaign"], domain="mine.example", angle="broken-link")
+    ContactFactory(prospect=mine)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    html = client.get("/sequences/broken-link").get_data(as_text=True)
+    assert f'<option value="{mine.id}" selected>mine.example</option>' in html
+    assert "hidden.example" not in html
+    refused = client.post_form(
+        "/sequences/broken-link/preview",
+        {"prospect_id": str(theirs.id), **_steps_form([(0, "Hi", "Body")])},
+        page="/sequences/broken-link",
+    )
+    assert refused.status_code == 404

@@ -150,3 +150,8 @@ def correspondent_says_mailbox_full(world: World) -> bytes:
         body="My mailbox is full after the holidays, sorry. Yes, send me the link.",
         message_id="<full@pmtoolsreview.com>",
     )  # fmt: skip
+
+
+def genuine_reply_from_the_editor(world: World) -> bytes:
+    return reply(world.touch(A), sender=EDITOR_A, message_id="<sure@pmtoolsreview.com>",
+                 body="Sure, which anchor text would you like?")  # fmt: skip

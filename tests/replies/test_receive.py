@@ -16,7 +16,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import EnrollmentState, Suppression, Touch
+from crm.models import EnrollmentState, OneOffMessage, Suppression, Touch, TouchState, utcnow
+from crm.outreach.one_offs import reply_to_inbound
 from tests.replies.factories import OUR_ADDRESS, World, deliver, enroll_and_send_first, make_world
 from tests.replies.forged import (
     EDITOR_A,
@@ -34,6 +35,7 @@ from tests.replies.forged import (
     genuine_dsn,
     genuine_dsn_naming_another_recipient,
     genuine_exim_text_bounce,
+    genuine_reply_from_the_editor,
     genuine_unsubscribe,
     phishing_from_a_postmaster_lookalike,
     phishing_quota_notice,
@@ -115,3 +117,26 @@ def test_genuine_bounce_never_suppresses_a_domain(world: World, app: Flask) -> N
     assert message is not None and message.match_method == "bounce_original"
     values: Any = set(db.session.scalars(select(Suppression.value)))
     assert values == {EDITOR_A}  # the address our touch went to, not "pmtoolsreview.com"
+
+
+def test_an_answer_to_our_reply_from_the_app_is_matched_to_the_thread(world: World) -> None:
+    first = deliver(world.mailbox, genuine_reply_from_the_editor(world))
+    assert first is not None
+    ours = reply_to_inbound(first, "Which anchor text would suit you?", None, utcnow())
+    ours.state, ours.sent_at = TouchState.SENT, utcnow()
+    db.session.commit()
+    # Answered from a private address we never wrote to, threaded under our reply only.
+    raw = (
+        f"From: Sarah <sarah.editor@gmail.com>\r\nTo: {OUR_ADDRESS}\r\n"
+        f"Subject: Re: Your Gantt chart round-up\r\nDate: Tue, 3 Nov 2026 12:00:00 +0000\r\n"
+        f"Message-ID: <private@mail.gmail.com>\r\nIn-Reply-To: {ours.message_id}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nThe brand name is fine.\r\n"
+    ).encode()
+
+    answer = deliver(world.mailbox, raw, uid=2)
+
+    assert answer is not None and answer.kind.value == "human_reply"
+    assert answer.match_method == "in_reply_to" and ours.message_id in answer.match_detail
+    assert answer.prospect_id == world.prospect(A).id
+    assert answer.matched_touch_id == world.touch(A).id
+    assert db.session.scalar(select(OneOffMessage.id)) == ours.id

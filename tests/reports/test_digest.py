@@ -85,3 +85,27 @@ def test_specialists_have_no_digest_page(client: Any, db: Any) -> None:
     data = build_dataset()
     client.login(data.sam.email)
     assert client.get("/reports/digest").status_code == 403
+
+
+def test_the_worker_job_queues_the_digest_and_the_send_pass_delivers_it_once(
+    app: Any, db: Any, smtp_server_factory: Any
+) -> None:
+    from crm.jobs import jobs_for
+    from tests.factories import UserFactory
+    from tests.sending.helpers import SMTP_LOGIN, make_mailbox, send_pass
+
+    server = smtp_server_factory(auth=SMTP_LOGIN)
+    mailbox = make_mailbox(server)
+    manager = UserFactory(role="manager", email="morgan@linkgap.example")
+    set_subscription(manager, mailbox, True)
+    db.session.commit()
+
+    (job,) = [j for j in jobs_for({}) if j.name == "weekly-digest"]
+    assert job.load()() == {"queued": 1, "skipped": 0}
+    assert job.load()() == {"queued": 0, "skipped": 0}  # once a week
+    send_pass(app)
+    send_pass(app)
+
+    digests = [m for m in server.messages if m.rcpt_tos == ["morgan@linkgap.example"]]
+    assert len(digests) == 1
+    assert str(digests[0].message["Subject"]).startswith("Linkgap weekly, ")

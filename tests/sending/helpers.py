@@ -168,7 +168,7 @@ def bulk_due_touches(
         domain = f"bulk{pid}.example"
         prospects.append(
             dict(id=pid, campaign_id=campaign.id, domain=domain, target_page_id=target.id,
-                 tier=1, in_gap=True, status="in_sequence", angle="resource-replacement")
+                 tier=1, in_gap=True, status="contacted", angle="resource-replacement")
         )  # fmt: skip
         contacts.append(dict(id=pid, prospect_id=pid, email=f"editor@{domain}", first_name="Sam"))
         evidence.append(

@@ -60,7 +60,8 @@ def test_enrolling_plans_four_touches_in_the_contacts_window_with_message_ids(
     assert len(set(ids)) == 4
     assert all(i.startswith("<") and i.endswith("@sample-site.example>") for i in ids)
     prospect = world["prospects"][0]
-    assert prospect.status == ProspectStatus.IN_SEQUENCE
+    # Enrolled, not yet contacted: the stage moves when the first email goes out.
+    assert prospect.status == ProspectStatus.QUALIFIED
     assert any("Enrolled editor@site0.example" in t.summary for t in prospect.touchpoints)
 
 
@@ -116,7 +117,9 @@ def test_a_template_that_cannot_render_for_a_prospect_skips_it_with_the_reason(
     world["prospects"][1].target_page = None
     result = enroll(world["prospects"], angle="resource replacement", now=NOW)
     assert [s.domain for s in result.skipped] == ["site1.example"]
-    assert result.skipped[0].reason == 'step 1: body line 5: missing merge field "target.url"'
+    assert result.skipped[0].reason == (
+        'step 1: body line 5: missing merge field "target.url": map the prospect to a target page'
+    )
 
 
 def test_excluded_and_replied_prospects_are_left_alone(world: dict[str, Any]) -> None:
@@ -224,9 +227,37 @@ def test_crm_enroll_takes_tier_one_prospects_and_reports_json(
     again = app.test_cli_runner().invoke(
         args=["enroll", "Gantt outreach", "--angle", "broken-link", "--domain", "site0.example"]
     )
-    assert again.exit_code == 0
+    # Every requested prospect skipped: the table says why, and the exit status says so too.
+    assert again.exit_code == 1
     assert "0 enrolled, 1 skipped" in again.stdout
     assert "already in an active sequence" in again.stdout
+    assert "nothing enrolled: every requested prospect was skipped" in again.stderr
+
+
+def test_crm_enroll_takes_chosen_contacts(app: Flask, world: dict[str, Any]) -> None:
+    first = world["prospects"][0]
+    db.session.add(Contact(prospect=first, email="boss@site0.example", first_name="Bo"))
+    db.session.commit()
+    args = ["enroll", "Gantt outreach", "--angle", "skyscraper", "--format", "json",
+            "--contact", "boss@site0.example", "--contact", "EDITOR@site1.example"]  # fmt: skip
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.stderr
+    enrolled = json.loads(result.stdout)["enrolled"]
+    assert sorted((e["domain"], e["contact"]) for e in enrolled) == [
+        ("site0.example", "boss@site0.example"), ("site1.example", "editor@site1.example")
+    ]  # fmt: skip
+    unknown = app.test_cli_runner().invoke(
+        args=[
+            "enroll",
+            "Gantt outreach",
+            "--angle",
+            "skyscraper",
+            "--contact",
+            "who@nowhere.example",
+        ]
+    )
+    assert unknown.exit_code == 1
+    assert "no contact who@nowhere.example in campaign Gantt outreach" in unknown.stderr
 
 
 def test_crm_enroll_refuses_without_a_selection_or_with_an_unknown_angle(
@@ -234,7 +265,7 @@ def test_crm_enroll_refuses_without_a_selection_or_with_an_unknown_angle(
 ) -> None:
     runner = app.test_cli_runner()
     nothing = runner.invoke(args=["enroll", "Gantt outreach", "--angle", "broken link"])
-    assert nothing.exit_code == 1 and "--tier N and/or --domain D" in nothing.stderr
+    assert nothing.exit_code == 1 and "--domain D and/or --contact EMAIL" in nothing.stderr
     unknown = runner.invoke(args=["enroll", "Gantt outreach", "--angle", "bribery", "--tier", "1"])
     assert unknown.exit_code == 1 and "unknown angle 'bribery'" in unknown.stderr
     assert "Traceback" not in unknown.stderr
@@ -262,3 +293,15 @@ def test_prospects_show_lists_enrollments_in_the_contract_shape(
     touch = db.session.scalars(select(Touch).where(Touch.step == 1)).first()
     assert touch is not None and first["message_id"] == touch.message_id
     assert db.session.get(Enrollment, enrollment.id) is not None
+
+
+def test_a_mailbox_without_a_sender_name_refuses_the_enrollment_in_one_line(
+    world: dict[str, Any],
+) -> None:
+    world["mailbox"].from_name = ""
+    db.session.commit()
+    with pytest.raises(UserError) as refused:
+        enroll(world["prospects"], angle="resource replacement", now=NOW)
+    assert str(refused.value) == (
+        "mailbox outreach has no sender name (sender.name): set it on the Mailboxes page first"
+    )

@@ -13,10 +13,15 @@ from crm.extensions import db
 from crm.models import (
     AnchorType,
     Campaign,
+    CheckResult,
     Enrollment,
     GapImport,
     InboundKind,
     InboundMessage,
+    LinkCheck,
+    LinkState,
+    RankImport,
+    RankSource,
     Touch,
     WonLink,
     utcnow,
@@ -28,7 +33,7 @@ from tests.outreach_db.factories import MailboxFactory
 
 
 def build_campaign_objects(campaign: Campaign, tag: str) -> dict[str, Any]:
-    """Create a prospect, contact, linked mailbox, enrollment, touch, messages, link, import."""
+    """Create a prospect, contact, linked mailbox, enrollment, touch, messages, link, imports."""
     prospect = ProspectFactory(campaign=campaign, domain=f"{tag}-prospect.example")
     contact = ContactFactory(prospect=prospect, email=f"editor@{tag}-prospect.example")
     target = TargetPageFactory(campaign=campaign, url=f"https://sample-site.example/{tag}")
@@ -78,7 +83,17 @@ def build_campaign_objects(campaign: Campaign, tag: str) -> dict[str, Any]:
         placed_on=date(2024, 5, 1),
     )
     gap_import = GapImport(campaign_id=campaign.id, files=[])
-    db.session.add_all([reply, triage, link, gap_import])
+    rank_import = RankImport(
+        campaign_id=campaign.id, source=RankSource.GSC, as_of=date(2026, 10, 1),
+        filename=f"{tag}-pages.csv",
+    )  # fmt: skip
+    db.session.add_all([reply, triage, link, gap_import, rank_import])
+    db.session.flush()
+    check = LinkCheck(
+        won_link_id=link.id, result=CheckResult.INCONCLUSIVE, reason="HTTP 403",
+        state_after=LinkState.INCONCLUSIVE,
+    )  # fmt: skip
+    db.session.add(check)
     db.session.flush()
     return {
         "prospect": prospect,
@@ -91,4 +106,6 @@ def build_campaign_objects(campaign: Campaign, tag: str) -> dict[str, Any]:
         "triage": triage,
         "link": link,
         "gap_import": gap_import,
+        "rank_import": rank_import,
+        "link_check": check,
     }

@@ -119,8 +119,9 @@ def test_specialist_sees_only_their_campaigns_and_their_mailboxes_triage(
     assert "jo@somewhere-else.net" in triage and "x@y.net" not in triage
     assert client.get(f"/inbox/messages/{ours.id}").status_code == 200
     assert client.get(f"/inbox/messages/{my_triage.id}").status_code == 200
-    assert client.get(f"/inbox/messages/{theirs.id}").status_code == 403
-    assert client.get(f"/inbox/messages/{other_triage.id}").status_code == 403
+    # Another team's message is "not found", like an id that does not exist.
+    assert client.get(f"/inbox/messages/{theirs.id}").status_code == 404
+    assert client.get(f"/inbox/messages/{other_triage.id}").status_code == 404
     other_campaign = theirs_world.campaign.id
     assert client.get(f"/inbox?campaign={other_campaign}").status_code == 403
 
@@ -253,7 +254,7 @@ def test_specialist_cannot_assign_to_a_prospect_of_another_campaign(
         {"prospect_id": str(other.prospects[0].id)},
         page=f"/inbox/messages/{message.id}",
     )
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
 def test_dismissing_takes_a_message_out_of_triage(

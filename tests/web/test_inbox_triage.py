@@ -159,4 +159,4 @@ def test_triage_follows_the_campaign_mailbox_links_not_the_mailboxes_used(
     client.login(team["specialist"].email)
 
     assert "x@y.net" not in client.get("/inbox?tab=triage").get_data(as_text=True)
-    assert client.get(f"/inbox/messages/{stranger.id}").status_code == 403
+    assert client.get(f"/inbox/messages/{stranger.id}").status_code == 404

@@ -4,6 +4,7 @@ risk panel, thresholds, and objects of another campaign never reachable."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,14 +13,20 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import (
+    AnchorType,
     InboundKind,
     InboundMessage,
     LinkCheck,
     LinkState,
+    OneOffMessage,
     ProspectStatus,
+    ReclamationState,
+    ReclamationTask,
     ReplyOutcome,
+    TouchState,
     WonLink,
 )
+from crm.models.base import utcnow
 from tests.factories import CampaignFactory, ProspectFactory
 from tests.fixtures.links import Page, PageServer
 from tests.links.helpers import LINK_SETTINGS, LinkWorld, make_link_world, page_with, source
@@ -265,3 +272,51 @@ def test_unlinked_mentions_are_found_for_chosen_prospects_and_the_angle_suggeste
     page = client.get(f"/campaigns/{world.campaign.id}/prospects/{world.prospect.id}")
     html = page.get_data(as_text=True)
     assert "mentions us, no link" in html and "Use the unlinked mention angle" in html
+
+
+def _lost_link_with_a_sent_thread(world: LinkWorld) -> WonLink:
+    (enrollment,) = world.enrollments()
+    first = min(enrollment.touches, key=lambda t: t.step)
+    first.state, first.sent_at = TouchState.SENT, utcnow()
+    first.subject = first.subject or "Your gantt chart page"
+    link = WonLink(
+        campaign_id=world.campaign.id, prospect_id=world.prospect.id,
+        source_url="https://blog.example/best-gantt-templates", target_url=world.target_url,
+        anchor_type=AnchorType.EXACT, placed_on=date(2026, 11, 20), state=LinkState.LOST,
+    )  # fmt: skip
+    db.session.add(link)
+    db.session.flush()
+    db.session.add(
+        ReclamationTask(campaign_id=world.campaign.id, prospect_id=world.prospect.id, won_link=link)
+    )
+    db.session.commit()
+    return link
+
+
+def test_a_lost_links_follow_up_is_edited_on_the_link_page_and_queued_once(
+    app: Flask, client: Any, world: LinkWorld
+) -> None:
+    link = _lost_link_with_a_sent_thread(world)
+    url = f"/campaigns/{world.campaign.id}/links/{link.id}"
+    client.login(world.user.email)
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="follow-up-form"' in page and "editor@blog.example" in page
+    assert "no longer on the page" in page  # the written draft, ready to edit
+
+    edited = "Hi Ed, the gantt link went missing in your last update. Could you add it back?"
+    response = client.post_form(f"{url}/reclaim", {"body": edited}, page=url)
+    assert response.status_code == 302
+    (message,) = db.session.scalars(select(OneOffMessage)).all()
+    assert message.body == edited and message.to_email == "editor@blog.example"
+    assert message.in_reply_to and message.subject.startswith("Re: ")
+    task = db.session.scalar(select(ReclamationTask))
+    assert task is not None and task.state == ReclamationState.SENT
+    assert task.one_off_id == message.id
+
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="follow-up-form"' not in page and "Follow-up to editor@blog.example" in page
+    again = client.post(
+        f"{url}/reclaim", data={"body": edited, "csrf_token": client.csrf_token(url)}
+    )
+    assert again.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(OneOffMessage)) == 1

@@ -189,3 +189,15 @@ def test_a_model_without_an_access_rule_is_a_programming_error(
 ) -> None:
     with pytest.raises(TypeError, match="no access rule"):
         find_object(Suppression, 1, user=two_teams["specialist"])
+
+
+def test_triage_of_a_mailbox_merely_used_by_my_enrollment_stays_its_teams(
+    db: Any, two_teams: dict[str, Any]
+) -> None:
+    # The first reproduction: enrolling with another team's mailbox used to open its triage.
+    theirs = two_teams["theirs"]
+    enrollment = two_teams["mine"]["enrollment"]
+    enrollment.mailbox_id = theirs["mailbox"].id
+    db.session.flush()
+    specialist = two_teams["specialist"]
+    assert find_object(InboundMessage, theirs["triage"].id, user=specialist) is None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -33,6 +33,7 @@ from crm.gap.service import (
 from crm.gap.uploads import upload_max_bytes
 from crm.models import Campaign, ColumnMapping, GapImport, ImportState, utcnow
 from crm.web.gap.blueprint import bp
+from crm.web.objects import load_object
 
 RECENT_IMPORTS = 10
 # The pages whose form carries export files: their request may be as large as an upload.
@@ -52,10 +53,7 @@ def _upload_size_limit(endpoint: str | None, values: dict[str, Any] | None) -> N
 
 
 def _import(campaign: Campaign, import_id: int) -> GapImport:
-    gap_import = db.session.get(GapImport, import_id)
-    if gap_import is None or gap_import.campaign_id != campaign.id:
-        abort(404)
-    return gap_import
+    return load_object(GapImport, import_id, campaign=campaign)
 
 
 def _show(gap_import: GapImport) -> Response:

@@ -49,6 +49,8 @@ def add(campaign_id: int) -> BaseResponse | str:
             flash(f"{len(result.added)} prospects added.", "ok")
             if result.existing:
                 flash(f"Already in the campaign: {', '.join(result.existing[:20])}", "info")
+            if result.paged:
+                flash(f"Given their page: {', '.join(result.paged[:20])}", "info")
             for value, why in result.invalid[:20]:
                 flash(f"Skipped {value}: {why}", "warning")
             return redirect(url_for("gap.table", campaign_id=campaign.id, view="all",

@@ -6,7 +6,7 @@ the "gap" blueprint.
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -20,6 +20,7 @@ from crm.gap.service import latest_snapshot, own_export_missing
 from crm.models import Prospect
 from crm.web.gap import choices
 from crm.web.gap.blueprint import bp
+from crm.web.objects import load_object
 from crm.web.panels import Panel
 
 PARTS = ("authority", "relevance", "feasibility")
@@ -50,10 +51,7 @@ def gap_panel(prospect: Prospect) -> Panel:
 
 
 def _prospect(campaign_id: int, prospect_id: int) -> Prospect:
-    prospect = db.session.get(Prospect, prospect_id)
-    if prospect is None or prospect.campaign_id != campaign_id:
-        abort(404)
-    return prospect
+    return load_object(Prospect, prospect_id, campaign=g.campaign)
 
 
 def _back(prospect: Prospect) -> Response:

@@ -20,6 +20,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from crm.core.errors import UserError
+from crm.core.stage_moves import move_prospects
+from crm.core.stages import HAND_SET
 from crm.extensions import db
 from crm.gap import actions
 from crm.gap.assess import LINK_TYPES
@@ -49,6 +51,7 @@ BULK_ACTIONS = {
     "assign": "Assign to",
     "map_target": "Map to target page",
     "set_angle": "Set angle",
+    "stage": "Move to stage…",
     "enroll": "Enroll in a sequence…",
 }
 # Enrolling "all matching" passes ids in the URL; the enroll page takes this many.
@@ -58,6 +61,7 @@ STATUS_OPTIONS = Options((s.value, s.label) for s in ProspectStatus)
 LINK_TYPE_OPTIONS = Options(LINK_TYPES.items())
 BULK_ACTION_OPTIONS = Options(BULK_ACTIONS.items())
 UNWINNABLE_OPTIONS = Options(UNWINNABLE_REASONS.items())
+STAGE_OPTIONS = Options((s.value, s.label) for s in HAND_SET)
 
 
 def chart_data(snapshot: GapImport | None, competitors: int) -> dict[str, Any] | None:
@@ -151,6 +155,7 @@ def table(campaign_id: int) -> str:
         rule_labels=RULE_LABELS,
         unwinnable_options=UNWINNABLE_OPTIONS,
         bulk_action_options=BULK_ACTION_OPTIONS,
+        stage_options=STAGE_OPTIONS,
         members=members,
         angles=choices.angles(),
         per_page_choices=PER_PAGE_CHOICES,
@@ -191,6 +196,9 @@ def _run_bulk(campaign: Campaign, action: str, ids: list[int]) -> actions.BulkRe
                                        form.get("reason", ""), actor=actor)  # fmt: skip
     if action == "restore":
         return actions.restore(campaign, ids, actor=actor)
+    if action == "stage":
+        return move_prospects(campaign, ids, form.get("stage", ""), note=form.get("reason", ""),
+                              actor=actor)  # fmt: skip
     if action == "assign":
         raw = form.get("assignee", "")
         user = db.session.get(User, int(raw)) if raw.isdigit() else None
@@ -239,4 +247,5 @@ BULK_VERBS = {
     "assign": "assigned",
     "map_target": "mapped to the target page",
     "set_angle": "given the angle",
+    "stage": "moved",
 }

@@ -74,13 +74,13 @@ def test_options_are_escaped_once_and_mark_the_selected_value() -> None:
 def test_the_filter_and_bulk_bars_keep_the_view(client: Any, team: dict[str, Any]) -> None:
     client.login(team["manager"].email)
     page = client.get(
-        f"/campaigns/{team['campaign'].id}/gap?status=in_sequence&link_type=roundup"
+        f"/campaigns/{team['campaign'].id}/gap?status=contacted&link_type=roundup"
         "&category=best&category=unique&q=a%26b"
     ).get_data(as_text=True)
-    assert '<option value="in_sequence" selected>in sequence</option>' in page
+    assert '<option value="contacted" selected>contacted</option>' in page
     assert '<option value="roundup" selected>roundup/listicle</option>' in page
     bulk = page[page.index('id="bulk"') :]
-    for name, value in [("status", "in_sequence"), ("link_type", "roundup"), ("category", "best"),
+    for name, value in [("status", "contacted"), ("link_type", "roundup"), ("category", "best"),
                         ("category", "unique"), ("q", "a&amp;b"), ("sort", "score")]:  # fmt: skip
         assert f'<input type="hidden" name="{name}" value="{value}">' in bulk
     assert '<option value="unwinnable">Mark unwinnable</option>' in bulk

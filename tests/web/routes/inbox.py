@@ -22,6 +22,15 @@ ROUTES = {
     "inbox.dismiss_message": Expect(
         method="POST", specialist=302, manager=302, admin=302, args={"message_id": "triage_id"}
     ),
+    # Queues the reply and goes back to the message.
+    "inbox.reply": Expect(
+        method="POST",
+        specialist=302,
+        manager=302,
+        admin=302,
+        args=_MESSAGE,
+        data={"body": "Thanks!"},
+    ),
     # Nothing to confirm for a triage reply: back to the message with a message saying so.
     "inbox.confirm": Expect(
         method="POST", specialist=302, manager=302, admin=302, args={"message_id": "triage_id"}

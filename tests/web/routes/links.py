@@ -26,6 +26,10 @@ ROUTES = {
     "links.check_now": Expect(method="POST", specialist=302, manager=302, admin=302, args=_LINK),
     "links.check_page": Expect(args={**_LINK, "check_id": "link_check_id"}),
     "links.dismiss_task": Expect(method="POST", specialist=302, manager=302, admin=302, args=_LINK),
+    # The matrix's link has no open task: back to the link saying so.
+    "links.send_follow_up": Expect(
+        method="POST", specialist=302, manager=302, admin=302, args=_LINK
+    ),
     "links.settings": MANAGER_PAGE,
     "links.check_mentions": Expect(
         method="POST",
