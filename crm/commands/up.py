@@ -23,6 +23,7 @@ from types import FrameType
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import DBAPIError
 
 STOP_GRACE_SECONDS = 10.0
 
@@ -133,10 +134,17 @@ def up(host: str, port: int, worker: bool, demo: bool, sandbox: bool) -> None:
     # where this run really serves.
     url = current_app.config["BASE_URL"] if "CRM_BASE_URL" in env else public_url(host, port)
     env["CRM_BASE_URL"] = url
-    created = seed_demo_workspace() if demo else False
-    db.session.commit()
-    show_logins = created or _demo_users_exist()
-    children = _sandbox_children(env) if sandbox and worker else []
+    try:
+        created = seed_demo_workspace() if demo else False
+        db.session.commit()
+        show_logins = created or _demo_users_exist()
+        children = _sandbox_children(env) if sandbox and worker else []
+    except DBAPIError as exc:
+        db.session.rollback()
+        raise click.ClickException(
+            "the database is not ready (run `crm db upgrade`; `make run` does): "
+            f"{str(exc.orig).splitlines()[0]}"
+        ) from None
     db.session.remove()
     children.append(ChildSpec("web", crm_argv("run", "--host", host, "--port", str(port))))
     if worker:

@@ -99,6 +99,7 @@ def setup_steps(user: User, now: datetime | None = None) -> list[SetupStep] | No
                       select(Prospect.id).where(Prospect.campaign_id == cid)))),
                   at("outbox.enroll_many"), Role.SPECIALIST),
         SetupStep("Worker running",
-                  "Run `crm worker` (or `make run`): it sends, reads replies and checks links.",
+                  "Start the worker with crm worker (make run starts it too): it sends, "
+                  "reads replies and checks links.",
                   _worker_running(now), None, Role.ADMIN),
     ]  # fmt: skip

@@ -186,3 +186,22 @@ def test_up_runs_the_web_app_and_the_worker_until_interrupted(tmp_path: Path) ->
     assert proc.returncode == 0, out
     assert lines[0].strip() == f"Linkgap: open http://127.0.0.1:{port}"
     assert not serves()
+
+
+def test_an_unmigrated_database_gets_a_one_line_message_not_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    env["CRM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'empty.db'}"
+    env["CRM_SECRET_KEY"] = "test-secret"
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "crm.cli", "up", "--port", str(port)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "the database is not ready (run `crm db upgrade`" in done.stderr
+    assert "Traceback" not in done.stderr
