@@ -221,7 +221,10 @@ def _imported(campaign_id: int, result: ContactImportResult) -> Response:
 
 @bp.route("/campaigns/<int:campaign_id>/contacts/import", methods=["GET", "POST"])
 def import_csv(campaign_id: int) -> Response | tuple[str, int] | str:
-    """Import a contacts CSV; a file whose headers are not recognised gets a column mapper."""
+    """Import a contacts CSV; a file with headers we do not know gets a column mapper first.
+
+    The mapper is skipped when every column is recognised, or every field already has one.
+    """
     form = ContactImportForm()
     if form.validate_on_submit():
         upload = form.file.data
@@ -230,7 +233,8 @@ def import_csv(campaign_id: int) -> Response | tuple[str, int] | str:
             data = read_bounded(upload.stream, filename)
             header = contacts_csv_header(data, filename)
             guess = guess_mapping(header)
-            if "email" not in guess:
+            unknown = len(header) > len(guess) and len(guess) < len(FIELDS)
+            if "email" not in guess or unknown:
                 mapper = ContactMappingForm(formdata=None, token=_keep_upload(campaign_id, data),
                                             filename=filename)  # fmt: skip
                 _mapper(mapper, header, guess)

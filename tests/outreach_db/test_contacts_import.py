@@ -137,3 +137,24 @@ def test_web_mapper_refuses_a_token_of_another_campaign_or_a_forged_one(
     response = client.post(f"{url}/map", data=form, follow_redirects=True)
     assert "no longer kept" in response.get_data(as_text=True)
     assert db.session.query(Contact).count() == 0
+
+
+def test_web_upload_with_email_recognised_but_other_columns_unknown_asks_for_them(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    url = f"/campaigns/{team['campaign'].id}/contacts/import"
+    client.login(team["specialist"].email)
+    page = _upload(client, url, b"Email,Nombre\ned@pmblog.org,Ed\n", "team.csv")
+    html = page.get_data(as_text=True)
+    assert "Match the columns of team.csv" in html
+    assert '<option selected value="Email">Email</option>' in html
+    assert db.session.query(Contact).count() == 0
+
+
+def test_web_upload_with_every_column_recognised_imports_at_once(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    url = f"/campaigns/{team['campaign'].id}/contacts/import"
+    client.login(team["specialist"].email)
+    assert _upload(client, url, EXPORT.encode(), "export.csv").status_code == 302
+    assert db.session.query(Contact).one().role == "Editor"
