@@ -14,7 +14,8 @@ from crm.core.errors import UserError
 from crm.core.suppression import suppress
 from crm.extensions import db
 from crm.models import Mailbox
-from crm.outreach.contacts import import_contacts_csv
+from crm.outreach.contact_columns import FIELDS, parse_map_options
+from crm.outreach.contacts import import_contacts_csv, read_bounded
 from crm.outreach.mailboxes import MailboxSettings, create_mailbox
 
 
@@ -32,13 +33,23 @@ def contacts() -> None:
 @contacts.command("import")
 @click.argument("campaign")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help=f"Read FIELD ({', '.join(FIELDS)}) from the column with this header (repeatable)",
+)
 @format_option
 @user_errors
-def contacts_import(campaign: str, file: Path, fmt: str) -> None:
-    """Import contacts: columns domain,email[,first_name,last_name,role,timezone]."""
+def contacts_import(campaign: str, file: Path, maps: tuple[str, ...], fmt: str) -> None:
+    """Import contacts: email[,domain,first_name,last_name,role,timezone]; common headers work."""
+    mapping = parse_map_options(maps)
     if not file.exists():
         raise UserError(f"{file}: no such file")
-    result = import_contacts_csv(find_campaign(campaign), file.read_bytes(), file.name)
+    with file.open("rb") as stream:
+        data = read_bounded(stream, file.name)
+    result = import_contacts_csv(find_campaign(campaign), data, file.name, mapping)
     db.session.commit()
     if fmt == "json":
         print_json(

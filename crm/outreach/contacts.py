@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 from sqlalchemy import func, select
 
@@ -13,11 +14,12 @@ from crm.core.errors import UserError
 from crm.core.users import normalise_login_email
 from crm.extensions import db
 from crm.models import Campaign, Contact, Prospect
+from crm.outreach.contact_columns import resolve_mapping
 from crm.outreach.windows import parse_timezone
 
-CONTACT_COLUMNS = ("domain", "email", "first_name", "last_name", "role", "timezone")
-REQUIRED_COLUMNS = ("domain", "email")
 MAX_IMPORT_ROWS = 100_000
+# A contacts file of MAX_IMPORT_ROWS real rows is about 10 MB.
+MAX_IMPORT_BYTES = 16 * 2**20
 
 
 @dataclass
@@ -104,20 +106,23 @@ class ContactImportResult:
     new_prospects: list[str] = field(default_factory=list)
 
 
+def read_bounded(stream: IO[bytes], name: str) -> bytes:
+    """Read an upload or file up to MAX_IMPORT_BYTES (UserError past it)."""
+    data = stream.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise UserError(f"{name}: larger than {MAX_IMPORT_BYTES // 2**20} MiB; split the file")
+    return data
+
+
 def _decode(data: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise UserError(f"{name}, line {line}: not UTF-8 text ({exc.reason})") from None
-    raise AssertionError("unreachable")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UserError(f"{name}, line {line}: not UTF-8 text ({exc.reason})") from None
 
 
-def import_contacts_csv(campaign: Campaign, data: bytes, name: str) -> ContactImportResult:
-    """Import contacts from CSV; every row is checked before anything is written."""
-    from crm.core.domains import DomainError, registrable_domain
-
+def _reader(data: bytes, name: str) -> tuple[Any, list[str]]:
     text = _decode(data, name)
     if not text.strip():
         raise UserError(f"{name}: the file is empty")
@@ -129,16 +134,31 @@ def import_contacts_csv(campaign: Campaign, data: bytes, name: str) -> ContactIm
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
     try:
-        header = [h.strip().lower().replace(" ", "_") for h in next(reader)]
+        header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise UserError(f"{name}: the file is empty") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise UserError(
-            f"{name}, line 1: missing column {', '.join(missing)} "
-            f"(found: {', '.join(header) or 'nothing'})"
-        )
-    index = {col: header.index(col) for col in CONTACT_COLUMNS if col in header}
+    except csv.Error as exc:
+        raise UserError(f"{name}, line 1: broken CSV ({exc})") from None
+    return reader, header
+
+
+def contacts_csv_header(data: bytes, name: str) -> list[str]:
+    """Return the header of a contacts CSV (UserError when it cannot be read)."""
+    return _reader(data, name)[1]
+
+
+def import_contacts_csv(
+    campaign: Campaign, data: bytes, name: str, mapping: Mapping[str, str] | None = None
+) -> ContactImportResult:
+    """Import contacts from CSV; every row is checked before anything is written.
+
+    `mapping` is our field -> the file's column header, over the recognised headers;
+    without a domain column a contact's prospect is its address's domain.
+    """
+    from crm.core.domains import DomainError, registrable_domain
+
+    reader, header = _reader(data, name)
+    index = resolve_mapping(header, mapping, name)
     rows: list[tuple[str, ContactFields]] = []
     try:
         for row in reader:
@@ -152,17 +172,24 @@ def import_contacts_csv(campaign: Campaign, data: bytes, name: str) -> ContactIm
                 i = index.get(col)
                 return row[i] if i is not None and i < len(row) else ""
 
-            try:
-                domain = registrable_domain(cell("domain"))
-            except DomainError as exc:
-                raise UserError(f"{name}, line {line}, column domain: {exc}") from None
+            def where(col: str, line: int = line) -> str:
+                return f"{name}, line {line}, column {header[index[col]] or col}"
+
             fields = ContactFields(
                 cell("email"), cell("first_name"), cell("last_name"), cell("role"), cell("timezone")
             )
             try:
-                rows.append((domain, clean_contact_fields(fields)))
+                clean = clean_contact_fields(fields)
             except UserError as exc:
-                raise UserError(f"{name}, line {line}, column {exc.field}: {exc.message}") from None
+                col = exc.field or "email"
+                raise UserError(f"{where(col)}: {exc.message}", field=col) from None
+            source_col = "domain" if "domain" in index else "email"
+            raw_domain = cell("domain") if source_col == "domain" else clean.email.split("@")[-1]
+            try:
+                domain = registrable_domain(raw_domain)
+            except DomainError as exc:
+                raise UserError(f"{where(source_col)}: {exc}", field=source_col) from None
+            rows.append((domain, clean))
     except csv.Error as exc:
         raise UserError(f"{name}, line {reader.line_num}: broken CSV ({exc})") from None
 
@@ -184,7 +211,7 @@ def import_contacts_csv(campaign: Campaign, data: bytes, name: str) -> ContactIm
                 Contact.prospect_id == prospect.id, Contact.email == fields.email
             )
         )
-        add_contact(prospect, fields, source=f"import {name}")
+        add_contact(prospect, fields, source=f"import {name}"[:120])
         if existing is None:
             result.added += 1
         else:

@@ -2,27 +2,54 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+import re
+import secrets
+import time
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
-from wtforms import EmailField, StringField
+from wtforms import EmailField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from crm.core.errors import UserError
 from crm.core.suppression import suppress, suppression_for
 from crm.extensions import db
 from crm.models import Contact, Prospect, Role, Suppression
-from crm.outreach.contacts import ContactFields, add_contact, import_contacts_csv, update_contact
+from crm.outreach.contact_columns import FIELDS, guess_mapping
+from crm.outreach.contacts import (
+    ContactFields,
+    ContactImportResult,
+    add_contact,
+    contacts_csv_header,
+    import_contacts_csv,
+    read_bounded,
+    update_contact,
+)
 from crm.web.access import requires
-from crm.web.forms import attach_user_error
+from crm.web.forms import attach_user_error, choices
 from crm.web.helpers import Page, page_number
 from crm.web.objects import load_object
 from crm.web.panels import Panel
 
 bp = Blueprint("contacts", __name__)
+
+# How long an upload waits for its columns to be mapped.
+PENDING_SECONDS = 24 * 3600
 
 
 class ContactForm(FlaskForm):
@@ -41,8 +68,20 @@ class ContactImportForm(FlaskForm):
     file = FileField(
         "CSV file",
         validators=[FileRequired()],
-        description="Columns: domain, email, and optionally first_name, last_name, role, timezone.",
+        description="Columns: email, and optionally domain, first name, last name, role, "
+        "time zone. Other headers can be matched to these on the next step.",
     )
+
+
+class ContactMappingForm(FlaskForm):
+    token = HiddenField()
+    filename = HiddenField()
+    email = SelectField("Email (required)", validators=[DataRequired("Choose the email column")])
+    domain = SelectField(FIELDS["domain"], default="")
+    first_name = SelectField(FIELDS["first_name"], default="")
+    last_name = SelectField(FIELDS["last_name"], default="")
+    role = SelectField(FIELDS["role"], default="")
+    timezone = SelectField(FIELDS["timezone"], default="")
 
 
 class SuppressForm(FlaskForm):
@@ -141,22 +180,107 @@ def delete(campaign_id: int, prospect_id: int, contact_id: int) -> Response:
     return redirect(_prospect_url(prospect) + "#contacts")
 
 
+def _upload_path(campaign_id: int, token: str) -> Path | None:
+    """Return where a pending upload of this user and campaign is kept (None: a bad token)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{20,64}", token or ""):
+        return None
+    folder = Path(current_app.instance_path) / "contact_imports"
+    return folder / f"{campaign_id}-{current_user.id}-{token}.csv"
+
+
+def _keep_upload(campaign_id: int, data: bytes) -> str:
+    """Keep an upload until its columns are mapped; drop pending ones older than a day."""
+    token = secrets.token_urlsafe(24)
+    path = _upload_path(campaign_id, token)
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - PENDING_SECONDS
+    for old in path.parent.glob("*.csv"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    path.write_bytes(data)
+    return token
+
+
+def _mapper(form: ContactMappingForm, header: list[str], guess: dict[str, int]) -> None:
+    columns = [("", "— not in the file —")] + [(h, h or f"column {i + 1}") for i, h in
+                                                enumerate(header)]  # fmt: skip
+    for name in FIELDS:
+        select_field = getattr(form, name)
+        select_field.choices = choices(columns)
+        if not select_field.data and name in guess:
+            select_field.data = header[guess[name]]
+
+
+def _imported(campaign_id: int, result: ContactImportResult) -> Response:
+    db.session.commit()
+    extra = f", {len(result.new_prospects)} new prospects" if result.new_prospects else ""
+    flash(f"{result.added} contacts added, {result.updated} updated{extra}.", "ok")
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+
+
 @bp.route("/campaigns/<int:campaign_id>/contacts/import", methods=["GET", "POST"])
-def import_csv(campaign_id: int) -> Response | str:
+def import_csv(campaign_id: int) -> Response | tuple[str, int] | str:
+    """Import a contacts CSV; a file with headers we do not know gets a column mapper first.
+
+    The mapper is skipped when every column is recognised, or every field already has one.
+    """
     form = ContactImportForm()
     if form.validate_on_submit():
         upload = form.file.data
+        filename = (upload.filename or "").strip()[:200] or "upload.csv"
         try:
-            result = import_contacts_csv(g.campaign, upload.read(), upload.filename or "upload.csv")
+            data = read_bounded(upload.stream, filename)
+            header = contacts_csv_header(data, filename)
+            guess = guess_mapping(header)
+            unknown = len(header) > len(guess) and len(guess) < len(FIELDS)
+            if "email" not in guess or unknown:
+                mapper = ContactMappingForm(formdata=None, token=_keep_upload(campaign_id, data),
+                                            filename=filename)  # fmt: skip
+                _mapper(mapper, header, guess)
+                return _mapper_page(mapper, filename)
+            result = import_contacts_csv(g.campaign, data, filename)
         except UserError as exc:
             db.session.rollback()
             form.file.errors = [exc.message]
         else:
-            db.session.commit()
-            extra = f", {len(result.new_prospects)} new prospects" if result.new_prospects else ""
-            flash(f"{result.added} contacts added, {result.updated} updated{extra}.", "ok")
-            return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+            return _imported(campaign_id, result)
     return render_template("contacts/import.html", form=form, campaign=g.campaign)
+
+
+@bp.route("/campaigns/<int:campaign_id>/contacts/import/map", methods=["POST"])
+def import_mapped(campaign_id: int) -> Response | tuple[str, int]:
+    """Import a kept upload with the columns the user chose."""
+    mapper = ContactMappingForm()
+    path = _upload_path(campaign_id, mapper.token.data or "")
+    filename = (mapper.filename.data or "").strip()[:200] or "upload.csv"
+    if path is None or not path.is_file():
+        flash("That upload is no longer kept; choose the file again.", "error")
+        return redirect(url_for("contacts.import_csv", campaign_id=campaign_id))
+    data = path.read_bytes()
+    try:
+        header = contacts_csv_header(data, filename)
+    except UserError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("contacts.import_csv", campaign_id=campaign_id))
+    _mapper(mapper, header, {})
+    if mapper.validate_on_submit():
+        mapping = {name: getattr(mapper, name).data or "" for name in FIELDS}
+        try:
+            result = import_contacts_csv(g.campaign, data, filename, mapping)
+        except UserError as exc:
+            db.session.rollback()
+            if not attach_user_error(mapper, exc):
+                mapper.form_errors.append(exc.message)
+        else:
+            path.unlink(missing_ok=True)
+            return _imported(campaign_id, result)
+    return _mapper_page(mapper, filename, 422)
+
+
+def _mapper_page(mapper: ContactMappingForm, filename: str, status: int = 200) -> tuple[str, int]:
+    return render_template("contacts/import_map.html", mapper=mapper, filename=filename,
+                           campaign=g.campaign), status  # fmt: skip
 
 
 @bp.route("/suppressions", methods=["GET", "POST"])

@@ -181,3 +181,19 @@ def test_mailboxes_add_needs_a_sender_name_and_a_login_or_no_auth(
     assert result.exit_code != 0
     assert error in result.stderr and "Traceback" not in result.output
     assert db.session.query(Mailbox).count() == 0
+
+
+def test_contacts_import_reads_synonyms_and_map_options(
+    app: Flask, db: Any, team: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("Correo,Given name,Surname\ned@pmblog.org,Ed,Stone\n")
+    refused = cli(app, "contacts", "import", "Mine", str(path))
+    assert refused.exit_code == 1
+    assert "export.csv, line 1: missing column email (found: Correo, Given name" in refused.stderr
+    result = cli(app, "contacts", "import", "Mine", str(path), "--map", "email=correo")
+    assert result.exit_code == 0, result.stderr
+    ed = db.session.query(Contact).one()
+    assert (ed.first_name, ed.last_name, ed.prospect.domain) == ("Ed", "Stone", "pmblog.org")
+    bad = cli(app, "contacts", "import", "Mine", str(path), "--map", "email")
+    assert bad.exit_code == 1 and "give FIELD=COLUMN" in bad.stderr

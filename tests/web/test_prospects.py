@@ -41,9 +41,31 @@ def test_closing_without_a_reason_is_refused_and_nothing_moves(
     db.session.commit()
     client.login(team["specialist"].email)
     url = f"/campaigns/{campaign.id}/prospects/{p.id}"
-    client.post_form(f"{url}/stage", {"stage": "not_a_fit", "note": ""}, page=url)
-    page = client.get(url).get_data(as_text=True)
-    assert "say why these prospects are not a fit" in page
+    response = client.post_form(f"{url}/stage", {"stage": "not_a_fit", "note": ""}, page=url)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert (
+        '<small class="field-error" id="stage-note-error">'
+        "say why these prospects are not a fit</small>" in page
+    )
+    assert '<option value="not_a_fit" selected>' in page  # the choice is kept
+    db.session.refresh(p)
+    assert p.status == ProspectStatus.CONTACTED
+
+
+def test_a_stage_the_system_sets_is_refused_next_to_the_stage_select(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    campaign = team["campaign"]
+    p = ProspectFactory(campaign=campaign, status=ProspectStatus.CONTACTED)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    url = f"/campaigns/{campaign.id}/prospects/{p.id}"
+    response = client.post_form(f"{url}/stage", {"stage": "won", "note": "x"}, page=url)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<small class="field-error" id="stage-error">won is set by Linkgap' in page
+    assert 'value="x"' in page  # the note typed is kept
     db.session.refresh(p)
     assert p.status == ProspectStatus.CONTACTED
 
@@ -98,10 +120,14 @@ def test_a_domain_only_prospect_is_given_its_page_on_its_page(
     client.login(team["specialist"].email)
     url = f"/campaigns/{campaign.id}/prospects/{p.id}"
     assert "none yet: templates that name the prospect" in client.get(url).get_data(as_text=True)
-    client.post_form(f"{url}/page", {"page_url": "https://other.example/x"}, page=url)
-    assert "that page is on other.example, not on blog.example" in client.get(url).get_data(
-        as_text=True
+    refused = client.post_form(f"{url}/page", {"page_url": "https://other.example/x"}, page=url)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert (
+        '<small class="field-error" id="page_url-error">'
+        "that page is on other.example, not on blog.example</small>" in html
     )
+    assert 'value="https://other.example/x"' in html and "<details open>" in html
     client.post_form(f"{url}/page", {"page_url": "https://blog.example/resources/"}, page=url)
     page = client.get(url).get_data(as_text=True)
     assert 'href="https://blog.example/resources/"' in page and "(given by hand)" in page

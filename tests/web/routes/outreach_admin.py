@@ -34,6 +34,8 @@ ROUTES = {
         args={"prospect_id": "prospect_id", "contact_id": "contact_id"},
     ),
     "contacts.import_csv": PAGE,
+    # No kept upload: back to the upload form.
+    "contacts.import_mapped": Expect(method="POST", specialist=302, manager=302, admin=302),
     "contacts.suppressions": PAGE,
     "contacts.unsuppress": Expect(
         method="POST",
