@@ -56,7 +56,13 @@ def test_inspecting_a_zip_bomb_takes_bounded_memory(bomb: Path) -> None:
         "    inspect_export(sys.argv[1])\n"
         "except ExportError as exc:\n"
         "    error = str(exc)\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+        # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across fork and exec, so it
+        # would report the (large) pytest parent's peak, not this process's.
+        "try:\n"
+        "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+        "    peak = int(status.split()[0]) * 1024\n"
+        "except (OSError, IndexError):\n"
+        "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
         "print(json.dumps({'error': error, 'peak': peak}))\n"
     )
     done = subprocess.run(
