@@ -200,7 +200,12 @@ def scheduled() -> str:
         stmt = stmt.where(Enrollment.mailbox_id == int(mailbox_arg))
     view = request.args.get("view", "upcoming")
     if view == "problems":
-        stmt = stmt.where(Touch.state.in_(PROBLEM_STATES) | (Touch.last_error != ""))
+        # A touch waiting for its window, cap or spacing is fine: only failures,
+        # uncertain sends, retries and touches blocked until a person acts need anyone.
+        stmt = stmt.where(
+            Touch.state.in_((*PROBLEM_STATES, TouchState.RETRY_WAIT))
+            | Touch.last_error.startswith("blocked:")
+        )
         stmt = stmt.where(Touch.state != TouchState.SENT).order_by(Touch.due_at)
     elif view == "sent":
         stmt = stmt.where(Touch.state == TouchState.SENT).order_by(Touch.sent_at.desc())
