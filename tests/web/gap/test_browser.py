@@ -137,3 +137,30 @@ def test_the_gap_table_answers_while_a_large_import_writes_its_snapshot(
     # the snapshot was written in short transactions, such requests hung 8-15 s, then failed.
     assert max(loads) < 5, loads
     assert state().state == ImportState.DONE, state().error
+
+
+def test_setting_a_files_owner_updates_that_file_without_reloading_the_page(
+    db: Any, team: dict[str, Any], live_server: str, page: Any, tmp_path: Path
+) -> None:
+    from crm.gap.sample_exports import SampleDomain, ahrefs_refdomains_bytes
+
+    campaign = team["campaign"]
+    export = tmp_path / "refdomains.csv"
+    export.write_bytes(ahrefs_refdomains_bytes([SampleDomain("blog.example.com", authority=40)]))
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", team["specialist"].email)
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("main button[type=submit]")
+    page.goto(f"{live_server}/campaigns/{campaign.id}/gap/import")
+    page.set_input_files("#upload input[type=file]", [str(export)])
+    page.click("#upload button[type=submit]")
+    assert "choose whose export it is under Owner" in page.locator("#file-0").inner_text()
+    assert page.locator("#run-import button").is_disabled()
+
+    page.evaluate("window.stillThisPage = true")
+    page.select_option("#file-0 select[name=owner]", "rival-a.com")
+    page.click("#file-0 .file-form button[type=submit]")
+    page.locator("#file-0 .owner", has_text="rival-a.com").wait_for()
+    assert page.evaluate("window.stillThisPage === true")  # swapped in place, not reloaded
+    assert page.locator("#file-0 .file-error").count() == 0
+    assert page.locator("#run-import button").is_enabled()
