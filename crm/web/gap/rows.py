@@ -69,7 +69,7 @@ def render_rows(
                           f'<small class="hide-reason">{note}</small></td>')  # fmt: skip
             else:
                 hidden = "<td></td>"
-        authority = "—" if r.authority is None else f"{r.authority:g}"
+        authority = "—" if r.authority is None else f"{r.authority:.1f}"  # one decimal on every row
         traffic = "—" if r.traffic is None else f"{r.traffic:,}"
         angle = escape((r.angle or "—").replace("-", " "))
         hidden_row = ' class="hidden-row"' if r.excluded_by else ""

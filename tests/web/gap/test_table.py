@@ -178,6 +178,10 @@ def test_the_view_count_says_how_many_the_rules_hide_and_tier_is_explained(
     assert f"<strong>{shown + hidden} prospects</strong> in this view." in everything
     assert f"Export CSV of this view ({shown})" in page
     assert 'title="Tier 1: links to every competitor' in page
+    authorities = re.findall(
+        r'</td><td class="num">([^<]+)</td><td class="num">[^<]*</td><td>', page
+    )
+    assert authorities and all(re.fullmatch(r"\d+\.\d|—", a) for a in authorities), authorities
 
 
 def test_enroll_hands_the_selection_to_the_enroll_page(
