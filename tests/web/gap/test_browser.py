@@ -92,9 +92,12 @@ def test_the_gap_table_answers_while_a_large_import_writes_its_snapshot(
     live_server: str,
     page: Any,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import threading
     import time
 
+    import crm.gap.service
     from crm.gap.background import start_in_background
     from crm.gap.sample_exports import SampleDomain, ahrefs_refdomains_bytes, write
     from crm.gap.service import SourceFile, add_sources, create_import
@@ -113,6 +116,23 @@ def test_the_gap_table_answers_while_a_large_import_writes_its_snapshot(
     page.fill("input[name=password]", "correct-horse-battery")
     page.click("main button[type=submit]")
 
+    # The import waits after its first committed batch until the page has loaded once:
+    # on a quiet machine it could otherwise finish before any request is made.
+    written, released = threading.Event(), threading.Event()
+    commit_progress = crm.gap.service.commit_progress
+
+    def pausing_after_the_first_batch(import_id: int) -> Any:
+        checkpoint = commit_progress(import_id)
+
+        def paused(done: int, total: int) -> None:
+            checkpoint(done, total)
+            if not written.is_set():
+                written.set()
+                released.wait(timeout=60)
+
+        return paused
+
+    monkeypatch.setattr(crm.gap.service, "commit_progress", pausing_after_the_first_batch)
     thread = start_in_background(app, running.id)
 
     def state() -> GapImport:
@@ -121,8 +141,7 @@ def test_the_gap_table_answers_while_a_large_import_writes_its_snapshot(
         db.session.rollback()  # hold no read transaction open meanwhile
         return found
 
-    while thread.is_alive() and not state().gap_count:
-        time.sleep(0.05)  # until the first batch of the snapshot is written
+    assert written.wait(timeout=120), "the import never wrote its first batch"
     loads: list[float] = []
     while thread.is_alive() and state().state == ImportState.RUNNING and len(loads) < 3:
         began = time.monotonic()
@@ -130,6 +149,8 @@ def test_the_gap_table_answers_while_a_large_import_writes_its_snapshot(
         assert response.status == 200
         assert page.locator("table.gap-table tbody tr").count() > 0
         loads.append(time.monotonic() - began)
+        released.set()  # then the import writes on while the next loads run
+    released.set()
     thread.join(timeout=300)
 
     assert loads, "the import ended before the gap table could be loaded while it ran"
