@@ -24,10 +24,12 @@ from crm.models.link import (
     WonLink,
 )
 from crm.models.outreach import (
+    BLOCKED_NOTE_PREFIX,
     TOUCH_CANCELLABLE,
     TOUCH_FINAL,
     TOUCH_HELD,
     TOUCH_QUEUED,
+    TOUCH_TROUBLED,
     TOUCH_UNFINISHED,
     Angle,
     Enrollment,
@@ -47,10 +49,12 @@ from crm.models.ranking import RankImport, RankObservation, RankSource
 from crm.models.user import AuditLog, Role, User
 
 __all__ = [
+    "BLOCKED_NOTE_PREFIX",
     "TOUCH_CANCELLABLE",
     "TOUCH_FINAL",
     "TOUCH_HELD",
     "TOUCH_QUEUED",
+    "TOUCH_TROUBLED",
     "TOUCH_UNFINISHED",
     "AnchorType",
     "Angle",

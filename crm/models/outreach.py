@@ -197,6 +197,10 @@ TOUCH_CANCELLABLE = TOUCH_QUEUED | {TouchState.CLAIMED}
 TOUCH_UNFINISHED = TOUCH_QUEUED | TOUCH_HELD
 # Nothing will change them any more.
 TOUCH_FINAL = frozenset({TouchState.SENT, TouchState.FAILED, TouchState.CANCELLED})
+# A person should look: the send failed, may have gone out, or is being retried.
+TOUCH_TROUBLED = frozenset({TouchState.UNCERTAIN, TouchState.FAILED, TouchState.RETRY_WAIT})
+# The note of a touch the gate blocks until a person acts (a deferral's note is only a wait).
+BLOCKED_NOTE_PREFIX = "blocked: "
 # The queue's condition as constant SQL, for the partial index the claim walks.
 _QUEUED_SQL = "state IN ({})".format(
     ", ".join(f"'{s.value}'" for s in TouchState if s in TOUCH_QUEUED)

@@ -41,6 +41,7 @@ from crm.extensions import db
 from crm.mail.smtp import MailTransport, make_transport
 from crm.mail.smtp_outcome import SendOutcome, Stage
 from crm.models import (
+    BLOCKED_NOTE_PREFIX,
     Campaign,
     Enrollment,
     Mailbox,
@@ -522,7 +523,7 @@ class MailboxPass:
             outbox.finish(message_id, self.holder, state, note, model=model, claimed_by=None)
             self.counts["cancelled"] += 1
         else:
-            note = f"blocked: {decision.detail}"
+            note = f"{BLOCKED_NOTE_PREFIX}{decision.detail}"
             outbox.release([message_id], self.holder, note=note, model=model)
             self.passed_over.add(message_id)
             self.counts["blocked"] += 1

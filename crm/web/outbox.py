@@ -17,6 +17,8 @@ from werkzeug.wrappers import Response
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.models import (
+    BLOCKED_NOTE_PREFIX,
+    TOUCH_TROUBLED,
     Angle,
     Campaign,
     Contact,
@@ -200,11 +202,9 @@ def scheduled() -> str:
         stmt = stmt.where(Enrollment.mailbox_id == int(mailbox_arg))
     view = request.args.get("view", "upcoming")
     if view == "problems":
-        # A touch waiting for its window, cap or spacing is fine: only failures,
-        # uncertain sends, retries and touches blocked until a person acts need anyone.
+        # A touch only waiting for its window, cap or spacing needs nobody.
         stmt = stmt.where(
-            Touch.state.in_((*PROBLEM_STATES, TouchState.RETRY_WAIT))
-            | Touch.last_error.startswith("blocked:")
+            Touch.state.in_(TOUCH_TROUBLED) | Touch.last_error.startswith(BLOCKED_NOTE_PREFIX)
         )
         stmt = stmt.where(Touch.state != TouchState.SENT).order_by(Touch.due_at)
     elif view == "sent":
