@@ -27,17 +27,24 @@ def _sign_in(page: Any, live_server: str) -> None:
     page.wait_for_url(f"{live_server}/campaigns")
 
 
+@pytest.fixture
+def phone(db: Any, live_server: str, page: Any) -> Any:
+    """The demo workspace, signed in as its admin in a 390 px wide Chromium page."""
+    seed_demo_workspace()
+    db.session.commit()
+    page.set_viewport_size({"width": 390, "height": 844})
+    _sign_in(page, live_server)
+    return page
+
+
 def _demo_campaign_id(db: Any) -> int:
     return db.session.scalar(select(Campaign.id).where(Campaign.name == DEMO_CAMPAIGN))
 
 
 def test_main_pages_fit_a_phone_without_sideways_scrolling(
-    db: Any, live_server: str, page: Any
+    db: Any, live_server: str, phone: Any
 ) -> None:
-    seed_demo_workspace()
-    db.session.commit()
-    page.set_viewport_size({"width": 390, "height": 844})
-    _sign_in(page, live_server)
+    page = phone
     campaign_gap = f"/campaigns/{_demo_campaign_id(db)}/gap"
     for path in [*MAIN_PAGES, campaign_gap]:
         page.goto(f"{live_server}{path}")
@@ -50,12 +57,9 @@ def test_main_pages_fit_a_phone_without_sideways_scrolling(
 
 
 def test_the_header_folds_into_a_menu_that_opens_at_phone_width(
-    db: Any, live_server: str, page: Any
+    db: Any, live_server: str, phone: Any
 ) -> None:
-    seed_demo_workspace()
-    db.session.commit()
-    page.set_viewport_size({"width": 390, "height": 844})
-    _sign_in(page, live_server)
+    page = phone
     inbox = page.locator("#mainnav a", has_text="Inbox")
     assert not inbox.is_visible()
     page.click("[data-navtoggle]")
@@ -65,12 +69,9 @@ def test_the_header_folds_into_a_menu_that_opens_at_phone_width(
 
 
 def test_gap_table_rows_become_cards_that_name_each_value(
-    db: Any, live_server: str, page: Any
+    db: Any, live_server: str, phone: Any
 ) -> None:
-    seed_demo_workspace()
-    db.session.commit()
-    page.set_viewport_size({"width": 390, "height": 844})
-    _sign_in(page, live_server)
+    page = phone
     page.goto(f"{live_server}/campaigns/{_demo_campaign_id(db)}/gap")
     row = page.locator("table.gap-table tbody tr").first
     labels = row.locator("td").evaluate_all("cells => cells.map(c => c.dataset.label)")
