@@ -42,7 +42,7 @@ from tests.factories import (
 )
 from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
-from tests.outreach_db.factories import MailboxFactory
+from tests.outreach.factories import MailboxFactory
 
 OUR_ADDRESS = "ana@sample-site.example"
 

@@ -10,7 +10,7 @@ import pytest
 from crm.jobs import SCHEDULER_LOCK, acquire_lock
 from crm.models import Enrollment, GapImport, ProspectStatus, Sequence
 from tests.factories import ContactFactory, ProspectFactory
-from tests.outreach_db.factories import MailboxFactory
+from tests.outreach.factories import MailboxFactory
 
 pytestmark = pytest.mark.postgres
 

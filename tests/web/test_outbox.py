@@ -7,7 +7,7 @@ from typing import Any
 from crm.core.suppression import suppress
 from crm.models import Enrollment, Evidence, ProspectStatus, TouchState
 from tests.factories import ContactFactory, ProspectFactory
-from tests.outreach_db.factories import MailboxFactory
+from tests.outreach.factories import MailboxFactory
 
 
 def _ready_prospect(db: Any, team: dict[str, Any], domain: str = "pmtoolsreview.com") -> Any:

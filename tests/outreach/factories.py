@@ -1,10 +1,12 @@
-"""Building a sending world: a campaign, prospects with contacts and evidence, a mailbox."""
+"""Outreach factories: mailboxes, and a sending world (a campaign, prospects with contacts and
+evidence, a mailbox that is always open)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
+import factory
 from flask import Flask
 
 from crm.crypto import encrypt_secret
@@ -23,11 +25,29 @@ from crm.models import (
 from crm.outreach.enrollment import EnrollResult, enroll
 from crm.outreach.sender import SenderSettings, run_send_pass
 from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.factories import CampaignFactory, TargetPageFactory, UserFactory
+from tests.factories import BaseFactory, CampaignFactory, TargetPageFactory, UserFactory
 from tests.fixtures.smtp import SmtpTestServer
 
 SMTP_LOGIN = ("outreach@sample-site.example", "smtp-password")
 ALWAYS = {"window_start": "00:00", "window_end": "23:59", "days": "mon,tue,wed,thu,fri,sat,sun"}
+
+
+class MailboxFactory(BaseFactory):
+    class Meta:
+        model = Mailbox
+
+    name = factory.Sequence(lambda n: f"mailbox-{n}")
+    from_email = factory.Sequence(lambda n: f"outreach{n}@sample-site.example")
+    from_name = "Ana from Sample Site"
+    username = factory.SelfAttribute("from_email")
+    password_encrypted = b"not-a-real-token"
+    smtp_host = "127.0.0.1"
+    smtp_port = 2525
+    smtp_security = Security.NONE
+    imap_host = "127.0.0.1"
+    imap_port = 1143
+    imap_security = Security.NONE
+    timezone = "UTC"
 
 
 def make_mailbox(server: SmtpTestServer | None, **changes: Any) -> Mailbox:

@@ -23,7 +23,7 @@ from crm.outreach.enrollment import (
     stop_enrollment,
 )
 from crm.outreach.outbox import claim_due
-from tests.sending.helpers import make_campaign, make_mailbox, make_prospects
+from tests.outreach.factories import make_campaign, make_mailbox, make_prospects
 
 pytestmark = pytest.mark.postgres
 
