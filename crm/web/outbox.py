@@ -36,7 +36,6 @@ from crm.outreach.enroll_checks import blockers, grouped
 from crm.outreach.enrollment import enroll, pause_enrollment, resume_enrollment, stop_enrollment
 from crm.outreach.outbox import cancel_touch, mark_uncertain_sent, requeue_uncertain_touch
 from crm.outreach.personalise import needs_review
-from crm.outreach.sequences import ensure_builtin_sequences
 from crm.web.access import visible_campaigns_query
 from crm.web.auth import safe_next
 from crm.web.helpers import Page, page_number
@@ -61,7 +60,6 @@ def sequences_panel(prospect: Prospect) -> Panel:
         .unique()
         .all()
     )
-    ensure_builtin_sequences()
     angles = db.session.scalars(select(Angle).where(Angle.active).order_by(Angle.label)).all()
     mailboxes = db.session.scalars(
         visible(Mailbox, select(Mailbox), campaign=prospect.campaign).order_by(Mailbox.name)
@@ -125,7 +123,6 @@ def enroll_prospect(campaign_id: int, prospect_id: int) -> Response:
 def enroll_many(campaign_id: int) -> Response | str:
     """Bulk enrollment: the gap table's selection, a tier, or a list of domains."""
     campaign: Campaign = g.campaign
-    ensure_builtin_sequences()
     ids = [int(v) for v in request.values.getlist("prospect_id") if v.isdigit()]
     tier = request.values.get("tier", "")
     stmt = visible(Prospect, select(Prospect), campaign=campaign)

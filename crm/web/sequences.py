@@ -28,7 +28,6 @@ from crm.outreach.merge_fields import MERGE_FIELDS, SAMPLE_CONTEXT
 from crm.outreach.sequences import (
     StepInput,
     add_angle,
-    ensure_builtin_sequences,
     find_angle,
     save_sequence_steps,
 )
@@ -113,8 +112,6 @@ def _render_step(step: StepInput, first_subject: str, ctx: dict[str, Any]) -> di
 
 @bp.route("")
 def index() -> Response | str:
-    ensure_builtin_sequences()
-    db.session.commit()
     angles = db.session.scalars(select(Angle).order_by(Angle.builtin.desc(), Angle.label)).all()
     active: dict[str, int] = dict(
         db.session.execute(
