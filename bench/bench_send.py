@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from bench.common import BenchRow
 from crm.mail.compose import OutgoingEmail, compose_bytes, new_message_id
 from crm.mail.unsubscribe import make_unsubscribe_token, unsubscribe_url
-from crm.outreach.templates import render_touch
+from crm.outreach.templates import render_body_and_subject
 from tests.builtins import builtin_sequences
 
 N = int(os.environ.get("BENCH_SEND_N", "10000"))
@@ -75,8 +75,8 @@ def make_messages(n: int = N, seed: int = 7) -> list[BenchMessage]:
             "sender": {"name": "Alex Morgan", "email": SENDER},
             "campaign": {"name": "Bench", "site": "example-planner.com"},
         }
-        first_touch = render_touch(steps[0].subject, steps[0].body, context)
-        touch = render_touch(steps[step].subject, steps[step].body, context)
+        body, _ = render_body_and_subject(steps[step].body, None, context)
+        _, subject = render_body_and_subject(steps[0].body, steps[0].subject, context)
         message_id = new_message_id("example-planner.com")
         thread = [new_message_id("example-planner.com") for _ in range(step)]
         token = make_unsubscribe_token("bench-secret", recipient, i)
@@ -86,8 +86,8 @@ def make_messages(n: int = N, seed: int = 7) -> list[BenchMessage]:
             sender_name="Alex Morgan",
             recipient_address=recipient,
             recipient_name=first or None,
-            subject=first_touch.subject,
-            text=touch.body,
+            subject=subject or "",
+            text=body,
             date=start + timedelta(seconds=i),
             unsubscribe_url=unsubscribe_url("https://crm.example-planner.com", token),
             thread=thread,

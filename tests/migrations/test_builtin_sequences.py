@@ -4,16 +4,28 @@ angle, short, specific, one ask; and every fresh database holds them."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from sqlalchemy import select
 
 from crm.models import Angle
-from crm.outreach.templates import SAMPLE_CONTEXT, render_touch, validate_template
+from crm.outreach.merge_fields import SAMPLE_CONTEXT
+from crm.outreach.templates import render_body, render_subject, validate_template
 from tests.builtins import builtin_sequences
 
 BUILTIN_ANGLES = builtin_sequences().BUILTIN_ANGLES
+
+
+class Rendered(NamedTuple):
+    subject: str
+    body: str
+
+
+def render_touch(subject: str, body: str, context: Any) -> Rendered:
+    return Rendered(render_subject(subject, context), render_body(body, context))
+
+
 DEFAULT_SEQUENCES = builtin_sequences().DEFAULT_SEQUENCES
 
 # Only what a prospect always has: the fallbacks must cover every other field.
