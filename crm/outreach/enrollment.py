@@ -37,9 +37,6 @@ from crm.models import (
 )
 from crm.models.outreach import campaign_mailboxes
 from crm.outreach.context import best_evidence, context_for
-from crm.outreach.context import enrollment_context as enrollment_context
-from crm.outreach.context import merge_context as merge_context
-from crm.outreach.context import touch_context as touch_context
 from crm.outreach.enroll_checks import (
     NOT_ENROLLABLE,
     contact_problem,
@@ -49,11 +46,6 @@ from crm.outreach.enroll_checks import (
     with_fix,
 )
 from crm.outreach.lifecycle import LIVE_STATES
-from crm.outreach.lifecycle import pause_enrollment as pause_enrollment
-from crm.outreach.lifecycle import replan_enrollment as replan_enrollment
-from crm.outreach.lifecycle import resume_enrollment as resume_enrollment
-from crm.outreach.lifecycle import stop_enrollment as stop_enrollment
-from crm.outreach.lifecycle import stop_enrollments_of_address as stop_enrollments_of_address
 from crm.outreach.mailboxes import mailbox_window, usable_by_member
 from crm.outreach.personalise import needs_review
 from crm.outreach.plan import plan_touches, sequence_day

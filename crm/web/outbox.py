@@ -33,7 +33,8 @@ from crm.models import (
     utcnow,
 )
 from crm.outreach.enroll_checks import blockers, grouped
-from crm.outreach.enrollment import enroll, pause_enrollment, resume_enrollment, stop_enrollment
+from crm.outreach.enrollment import enroll
+from crm.outreach.lifecycle import pause_enrollment, resume_enrollment, stop_enrollment
 from crm.outreach.outbox import cancel_touch, mark_uncertain_sent, requeue_uncertain_touch
 from crm.outreach.personalise import needs_review
 from crm.web.access import visible_campaigns_query

@@ -84,7 +84,7 @@ def preview_context(prospect: Prospect | None) -> tuple[dict[str, Any], str]:
     """Merge values for the preview: a chosen prospect's, else the sample prospect's."""
     if prospect is None:
         return SAMPLE_CONTEXT, "the sample prospect"
-    from crm.outreach.enrollment import enrollment_context
+    from crm.outreach.context import enrollment_context
 
     contact = prospect.contacts[0] if prospect.contacts else Contact(email="", prospect=None)
     mailboxes = visible(Mailbox, select(Mailbox), campaign=prospect.campaign)
