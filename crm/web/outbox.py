@@ -46,7 +46,12 @@ from crm.web.panels import Panel
 bp = Blueprint("outbox", __name__)
 
 OPEN_STATES = (TouchState.SCHEDULED, TouchState.CLAIMED, TouchState.SENDING, TouchState.RETRY_WAIT)
-PROBLEM_STATES = (TouchState.UNCERTAIN, TouchState.FAILED)
+# What the outbox's "Needs attention" lists and its badge counts: a troubled
+# touch, or one the gate blocked until a person acts. A touch only waiting for
+# its window, cap or spacing needs nobody.
+NEEDS_ATTENTION = (
+    Touch.state.in_(TOUCH_TROUBLED) | Touch.last_error.startswith(BLOCKED_NOTE_PREFIX)
+) & (Touch.state != TouchState.SENT)
 
 
 def sequences_panel(prospect: Prospect) -> Panel:
@@ -200,11 +205,7 @@ def scheduled() -> str:
         stmt = stmt.where(Enrollment.mailbox_id == int(mailbox_arg))
     view = request.args.get("view", "upcoming")
     if view == "problems":
-        # A touch only waiting for its window, cap or spacing needs nobody.
-        stmt = stmt.where(
-            Touch.state.in_(TOUCH_TROUBLED) | Touch.last_error.startswith(BLOCKED_NOTE_PREFIX)
-        )
-        stmt = stmt.where(Touch.state != TouchState.SENT).order_by(Touch.due_at)
+        stmt = stmt.where(NEEDS_ATTENTION).order_by(Touch.due_at)
     elif view == "sent":
         stmt = stmt.where(Touch.state == TouchState.SENT).order_by(Touch.sent_at.desc())
     else:
@@ -223,7 +224,7 @@ def scheduled() -> str:
         .select_from(Touch)
         .join(Enrollment)
         .join(Prospect, Prospect.id == Enrollment.prospect_id)
-        .where(Prospect.campaign_id.in_(visible_ids or [0]), Touch.state.in_(PROBLEM_STATES))
+        .where(Prospect.campaign_id.in_(visible_ids or [0]), NEEDS_ATTENTION)
     )
     return render_template(
         "outbox/scheduled.html",
