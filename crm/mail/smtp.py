@@ -54,7 +54,7 @@ class SmtpSettings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
-    ehlo_name: str | None = None  # default: the domain of the username, else "localhost"
+    ehlo_name: str = "localhost"  # the mailbox's domain (mailbox_smtp_settings)
     ca_file: str | None = None  # trust only this CA (tests, private servers)
 
 
@@ -154,13 +154,6 @@ class SmtpTransport:
         if conn is not None:
             conn.close()
 
-    def _ehlo_name(self) -> str:
-        if self.settings.ehlo_name:
-            return self.settings.ehlo_name
-        username = self.settings.username or ""
-        domain = username.rpartition("@")[2]
-        return domain if "@" in username and domain else "localhost"
-
     def _tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.settings.ca_file)
 
@@ -189,14 +182,12 @@ class SmtpTransport:
                 conn = smtplib.SMTP_SSL(
                     s.host,
                     s.port,
-                    local_hostname=self._ehlo_name(),
+                    local_hostname=s.ehlo_name,
                     timeout=s.timeout,
                     context=self._tls_context(),
                 )
             else:
-                conn = smtplib.SMTP(
-                    s.host, s.port, local_hostname=self._ehlo_name(), timeout=s.timeout
-                )
+                conn = smtplib.SMTP(s.host, s.port, local_hostname=s.ehlo_name, timeout=s.timeout)
             conn.ehlo_or_helo_if_needed()
             if s.security is Security.STARTTLS:
                 stage = Stage.TLS

@@ -68,26 +68,6 @@ class EnrollResult:
     enrolled: list[Enrollment] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "enrolled": [
-                {
-                    "domain": e.prospect.domain,
-                    "contact": e.contact.email,
-                    "angle": e.angle,
-                    "mailbox": e.mailbox.name,
-                    "touches": [
-                        {"step": t.step, "due_at": iso(t.due_at), "message_id": t.message_id}
-                        for t in e.touches
-                    ],
-                }
-                for e in self.enrolled
-            ],
-            "skipped": [
-                {"domain": s.domain, "contact": s.email, "reason": s.reason} for s in self.skipped
-            ],
-        }
-
 
 # ---------------------------------------------------------------------------
 # Enrolling
