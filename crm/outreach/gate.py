@@ -98,7 +98,7 @@ class TouchFacts:
     domain_suppressed: bool = False
     render_problem: str | None = None  # a TemplateProblem's message, if rendering failed
     previous_step_pending: bool = False  # an earlier step of the enrollment is not sent yet
-    # the earlier step's send + its gap (plan.follow_up_not_before)
+    # the earlier step's send + its gap (plan.add_days)
     not_before: datetime | None = None
 
 

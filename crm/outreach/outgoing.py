@@ -41,7 +41,7 @@ from crm.models import (
 )
 from crm.outreach.context import merge_context
 from crm.outreach.gate import MailboxFacts, TouchFacts
-from crm.outreach.plan import follow_up_not_before, sequence_day
+from crm.outreach.plan import add_days, sequence_day
 from crm.outreach.templates import TemplateProblem, render_body_and_subject
 from crm.outreach.windows import SendingWindow, local_day_bounds, resolve_timezone
 
@@ -235,9 +235,7 @@ def touch_facts(
     not_before = None
     if last_sent is not None and row.step <= len(offsets):
         gap = offsets[row.step - 1] - offsets[last_sent.step - 1]
-        not_before = follow_up_not_before(
-            last_sent.sent_at, gap, tz, sequence_day(current_app.config)
-        )
+        not_before = add_days(last_sent.sent_at, gap, tz, sequence_day(current_app.config))
     bounced = max((d for d in (row.last_bounce_at, row.bounced_at) if d), default=None)
     return TouchFacts(
         due_at=row.due_at,

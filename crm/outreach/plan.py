@@ -96,13 +96,6 @@ def step_offsets(day_offsets: Sequence[int], count: int) -> list[int]:
     return offsets
 
 
-def follow_up_not_before(
-    previous_sent_at: datetime, gap_days: int, tz: tzinfo, day: timedelta | None = None
-) -> datetime:
-    """Return the earliest a follow-up may go: the previous send plus its gap in local days."""
-    return add_days(previous_sent_at, gap_days, tz, day)
-
-
 def replan_touches(
     touches: Sequence[TouchTiming],
     offsets_days: Sequence[int],
