@@ -3,17 +3,20 @@ evidence, a mailbox that is always open)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import factory
 from flask import Flask
+from sqlalchemy import select
 
 from crm.crypto import encrypt_secret
 from crm.extensions import db
 from crm.models import (
     Campaign,
     Contact,
+    Enrollment,
     Evidence,
     Mailbox,
     Prospect,
@@ -21,15 +24,28 @@ from crm.models import (
     Security,
     TargetPage,
     Touch,
+    User,
+    utcnow,
 )
+from crm.models.outreach import campaign_mailboxes
 from crm.outreach.enrollment import EnrollResult, enroll
 from crm.outreach.sender import SenderSettings, run_send_pass
 from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.factories import BaseFactory, CampaignFactory, TargetPageFactory, UserFactory
+from tests.factories import (
+    BaseFactory,
+    CampaignFactory,
+    ContactFactory,
+    EvidenceFactory,
+    ProspectFactory,
+    TargetPageFactory,
+    UserFactory,
+)
+from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
 
 SMTP_LOGIN = ("outreach@sample-site.example", "smtp-password")
-ALWAYS = {"window_start": "00:00", "window_end": "23:59", "days": "mon,tue,wed,thu,fri,sat,sun"}
+# Ana's address: the mailbox of make_world, which replies are written to.
+OUR_ADDRESS = "ana@sample-site.example"
 
 
 class MailboxFactory(BaseFactory):
@@ -50,34 +66,52 @@ class MailboxFactory(BaseFactory):
     timezone = "UTC"
 
 
-def make_mailbox(server: SmtpTestServer | None, **changes: Any) -> Mailbox:
-    """A mailbox sending to the test server (or to a closed port), always open by default."""
-    values: dict[str, Any] = {
-        "name": "outreach",
-        "from_email": "outreach@sample-site.example",
-        "from_name": "Ana Lopez",
-        "username": SMTP_LOGIN[0] if server is not None and server.auth else "",
-        "password_encrypted": encrypt_secret(TEST_ENCRYPTION_KEY, SMTP_LOGIN[1]),
-        "smtp_host": "127.0.0.1",
-        "smtp_port": server.port if server is not None else 9,
-        "smtp_security": Security.NONE,
-        "imap_host": "127.0.0.1",
-        "imap_port": 9,
-        "imap_security": Security.NONE,
-        "daily_cap": 10_000,
-        "min_spacing_seconds": 0,
-        "timezone": "UTC",
-        **ALWAYS,
-        **changes,
-    }
-    mailbox = Mailbox(**values)
-    db.session.add(mailbox)
-    db.session.flush()
+class OpenMailboxFactory(MailboxFactory):
+    """A mailbox sending at any hour, without caps or spacing, as Ana (SMTP on a closed port)."""
+
+    name = "outreach"
+    from_email = "outreach@sample-site.example"
+    from_name = "Ana Lopez"
+    username = ""
+    password_encrypted = factory.LazyFunction(
+        lambda: encrypt_secret(TEST_ENCRYPTION_KEY, SMTP_LOGIN[1])
+    )
+    smtp_port = 9
+    imap_port = 9
+    daily_cap = 10_000
+    min_spacing_seconds = 0
+    window_start = "00:00"
+    window_end = "23:59"
+    days = "mon,tue,wed,thu,fri,sat,sun"
+
+
+def make_mailbox(
+    server: SmtpTestServer | None, *, account: DovecotAccount | None = None, **changes: Any
+) -> Mailbox:
+    """An always-open mailbox sending to the SMTP test server (or to a closed port).
+
+    With a Dovecot ``account`` it logs in as that account and reads replies there.
+    """
+    values: dict[str, Any] = {}
+    if server is not None:
+        values["smtp_port"] = server.port
+        if server.auth:
+            values["username"] = SMTP_LOGIN[0]
+    if account is not None:
+        values["username"] = account.username
+        values["imap_port"] = account.server.port
+        values["password_encrypted"] = encrypt_secret(TEST_ENCRYPTION_KEY, account.password)
+    mailbox: Mailbox = OpenMailboxFactory(**{**values, **changes})
     return mailbox
 
 
-def make_campaign(name: str = "Gantt outreach") -> tuple[Campaign, TargetPage]:
-    specialist = UserFactory(role="specialist", email=f"spec-{name[:8].lower()}@linkgap.example")
+def make_campaign(
+    name: str = "Gantt outreach", specialist: User | None = None
+) -> tuple[Campaign, TargetPage]:
+    """A campaign with one specialist member and the Gantt template as its target page."""
+    specialist = specialist or UserFactory(
+        role="specialist", email=f"spec-{name[:8].lower()}@linkgap.example"
+    )
     campaign = CampaignFactory(name=name, members=[specialist])
     target = TargetPageFactory(
         campaign=campaign,
@@ -91,45 +125,98 @@ def make_campaign(name: str = "Gantt outreach") -> tuple[Campaign, TargetPage]:
 def make_prospects(
     campaign: Campaign,
     target: TargetPage | None,
-    count: int,
+    count: int = 0,
     *,
+    domains: list[str] | None = None,
     tier: int = 1,
     timezone: str = "",
     prefix: str = "site",
+    first_name: str = "Sam",
+    assigned_to: User | None = None,
 ) -> list[Prospect]:
-    """Tier-n gap prospects, each with one contact and one evidence page."""
+    """Tier-n gap prospects (``domains``, else ``count`` named prefix0.example...), each with
+    one contact (editor@domain) and one evidence page linking to a competitor."""
     prospects = []
-    for i in range(count):
-        domain = f"{prefix}{i}.example"
-        prospect = Prospect(
-            campaign=campaign,
-            domain=domain,
-            tier=tier,
-            in_gap=True,
-            status=ProspectStatus.QUALIFIED,
-            target_page=target,
-            angle="resource-replacement",
-            link_type="resource_page",
-        )
-        db.session.add(prospect)
-        contact = Contact(
-            email=f"editor@{domain}", first_name="Sam", last_name=f"Lee{i}", timezone=timezone
-        )
-        prospect.contacts.append(contact)
+    for i, domain in enumerate(domains or [f"{prefix}{i}.example" for i in range(count)]):
+        prospect = ProspectFactory(
+            campaign=campaign, domain=domain, tier=tier, in_gap=True,
+            status=ProspectStatus.QUALIFIED, target_page=target, angle="resource-replacement",
+            link_type="resource_page", assigned_to=assigned_to,
+        )  # fmt: skip
+        ContactFactory(
+            prospect=prospect, email=f"editor@{domain}", first_name=first_name,
+            last_name=f"Lee{i}", timezone=timezone,
+        )  # fmt: skip
+        EvidenceFactory(prospect_id=prospect.id, page_url=f"https://{domain}/best-gantt-templates")
         prospects.append(prospect)
-    db.session.flush()
-    for prospect in prospects:
-        db.session.add(
-            Evidence(
-                prospect_id=prospect.id,
-                site="rival-a.com",
-                page_url=f"https://{prospect.domain}/best-gantt-templates",
-                title="The 12 best Gantt templates",
-                rel="dofollow",
+    return prospects
+
+
+@dataclass
+class World:
+    """A campaign sending from one mailbox, with one prospect (a contact, a page) per domain."""
+
+    campaign: Campaign
+    specialist: User
+    mailbox: Mailbox
+    prospects: list[Prospect] = field(default_factory=list)
+
+    def prospect(self, domain: str) -> Prospect:
+        found = db.session.scalar(select(Prospect).where(Prospect.domain == domain))
+        assert found is not None, domain
+        return found
+
+    def enrollment(self, domain: str) -> Enrollment:
+        found = db.session.scalar(
+            select(Enrollment).join(Prospect).where(Prospect.domain == domain)
+        )
+        assert found is not None, domain
+        return found
+
+    def touch(self, domain: str, step: int = 1) -> Touch:
+        found = db.session.scalar(
+            select(Touch).where(
+                Touch.enrollment_id == self.enrollment(domain).id, Touch.step == step
             )
         )
-    db.session.flush()
-    return prospects
+        assert found is not None, (domain, step)
+        return found
+
+
+def make_world(
+    account: DovecotAccount | None,
+    smtp: SmtpTestServer | None,
+    domains: list[str],
+    *,
+    campaign_name: str = "Gantt outreach",
+    extra_contacts: dict[str, list[str]] | None = None,
+    specialist: User | None = None,
+    mailbox: dict[str, Any] | None = None,
+) -> World:
+    """A World whose mailbox is Ana's (OUR_ADDRESS): it sends to the SMTP test server and
+    reads replies from the Dovecot account; prospects are assigned to the specialist."""
+    specialist = specialist or UserFactory(
+        role="specialist", email=f"sam-{len(campaign_name)}@linkgap.example"
+    )
+    campaign, target = make_campaign(campaign_name, specialist)
+    ana: dict[str, Any] = {"name": "ana", "from_email": OUR_ADDRESS}
+    if account is None:
+        ana.update(
+            username=OUR_ADDRESS, password_encrypted=encrypt_secret(TEST_ENCRYPTION_KEY, "unused")
+        )
+    sender = make_mailbox(smtp, account=account, **{**ana, **(mailbox or {})})
+    world = World(campaign, specialist, sender)
+    db.session.execute(
+        campaign_mailboxes.insert().values(campaign_id=campaign.id, mailbox_id=world.mailbox.id)
+    )
+    world.prospects = make_prospects(
+        campaign, target, domains=domains, first_name="Sarah", assigned_to=specialist
+    )
+    for domain, extras in (extra_contacts or {}).items():
+        for extra in extras:
+            ContactFactory(prospect=world.prospect(domain), email=extra, first_name="Colleague")
+    db.session.commit()
+    return world
 
 
 def enroll_all(prospects: list[Prospect], now: datetime, **kw: Any) -> EnrollResult:
@@ -151,9 +238,19 @@ def send_pass(app: Flask, now: datetime | None = None, **changes: Any) -> dict[s
     return counts
 
 
-def touches(state: str | None = None) -> list[Touch]:
-    from sqlalchemy import select
+def enroll_and_send_first(
+    app: Flask, world: World, now: datetime | None = None, *, transport: str = "smtp"
+) -> None:
+    """Enroll every prospect and send step 1 of each (through the SMTP test server by default)."""
+    now = now or utcnow()
+    result = enroll(world.prospects, angle="resource replacement", mailbox=world.mailbox, now=now)
+    assert not result.skipped, result.skipped
+    db.session.commit()
+    counts = send_pass(app, now, transport=transport)
+    assert counts["sent"] == len(world.prospects), counts
 
+
+def touches(state: str | None = None) -> list[Touch]:
     stmt = select(Touch).order_by(Touch.id)
     if state is not None:
         stmt = stmt.where(Touch.state == state)

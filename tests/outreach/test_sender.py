@@ -27,7 +27,7 @@ from crm.models import (
     TouchState,
 )
 from crm.outreach import outbox
-from crm.outreach.enrollment import stop_enrollment
+from crm.outreach.lifecycle import stop_enrollment
 from crm.outreach.outbox import mark_uncertain_sent, requeue_uncertain_touch
 from tests.fixtures.smtp import DROP, SmtpTestServer
 from tests.outreach.factories import (

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from crm.models import Enrollment, TouchState
-from crm.outreach.enrollment import stop_enrollment
+from crm.outreach.lifecycle import stop_enrollment
 from crm.outreach.sequences import StepInput, add_angle, save_sequence_steps
 from tests.fixtures.smtp import SmtpTestServer
 from tests.outreach.factories import (
