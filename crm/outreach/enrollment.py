@@ -50,7 +50,7 @@ from crm.outreach.mailboxes import mailbox_window, usable_by_member
 from crm.outreach.personalise import needs_review
 from crm.outreach.plan import plan_touches, sequence_day
 from crm.outreach.sequences import find_angle
-from crm.outreach.templates import TemplateProblem, render_body, render_subject
+from crm.outreach.templates import validate_template
 from crm.outreach.windows import resolve_timezone
 
 
@@ -132,12 +132,9 @@ def _template_problem(angle: Angle, context: Mapping[str, Mapping[str, Any]]) ->
     """Render every step once; a problem now would block the touch at send time."""
     assert angle.sequence is not None
     for step in angle.sequence.steps:
-        try:
-            if step.position == 1 or step.subject_template.strip():
-                render_subject(step.subject_template, context)
-            render_body(step.body_template, context)
-        except TemplateProblem as problem:
-            return with_fix(f"step {step.position}: {problem}")
+        problems = validate_template(step.subject_template, step.body_template, context)
+        if problems:
+            return with_fix(f"step {step.position}: {problems[0]}")
     return None
 
 
