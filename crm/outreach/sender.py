@@ -1,8 +1,11 @@
 """One pass of the sender (DESIGN §5): claim due touches, re-check each, send it at most once.
 
-For every unpaused mailbox with due touches, over one SMTP connection:
+For every unpaused mailbox with due messages, over one SMTP connection:
 
 1. claim a small batch of due touches (crm.outreach.outbox.claim_due) and commit;
+   read once for the batch what seldom changes: the mailbox's pause, cap and
+   spacing (counted on as the pass sends), the do-not-contact entries of the
+   batch's addresses and domains, and its prospects' evidence;
 2. for each touch, in due order:
    a. read its facts fresh and render its message; decide with the gate
       (crm.outreach.gate): send now, later (defer), never (cancel) or not until
@@ -13,6 +16,8 @@ For every unpaused mailbox with due touches, over one SMTP connection:
       the mailbox's pause, cap and spacing) and takes the mailbox's slot;
    c. send it over the connection;
    d. commit what the server's answer means (crm.outreach.send_outcomes).
+
+One-off messages (crm.outreach.one_offs) go first, through the same steps b-d.
 
 At most once: ``sending`` is on disk before the first byte of the message
 leaves (its commit waits for the disk; the pass's other commits do not, see
@@ -27,14 +32,14 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, text
+from sqlalchemy import Row, select, text
 
 from crm.core.errors import UserError
 from crm.extensions import db
@@ -43,10 +48,13 @@ from crm.mail.smtp_outcome import SendOutcome, Stage
 from crm.models import (
     BLOCKED_NOTE_PREFIX,
     Campaign,
+    Contact,
     Enrollment,
     Mailbox,
     OneOffMessage,
+    Prospect,
     StopReason,
+    Suppression,
     Touch,
     TouchState,
     utcnow,
@@ -58,7 +66,7 @@ from crm.outreach.lifecycle import stop_enrollment
 from crm.outreach.mailboxes import mailbox_smtp_settings
 from crm.outreach.plan import step_offsets
 from crm.outreach.send_outcomes import Applied, apply_outcome, touch_bounced
-from crm.outreach.windows import SendingWindow, draw_jitter, resolve_timezone
+from crm.outreach.windows import draw_jitter, resolve_timezone
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +84,6 @@ COUNT_KEYS = (
     "requeued",
 )
 
-ANY_TIME = SendingWindow.parse("00:00-24:00", "mon,tue,wed,thu,fri,sat,sun")
 # Refused at these stages, the server never had the message: its slot is given back.
 _NEVER_RECEIVED = frozenset({Stage.CONNECT, Stage.TLS, Stage.AUTH, Stage.MAIL, Stage.RCPT})
 _STOP_FOR = {
@@ -213,6 +220,10 @@ class MailboxPass:
     counts: Counter[str]
     stopped: bool = False
     passed_over: set[int] = field(default_factory=set)  # of what is being drained
+    # Read per batch (see the module docstring); ``facts`` counts this pass's sends.
+    facts: MailboxFacts = field(init=False)
+    suppressed: frozenset[str] = frozenset()
+    evidence: dict[int, Any] = field(default_factory=dict)
     steps: dict[int, dict[int, outgoing.StepText]] = field(default_factory=dict)
     competitors: dict[int, list[str]] = field(default_factory=dict)
 
@@ -238,43 +249,79 @@ class MailboxPass:
             self._pause(f"cannot read the mailbox password: {exc.message}")
             return
         with make_transport(self.settings.transport, settings) as transport:
-            self._drain(transport, OneOffMessage, outbox.claim_one_offs, self._one_off)
-            self._drain(transport, Touch, outbox.claim_due, self._touch)
+            self._drain(OneOffMessage, outbox.claim_one_offs, self._one_offs(transport))
+            self._drain(Touch, outbox.claim_due, self._touches(transport))
 
     def _drain(
         self,
-        transport: MailTransport,
         model: outbox.Outgoing,
         claim: Callable[..., list[int]],
-        act: Callable[[MailTransport, int], None],
+        send: Callable[[list[int]], None],
     ) -> None:
-        """Claim batches until nothing is due; act on each message in due order."""
+        """Claim batches until nothing is due or the mailbox stops; send each batch."""
         # Given back still due (blocked, lost a race): not claimed again this pass.
-        self.passed_over = passed_over = set[int]()
+        self.passed_over = set()
         while not self.stopped:
+            facts = outgoing.read_mailbox_facts(self.mailbox_id, self.clock())
+            if facts is None:  # the mailbox was deleted meanwhile
+                return
+            self.facts = facts
             ids = claim(
                 self.mailbox_id,
                 self.holder,
                 self.clock(),
                 limit=self.settings.batch,
                 lease=self.settings.lease,
-                exclude=passed_over,
+                exclude=self.passed_over,
             )
             _commit()
             if not ids:
                 return
             faults.reached("after-claim")
-            done = 0
             try:
-                for message_id in ids:
-                    if self.stopped:
-                        break
-                    act(transport, message_id)
-                    done += 1
+                send(ids)
             finally:  # whatever happened, nothing of the batch stays claimed
                 db.session.rollback()
-                outbox.release(ids[done:], self.holder, model=model)
+                outbox.release(ids, self.holder, model=model)
                 _commit()
+
+    def _one_offs(self, transport: MailTransport) -> Callable[[list[int]], None]:
+        def send(ids: list[int]) -> None:
+            for message_id in ids:
+                if not self.stopped:
+                    one_offs.send_one_off(self, transport, message_id)
+
+        return send
+
+    def _touches(self, transport: MailTransport) -> Callable[[list[int]], None]:
+        def send(ids: list[int]) -> None:
+            self._read_batch(ids)
+            for touch_id in ids:
+                if not self.stopped:
+                    self._touch(transport, touch_id)
+
+        return send
+
+    def _read_batch(self, ids: Sequence[int]) -> None:
+        """Read the suppressions of the batch's addresses and its prospects' best evidence."""
+        rows = db.session.execute(
+            select(Contact.email, Enrollment.prospect_id, Prospect.campaign_id)
+            .select_from(Touch)
+            .join(Enrollment, Enrollment.id == Touch.enrollment_id)
+            .join(Contact, Contact.id == Enrollment.contact_id)
+            .join(Prospect, Prospect.id == Enrollment.prospect_id)
+            .where(Touch.id.in_(ids))
+        ).all()
+        emails = {r.email for r in rows}
+        values = emails | {outgoing.email_domain(email) for email in emails}
+        self.suppressed = frozenset(
+            db.session.scalars(select(Suppression.value).where(Suppression.value.in_(values)))
+        )
+        for campaign_id in {r.campaign_id for r in rows} - self.competitors.keys():
+            campaign = db.session.get(Campaign, campaign_id)
+            self.competitors[campaign_id] = campaign.competitor_domains if campaign else []
+        competitors = {r.prospect_id: self.competitors[r.campaign_id] for r in rows}
+        self.evidence = best_evidence(competitors.keys(), competitors)
 
     def _touch(self, transport: MailTransport, touch_id: int) -> None:
         now = self.clock()
@@ -282,73 +329,15 @@ class MailboxPass:
         if row is None:  # the enrollment was deleted meanwhile (and its touches)
             return
         try:
-            decision, message, slot = self._decide(row, now)
+            decision, message = self._decide(row, now)
         except Exception as exc:  # a message that cannot be built: this touch only
             log.warning("touch %s blocked: %s", touch_id, exc, exc_info=True)
             db.session.rollback()
             decision, message = Decision(Verdict.BLOCK, Reason.TEMPLATE, detail=str(exc)), None
         if decision.verdict is not Verdict.SEND or message is None:
-            self._not_now(touch_id, decision, Touch)
+            self.not_now(touch_id, decision, Touch)
             if decision.verdict is Verdict.CANCEL:
                 self._stop_enrollment(row, decision, now)
-        else:
-            self._send(transport, row, message, slot, now)
-
-    def _decide(
-        self, row: Row[Any], now: datetime
-    ) -> tuple[Decision, outgoing.Message | None, outbox.MailboxSlot]:
-        """Read the touch's facts, render its message and ask the gate."""
-        mailbox = outgoing.read_mailbox_facts(self.mailbox_id, now)
-        if mailbox is None:
-            raise UserError("the mailbox was deleted")
-        steps = self._steps(row.sequence_id)
-        earlier = outgoing.read_earlier_steps(row)
-        offsets = step_offsets([steps[p].day_offset for p in sorted(steps)], row.step)
-        message: outgoing.Message | None = None
-        problem: str | None = None
-        try:
-            message = outgoing.render_message(
-                row,
-                self._evidence(row),
-                steps,
-                earlier,
-                self.sender,
-                now,
-                base_url=self.settings.base_url,
-                secret=self.settings.secret,
-            )
-        except ValueError as exc:  # TemplateProblem, ComposeError: shown on the touch
-            problem = str(exc)
-        suppressed = outgoing.read_suppressed(row.email)
-        facts = outgoing.touch_facts(row, suppressed, self.timezone, earlier, offsets, problem)
-        jitter = draw_jitter(self.settings.max_jitter, self.rng)
-        return decide(facts, mailbox, now, jitter), message, self._slot(mailbox)
-
-    def _steps(self, sequence_id: int) -> dict[int, outgoing.StepText]:
-        if sequence_id not in self.steps:
-            self.steps[sequence_id] = outgoing.load_steps(sequence_id)
-        return self.steps[sequence_id]
-
-    def _evidence(self, row: Row[Any]) -> Any:
-        if row.campaign_id not in self.competitors:
-            campaign = db.session.get(Campaign, row.campaign_id)
-            self.competitors[row.campaign_id] = campaign.competitor_domains if campaign else []
-        found = best_evidence(
-            [row.prospect_id], {row.prospect_id: self.competitors[row.campaign_id]}
-        )
-        return found.get(row.prospect_id)
-
-    def _send(
-        self,
-        transport: MailTransport,
-        row: Row[Any],
-        message: outgoing.Message,
-        slot: outbox.MailboxSlot,
-        now: datetime,
-    ) -> None:
-        failure = transport.open()
-        if failure is not None:  # the server cannot be used: nothing was taken
-            self._apply(row, failure, row.attempts, now)
             return
         attempts = row.attempts + 1
         sending = outbox.Sending(
@@ -363,109 +352,104 @@ class MailboxPass:
             subject=message.subject,
             body=message.body,
         )
-        with _on_disk():
-            problem = outbox.begin_sending(sending, slot, self.holder, now, self.settings.lease)
-            db.session.commit() if problem is None else db.session.rollback()
-        if problem is not None:
-            self._lost(row.id, problem, Touch)
+        outcome = self.deliver(
+            transport,
+            message,
+            now,
+            begin=lambda slot: outbox.begin_sending(
+                sending, slot, self.holder, now, self.settings.lease
+            ),
+            lost=lambda problem: self.lost(touch_id, problem, Touch),
+        )
+        if outcome is None:
             return
-        faults.reached("after-sending")
-        outcome = transport.send(message.raw, message.rcpt_to, message.mail_from)
-        if outcome.sent:
-            faults.reached("after-accepted")
-        elif outcome.stage in _NEVER_RECEIVED:
-            outbox.give_back_slot(slot)  # the server never had the message
-        self._apply(row, outcome, attempts, self.clock(), message.subject)
-
-    def _apply(
-        self, row: Row[Any], outcome: SendOutcome, attempts: int, now: datetime, subject: str = ""
-    ) -> None:
-        sent = self._sent_touch(row, subject)
+        sent = self._sent_touch(row, message.subject)
+        done = self.clock()
         applied = apply_outcome(
-            row.id,
+            touch_id,
             outcome,
             holder=self.holder,
             attempts=attempts,
-            now=now,
-            accepted=lambda reply: outbox.mark_sent(sent, self.holder, reply, now),
-            bounced=lambda summary: touch_bounced(row, summary, now),
+            now=done,
+            accepted=lambda reply: outbox.mark_sent(sent, self.holder, reply, done),
+            bounced=lambda summary: touch_bounced(row, summary, done),
         )
-        self._applied(applied)
+        self.applied(applied)
 
-    def _applied(self, applied: Applied) -> None:
-        _commit()
-        self.counts[applied.count] += 1
-        if applied.pause_reason is not None:
-            self._pause(applied.pause_reason, count=False)
-        self.stopped = self.stopped or applied.stop_mailbox
-
-    # -- one-off messages (crm.outreach.one_offs) ---------------------------
-
-    def _one_off(self, transport: MailTransport, message_id: int) -> None:
-        now = self.clock()
-        message = db.session.get(OneOffMessage, message_id)
-        if message is None:
-            return
+    def _decide(self, row: Row[Any], now: datetime) -> tuple[Decision, outgoing.Message | None]:
+        """Render the touch's message and ask the gate."""
+        steps = self._steps(row.sequence_id)
+        earlier = outgoing.read_earlier_steps(row)
+        offsets = step_offsets([steps[p].day_offset for p in sorted(steps)], row.step)
+        message: outgoing.Message | None = None
+        problem: str | None = None
         try:
-            mailbox = outgoing.read_mailbox_facts(self.mailbox_id, now)
-            if mailbox is None:
-                raise UserError("the mailbox was deleted")
-            facts = one_offs.gate_facts(
-                message, outgoing.read_suppressed(message.to_email), self.timezone
-            )
-            # No sending window: a person wrote it to go now.
-            jitter = draw_jitter(self.settings.max_jitter, self.rng)
-            decision = decide(facts, replace(mailbox, window=ANY_TIME), now, jitter)
-            built = one_offs.build_message(
-                message,
+            message = outgoing.render_message(
+                row,
+                self.evidence.get(row.prospect_id),
+                steps,
+                earlier,
                 self.sender,
                 now,
                 base_url=self.settings.base_url,
                 secret=self.settings.secret,
             )
-        except Exception as exc:  # a message that cannot be built: this one only
-            log.warning("one-off message %s blocked: %s", message_id, exc, exc_info=True)
-            db.session.rollback()
-            decision = Decision(Verdict.BLOCK, Reason.TEMPLATE, detail=str(exc))
-        if decision.verdict is not Verdict.SEND:
-            self._not_now(message_id, decision, OneOffMessage)
-            return
+        except ValueError as exc:  # TemplateProblem, ComposeError: shown on the touch
+            problem = str(exc)
+        facts = outgoing.touch_facts(row, self.suppressed, self.timezone, earlier, offsets, problem)
+        return decide(facts, self.facts, now, self.jitter()), message
+
+    def _steps(self, sequence_id: int) -> dict[int, outgoing.StepText]:
+        if sequence_id not in self.steps:
+            self.steps[sequence_id] = outgoing.load_steps(sequence_id)
+        return self.steps[sequence_id]
+
+    def jitter(self) -> timedelta:
+        return draw_jitter(self.settings.max_jitter, self.rng)
+
+    def deliver(
+        self,
+        transport: MailTransport,
+        message: outgoing.Message,
+        now: datetime,
+        *,
+        begin: Callable[[outbox.MailboxSlot], str | None],
+        lost: Callable[[str], None],
+    ) -> SendOutcome | None:
+        """Commit ``sending`` on disk with the mailbox's slot (``begin``), then send the message.
+
+        Returns the server's answer; None when ``begin`` says the message may not go
+        after all (``lost`` gives it back).
+        """
         failure = transport.open()
-        if failure is not None:
-            self._apply_one_off(message_id, message.to_email, failure, message.attempts, now)
-            return
-        assert mailbox is not None  # else blocked above
-        slot = self._slot(mailbox)
-        email = message.to_email
+        if failure is not None:  # the server cannot be used: nothing was taken
+            return failure
+        day_start, _ = outgoing.mailbox_day(now, self.timezone)
+        facts = self.facts
+        slot = outbox.MailboxSlot(self.mailbox_id, day_start, facts.daily_cap, facts.min_spacing)
         with _on_disk():
-            problem = outbox.begin_one_off(
-                message_id, email, outgoing.email_domain(email), slot, self.holder, now,
-                self.settings.lease,
-            )  # fmt: skip
+            problem = begin(slot)
             db.session.commit() if problem is None else db.session.rollback()
         if problem is not None:
-            self._lost(message_id, problem, OneOffMessage)
-            return
+            lost(problem)
+            return None
+        self.facts = facts.after_send(now)
         faults.reached("after-sending")
-        outcome = transport.send(built.raw, built.rcpt_to, built.mail_from)
-        if not outcome.sent and outcome.stage in _NEVER_RECEIVED:
+        outcome = transport.send(message.raw, message.rcpt_to, message.mail_from)
+        if outcome.sent:
+            faults.reached("after-accepted")
+        elif outcome.stage in _NEVER_RECEIVED:  # the server never had the message
             outbox.give_back_slot(slot)
-        self._apply_one_off(message_id, email, outcome, message.attempts + 1, self.clock())
+            self.facts = replace(self.facts, sent_today=self.facts.sent_today - 1)
+        return outcome
 
-    def _apply_one_off(
-        self, message_id: int, email: str, outcome: SendOutcome, attempts: int, now: datetime
-    ) -> None:
-        applied = apply_outcome(
-            message_id,
-            outcome,
-            holder=self.holder,
-            attempts=attempts,
-            now=now,
-            accepted=lambda reply: one_offs.mark_sent(message_id, self.holder, reply, now),
-            bounced=lambda summary: one_offs.bounced(email, summary),
-            model=OneOffMessage,
-        )
-        self._applied(applied)
+    def applied(self, applied: Applied) -> None:
+        """Commit a message's outcome and note what it means for the pass."""
+        _commit()
+        self.counts[applied.count] += 1
+        if applied.pause_reason is not None:
+            self._pause(applied.pause_reason, count=False)
+        self.stopped = self.stopped or applied.stop_mailbox
 
     def _sent_touch(self, row: Row[Any], subject: str) -> outbox.SentTouch:
         steps = self._steps(row.sequence_id)
@@ -496,12 +480,7 @@ class MailboxPass:
             self.counts["mailboxes_paused"] += 1
         self.stopped = True
 
-    def _slot(self, facts: MailboxFacts) -> outbox.MailboxSlot:
-        return outbox.MailboxSlot(
-            self.mailbox_id, facts.day_start, facts.daily_cap, facts.min_spacing
-        )
-
-    def _lost(self, message_id: int, problem: str, model: outbox.Outgoing) -> None:
+    def lost(self, message_id: int, problem: str, model: outbox.Outgoing) -> None:
         """Give back a message that may not be taken after all (nothing was taken)."""
         # Another sender got the mailbox's slot first, or the message was
         # cancelled, stopped or replied to since it was read. The next pass decides again.
@@ -510,7 +489,7 @@ class MailboxPass:
         self.passed_over.add(message_id)
         self.stopped = self.stopped or problem == "mailbox"
 
-    def _not_now(self, message_id: int, decision: Decision, model: outbox.Outgoing) -> None:
+    def not_now(self, message_id: int, decision: Decision, model: outbox.Outgoing) -> None:
         """Act on a gate verdict other than SEND: defer, cancel or block the message."""
         if decision.verdict is Verdict.DEFER:
             assert decision.until is not None
