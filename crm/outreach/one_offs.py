@@ -28,7 +28,7 @@ from crm.mail.compose import (
     reply_subject,
     split_address,
 )
-from crm.mail.smtp import MailTransport, envelope_address
+from crm.mail.smtp import envelope_address
 from crm.mail.unsubscribe import make_unsubscribe_token, unsubscribe_url
 from crm.models import (
     InboundMessage,
@@ -178,7 +178,7 @@ def follow_up_on_thread(
 # Sending one (the send pass's steps for touches, crm.outreach.sender, with these facts)
 
 
-def send_one_off(mailbox_pass: MailboxPass, transport: MailTransport, message_id: int) -> None:
+def send_one_off(mailbox_pass: MailboxPass, message_id: int) -> None:
     """Re-check a claimed one-off, commit ``sending``, send it and commit the answer."""
     p = mailbox_pass
     now = p.clock()
@@ -206,7 +206,6 @@ def send_one_off(mailbox_pass: MailboxPass, transport: MailTransport, message_id
         p.not_now(message_id, decision, OneOffMessage)
         return
     outcome = p.deliver(
-        transport,
         built,
         now,
         begin=lambda slot: outbox.begin_one_off(

@@ -222,6 +222,7 @@ class MailboxPass:
     passed_over: set[int] = field(default_factory=set)  # of what is being drained
     # Read per batch (see the module docstring); ``facts`` counts this pass's sends.
     facts: MailboxFacts = field(init=False)
+    transport: MailTransport = field(init=False)
     suppressed: frozenset[str] = frozenset()
     evidence: dict[int, Any] = field(default_factory=dict)
     steps: dict[int, dict[int, outgoing.StepText]] = field(default_factory=dict)
@@ -248,9 +249,9 @@ class MailboxPass:
         except UserError as exc:  # the password cannot be decrypted
             self._pause(f"cannot read the mailbox password: {exc.message}")
             return
-        with make_transport(self.settings.transport, settings) as transport:
-            self._drain(OneOffMessage, outbox.claim_one_offs, self._one_offs(transport))
-            self._drain(Touch, outbox.claim_due, self._touches(transport))
+        with make_transport(self.settings.transport, settings) as self.transport:
+            self._drain(OneOffMessage, outbox.claim_one_offs, self._send_one_offs)
+            self._drain(Touch, outbox.claim_due, self._send_touches)
 
     def _drain(
         self,
@@ -259,8 +260,7 @@ class MailboxPass:
         send: Callable[[list[int]], None],
     ) -> None:
         """Claim batches until nothing is due or the mailbox stops; send each batch."""
-        # Given back still due (blocked, lost a race): not claimed again this pass.
-        self.passed_over = set()
+        self.passed_over = set()  # given back still due (blocked, lost a race): not claimed again
         while not self.stopped:
             facts = outgoing.read_mailbox_facts(self.mailbox_id, self.clock())
             if facts is None:  # the mailbox was deleted meanwhile
@@ -285,22 +285,16 @@ class MailboxPass:
                 outbox.release(ids, self.holder, model=model)
                 _commit()
 
-    def _one_offs(self, transport: MailTransport) -> Callable[[list[int]], None]:
-        def send(ids: list[int]) -> None:
-            for message_id in ids:
-                if not self.stopped:
-                    one_offs.send_one_off(self, transport, message_id)
+    def _send_one_offs(self, ids: list[int]) -> None:
+        for message_id in ids:
+            if not self.stopped:
+                one_offs.send_one_off(self, message_id)
 
-        return send
-
-    def _touches(self, transport: MailTransport) -> Callable[[list[int]], None]:
-        def send(ids: list[int]) -> None:
-            self._read_batch(ids)
-            for touch_id in ids:
-                if not self.stopped:
-                    self._touch(transport, touch_id)
-
-        return send
+    def _send_touches(self, ids: list[int]) -> None:
+        self._read_batch(ids)
+        for touch_id in ids:
+            if not self.stopped:
+                self._send_touch(touch_id)
 
     def _read_batch(self, ids: Sequence[int]) -> None:
         """Read the suppressions of the batch's addresses and its prospects' best evidence."""
@@ -323,7 +317,7 @@ class MailboxPass:
         competitors = {r.prospect_id: self.competitors[r.campaign_id] for r in rows}
         self.evidence = best_evidence(competitors.keys(), competitors)
 
-    def _touch(self, transport: MailTransport, touch_id: int) -> None:
+    def _send_touch(self, touch_id: int) -> None:
         now = self.clock()
         row = outgoing.read_touch(touch_id)
         if row is None:  # the enrollment was deleted meanwhile (and its touches)
@@ -353,7 +347,6 @@ class MailboxPass:
             body=message.body,
         )
         outcome = self.deliver(
-            transport,
             message,
             now,
             begin=lambda slot: outbox.begin_sending(
@@ -409,7 +402,6 @@ class MailboxPass:
 
     def deliver(
         self,
-        transport: MailTransport,
         message: outgoing.Message,
         now: datetime,
         *,
@@ -421,7 +413,7 @@ class MailboxPass:
         Returns the server's answer; None when ``begin`` says the message may not go
         after all (``lost`` gives it back).
         """
-        failure = transport.open()
+        failure = self.transport.open()
         if failure is not None:  # the server cannot be used: nothing was taken
             return failure
         day_start, _ = outgoing.mailbox_day(now, self.timezone)
@@ -435,7 +427,7 @@ class MailboxPass:
             return None
         self.facts = facts.after_send(now)
         faults.reached("after-sending")
-        outcome = transport.send(message.raw, message.rcpt_to, message.mail_from)
+        outcome = self.transport.send(message.raw, message.rcpt_to, message.mail_from)
         if outcome.sent:
             faults.reached("after-accepted")
         elif outcome.stage in _NEVER_RECEIVED:  # the server never had the message
