@@ -45,8 +45,7 @@ from crm.models import (
 from crm.outreach import outbox
 from crm.outreach.gate import Decision, Reason, TouchFacts, Verdict, decide
 from crm.outreach.outgoing import Message, Sender, email_domain, read_suppressed, zone
-from crm.outreach.send_outcomes import apply_outcome
-from crm.outreach.windows import SendingWindow
+from crm.outreach.windows import SendingWindow, draw_jitter
 
 if TYPE_CHECKING:
     from crm.outreach.sender import MailboxPass
@@ -179,24 +178,26 @@ def follow_up_on_thread(
 
 
 def send_one_off(mailbox_pass: MailboxPass, message_id: int) -> None:
-    """Re-check a claimed one-off, commit ``sending``, send it and commit the answer."""
+    """Re-check a claimed one-off message with the gate and send it (MailboxPass.send)."""
     p = mailbox_pass
     now = p.clock()
     message = db.session.get(OneOffMessage, message_id)
     if message is None:
         return
-    email, attempts = message.to_email, message.attempts + 1
+    email = message.to_email
     try:
+        suppressed = read_suppressed(email)
         facts = TouchFacts(
             due_at=message.due_at,
             enrollment_state="active",
             watch_from=message.created_at,
             contact_tz=zone(p.timezone),
-            address_suppressed=email in (suppressed := read_suppressed(email)),
+            address_suppressed=email in suppressed,
             domain_suppressed=email_domain(email) in suppressed,
         )
         # No sending window: a person wrote it to go now.
-        decision = decide(facts, replace(p.facts, window=ANY_TIME), now, p.jitter())
+        jitter = draw_jitter(p.settings.max_jitter, p.rng)
+        decision = decide(facts, replace(p.facts, window=ANY_TIME), now, jitter)
         built = _build(message, p.sender, now, p.settings.base_url, p.settings.secret)
     except Exception as exc:  # a message that cannot be built: this one only
         log.warning("one-off message %s blocked: %s", message_id, exc, exc_info=True)
@@ -205,28 +206,19 @@ def send_one_off(mailbox_pass: MailboxPass, message_id: int) -> None:
     if decision.verdict is not Verdict.SEND:
         p.not_now(message_id, decision, OneOffMessage)
         return
-    outcome = p.deliver(
+    domain, lease = email_domain(email), p.settings.lease
+    p.send(
+        message_id,
+        OneOffMessage,
         built,
         now,
+        attempts=message.attempts + 1,
         begin=lambda slot: outbox.begin_one_off(
-            message_id, email, email_domain(email), slot, p.holder, now, p.settings.lease
+            message_id, email, domain, slot, p.holder, now, lease
         ),
-        lost=lambda problem: p.lost(message_id, problem, OneOffMessage),
+        accepted=lambda reply, at: _mark_sent(message_id, p.holder, reply, at),
+        bounced=lambda summary, at: suppress(email, f"hard bounce: {summary}"[:200]),
     )
-    if outcome is None:
-        return
-    done = p.clock()
-    applied = apply_outcome(
-        message_id,
-        outcome,
-        holder=p.holder,
-        attempts=attempts,
-        now=done,
-        accepted=lambda reply: _mark_sent(message_id, p.holder, reply, done),
-        bounced=lambda summary: suppress(email, f"hard bounce: {summary}"[:200]),
-        model=OneOffMessage,
-    )
-    p.applied(applied)
 
 
 def _build(

@@ -17,11 +17,10 @@ For every unpaused mailbox with due messages, over one SMTP connection:
    c. send it over the connection;
    d. commit what the server's answer means (crm.outreach.send_outcomes).
 
-One-off messages (crm.outreach.one_offs) go first, through the same steps b-d.
+One-off messages (crm.outreach.one_offs) go first, through the same steps.
 
 At most once: ``sending`` is on disk before the first byte of the message
-leaves (its commit waits for the disk; the pass's other commits do not, see
-``_commit``), and only a touch in ``claimed`` can move to ``sending``. A process that
+leaves, and only a touch in ``claimed`` can move to ``sending``. A process that
 dies between (b) and (d) leaves ``sending``; when its lease expires the touch
 becomes ``uncertain`` and is never sent again on its own. Concurrent passes
 never share a touch: the claim skips rows another pass holds.
@@ -32,40 +31,35 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, text
 
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.mail.smtp import MailTransport, make_transport
-from crm.mail.smtp_outcome import SendOutcome, Stage
+from crm.mail.smtp_outcome import Stage
 from crm.models import (
     BLOCKED_NOTE_PREFIX,
-    Campaign,
-    Contact,
     Enrollment,
     Mailbox,
     OneOffMessage,
-    Prospect,
     StopReason,
-    Suppression,
     Touch,
     TouchState,
     utcnow,
 )
-from crm.outreach import faults, one_offs, outbox, outgoing
-from crm.outreach.context import best_evidence
+from crm.outreach import claimed_batch, faults, one_offs, outbox, outgoing
+from crm.outreach.claimed_batch import ClaimedBatch
 from crm.outreach.gate import Decision, MailboxFacts, Reason, Verdict, decide
 from crm.outreach.lifecycle import stop_enrollment
 from crm.outreach.mailboxes import mailbox_smtp_settings
-from crm.outreach.plan import step_offsets
-from crm.outreach.send_outcomes import Applied, apply_outcome, touch_bounced
+from crm.outreach.send_outcomes import apply_outcome, touch_bounced
 from crm.outreach.windows import draw_jitter, resolve_timezone
 
 log = logging.getLogger(__name__)
@@ -83,7 +77,6 @@ COUNT_KEYS = (
     "recovered_uncertain",
     "requeued",
 )
-
 # Refused at these stages, the server never had the message: its slot is given back.
 _NEVER_RECEIVED = frozenset({Stage.CONNECT, Stage.TLS, Stage.AUTH, Stage.MAIL, Stage.RCPT})
 _STOP_FOR = {
@@ -128,10 +121,7 @@ def job_send_due() -> dict[str, int]:
 
 
 def run_send_pass(
-    now: datetime | None = None,
-    *,
-    settings: SenderSettings | None = None,
-    rng: random.Random | None = None,
+    now: datetime | None = None, *, settings: SenderSettings | None = None
 ) -> dict[str, int]:
     """Send what is due; return counts {"sent", "deferred", "failed", "uncertain", ...}.
 
@@ -148,9 +138,9 @@ def run_send_pass(
     counts["recovered_uncertain"] += recovered.uncertain
     counts["requeued"] += recovered.requeued
     holder = outbox.new_holder_id()
-    with _relaxed_sqlite():
+    with _sqlite_sync("NORMAL", after="FULL"):  # commits skip the disk sync, see _commit
         for mailbox_id in outbox.due_mailbox_ids(start):
-            MailboxPass(mailbox_id, holder, clock, settings, rng or random.Random(), counts).run()
+            MailboxPass(mailbox_id, holder, clock, settings, counts).run()
     return dict(counts)
 
 
@@ -159,53 +149,31 @@ def run_send_pass(
 # may be lost safely (a claim or deferral is redone; a lost result leaves
 # ``sending``, which becomes ``uncertain``), so those do not wait for the disk:
 # one disk sync per message instead of two.
-
-
-def _sqlite() -> bool:
-    return bool(db.session.get_bind().dialect.name == "sqlite")
-
-
-def _synchronous(level: str) -> None:
-    # SQLite takes this only between transactions; it lasts for the connection.
-    driver = db.session.connection().connection.driver_connection
-    assert driver is not None
-    driver.execute(f"PRAGMA synchronous={level}")
+_NO_DISK_WAIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def _commit() -> None:
     """Commit without waiting for the disk (see above)."""
-    if not _sqlite():
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(_NO_DISK_WAIT)
     db.session.commit()
 
 
 @contextmanager
-def _relaxed_sqlite() -> Iterator[None]:
-    """Let SQLite commits skip the disk sync during the pass; restore the default after."""
-    sqlite = _sqlite()
-    db.session.commit()
+def _sqlite_sync(level: str, *, after: str) -> Iterator[None]:
+    """Run the block with SQLite's disk sync at ``level``, then at ``after``.
+
+    SQLite takes the level between transactions only, and keeps it for the connection.
+    """
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
     if sqlite:
-        _synchronous("NORMAL")
+        db.session.connection().exec_driver_sql(f"PRAGMA synchronous={level}")
     try:
         yield
     finally:
-        db.session.rollback()
+        db.session.rollback()  # nothing left open
         if sqlite:
-            _synchronous("FULL")
-
-
-@contextmanager
-def _on_disk() -> Iterator[None]:
-    """Make the transaction inside, committed or rolled back there, wait for the disk."""
-    sqlite = _sqlite()
-    if sqlite:
-        _synchronous("FULL")
-    try:
-        yield
-    finally:
-        if sqlite:
-            db.session.rollback()  # nothing left open: the level changes between transactions
-            _synchronous("NORMAL")
+            db.session.connection().exec_driver_sql(f"PRAGMA synchronous={after}")
 
 
 @dataclass
@@ -216,17 +184,14 @@ class MailboxPass:
     holder: str
     clock: Callable[[], datetime]
     settings: SenderSettings
-    rng: random.Random
     counts: Counter[str]
+    rng: random.Random = field(default_factory=random.Random)  # the jitter's
     stopped: bool = False
     passed_over: set[int] = field(default_factory=set)  # of what is being drained
+    transport: MailTransport = field(init=False)
     # Read per batch (see the module docstring); ``facts`` counts this pass's sends.
     facts: MailboxFacts = field(init=False)
-    transport: MailTransport = field(init=False)
-    suppressed: frozenset[str] = frozenset()
-    evidence: dict[int, Any] = field(default_factory=dict)
-    steps: dict[int, dict[int, outgoing.StepText]] = field(default_factory=dict)
-    competitors: dict[int, list[str]] = field(default_factory=dict)
+    batch: ClaimedBatch = field(default_factory=ClaimedBatch)
 
     def run(self) -> None:
         mailbox = db.session.get(Mailbox, self.mailbox_id)
@@ -291,39 +256,19 @@ class MailboxPass:
                 one_offs.send_one_off(self, message_id)
 
     def _send_touches(self, ids: list[int]) -> None:
-        self._read_batch(ids)
+        self.batch.read(ids)
         for touch_id in ids:
             if not self.stopped:
                 self._send_touch(touch_id)
-
-    def _read_batch(self, ids: Sequence[int]) -> None:
-        """Read the suppressions of the batch's addresses and its prospects' best evidence."""
-        rows = db.session.execute(
-            select(Contact.email, Enrollment.prospect_id, Prospect.campaign_id)
-            .select_from(Touch)
-            .join(Enrollment, Enrollment.id == Touch.enrollment_id)
-            .join(Contact, Contact.id == Enrollment.contact_id)
-            .join(Prospect, Prospect.id == Enrollment.prospect_id)
-            .where(Touch.id.in_(ids))
-        ).all()
-        emails = {r.email for r in rows}
-        values = emails | {outgoing.email_domain(email) for email in emails}
-        self.suppressed = frozenset(
-            db.session.scalars(select(Suppression.value).where(Suppression.value.in_(values)))
-        )
-        for campaign_id in {r.campaign_id for r in rows} - self.competitors.keys():
-            campaign = db.session.get(Campaign, campaign_id)
-            self.competitors[campaign_id] = campaign.competitor_domains if campaign else []
-        competitors = {r.prospect_id: self.competitors[r.campaign_id] for r in rows}
-        self.evidence = best_evidence(competitors.keys(), competitors)
 
     def _send_touch(self, touch_id: int) -> None:
         now = self.clock()
         row = outgoing.read_touch(touch_id)
         if row is None:  # the enrollment was deleted meanwhile (and its touches)
             return
+        steps, offsets = self.batch.steps_of(row)
         try:
-            decision, message = self._decide(row, now)
+            decision, message = self._decide(row, steps, offsets, now)
         except Exception as exc:  # a message that cannot be built: this touch only
             log.warning("touch %s blocked: %s", touch_id, exc, exc_info=True)
             db.session.rollback()
@@ -333,53 +278,33 @@ class MailboxPass:
             if decision.verdict is Verdict.CANCEL:
                 self._stop_enrollment(row, decision, now)
             return
-        attempts = row.attempts + 1
-        sending = outbox.Sending(
-            touch_id=row.id,
-            enrollment_id=row.enrollment_id,
-            prospect_id=row.prospect_id,
-            watch_from=row.watch_from,
-            stop_all_on_reply=row.stop_all_on_reply,
-            email=row.email,
-            domain=outgoing.email_domain(row.email),
-            attempts=attempts,
-            subject=message.subject,
-            body=message.body,
-        )
-        outcome = self.deliver(
+        sending = claimed_batch.sending(row, message)
+        tz = resolve_timezone(row.contact_tz or "", self.timezone)
+        sent = claimed_batch.sent_touch(row, message, offsets, tz, self.sender.window)
+        self.send(
+            touch_id,
+            Touch,
             message,
             now,
+            attempts=sending.attempts,
             begin=lambda slot: outbox.begin_sending(
                 sending, slot, self.holder, now, self.settings.lease
             ),
-            lost=lambda problem: self.lost(touch_id, problem, Touch),
+            accepted=lambda reply, at: outbox.mark_sent(sent, self.holder, reply, at),
+            bounced=lambda summary, at: touch_bounced(row, summary, at),
         )
-        if outcome is None:
-            return
-        sent = self._sent_touch(row, message.subject)
-        done = self.clock()
-        applied = apply_outcome(
-            touch_id,
-            outcome,
-            holder=self.holder,
-            attempts=attempts,
-            now=done,
-            accepted=lambda reply: outbox.mark_sent(sent, self.holder, reply, done),
-            bounced=lambda summary: touch_bounced(row, summary, done),
-        )
-        self.applied(applied)
 
-    def _decide(self, row: Row[Any], now: datetime) -> tuple[Decision, outgoing.Message | None]:
+    def _decide(
+        self, row: Row[Any], steps: dict[int, outgoing.StepText], offsets: list[int], now: datetime
+    ) -> tuple[Decision, outgoing.Message | None]:
         """Render the touch's message and ask the gate."""
-        steps = self._steps(row.sequence_id)
         earlier = outgoing.read_earlier_steps(row)
-        offsets = step_offsets([steps[p].day_offset for p in sorted(steps)], row.step)
         message: outgoing.Message | None = None
         problem: str | None = None
         try:
             message = outgoing.render_message(
                 row,
-                self.evidence.get(row.prospect_id),
+                self.batch.evidence.get(row.prospect_id),
                 steps,
                 earlier,
                 self.sender,
@@ -389,97 +314,62 @@ class MailboxPass:
             )
         except ValueError as exc:  # TemplateProblem, ComposeError: shown on the touch
             problem = str(exc)
-        facts = outgoing.touch_facts(row, self.suppressed, self.timezone, earlier, offsets, problem)
-        return decide(facts, self.facts, now, self.jitter()), message
+        suppressed = self.batch.suppressed
+        facts = outgoing.touch_facts(row, suppressed, self.timezone, earlier, offsets, problem)
+        jitter = draw_jitter(self.settings.max_jitter, self.rng)
+        return decide(facts, self.facts, now, jitter), message
 
-    def _steps(self, sequence_id: int) -> dict[int, outgoing.StepText]:
-        if sequence_id not in self.steps:
-            self.steps[sequence_id] = outgoing.load_steps(sequence_id)
-        return self.steps[sequence_id]
-
-    def jitter(self) -> timedelta:
-        return draw_jitter(self.settings.max_jitter, self.rng)
-
-    def deliver(
+    def send(
         self,
+        message_id: int,
+        model: outbox.Outgoing,
         message: outgoing.Message,
         now: datetime,
         *,
+        attempts: int,
         begin: Callable[[outbox.MailboxSlot], str | None],
-        lost: Callable[[str], None],
-    ) -> SendOutcome | None:
-        """Commit ``sending`` on disk with the mailbox's slot (``begin``), then send the message.
-
-        Returns the server's answer; None when ``begin`` says the message may not go
-        after all (``lost`` gives it back).
-        """
-        failure = self.transport.open()
-        if failure is not None:  # the server cannot be used: nothing was taken
-            return failure
-        day_start, _ = outgoing.mailbox_day(now, self.timezone)
-        facts = self.facts
-        slot = outbox.MailboxSlot(self.mailbox_id, day_start, facts.daily_cap, facts.min_spacing)
-        with _on_disk():
-            problem = begin(slot)
-            db.session.commit() if problem is None else db.session.rollback()
-        if problem is not None:
-            lost(problem)
-            return None
-        self.facts = facts.after_send(now)
-        faults.reached("after-sending")
-        outcome = self.transport.send(message.raw, message.rcpt_to, message.mail_from)
-        if outcome.sent:
-            faults.reached("after-accepted")
-        elif outcome.stage in _NEVER_RECEIVED:  # the server never had the message
-            outbox.give_back_slot(slot)
-            self.facts = replace(self.facts, sent_today=self.facts.sent_today - 1)
-        return outcome
-
-    def applied(self, applied: Applied) -> None:
-        """Commit a message's outcome and note what it means for the pass."""
+        accepted: Callable[[str, datetime], object],
+        bounced: Callable[[str, datetime], object],
+    ) -> None:
+        """Commit ``sending`` (``begin``: the compare-and-set and the mailbox's slot), send the
+        message, and commit what the server's answer means."""
+        outcome = self.transport.open()  # None: connected; else nothing is taken
+        if outcome is None:
+            day_start, _ = outgoing.mailbox_day(now, self.timezone)
+            facts = self.facts
+            slot = outbox.MailboxSlot(
+                self.mailbox_id, day_start, facts.daily_cap, facts.min_spacing
+            )
+            with _sqlite_sync("FULL", after="NORMAL"):  # on disk, on both databases
+                problem = begin(slot)
+                db.session.commit() if problem is None else db.session.rollback()
+            if problem is not None:
+                self._lost(message_id, problem, model)
+                return
+            self.facts = facts.after_send(now)
+            faults.reached("after-sending")
+            outcome = self.transport.send(message.raw, message.rcpt_to, message.mail_from)
+            if outcome.sent:
+                faults.reached("after-accepted")
+            elif outcome.stage in _NEVER_RECEIVED:  # the server never had the message
+                outbox.give_back_slot(slot)
+                self.facts = replace(self.facts, sent_today=self.facts.sent_today - 1)
+        done = self.clock()
+        applied = apply_outcome(
+            message_id,
+            outcome,
+            holder=self.holder,
+            attempts=attempts,
+            now=done,
+            accepted=lambda reply: accepted(reply, done),
+            bounced=lambda summary: bounced(summary, done),
+            model=model,
+        )
         _commit()
         self.counts[applied.count] += 1
         if applied.pause_reason is not None:
             self._pause(applied.pause_reason, count=False)
         self.stopped = self.stopped or applied.stop_mailbox
-
-    def _sent_touch(self, row: Row[Any], subject: str) -> outbox.SentTouch:
-        steps = self._steps(row.sequence_id)
-        offsets = step_offsets([steps[p].day_offset for p in sorted(steps)], row.step)
-        return outbox.SentTouch(
-            touch_id=row.id,
-            enrollment_id=row.enrollment_id,
-            prospect_id=row.prospect_id,
-            step=row.step,
-            last_step=len(offsets),
-            email=row.email,
-            subject=subject,
-            message_id=row.message_id,
-            offsets=offsets,
-            tz=resolve_timezone(row.contact_tz or "", self.timezone),
-            window=self.sender.window,
-            prospect_status=row.prospect_status,
-            next_due_at=row.next_due_at,
-        )
-
-    def _pause(self, reason: str, *, count: bool = True) -> None:
-        mailbox = db.session.get(Mailbox, self.mailbox_id)
-        if mailbox is not None:
-            mailbox.paused = True
-            mailbox.paused_reason = reason[:1000]
-            _commit()
-        if count:
-            self.counts["mailboxes_paused"] += 1
-        self.stopped = True
-
-    def lost(self, message_id: int, problem: str, model: outbox.Outgoing) -> None:
-        """Give back a message that may not be taken after all (nothing was taken)."""
-        # Another sender got the mailbox's slot first, or the message was
-        # cancelled, stopped or replied to since it was read. The next pass decides again.
-        outbox.release([message_id], self.holder, model=model)
-        _commit()
-        self.passed_over.add(message_id)
-        self.stopped = self.stopped or problem == "mailbox"
 
     def not_now(self, message_id: int, decision: Decision, model: outbox.Outgoing) -> None:
         """Act on a gate verdict other than SEND: defer, cancel or block the message."""
@@ -500,6 +390,25 @@ class MailboxPass:
             self.counts["blocked"] += 1
         _commit()
         self.stopped = self.stopped or decision.holds_mailbox
+
+    def _lost(self, message_id: int, problem: str, model: outbox.Outgoing) -> None:
+        """Give back a message that may not be taken after all (nothing was taken)."""
+        # Another sender got the mailbox's slot first, or the message was
+        # cancelled, stopped or replied to since it was read. The next pass decides again.
+        outbox.release([message_id], self.holder, model=model)
+        _commit()
+        self.passed_over.add(message_id)
+        self.stopped = self.stopped or problem == "mailbox"
+
+    def _pause(self, reason: str, *, count: bool = True) -> None:
+        mailbox = db.session.get(Mailbox, self.mailbox_id)
+        if mailbox is not None:
+            mailbox.paused = True
+            mailbox.paused_reason = reason[:1000]
+            _commit()
+        if count:
+            self.counts["mailboxes_paused"] += 1
+        self.stopped = True
 
     def _stop_enrollment(self, row: Row[Any], decision: Decision, now: datetime) -> None:
         stop = _STOP_FOR.get(decision.reason) if decision.reason else None
