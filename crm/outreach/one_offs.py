@@ -242,13 +242,8 @@ def _build(
         )
     )
     subject = reply_subject(message.subject) if thread else message.subject
-    return Message(
-        subject,
-        message.body,
-        raw,
-        envelope_address(sender.email),
-        envelope_address(message.to_email),
-    )
+    envelope = envelope_address(sender.email), envelope_address(message.to_email)
+    return Message(subject, message.body, raw, *envelope)
 
 
 def _mark_sent(message_id: int, holder: str, reply: str, at: datetime) -> None:

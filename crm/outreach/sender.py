@@ -3,9 +3,8 @@
 For every unpaused mailbox with due messages, over one SMTP connection:
 
 1. claim a small batch of due touches (crm.outreach.outbox.claim_due) and commit;
-   read once for the batch what seldom changes: the mailbox's pause, cap and
-   spacing (counted on as the pass sends), the do-not-contact entries of the
-   batch's addresses and domains, and its prospects' evidence;
+   read once for it the mailbox's pause, cap and spacing (counted on as the pass
+   sends) and what the batch shares (crm.outreach.claimed_batch);
 2. for each touch, in due order:
    a. read its facts fresh and render its message; decide with the gate
       (crm.outreach.gate): send now, later (defer), never (cancel) or not until
@@ -64,19 +63,8 @@ from crm.outreach.windows import draw_jitter, resolve_timezone
 
 log = logging.getLogger(__name__)
 
-COUNT_KEYS = (
-    "sent",
-    "deferred",
-    "retry",
-    "failed",
-    "bounced",
-    "uncertain",
-    "cancelled",
-    "blocked",
-    "mailboxes_paused",
-    "recovered_uncertain",
-    "requeued",
-)
+COUNT_KEYS = ("sent", "deferred", "retry", "failed", "bounced", "uncertain", "cancelled",
+              "blocked", "mailboxes_paused", "recovered_uncertain", "requeued")  # fmt: skip
 # Refused at these stages, the server never had the message: its slot is given back.
 _NEVER_RECEIVED = frozenset({Stage.CONNECT, Stage.TLS, Stage.AUTH, Stage.MAIL, Stage.RCPT})
 _STOP_FOR = {
@@ -331,15 +319,13 @@ class MailboxPass:
         accepted: Callable[[str, datetime], object],
         bounced: Callable[[str, datetime], object],
     ) -> None:
-        """Commit ``sending`` (``begin``: the compare-and-set and the mailbox's slot), send the
-        message, and commit what the server's answer means."""
+        """Commit ``sending`` by ``begin`` (a compare-and-set taking the mailbox's slot; a
+        message it refuses is given back), send the message, commit what the answer means."""
         outcome = self.transport.open()  # None: connected; else nothing is taken
         if outcome is None:
-            day_start, _ = outgoing.mailbox_day(now, self.timezone)
+            day, _ = outgoing.mailbox_day(now, self.timezone)
             facts = self.facts
-            slot = outbox.MailboxSlot(
-                self.mailbox_id, day_start, facts.daily_cap, facts.min_spacing
-            )
+            slot = outbox.MailboxSlot(self.mailbox_id, day, facts.daily_cap, facts.min_spacing)
             with _sqlite_sync("FULL", after="NORMAL"):  # on disk, on both databases
                 problem = begin(slot)
                 db.session.commit() if problem is None else db.session.rollback()
