@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from bench.common import BenchRow
 from crm.mail.compose import OutgoingEmail, compose_bytes, new_message_id
 from crm.mail.unsubscribe import make_unsubscribe_token, unsubscribe_url
-from crm.outreach.default_sequences import DEFAULT_SEQUENCES
-from crm.outreach.templates import render_touch
+from crm.outreach.templates import render_body_and_subject
+from tests.builtins import builtin_sequences
 
 N = int(os.environ.get("BENCH_SEND_N", "10000"))
 ROUNDS = max(1, int(os.environ.get("BENCH_SEND_ROUNDS", "3")))
@@ -51,7 +51,8 @@ class BenchMessage:
 def make_messages(n: int = N, seed: int = 7) -> list[BenchMessage]:
     """Render n realistic touches (every angle and step, threaded follow-ups)."""
     rng = random.Random(seed)
-    angles = list(DEFAULT_SEQUENCES)
+    sequences = builtin_sequences().DEFAULT_SEQUENCES
+    angles = list(sequences)
     start = datetime(2026, 11, 16, 14, 0, tzinfo=UTC)
     messages: list[BenchMessage] = []
     for i in range(n):
@@ -60,7 +61,7 @@ def make_messages(n: int = N, seed: int = 7) -> list[BenchMessage]:
         first = rng.choice(_FIRST)
         local = (first or "editor").lower().encode("ascii", "ignore").decode()
         recipient = f"{local}.{i}@{domain}"
-        steps = DEFAULT_SEQUENCES[angles[i % len(angles)]]
+        steps = sequences[angles[i % len(angles)]]
         step = i % len(steps)
         context = {
             "contact": {"first_name": first, "email": recipient},
@@ -74,8 +75,8 @@ def make_messages(n: int = N, seed: int = 7) -> list[BenchMessage]:
             "sender": {"name": "Alex Morgan", "email": SENDER},
             "campaign": {"name": "Bench", "site": "example-planner.com"},
         }
-        first_touch = render_touch(steps[0].subject, steps[0].body, context)
-        touch = render_touch(steps[step].subject, steps[step].body, context)
+        body, _ = render_body_and_subject(steps[step].body, None, context)
+        _, subject = render_body_and_subject(steps[0].body, steps[0].subject, context)
         message_id = new_message_id("example-planner.com")
         thread = [new_message_id("example-planner.com") for _ in range(step)]
         token = make_unsubscribe_token("bench-secret", recipient, i)
@@ -85,8 +86,8 @@ def make_messages(n: int = N, seed: int = 7) -> list[BenchMessage]:
             sender_name="Alex Morgan",
             recipient_address=recipient,
             recipient_name=first or None,
-            subject=first_touch.subject,
-            text=touch.body,
+            subject=subject or "",
+            text=body,
             date=start + timedelta(seconds=i),
             unsubscribe_url=unsubscribe_url("https://crm.example-planner.com", token),
             thread=thread,
@@ -183,9 +184,7 @@ def _seed_due_touches(n: int, sink: Sink, now: datetime) -> None:
         TargetPage,
         Touch,
     )
-    from crm.outreach.sequences import ensure_builtin_sequences
 
-    ensure_builtin_sequences()
     angles = list(db.session.scalars(select(Angle).order_by(Angle.id)))
     site = Site(domain="example-planner.com")
     campaign = Campaign(name="Bench", site=site)

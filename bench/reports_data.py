@@ -56,10 +56,8 @@ def fill(session: Any, campaign_id: int, touches: int, seed: int = 11) -> dict[s
         User,
         WonLink,
     )
-    from crm.outreach.sequences import ensure_builtin_sequences
 
     rng = random.Random(seed)
-    ensure_builtin_sequences()
     angles = {a.slug: a for a in session.query(Angle)}
     sequences = {s.angle_id: s.id for s in session.query(Sequence)}
     slugs = sorted(angles)

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from tests.builtins import builtin_sequences
 from tests.components import postgres_url, require
 from tests.netguard import loopback_only
 
@@ -108,6 +109,8 @@ def _truncate_postgres(url: str) -> None:
         names = ", ".join(f'"{t}"' for t in tables)
         if names:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # The rows migrations insert come back as the migration made them.
+        builtin_sequences().insert_builtin_sequences(conn)
     engine.dispose()
 
 

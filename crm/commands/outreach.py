@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -14,7 +15,7 @@ from crm.core.errors import UserError
 from crm.core.suppression import suppress
 from crm.extensions import db
 from crm.models import Mailbox
-from crm.outreach.contact_columns import FIELDS, parse_map_options
+from crm.outreach.contact_columns import FIELDS
 from crm.outreach.contacts import import_contacts_csv, read_bounded
 from crm.outreach.mailboxes import MailboxSettings, create_mailbox
 
@@ -156,3 +157,14 @@ def mailboxes_list(fmt: str) -> None:
             for d in data
         ],
     )
+
+
+def parse_map_options(options: Sequence[str]) -> dict[str, str]:
+    """Parse `FIELD=COLUMN` options into a mapping (UserError naming a malformed one)."""
+    mapping: dict[str, str] = {}
+    for option in options:
+        f, sep, column = option.partition("=")
+        if not sep or not f.strip():
+            raise UserError(f"--map {option}: give FIELD=COLUMN, e.g. email='E-mail Address'")
+        mapping[f.strip().lower()] = column.strip()
+    return mapping

@@ -82,7 +82,7 @@ def enroll_command(
     )
     db.session.commit()
     if fmt == "json":
-        print_json(result.as_json())
+        print_json(enroll_json(result))
         _fail_if_none_enrolled(result)
         return
     if result.enrolled:
@@ -108,6 +108,28 @@ def _fail_if_none_enrolled(result: Any) -> None:
     if not result.enrolled:
         why = "every requested prospect was skipped" if result.skipped else "no prospect matched"
         raise click.ClickException(f"nothing enrolled: {why}")
+
+
+def enroll_json(result: Any) -> dict[str, Any]:
+    """The CONTRACT shape of `crm enroll --format json`: enrolled with their touches, skipped."""
+    return {
+        "enrolled": [
+            {
+                "domain": e.prospect.domain,
+                "contact": e.contact.email,
+                "angle": e.angle,
+                "mailbox": e.mailbox.name,
+                "touches": [
+                    {"step": t.step, "due_at": iso(t.due_at), "message_id": t.message_id}
+                    for t in e.touches
+                ],
+            }
+            for e in result.enrolled
+        ],
+        "skipped": [
+            {"domain": s.domain, "contact": s.email, "reason": s.reason} for s in result.skipped
+        ],
+    }
 
 
 @click.command("send-due")

@@ -231,6 +231,18 @@ def registrable_domain(host_or_url: str) -> str:
     return _registrable_of_host(host_of(host_or_url))
 
 
+def email_domain(address: str) -> str:
+    """Return the registrable domain of an address (what a domain suppression names).
+
+    An address whose host has none (a single label, junk) gives its host, lower-cased.
+    """
+    host = address.rpartition("@")[2]
+    try:
+        return registrable_domain(host)
+    except DomainError:
+        return host.lower()
+
+
 def has_known_suffix(domain: str) -> bool:
     """Tell whether a domain ends in a suffix the public suffix list names."""
     return _psl().publicsuffix(domain, accept_unknown=False) is not None

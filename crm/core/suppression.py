@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Iterable
 
 from sqlalchemy import select
 
@@ -55,14 +55,26 @@ def suppress(value: str, reason: str = "", *, actor: User | None = None) -> Supp
 
 def suppression_for(address: str) -> Suppression | None:
     """Return the entry that forbids emailing this address (the address or its domain)."""
-    from crm.core.domains import DomainError, registrable_domain
+    from crm.core.domains import email_domain
 
     address = address.strip().lower()
-    candidates = [address]
-    if "@" in address:
-        with contextlib.suppress(DomainError):
-            candidates.append(registrable_domain(address.rsplit("@", 1)[1]))
+    candidates = [address, email_domain(address)] if "@" in address else [address]
     return db.session.scalar(select(Suppression).where(Suppression.value.in_(candidates)))
+
+
+def suppressed_addresses(emails: Iterable[str]) -> set[str]:
+    """Return the addresses on the do-not-contact list, by address or by domain (batched)."""
+    from crm.core.domains import email_domain
+
+    domain_of = {email: email_domain(email) for email in set(emails)}
+    values = sorted(set(domain_of) | set(domain_of.values()))
+    listed: set[str] = set()
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        listed.update(
+            db.session.scalars(select(Suppression.value).where(Suppression.value.in_(chunk)))
+        )
+    return {e for e, d in domain_of.items() if e in listed or d in listed}
 
 
 def is_suppressed(address: str) -> bool:

@@ -14,15 +14,15 @@ from pathlib import Path
 
 from sqlalchemy import exists, select
 
+from crm.demo.mailbox import DEMO_MAILBOX
 from crm.demo.sandbox import SandboxPorts
 from crm.demo.seed import DEMO_CAMPAIGN
 from crm.demo.simulator import start_simulation
 from crm.extensions import db
 from crm.models import Campaign, Contact, Enrollment, Mailbox, Prospect, Role, User
-from crm.outreach.demo_mailbox import DEMO_MAILBOX
 
 LIVE_BATCH = 12
-DEMO_PASSWORD = "demo-password"  # crm/outreach/demo_mailbox.py sets it; the sandbox checks it
+DEMO_PASSWORD = "demo-password"  # crm/demo/mailbox.py sets it; the sandbox checks it
 ANGLE_OF_LINK_TYPE = {
     "roundup": "roundup-inclusion",
     "resource": "resource-replacement",

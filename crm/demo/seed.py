@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from crm.core.campaigns import add_target_page, create_campaign
 from crm.core.users import create_user
+from crm.demo.mailbox import add_demo_mailbox
 from crm.extensions import db
 from crm.gap.demo import import_demo_gap
 from crm.models import Campaign, Role, User
-from crm.outreach.demo_mailbox import add_demo_mailbox
 from crm.reports.demo import add_demo_outreach_history, add_demo_rankings
 
 DEMO_LOGIN = ("admin@demo.linkgap.example", "linkgap-demo-admin")

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from crm.core.errors import UserError
 from crm.demo.answers import Act, SentTouch, act_of, answer, page_html, page_url
+from crm.demo.mailbox import DEMO_MAILBOX
 from crm.demo.sandbox import ANSWERS_FOLDER, publish_page, store_message
 from crm.extensions import db
 from crm.models import (
@@ -42,7 +43,6 @@ from crm.models import (
     User,
     utcnow,
 )
-from crm.outreach.demo_mailbox import DEMO_MAILBOX
 
 STATE_FILE = "simulator.json"
 BATCH = 200

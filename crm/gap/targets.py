@@ -7,8 +7,8 @@ the preferred categories the one sharing most keywords with the prospect's
 evidence wins (then the campaign's order). Never the home page, unless the
 caller allows it and nothing else fits.
 
-Angles are the slugs of crm.outreach.angles: broken link when a competitor's
-link there is gone, roundup inclusion for roundups, and so on.
+Angles are the slugs of the built-in angles (migration 0016_builtin_sequences):
+broken link when a competitor's link there is gone, roundup inclusion for roundups, and so on.
 """
 
 from __future__ import annotations

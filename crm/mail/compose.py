@@ -354,14 +354,3 @@ def to_bytes(message: EmailMessage) -> bytes:
     """Return the message as SMTP wants it: CRLF line ends, 7-bit clean."""
     raw: Any = message.as_bytes(policy=POLICY)
     return bytes(raw)
-
-
-def envelope_sender(message: EmailMessage) -> str:
-    """Return the bare From address of a built message (the SMTP MAIL FROM)."""
-    sender = message["From"]
-    return str(sender.addresses[0].addr_spec)
-
-
-def envelope_recipients(message: EmailMessage) -> list[str]:
-    """Return the bare To addresses of a built message (the SMTP RCPT TO list)."""
-    return [str(a.addr_spec) for a in message["To"].addresses]

@@ -1,9 +1,10 @@
 """Send touches over SMTP and say what each answer means (DESIGN §5).
 
 ``SmtpTransport`` holds one connection per mailbox per pass and reuses it for
-every message; it connects on the first send, reconnects after a dropped
-connection and never downgrades security: ``starttls`` without STARTTLS on
-the server, or a certificate that does not verify, pauses the mailbox.
+every message, each to one recipient (a touch, a reply, a digest); it
+connects on the first send, reconnects after a dropped connection and never
+downgrades security: ``starttls`` without STARTTLS on the server, or a
+certificate that does not verify, pauses the mailbox.
 
 ``send`` never raises for SMTP or network trouble; it returns a
 ``SendOutcome`` whose kind tells the outbox what to do:
@@ -27,14 +28,13 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
-from crm.mail.compose import envelope_recipients, envelope_sender, split_address, to_bytes
+from crm.mail.compose import split_address
 from crm.mail.smtp_outcome import OutcomeKind, SendOutcome, Stage, classify_smtp_reply
 
 
@@ -54,7 +54,7 @@ class SmtpSettings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
-    ehlo_name: str | None = None  # default: the domain of the username, else "localhost"
+    ehlo_name: str = "localhost"  # the mailbox's domain (mailbox_smtp_settings)
     ca_file: str | None = None  # trust only this CA (tests, private servers)
 
 
@@ -74,45 +74,19 @@ class MailTransport(Protocol):
         """Connect (if not connected); return the outcome when the server cannot be used."""
         ...
 
-    def send(
-        self,
-        message: EmailMessage | bytes,
-        recipients: str | Sequence[str] | None = None,
-        sender: str | None = None,
-    ) -> SendOutcome:
-        """Send one message; recipients and sender default to its To and From."""
+    def send(self, raw: bytes, recipient: str, sender: str) -> SendOutcome:
+        """Send one composed message to one recipient."""
         ...
 
 
-def _envelope(
-    message: EmailMessage | bytes,
-    recipients: str | Sequence[str] | None,
-    sender: str | None,
-) -> tuple[bytes, str, list[str]]:
-    if isinstance(message, bytes):
-        if sender is None or recipients is None:
-            raise ValueError("raw bytes need an explicit sender and recipients")
-        raw = message
-    else:
-        raw = to_bytes(message)
-        sender = sender or envelope_sender(message)
-        recipients = recipients if recipients is not None else envelope_recipients(message)
-    rcpts = [recipients] if isinstance(recipients, str) else list(recipients)
-    if not rcpts:
-        raise ValueError("a message needs at least one recipient")
-    for address in [sender, *rcpts]:
-        if any(ch in address for ch in "\r\n<> "):
+def _check_envelope(recipient: str, sender: str) -> None:
+    for address in (sender, recipient):
+        if not address or any(ch in address for ch in "\r\n<> "):
             raise ValueError(f"{address!r} cannot be used in the SMTP envelope")
-    return raw, sender, rcpts
 
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
-
-
-def quote_envelope_address(address: str) -> str:
-    """Return the address as MAIL FROM and RCPT TO take it: ``<address>``."""
-    return str(smtplib.quoteaddr(address))
 
 
 def envelope_address(address: str) -> str:
@@ -180,13 +154,6 @@ class SmtpTransport:
         if conn is not None:
             conn.close()
 
-    def _ehlo_name(self) -> str:
-        if self.settings.ehlo_name:
-            return self.settings.ehlo_name
-        username = self.settings.username or ""
-        domain = username.rpartition("@")[2]
-        return domain if "@" in username and domain else "localhost"
-
     def _tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.settings.ca_file)
 
@@ -215,14 +182,12 @@ class SmtpTransport:
                 conn = smtplib.SMTP_SSL(
                     s.host,
                     s.port,
-                    local_hostname=self._ehlo_name(),
+                    local_hostname=s.ehlo_name,
                     timeout=s.timeout,
                     context=self._tls_context(),
                 )
             else:
-                conn = smtplib.SMTP(
-                    s.host, s.port, local_hostname=self._ehlo_name(), timeout=s.timeout
-                )
+                conn = smtplib.SMTP(s.host, s.port, local_hostname=s.ehlo_name, timeout=s.timeout)
             conn.ehlo_or_helo_if_needed()
             if s.security is Security.STARTTLS:
                 stage = Stage.TLS
@@ -268,18 +233,13 @@ class SmtpTransport:
         if code != 250:
             self._drop()
 
-    def send(
-        self,
-        message: EmailMessage | bytes,
-        recipients: str | Sequence[str] | None = None,
-        sender: str | None = None,
-    ) -> SendOutcome:
+    def send(self, raw: bytes, recipient: str, sender: str) -> SendOutcome:
         """Send one message over the pass's connection; see the module docstring."""
-        raw, mail_from, rcpts = _envelope(message, recipients, sender)
+        _check_envelope(recipient, sender)
         if self._fatal is not None:
             return self._fatal
         reused = self._conn is not None
-        outcome = self._transaction(raw, mail_from, rcpts)
+        outcome = self._transaction(raw, recipient, sender)
         if (
             reused
             and outcome.kind is OutcomeKind.RETRY
@@ -288,18 +248,13 @@ class SmtpTransport:
         ):
             # The kept connection died while idle (server timeout between
             # sends); nothing was sent yet, so try once on a fresh one.
-            outcome = self._transaction(raw, mail_from, rcpts)
+            outcome = self._transaction(raw, recipient, sender)
         if outcome.kind is OutcomeKind.PAUSE_MAILBOX:
             # The mailbox is to be paused: send nothing more in this pass.
             self._fatal = outcome
         return outcome
 
-    def _transaction(
-        self,
-        raw: bytes,
-        mail_from: str,
-        rcpts: list[str],
-    ) -> SendOutcome:
+    def _transaction(self, raw: bytes, recipient: str, sender: str) -> SendOutcome:
         if self._conn is None:
             failure = self._connect()
             if failure is not None:
@@ -308,81 +263,35 @@ class SmtpTransport:
         assert conn is not None
         payload_sent = False
         stage = Stage.MAIL
-        refused: dict[str, SendOutcome] = {}
         try:
             size = f" SIZE={len(raw)}" if conn.has_extn("size") else ""
-            code, resp = conn.docmd("mail", f"FROM:{quote_envelope_address(mail_from)}{size}")
-            if code != 250:
-                outcome = classify_smtp_reply(code, _reply_text(resp), Stage.MAIL)
-                self._after_refusal(conn, code)
-                return outcome
-            stage = Stage.RCPT
-            accepted: list[str] = []
-            for rcpt in rcpts:
-                code, resp = conn.docmd("rcpt", f"TO:{quote_envelope_address(rcpt)}")
-                if code in (250, 251):
-                    accepted.append(rcpt)
-                    continue
-                refused[rcpt] = classify_smtp_reply(code, _reply_text(resp), Stage.RCPT)
-                if code == 421:
-                    break
-            if len(accepted) < len(rcpts) and (not accepted or 421 in _codes(refused)):
-                self._after_refusal(conn, 421 if 421 in _codes(refused) else 0)
-                return _all_refused(refused, rcpts)
-            stage = Stage.DATA
-            code, resp = conn.docmd("data")
-            if code != 354:
-                outcome = classify_smtp_reply(code, _reply_text(resp), Stage.DATA)
-                self._after_refusal(conn, code)
-                return _with_refused(outcome, refused)
+            # (MAIL FROM, RCPT TO, DATA): each must be accepted before the next.
+            for stage, verb, args, ok in (
+                (Stage.MAIL, "mail", f"FROM:{smtplib.quoteaddr(sender)}{size}", (250,)),
+                (Stage.RCPT, "rcpt", f"TO:{smtplib.quoteaddr(recipient)}", (250, 251)),
+                (Stage.DATA, "data", "", (354,)),
+            ):
+                code, resp = conn.docmd(verb, args)
+                if code not in ok:
+                    if code == 421:  # the server is closing the connection
+                        self._drop()
+                    else:
+                        self._reset(conn)
+                    return classify_smtp_reply(code, _reply_text(resp), stage)
             conn.send(_dot_stuffed(raw))
             payload_sent = True
             code, resp = conn.getreply()
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             kind = OutcomeKind.UNCERTAIN if payload_sent else OutcomeKind.RETRY
-            return _with_refused(SendOutcome(kind, stage, text=_network_text(exc)), refused)
-        outcome = classify_smtp_reply(code, _reply_text(resp), Stage.DATA)
+            return SendOutcome(kind, stage, text=_network_text(exc))
         if code == 421:
             self._drop()
-        return _with_refused(outcome, refused)
-
-    def _after_refusal(self, conn: smtplib.SMTP, code: int) -> None:
-        if code == 421:  # the server is closing the connection
-            self._drop()
-        else:
-            self._reset(conn)
-
-
-def _codes(refused: Mapping[str, SendOutcome]) -> set[int | None]:
-    return {o.code for o in refused.values()}
+        return classify_smtp_reply(code, _reply_text(resp), Stage.DATA)
 
 
 def _pause(stage: Stage, text: str) -> SendOutcome:
     return SendOutcome(OutcomeKind.PAUSE_MAILBOX, stage, text=text)
-
-
-def _all_refused(refused: Mapping[str, SendOutcome], rcpts: Sequence[str]) -> SendOutcome:
-    """Summarise a transaction that ended at RCPT (no DATA was sent)."""
-    outcomes = list(refused.values())
-    if len(outcomes) == 1 and len(rcpts) == 1:
-        return outcomes[0]
-    # A mailbox-level problem outranks recipient problems; a temporary one
-    # (or recipients never asked because the server closed) means retry.
-    if len(refused) < len(rcpts):
-        first = next(o for o in outcomes if o.code == 421)
-        return _with_refused(first, refused)
-    for kind in (OutcomeKind.PAUSE_MAILBOX, OutcomeKind.RETRY, OutcomeKind.HARD_BOUNCE):
-        found = next((o for o in outcomes if o.kind is kind), None)
-        if found is not None:
-            return _with_refused(found, refused)
-    return _with_refused(outcomes[0], refused)
-
-
-def _with_refused(outcome: SendOutcome, refused: Mapping[str, SendOutcome]) -> SendOutcome:
-    if not refused:
-        return outcome
-    return replace(outcome, refused=dict(refused))
 
 
 def _login(conn: smtplib.SMTP, username: str, password: str) -> None:
@@ -420,7 +329,7 @@ class SentRecord:
     """One message a MemoryTransport accepted."""
 
     sender: str
-    recipients: list[str]
+    recipient: str
     raw: bytes
 
 
@@ -430,7 +339,6 @@ class MemoryTransport:
     def __init__(self, settings: SmtpSettings | None = None) -> None:
         self.settings = settings
         self.sent: list[SentRecord] = []
-        self.responder: Callable[[str, bytes], SendOutcome] | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -447,19 +355,10 @@ class MemoryTransport:
         """Nothing to connect to."""
         return None
 
-    def send(
-        self,
-        message: EmailMessage | bytes,
-        recipients: str | Sequence[str] | None = None,
-        sender: str | None = None,
-    ) -> SendOutcome:
-        """Record the message (or answer with ``responder``'s outcome)."""
-        raw, mail_from, rcpts = _envelope(message, recipients, sender)
-        if self.responder is not None:
-            outcome = self.responder(rcpts[0], raw)
-            if not outcome.sent:
-                return outcome
-        self.sent.append(SentRecord(mail_from, rcpts, raw))
+    def send(self, raw: bytes, recipient: str, sender: str) -> SendOutcome:
+        """Record the message."""
+        _check_envelope(recipient, sender)
+        self.sent.append(SentRecord(sender, recipient, raw))
         return SendOutcome(OutcomeKind.ACCEPTED, Stage.DATA, 250, None, "accepted in memory")
 
 

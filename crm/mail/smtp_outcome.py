@@ -8,8 +8,7 @@ temporary failures. ``crm.mail.smtp`` uses both around a real connection.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
@@ -43,7 +42,6 @@ class SendOutcome:
     code: int | None = None
     status: str | None = None  # the enhanced status code, e.g. "5.1.1"
     text: str = ""
-    refused: Mapping[str, SendOutcome] = field(default_factory=dict)
 
     @property
     def sent(self) -> bool:

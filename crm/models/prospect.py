@@ -95,7 +95,7 @@ class Prospect(db.Model):  # type: ignore[name-defined]
     target_page_id: Mapped[int | None] = mapped_column(
         ForeignKey("target_pages.id", ondelete="SET NULL")
     )
-    # Slug of the outreach angle (crm.outreach.angles).
+    # Slug of the outreach angle (angles.slug).
     angle: Mapped[str | None] = mapped_column(String(80))
     target_confirmed: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str] = mapped_column(Text, default="")

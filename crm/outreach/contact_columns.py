@@ -63,17 +63,6 @@ def guess_mapping(header: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def parse_map_options(options: Sequence[str]) -> dict[str, str]:
-    """Parse `FIELD=COLUMN` options into a mapping (UserError naming a malformed one)."""
-    mapping: dict[str, str] = {}
-    for option in options:
-        f, sep, column = option.partition("=")
-        if not sep or not f.strip():
-            raise UserError(f"--map {option}: give FIELD=COLUMN, e.g. email='E-mail Address'")
-        mapping[f.strip().lower()] = column.strip()
-    return mapping
-
-
 def resolve_mapping(
     header: Sequence[str], mapping: Mapping[str, str] | None, name: str
 ) -> dict[str, int]:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 
 from crm.core.errors import UserError
-from crm.core.suppression import suppression_for
+from crm.core.suppression import suppressed_addresses, suppression_for
 from crm.extensions import db
 from crm.models import Campaign, Contact, Enrollment, Mailbox, Prospect, ProspectStatus
 from crm.outreach.lifecycle import LIVE_STATES
@@ -105,7 +105,7 @@ def blockers(prospects: Sequence[Prospect], *, own_angle: bool) -> dict[int, str
     busy = live_domains(p.domain for p in prospects)
     emails = [c.email for p in prospects for c in p.contacts]
     busy_contacts = live_contact_emails(emails)
-    barred = _suppressed(emails)
+    barred = suppressed_addresses(emails)
     for p in prospects:
         if p.status in NOT_ENROLLABLE:
             out[p.id] = NOT_ENROLLABLE[p.status]
@@ -121,28 +121,6 @@ def blockers(prospects: Sequence[Prospect], *, own_angle: bool) -> dict[int, str
         elif own_angle and not p.angle:
             out[p.id] = "no angle set for this prospect"
     return out
-
-
-def _suppressed(emails: Iterable[str]) -> set[str]:
-    """Return the addresses on the do-not-contact list, by address or by domain (batched)."""
-    from crm.core.domains import DomainError, registrable_domain
-    from crm.models import Suppression
-
-    domain_of: dict[str, str] = {}
-    for email in set(emails):
-        host = email.rsplit("@", 1)[-1]
-        try:
-            domain_of[email] = registrable_domain(host)
-        except DomainError:
-            domain_of[email] = host
-    values = sorted(set(domain_of) | set(domain_of.values()))
-    listed: set[str] = set()
-    for start in range(0, len(values), 500):
-        chunk = values[start : start + 500]
-        listed.update(
-            db.session.scalars(select(Suppression.value).where(Suppression.value.in_(chunk)))
-        )
-    return {e for e, d in domain_of.items() if e in listed or d in listed}
 
 
 # What people do about a skip, said after the count ("87 have no contact — add contacts").

@@ -37,9 +37,6 @@ from crm.models import (
 )
 from crm.models.outreach import campaign_mailboxes
 from crm.outreach.context import best_evidence, context_for
-from crm.outreach.context import enrollment_context as enrollment_context
-from crm.outreach.context import merge_context as merge_context
-from crm.outreach.context import touch_context as touch_context
 from crm.outreach.enroll_checks import (
     NOT_ENROLLABLE,
     contact_problem,
@@ -49,11 +46,6 @@ from crm.outreach.enroll_checks import (
     with_fix,
 )
 from crm.outreach.lifecycle import LIVE_STATES
-from crm.outreach.lifecycle import pause_enrollment as pause_enrollment
-from crm.outreach.lifecycle import replan_enrollment as replan_enrollment
-from crm.outreach.lifecycle import resume_enrollment as resume_enrollment
-from crm.outreach.lifecycle import stop_enrollment as stop_enrollment
-from crm.outreach.lifecycle import stop_enrollments_of_address as stop_enrollments_of_address
 from crm.outreach.mailboxes import mailbox_window, usable_by_member
 from crm.outreach.personalise import needs_review
 from crm.outreach.plan import plan_touches, sequence_day
@@ -75,26 +67,6 @@ class Skipped:
 class EnrollResult:
     enrolled: list[Enrollment] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "enrolled": [
-                {
-                    "domain": e.prospect.domain,
-                    "contact": e.contact.email,
-                    "angle": e.angle,
-                    "mailbox": e.mailbox.name,
-                    "touches": [
-                        {"step": t.step, "due_at": iso(t.due_at), "message_id": t.message_id}
-                        for t in e.touches
-                    ],
-                }
-                for e in self.enrolled
-            ],
-            "skipped": [
-                {"domain": s.domain, "contact": s.email, "reason": s.reason} for s in self.skipped
-            ],
-        }
 
 
 # ---------------------------------------------------------------------------

@@ -98,7 +98,7 @@ class TouchFacts:
     domain_suppressed: bool = False
     render_problem: str | None = None  # a TemplateProblem's message, if rendering failed
     previous_step_pending: bool = False  # an earlier step of the enrollment is not sent yet
-    # the earlier step's send + its gap (plan.follow_up_not_before)
+    # the earlier step's send + its gap (plan.add_days)
     not_before: datetime | None = None
 
 
@@ -116,35 +116,6 @@ class MailboxFacts:
     last_sent_at: datetime | None = None
     paused: bool = False
     pause_reason: str | None = None
-
-    @classmethod
-    def counted(
-        cls,
-        *,
-        now: datetime,
-        window: SendingWindow,
-        tz: tzinfo,
-        daily_cap: int | None,
-        sent_today: int,
-        min_spacing: timedelta = timedelta(0),
-        last_sent_at: datetime | None = None,
-        paused: bool = False,
-        pause_reason: str | None = None,
-    ) -> MailboxFacts:
-        """Build facts whose ``sent_today`` was counted for the local day containing now."""
-        start, end = local_day_bounds(now, tz)
-        return cls(
-            window=window,
-            tz=tz,
-            daily_cap=daily_cap,
-            sent_today=sent_today,
-            day_start=start,
-            day_end=end,
-            min_spacing=min_spacing,
-            last_sent_at=last_sent_at,
-            paused=paused,
-            pause_reason=pause_reason,
-        )
 
     def sent_on_day_of(self, moment: datetime) -> int:
         """Return the known sends in moment's local day (0 for a later day)."""

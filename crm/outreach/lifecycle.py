@@ -33,7 +33,6 @@ from crm.outreach.windows import resolve_timezone
 
 # Enrollments that still occupy a domain: "already in an active sequence".
 LIVE_STATES = (EnrollmentState.ACTIVE, EnrollmentState.PAUSED)
-# Touches that may still go out; stopping an enrollment cancels them.
 
 
 def _reason(reason: StopReason | str) -> StopReason:
@@ -42,6 +41,13 @@ def _reason(reason: StopReason | str) -> StopReason:
     except ValueError:
         known = ", ".join(r.value for r in StopReason)
         raise UserError(f"unknown stop reason {reason!r} (use {known})") from None
+
+
+def _note(enrollment: Enrollment, what: str, actor: User | None, at: datetime) -> None:
+    """Put "Sequence for ADDRESS <what>" on the prospect's timeline; flush."""
+    text = f"Sequence for {enrollment.contact.email} {what}"
+    add_touchpoint(enrollment.prospect, TouchpointKind.NOTE, text, actor=actor, at=at)
+    db.session.flush()
 
 
 def stop_enrollment(
@@ -78,15 +84,8 @@ def stop_enrollment(
     for touch in enrollment.touches:
         db.session.expire(touch)
     count = int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
-    add_touchpoint(
-        enrollment.prospect,
-        TouchpointKind.NOTE,
-        f"Sequence for {enrollment.contact.email} stopped: {stop.value}"
-        + (f" ({count} touches cancelled)" if count else ""),
-        actor=actor,
-        at=now,
-    )
-    db.session.flush()
+    cancelled_note = f" ({count} touches cancelled)" if count else ""
+    _note(enrollment, f"stopped: {stop.value}{cancelled_note}", actor, now)
     return True
 
 
@@ -97,14 +96,7 @@ def pause_enrollment(
     if enrollment.state != EnrollmentState.ACTIVE:
         return False
     enrollment.state = EnrollmentState.PAUSED
-    add_touchpoint(
-        enrollment.prospect,
-        TouchpointKind.NOTE,
-        f"Sequence for {enrollment.contact.email} paused",
-        actor=actor,
-        at=now or utcnow(),
-    )
-    db.session.flush()
+    _note(enrollment, "paused", actor, now or utcnow())
     return True
 
 
@@ -117,14 +109,7 @@ def resume_enrollment(
     now = now or utcnow()
     enrollment.state = EnrollmentState.ACTIVE
     replan_enrollment(enrollment, now)
-    add_touchpoint(
-        enrollment.prospect,
-        TouchpointKind.NOTE,
-        f"Sequence for {enrollment.contact.email} resumed",
-        actor=actor,
-        at=now,
-    )
-    db.session.flush()
+    _note(enrollment, "resumed", actor, now)
     return True
 
 

@@ -58,7 +58,7 @@ from crm.models import (
     UTCDateTime,
     utcnow,
 )
-from crm.outreach.plan import follow_up_not_before, sequence_day
+from crm.outreach.plan import add_days, sequence_day
 from crm.outreach.windows import SendingWindow
 
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -524,7 +524,7 @@ def _earliest(sent: SentTouch, step: int, previous: tuple[int, datetime]) -> dat
     """Return the earliest a later step may go: the step before's time plus their gap."""
     gap = sent.offsets[step - 1] - sent.offsets[previous[0] - 1]
     day = sequence_day(current_app.config)
-    return sent.window.next_slot(follow_up_not_before(previous[1], gap, sent.tz, day), sent.tz)
+    return sent.window.next_slot(add_days(previous[1], gap, sent.tz, day), sent.tz)
 
 
 def _push_follow_ups(sent: SentTouch, sent_at: datetime) -> None:

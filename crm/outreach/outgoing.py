@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
+from crm.core.domains import email_domain
 from crm.extensions import db
 from crm.mail.compose import OutgoingEmail, compose_bytes, reply_subject
 from crm.mail.smtp import envelope_address
@@ -40,9 +41,9 @@ from crm.models import (
 )
 from crm.outreach.context import merge_context
 from crm.outreach.gate import MailboxFacts, TouchFacts
-from crm.outreach.plan import follow_up_not_before, sequence_day
+from crm.outreach.plan import add_days, sequence_day
 from crm.outreach.templates import TemplateProblem, render_body_and_subject
-from crm.outreach.windows import SendingWindow, first_instant_at, resolve_timezone
+from crm.outreach.windows import SendingWindow, local_day_bounds, resolve_timezone
 
 
 def _touch_query() -> Any:
@@ -216,24 +217,9 @@ def window(start: str, end: str, days: str) -> SendingWindow:
     return SendingWindow.parse(f"{start}-{end}", days)
 
 
-def email_domain(email: str) -> str:
-    """Return the registrable domain of an address (what a domain suppression names)."""
-    from crm.core.domains import DomainError, registrable_domain
-
-    host = email.rsplit("@", 1)[-1]
-    try:
-        return registrable_domain(host)
-    except DomainError:
-        return host.lower()
-
-
 def mailbox_day(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
     """Return the UTC bounds of the mailbox's local day containing now (its cap's day)."""
-    day: date = now.astimezone(zone(tz_name)).date()
-    tz = zone(tz_name)
-    return first_instant_at(day, time(0), tz), first_instant_at(
-        day + timedelta(days=1), time(0), tz
-    )
+    return local_day_bounds(now, zone(tz_name))
 
 
 def touch_facts(
@@ -250,9 +236,7 @@ def touch_facts(
     not_before = None
     if last_sent is not None and row.step <= len(offsets):
         gap = offsets[row.step - 1] - offsets[last_sent.step - 1]
-        not_before = follow_up_not_before(
-            last_sent.sent_at, gap, tz, sequence_day(current_app.config)
-        )
+        not_before = add_days(last_sent.sent_at, gap, tz, sequence_day(current_app.config))
     bounced = max((d for d in (row.last_bounce_at, row.bounced_at) if d), default=None)
     return TouchFacts(
         due_at=row.due_at,

@@ -11,12 +11,12 @@ sent (or is due) plus the gap between their offsets.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from crm.outreach.angles import step_gaps
 from crm.outreach.windows import SendingWindow, add_local_days
 
 
@@ -35,6 +35,18 @@ class TouchTiming:
     step: int
     due_at: datetime
     sent_at: datetime | None = None
+
+
+def step_gaps(offsets_days: Sequence[int]) -> list[int]:
+    """Return the days between consecutive steps, checking the offsets make a sequence."""
+    if not offsets_days:
+        raise ValueError("a sequence needs at least one step")
+    if offsets_days[0] != 0:
+        raise ValueError("the first step of a sequence is on day 1 (offset 0)")
+    gaps = [later - earlier for earlier, later in itertools.pairwise(offsets_days)]
+    if any(gap <= 0 for gap in gaps):
+        raise ValueError("step offsets must increase: each follow-up comes after the one before")
+    return gaps
 
 
 def sequence_day(config: Mapping[str, Any]) -> timedelta | None:
@@ -65,7 +77,7 @@ def plan_touches(
     """Plan every step of a new enrollment from ``now``, in the contact's timezone."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    step_gaps(list(offsets_days))
+    step_gaps(offsets_days)
     first = _slot(now, window, tz)
     planned = [PlannedTouch(1, first)]
     for step, offset in enumerate(offsets_days[1:], start=2):
@@ -84,13 +96,6 @@ def step_offsets(day_offsets: Sequence[int], count: int) -> list[int]:
     return offsets
 
 
-def follow_up_not_before(
-    previous_sent_at: datetime, gap_days: int, tz: tzinfo, day: timedelta | None = None
-) -> datetime:
-    """Return the earliest a follow-up may go: the previous send plus its gap in local days."""
-    return add_days(previous_sent_at, gap_days, tz, day)
-
-
 def replan_touches(
     touches: Sequence[TouchTiming],
     offsets_days: Sequence[int],
@@ -107,7 +112,7 @@ def replan_touches(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    step_gaps(list(offsets_days))
+    step_gaps(offsets_days)
     ordered = sorted(touches, key=lambda t: t.step)
     steps = [t.step for t in ordered]
     if len(set(steps)) != len(steps) or any(s < 1 or s > len(offsets_days) for s in steps):

@@ -1,7 +1,15 @@
-"""Angles and their sequences in the database: seeding the built-ins, editing steps."""
+"""Angles and their sequences in the database: finding, adding, editing steps.
+
+An angle is the reason a prospect should link to us (DESIGN §3); every angle has
+its own sequence. The built-in angles and their default sequences are created by
+the migration 0016_builtin_sequences; teams add their own angles, which only
+need a unique slug and a label.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -9,11 +17,10 @@ from sqlalchemy import select
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.models import Angle, Sequence, SequenceStep
-from crm.outreach.angles import BUILTIN_ANGLES, angle_slug
-from crm.outreach.default_sequences import default_sequence
 from crm.outreach.templates import TemplateProblem, validate_template
 
 MAX_STEPS = 8
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass
@@ -23,31 +30,17 @@ class StepInput:
     body: str
 
 
-def ensure_builtin_sequences() -> None:
-    """Create the built-in angles and their default sequences when missing (idempotent)."""
-    have = {a.slug for a in db.session.scalars(select(Angle))}
-    for builtin in BUILTIN_ANGLES:
-        if builtin.slug in have:
-            continue
-        angle = Angle(slug=builtin.slug, label=builtin.label, hint=builtin.hint, builtin=True)
-        angle.sequence = Sequence(
-            steps=[
-                SequenceStep(
-                    position=i,
-                    day_offset=s.offset_days,
-                    subject_template=s.subject,
-                    body_template=s.body,
-                )
-                for i, s in enumerate(default_sequence(builtin.slug), start=1)
-            ]
-        )
-        db.session.add(angle)
-    db.session.flush()
+def angle_slug(text: str) -> str:
+    """Return the slug of an angle label or slug: "Broken link" -> "broken-link"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_JUNK.sub("-", ascii_text.lower()).strip("-")
+    if not slug:
+        raise ValueError(f"angle name {text!r} has no letters or digits")
+    return slug
 
 
 def find_angle(slug_or_label: str) -> Angle:
     """Look an angle up by slug or label ("resource replacement" or "resource-replacement")."""
-    ensure_builtin_sequences()
     try:
         slug = angle_slug(slug_or_label)
     except ValueError as exc:
@@ -60,11 +53,10 @@ def find_angle(slug_or_label: str) -> Angle:
 
 
 def sequence_for_angle(slug_or_label: str) -> Sequence:
-    angle = find_angle(slug_or_label)
-    if angle.sequence is None:
-        angle.sequence = Sequence(steps=[])
-        db.session.flush()
-    return angle.sequence
+    """Return an angle's sequence (the migration and add_angle give every angle one)."""
+    sequence = find_angle(slug_or_label).sequence
+    assert sequence is not None
+    return sequence
 
 
 def add_angle(label: str, hint: str = "") -> Angle:
@@ -74,7 +66,6 @@ def add_angle(label: str, hint: str = "") -> Angle:
         slug = angle_slug(label)
     except ValueError as exc:
         raise UserError(str(exc), field="label") from None
-    ensure_builtin_sequences()
     if db.session.scalar(select(Angle.id).where(Angle.slug == slug)) is not None:
         raise UserError(f"an angle called {label!r} already exists", field="label")
     angle = Angle(slug=slug, label=label.lower(), hint=hint.strip(), builtin=False)

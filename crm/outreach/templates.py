@@ -22,7 +22,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -30,29 +29,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from crm.outreach.merge_fields import (
-    ALL_PATHS,
-    FIELDS_BY_ROOT,
-    MERGE_FIELDS,
-    MERGE_ROOTS,
-    SAMPLE_CONTEXT,
-)
-
-__all__ = [
-    "MAX_BODY_OUTPUT",
-    "MAX_BODY_SOURCE",
-    "MAX_SUBJECT_OUTPUT",
-    "MAX_SUBJECT_SOURCE",
-    "MERGE_FIELDS",
-    "SAMPLE_CONTEXT",
-    "RenderedTouch",
-    "TemplateProblem",
-    "check_subject",
-    "render_body",
-    "render_subject",
-    "render_touch",
-    "validate_template",
-]
+from crm.outreach.merge_fields import ALL_PATHS, FIELDS_BY_ROOT, MERGE_ROOTS, SAMPLE_CONTEXT
 
 MAX_SUBJECT_SOURCE = 500
 MAX_BODY_SOURCE = 20_000
@@ -136,14 +113,6 @@ class TemplateProblem(ValueError):
         if self.line is not None:
             where = f"{where} line {self.line}".strip()
         return f"{where}: {self.reason}" if where else self.reason
-
-
-@dataclass(frozen=True)
-class RenderedTouch:
-    """The subject and plain-text body of one touch."""
-
-    subject: str
-    body: str
 
 
 class _MergeRecord:
@@ -320,10 +289,6 @@ def _wrap(context: Mapping[str, Mapping[str, object | None]]) -> dict[str, _Merg
     return wrapped
 
 
-def _render(source: str, part: str, context: Mapping[str, Mapping[str, object | None]]) -> str:
-    return _render_records(source, part, _wrap(context))
-
-
 def _render_records(source: str, part: str, records: Mapping[str, _MergeRecord]) -> str:
     template = _compile(source, part)
     limit = MAX_SUBJECT_OUTPUT if part == "subject" else MAX_BODY_OUTPUT
@@ -375,8 +340,8 @@ def _template_line(exc: BaseException) -> int | None:
     return line
 
 
-def check_subject(subject: str) -> str:
-    """Return a rendered subject stripped, refusing CR/LF and control characters."""
+def _subject(records: Mapping[str, _MergeRecord], source: str) -> str:
+    subject = _render_records(source, "subject", records)
     if _has_line_break_or_control(subject):
         raise TemplateProblem(
             "a subject must be one line without control characters", part="subject"
@@ -384,21 +349,21 @@ def check_subject(subject: str) -> str:
     return subject.strip()
 
 
+def _body(records: Mapping[str, _MergeRecord], source: str) -> str:
+    text = _render_records(source, "body", records).replace("\r\n", "\n").replace("\r", "\n")
+    if _BODY_CONTROL.search(text):
+        raise TemplateProblem("the result contains control characters", part="body")
+    return text.strip("\n") + "\n"
+
+
 def render_subject(source: str, context: Mapping[str, Mapping[str, object | None]]) -> str:
-    """Render a subject template; an empty template renders "" (a follow-up)."""
-    return check_subject(_render(source, "subject", context))
+    """Render a subject template, refusing CR/LF; an empty template renders "" (a follow-up)."""
+    return _subject(_wrap(context), source)
 
 
 def render_body(source: str, context: Mapping[str, Mapping[str, object | None]]) -> str:
     """Render a plain-text body template, with LF line ends and no trailing blanks."""
-    return _body(_render(source, "body", context))
-
-
-def _body(rendered: str) -> str:
-    text = rendered.replace("\r\n", "\n").replace("\r", "\n")
-    if _BODY_CONTROL.search(text):
-        raise TemplateProblem("the result contains control characters", part="body")
-    return text.strip("\n") + "\n"
+    return _body(_wrap(context), source)
 
 
 def render_body_and_subject(
@@ -412,22 +377,8 @@ def render_body_and_subject(
     the context checked and wrapped one time instead of two.
     """
     records = _wrap(context)
-    body = _body(_render_records(body_source, "body", records))
-    if subject_source is None:
-        return body, None
-    return body, check_subject(_render_records(subject_source, "subject", records))
-
-
-def render_touch(
-    subject_source: str,
-    body_source: str,
-    context: Mapping[str, Mapping[str, object | None]],
-) -> RenderedTouch:
-    """Render one touch's subject and body; raise the first TemplateProblem."""
-    return RenderedTouch(
-        subject=render_subject(subject_source, context),
-        body=render_body(body_source, context),
-    )
+    body = _body(records, body_source)
+    return body, None if subject_source is None else _subject(records, subject_source)
 
 
 def validate_template(

@@ -37,7 +37,7 @@ from crm.models import (
     WonLink,
     utcnow,
 )
-from crm.outreach.sequences import ensure_builtin_sequences, sequence_for_angle
+from crm.outreach.sequences import sequence_for_angle
 
 SEED = 14
 WEEKS = 16
@@ -64,7 +64,6 @@ def add_demo_outreach_history(campaign: Campaign) -> None:
     )
     if mailbox is None:
         return
-    ensure_builtin_sequences()
     rng = random.Random(SEED)
     now = utcnow().replace(minute=0, second=0, microsecond=0)
     targets = list(campaign.target_pages)

@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from crm.core.errors import UserError
@@ -59,6 +60,15 @@ from crm.web.objects import load_object, load_optional
 from crm.web.panels import Panel
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+
+# What a row shows (its prospect and campaign, the suggestion's contact), loaded for the
+# whole page at once rather than row by row.
+_ROW_LOADS = (
+    selectinload(InboundMessage.prospect).joinedload(Prospect.campaign),
+    selectinload(InboundMessage.matched_touch)
+    .joinedload(Touch.enrollment)
+    .joinedload(Enrollment.contact),
+)
 
 OUTCOME_KEYS = (("positive", "1", "p"), ("neutral", "2", "u"), ("negative", "3", "n"))
 
@@ -112,7 +122,8 @@ def index() -> str:
     per = int(_config("PAGE_SIZE", 50))
     number = page_number()
     total = count_of(stmt)
-    items = list(db.session.scalars(stmt.offset((number - 1) * per).limit(per)))
+    rows = stmt.options(*_ROW_LOADS).offset((number - 1) * per).limit(per)
+    items = list(db.session.scalars(rows))
     counts = {
         "replies_todo": count_of(inbox_query(user, tab="replies", todo=True, **filters)),
         "triage": count_of(inbox_query(user, tab="triage")),

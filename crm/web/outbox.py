@@ -33,10 +33,10 @@ from crm.models import (
     utcnow,
 )
 from crm.outreach.enroll_checks import blockers, grouped
-from crm.outreach.enrollment import enroll, pause_enrollment, resume_enrollment, stop_enrollment
+from crm.outreach.enrollment import enroll
+from crm.outreach.lifecycle import pause_enrollment, resume_enrollment, stop_enrollment
 from crm.outreach.outbox import cancel_touch, mark_uncertain_sent, requeue_uncertain_touch
 from crm.outreach.personalise import needs_review
-from crm.outreach.sequences import ensure_builtin_sequences
 from crm.web.access import visible_campaigns_query
 from crm.web.auth import safe_next
 from crm.web.helpers import Page, page_number
@@ -46,7 +46,12 @@ from crm.web.panels import Panel
 bp = Blueprint("outbox", __name__)
 
 OPEN_STATES = (TouchState.SCHEDULED, TouchState.CLAIMED, TouchState.SENDING, TouchState.RETRY_WAIT)
-PROBLEM_STATES = (TouchState.UNCERTAIN, TouchState.FAILED)
+# What the outbox's "Needs attention" lists and its badge counts: a troubled
+# touch, or one the gate blocked until a person acts. A touch only waiting for
+# its window, cap or spacing needs nobody.
+NEEDS_ATTENTION = (
+    Touch.state.in_(TOUCH_TROUBLED) | Touch.last_error.startswith(BLOCKED_NOTE_PREFIX)
+) & (Touch.state != TouchState.SENT)
 
 
 def sequences_panel(prospect: Prospect) -> Panel:
@@ -61,7 +66,6 @@ def sequences_panel(prospect: Prospect) -> Panel:
         .unique()
         .all()
     )
-    ensure_builtin_sequences()
     angles = db.session.scalars(select(Angle).where(Angle.active).order_by(Angle.label)).all()
     mailboxes = db.session.scalars(
         visible(Mailbox, select(Mailbox), campaign=prospect.campaign).order_by(Mailbox.name)
@@ -125,7 +129,6 @@ def enroll_prospect(campaign_id: int, prospect_id: int) -> Response:
 def enroll_many(campaign_id: int) -> Response | str:
     """Bulk enrollment: the gap table's selection, a tier, or a list of domains."""
     campaign: Campaign = g.campaign
-    ensure_builtin_sequences()
     ids = [int(v) for v in request.values.getlist("prospect_id") if v.isdigit()]
     tier = request.values.get("tier", "")
     stmt = visible(Prospect, select(Prospect), campaign=campaign)
@@ -202,11 +205,7 @@ def scheduled() -> str:
         stmt = stmt.where(Enrollment.mailbox_id == int(mailbox_arg))
     view = request.args.get("view", "upcoming")
     if view == "problems":
-        # A touch only waiting for its window, cap or spacing needs nobody.
-        stmt = stmt.where(
-            Touch.state.in_(TOUCH_TROUBLED) | Touch.last_error.startswith(BLOCKED_NOTE_PREFIX)
-        )
-        stmt = stmt.where(Touch.state != TouchState.SENT).order_by(Touch.due_at)
+        stmt = stmt.where(NEEDS_ATTENTION).order_by(Touch.due_at)
     elif view == "sent":
         stmt = stmt.where(Touch.state == TouchState.SENT).order_by(Touch.sent_at.desc())
     else:
@@ -225,7 +224,7 @@ def scheduled() -> str:
         .select_from(Touch)
         .join(Enrollment)
         .join(Prospect, Prospect.id == Enrollment.prospect_id)
-        .where(Prospect.campaign_id.in_(visible_ids or [0]), Touch.state.in_(PROBLEM_STATES))
+        .where(Prospect.campaign_id.in_(visible_ids or [0]), NEEDS_ATTENTION)
     )
     return render_template(
         "outbox/scheduled.html",

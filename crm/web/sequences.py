@@ -28,7 +28,6 @@ from crm.outreach.merge_fields import MERGE_FIELDS, SAMPLE_CONTEXT
 from crm.outreach.sequences import (
     StepInput,
     add_angle,
-    ensure_builtin_sequences,
     find_angle,
     save_sequence_steps,
 )
@@ -85,7 +84,7 @@ def preview_context(prospect: Prospect | None) -> tuple[dict[str, Any], str]:
     """Merge values for the preview: a chosen prospect's, else the sample prospect's."""
     if prospect is None:
         return SAMPLE_CONTEXT, "the sample prospect"
-    from crm.outreach.enrollment import enrollment_context
+    from crm.outreach.context import enrollment_context
 
     contact = prospect.contacts[0] if prospect.contacts else Contact(email="", prospect=None)
     mailboxes = visible(Mailbox, select(Mailbox), campaign=prospect.campaign)
@@ -113,8 +112,6 @@ def _render_step(step: StepInput, first_subject: str, ctx: dict[str, Any]) -> di
 
 @bp.route("")
 def index() -> Response | str:
-    ensure_builtin_sequences()
-    db.session.commit()
     angles = db.session.scalars(select(Angle).order_by(Angle.builtin.desc(), Angle.label)).all()
     active: dict[str, int] = dict(
         db.session.execute(

@@ -49,7 +49,7 @@ def confirm(token: str) -> tuple[str, int]:
 @csrf.exempt
 @public
 def apply(token: str) -> tuple[str, int] | Response:
-    from crm.outreach.enrollment import stop_enrollments_of_address
+    from crm.outreach.lifecycle import stop_enrollments_of_address
 
     asked = _read(token)
     if asked is None:

@@ -13,7 +13,8 @@ from crm.extensions import db
 from crm.models import EnrollmentState, ProspectStatus
 from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
-from tests.replies.factories import World, enroll_and_send_first, inbound, make_world, reply
+from tests.outreach.factories import World, enroll_and_send_first, make_world
+from tests.replies.factories import inbound, reply
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dovecot]
 

@@ -52,7 +52,7 @@ def test_a_prospect_added_from_a_url_is_enrolled_with_resource_replacement_namin
     from crm.outreach.context import touch_context
     from crm.outreach.templates import render_body
     from tests.factories import ContactFactory
-    from tests.sending.helpers import make_mailbox
+    from tests.outreach.factories import make_mailbox
 
     make_mailbox(None)
     db.session.commit()

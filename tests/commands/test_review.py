@@ -11,7 +11,7 @@ from flask import Flask
 
 from crm.extensions import db
 from crm.models import Touch
-from tests.sending.helpers import enroll_all, make_campaign, make_mailbox, make_prospects
+from tests.outreach.factories import enroll_all, make_campaign, make_mailbox, make_prospects
 
 pytestmark = pytest.mark.postgres
 

@@ -11,7 +11,7 @@ from crm.core.stage_moves import last_stage_note, move_prospects
 from crm.models import EnrollmentState, ProspectStatus, TouchpointKind, TouchState
 from crm.outreach.enrollment import enroll
 from tests.factories import ProspectFactory
-from tests.sending.helpers import make_campaign, make_mailbox, make_prospects
+from tests.outreach.factories import make_campaign, make_mailbox, make_prospects
 
 pytestmark = pytest.mark.postgres
 

@@ -15,10 +15,10 @@ from flask import Flask
 
 from crm.demo import seed
 from crm.demo.live import demo_mailbox, make_demo_live, sandbox_login
+from crm.demo.mailbox import add_demo_mailbox
 from crm.demo.sandbox import Sandbox, SandboxPorts, free_port, imap_argv
 from crm.gap.demo import import_demo_gap
 from crm.models import utcnow
-from crm.outreach.demo_mailbox import add_demo_mailbox
 
 
 @pytest.fixture

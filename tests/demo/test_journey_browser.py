@@ -24,7 +24,7 @@ from crm.demo import DEMO_TEAM
 from crm.demo.simulator import answer_touches
 from crm.models import InboundMessage, LinkState, ReplyOutcome, WonLink, utcnow
 from crm.replies.poll_pass import PollSettings, run_poll_pass
-from tests.replies.factories import send
+from tests.outreach.factories import send_pass
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def test_a_specialist_sees_mail_go_out_a_reply_come_in_and_wins_a_verified_link(
     page.wait_for_url(f"{live_server}/campaigns")
 
     # The worker sends: the demo's mail shows what reached the sandbox.
-    assert send(app, utcnow())["sent"] == 12
+    assert send_pass(app, utcnow())["sent"] == 12
     page.click("#demo-notice a")
     page.wait_for_url(f"{live_server}/demo/mail")
     assert page.locator("main table tbody tr").count() == 12

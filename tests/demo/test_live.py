@@ -34,7 +34,7 @@ from crm.models import (
     utcnow,
 )
 from crm.replies.poll_pass import PollSettings, run_poll_pass
-from tests.replies.factories import send
+from tests.outreach.factories import send_pass
 
 pytestmark = pytest.mark.postgres
 LOOP_SECONDS = 120
@@ -56,7 +56,7 @@ def test_within_minutes_the_demo_contacts_hears_back_and_wins_a_verified_link(
     totals: dict[str, int] = {}
     while time.monotonic() - start < LOOP_SECONDS:
         now = utcnow()
-        send(app, now)
+        send_pass(app, now)
         simulate_pass(live_demo, utcnow(), delay=timedelta(0))
         run_poll_pass(settings=PollSettings(connect_timeout=5, read_timeout=10))
         simulate_pass(live_demo, utcnow(), delay=timedelta(0))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from crm.gap.linktype import LinkType
 from crm.gap.targets import TargetPage, suggest_angle, suggest_target
-from crm.outreach.angles import BUILTIN_ANGLES
+from tests.builtins import builtin_sequences
 
 PAGES = [
     TargetPage("https://us.com/", "Home", "other"),
@@ -55,7 +55,7 @@ def test_angles_follow_link_type_and_evidence() -> None:
 
 
 def test_every_suggested_angle_is_a_built_in_angle() -> None:
-    slugs = {a.slug for a in BUILTIN_ANGLES}
+    slugs = {a.slug for a in builtin_sequences().BUILTIN_ANGLES}
     for link_type in LinkType:
         assert suggest_angle(link_type).value in slugs
     for flag in ("broken", "mentions_us", "outdated_target"):

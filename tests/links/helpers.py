@@ -11,7 +11,7 @@ from crm.links.fetch import FetchSettings, PageFetcher
 from crm.models import Campaign, Enrollment, Prospect, TargetPage, User
 from tests.factories import UserFactory
 from tests.fixtures.links import PageServer
-from tests.sending.helpers import enroll_all, make_campaign, make_mailbox, make_prospects
+from tests.outreach.factories import enroll_all, make_campaign, make_mailbox, make_prospects
 
 HOSTS = ("blog.example", "www.blog.example", "news.blog.example", "other.example")
 # App settings for link tests: private addresses allowed (the pages are on 127.0.0.1),

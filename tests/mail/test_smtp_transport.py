@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from crm.mail.compose import OutgoingEmail, build_message, compose_bytes, new_message_id
+from crm.mail.compose import OutgoingEmail, compose_bytes, new_message_id
 from crm.mail.smtp import (
     MemoryTransport,
     Security,
@@ -44,7 +44,7 @@ def touch(to: str = SARAH, text: str = "Hi Sarah,\n\nA short note.\n") -> bytes:
     )
 
 
-def send(transport: SmtpTransport, raw: bytes, to: str | list[str] = SARAH) -> SendOutcome:
+def send(transport: SmtpTransport, raw: bytes, to: str = SARAH) -> SendOutcome:
     return transport.send(raw, to, "alex@example-planner.com")
 
 
@@ -196,33 +196,6 @@ def test_421_closes_the_connection_and_retries(smtp_server: SmtpTestServer) -> N
         assert transport.connections_opened == 2
 
 
-def test_partial_refusal_delivers_to_the_others_and_reports_each_refused(
-    smtp_server: SmtpTestServer,
-) -> None:
-    smtp_server.script.rcpt(GONE, "550 5.1.1 no such user")
-    with SmtpTransport(smtp_server.settings()) as transport:
-        outcome = send(transport, touch(), [SARAH, GONE])
-    assert outcome.kind is OutcomeKind.ACCEPTED
-    assert set(outcome.refused) == {GONE}
-    assert outcome.refused[GONE].kind is OutcomeKind.HARD_BOUNCE
-    assert [m.rcpt_tos for m in smtp_server.messages] == [[SARAH]]
-
-
-def test_all_recipients_refused_sends_no_data(smtp_server: SmtpTestServer) -> None:
-    other = "left@pmtoolsreview.com"
-    smtp_server.script.rcpt(GONE, "550 5.1.1 no such user")
-    smtp_server.script.rcpt(other, "450 4.2.1 mailbox busy")
-    with SmtpTransport(smtp_server.settings()) as transport:
-        outcome = send(transport, touch(), [GONE, other])
-    assert outcome.kind is OutcomeKind.RETRY  # worth another try for the busy one
-    assert {k: v.kind for k, v in outcome.refused.items()} == {
-        GONE: OutcomeKind.HARD_BOUNCE,
-        other: OutcomeKind.RETRY,
-    }
-    assert ("data_command", None) not in smtp_server.script.seen
-    assert smtp_server.messages == []
-
-
 @pytest.mark.parametrize("tls", ["starttls", "tls"])
 def test_tls_with_login_is_verified_against_the_trusted_ca(
     smtp_server_factory: Factory, tls: str
@@ -268,25 +241,6 @@ def test_a_pass_that_sends_nothing_opens_no_connection(smtp_server: SmtpTestServ
     assert transport.connections_opened == 0
 
 
-def test_email_message_objects_are_sent_to_their_to_address(smtp_server: SmtpTestServer) -> None:
-    message = build_message(
-        OutgoingEmail(
-            message_id="<m1@example-planner.com>",
-            sender_address="alex@example-planner.com",
-            recipient_address=SARAH,
-            subject="Hello",
-            text="Hi",
-            date=datetime.now(UTC),
-            unsubscribe_url="https://crm.example-planner.com/u/t",
-        )
-    )
-    with SmtpTransport(smtp_server.settings()) as transport:
-        assert transport.send(message).sent
-    received = smtp_server.messages[0]
-    assert (received.mail_from, received.rcpt_tos) == ("alex@example-planner.com", [SARAH])
-    assert received.message_id == "<m1@example-planner.com>"
-
-
 def test_probe_reports_login_success_and_failure(smtp_server_factory: Factory) -> None:
     server = smtp_server_factory(auth=("alex@example-planner.com", "s3cret"), tls="starttls")
     ok = probe_smtp(server.settings())
@@ -302,7 +256,7 @@ def test_transport_is_chosen_by_name() -> None:
     assert isinstance(memory, MemoryTransport)
     with memory:
         assert memory.send(touch(), SARAH, "alex@example-planner.com").sent
-    assert [r.recipients for r in memory.sent] == [[SARAH]]
+    assert [r.recipient for r in memory.sent] == [SARAH]
     with pytest.raises(ValueError, match="unknown mail transport"):
         make_transport("carrier-pigeon", settings)
 

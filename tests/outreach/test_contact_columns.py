@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crm.core.errors import UserError
-from crm.outreach.contact_columns import guess_mapping, parse_map_options, resolve_mapping
+from crm.outreach.contact_columns import guess_mapping, resolve_mapping
 
 
 @pytest.mark.parametrize(
@@ -67,12 +67,3 @@ def test_a_mapping_that_cannot_work_names_the_file_line_and_field(
         resolve_mapping(header, mapping, "c.csv")
     assert message in caught.value.message
     assert caught.value.field == field
-
-
-def test_map_options_parse_field_equals_column() -> None:
-    assert parse_map_options(["Email=E-mail Address", "first_name = Nombre"]) == {
-        "email": "E-mail Address",
-        "first_name": "Nombre",
-    }
-    with pytest.raises(UserError, match="give FIELD=COLUMN"):
-        parse_map_options(["email"])

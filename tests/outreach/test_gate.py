@@ -6,7 +6,8 @@ import itertools
 import random
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,7 +20,7 @@ from crm.outreach.gate import (
     Verdict,
     decide,
 )
-from crm.outreach.windows import SendingWindow, draw_jitter
+from crm.outreach.windows import SendingWindow, draw_jitter, local_day_bounds
 
 NY = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -38,9 +39,15 @@ def touch(**changes: object) -> TouchFacts:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+def counted(now: datetime, tz: tzinfo, **facts: Any) -> MailboxFacts:
+    """Facts whose sent_today was counted for the local day containing now."""
+    start, end = local_day_bounds(now, tz)
+    return MailboxFacts(tz=tz, day_start=start, day_end=end, **facts)
+
+
 def mailbox(**changes: object) -> MailboxFacts:
-    base = MailboxFacts.counted(
-        now=NOW, window=WORKDAY, tz=LONDON, daily_cap=50, sent_today=0,
+    base = counted(
+        NOW, LONDON, window=WORKDAY, daily_cap=50, sent_today=0,
         min_spacing=timedelta(seconds=90), last_sent_at=NOW - timedelta(minutes=10),
     )  # fmt: skip
     return replace(base, **changes)  # type: ignore[arg-type]
@@ -181,8 +188,8 @@ def test_cap_50_a_day_with_300_due_across_a_dst_change_sends_50_per_local_day_in
     rng = random.Random(42)
     start = datetime(2026, 3, 4, 0, 0, tzinfo=UTC)  # Wednesday
     every_day = SendingWindow.parse("09:00-17:00", "mon-sun")
-    box = MailboxFacts.counted(
-        now=start, window=every_day, tz=LONDON, daily_cap=50, sent_today=0,
+    box = counted(
+        start, LONDON, window=every_day, daily_cap=50, sent_today=0,
         min_spacing=timedelta(seconds=60),
     )  # fmt: skip
     due = [start] * 300

@@ -26,7 +26,7 @@ from crm.models import (
 )
 from crm.outreach.one_offs import follow_up_on_thread, queue_one_off, reply_to_inbound
 from tests.fixtures.smtp import SmtpTestServer
-from tests.sending.helpers import (
+from tests.outreach.factories import (
     SMTP_LOGIN,
     enroll_all,
     make_campaign,

@@ -9,18 +9,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.outreach.angles import DEFAULT_STEP_OFFSETS_DAYS
 from crm.outreach.plan import (
     PlannedTouch,
     TouchTiming,
-    follow_up_not_before,
+    add_days,
     plan_touches,
     replan_touches,
+    step_gaps,
 )
 from crm.outreach.windows import SendingWindow, add_local_days
 
 NY = ZoneInfo("America/New_York")
 WORKDAY = SendingWindow.parse("09:00-17:00", "mon-fri")
+# Day 1, 4, 9 and 14: the offsets of the built-in sequences.
+DEFAULT_STEP_OFFSETS_DAYS = (0, 3, 8, 13)
 
 
 def ny(*args: int) -> datetime:
@@ -103,9 +105,9 @@ def test_replan_refuses_duplicate_or_unknown_steps() -> None:
         replan_touches([TouchTiming(3, now)], (0, 3), now, NY)
 
 
-def test_follow_up_not_before_is_previous_send_plus_gap_in_local_days() -> None:
+def test_a_follow_up_is_not_before_the_previous_send_plus_its_gap_in_local_days() -> None:
     sent = ny(2026, 3, 6, 10, 0)
-    assert follow_up_not_before(sent, 3, NY).astimezone(NY) == ny(2026, 3, 9, 10, 0)
+    assert add_days(sent, 3, NY).astimezone(NY) == ny(2026, 3, 9, 10, 0)
 
 
 @settings(max_examples=100, deadline=None)
@@ -151,7 +153,7 @@ def test_a_sequence_day_can_last_a_minute_for_the_demo() -> None:
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from crm.outreach.plan import follow_up_not_before, plan_touches, sequence_day
+    from crm.outreach.plan import add_days, plan_touches, sequence_day
 
     minute = sequence_day({"SEQUENCE_DAY_SECONDS": "60"})
     assert minute == timedelta(minutes=1)
@@ -159,4 +161,16 @@ def test_a_sequence_day_can_last_a_minute_for_the_demo() -> None:
     start = datetime(2026, 11, 6, 10, 0, tzinfo=UTC)
     planned = plan_touches(start, [0, 3, 8, 13], ZoneInfo("Europe/Berlin"), day=minute)
     assert [p.due_at - start for p in planned] == [timedelta(minutes=m) for m in (0, 3, 8, 13)]
-    assert follow_up_not_before(start, 4, ZoneInfo("UTC"), minute) == start + timedelta(minutes=4)
+    assert add_days(start, 4, ZoneInfo("UTC"), minute) == start + timedelta(minutes=4)
+
+
+def test_default_offsets_have_gaps_of_3_5_5_days() -> None:
+    assert step_gaps(DEFAULT_STEP_OFFSETS_DAYS) == [3, 5, 5]
+
+
+@pytest.mark.parametrize("offsets", [(), (1, 3), (0, 3, 3), (0, 5, 2)])
+def test_step_gaps_refuses_sequences_that_do_not_start_on_day_1_or_do_not_increase(
+    offsets: tuple[int, ...],
+) -> None:
+    with pytest.raises(ValueError):
+        step_gaps(offsets)

@@ -6,14 +6,12 @@ import time
 
 import pytest
 
+from crm.outreach.merge_fields import MERGE_FIELDS, SAMPLE_CONTEXT
 from crm.outreach.templates import (
     MAX_BODY_SOURCE,
-    MERGE_FIELDS,
-    SAMPLE_CONTEXT,
     TemplateProblem,
     render_body,
     render_subject,
-    render_touch,
     validate_template,
 )
 
@@ -160,11 +158,6 @@ def test_output_limit_stops_huge_merge_values() -> None:
     ctx = {**CTX, "contact": {"first_name": "x" * 300}}
     with pytest.raises(TemplateProblem, match="result is longer"):
         render_subject("{{ contact.first_name }}", ctx)
-
-
-def test_render_touch_returns_subject_and_body() -> None:
-    touch = render_touch("Re {{ prospect.domain }}", "Hi {{ contact.first_name }}", CTX)
-    assert (touch.subject, touch.body) == ("Re pmtoolsreview.com", "Hi Sarah\n")
 
 
 def test_validate_template_lists_problems_of_both_parts() -> None:

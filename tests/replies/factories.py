@@ -1,171 +1,26 @@
-"""Factories of the reply tests: a campaign whose sequence really went out from a mailbox
-whose replies land in the private Dovecot, and real-shaped messages answering it."""
+"""Factories of the reply tests: real-shaped messages answering a World's touches
+(tests/outreach/factories.py builds the World), the poller, and delivering without IMAP."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import select
 
-from crm.crypto import encrypt_secret
 from crm.extensions import db
 from crm.mail.imap import Cursor, FetchedMessage
 from crm.mail.parse import parse_raw
 from crm.models import (
-    Campaign,
-    Enrollment,
     InboundMessage,
     Mailbox,
-    Prospect,
-    ProspectStatus,
     Touch,
-    User,
     utcnow,
 )
-from crm.models.outreach import campaign_mailboxes
-from crm.outreach.enrollment import enroll
-from crm.outreach.sender import SenderSettings, run_send_pass
 from crm.replies.poll_pass import PollSettings, run_poll_pass
 from crm.replies.receive import DbTouchLookup, our_addresses, receive_messages
-from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.factories import (
-    CampaignFactory,
-    ContactFactory,
-    EvidenceFactory,
-    ProspectFactory,
-    TargetPageFactory,
-    UserFactory,
-)
-from tests.fixtures.dovecot import DovecotAccount
-from tests.fixtures.smtp import SmtpTestServer
-from tests.outreach_db.factories import MailboxFactory
-
-OUR_ADDRESS = "ana@sample-site.example"
-
-
-class ReplyMailboxFactory(MailboxFactory):
-    """A mailbox sending at any hour, without caps or spacing, as Ana."""
-
-    name = "ana"
-    from_email = OUR_ADDRESS
-    from_name = "Ana Lopez"
-    username = OUR_ADDRESS
-    smtp_port = 9  # closed: tests that send pass the SMTP test server's port
-    imap_port = 9
-    daily_cap = 10_000
-    min_spacing_seconds = 0
-    window_start = "00:00"
-    window_end = "23:59"
-    days = "mon,tue,wed,thu,fri,sat,sun"
-
-
-def make_mailbox(
-    account: DovecotAccount | None, smtp: SmtpTestServer | None, **changes: Any
-) -> Mailbox:
-    """A mailbox that sends to the SMTP test server and reads replies from the Dovecot account."""
-    values: dict[str, Any] = {}
-    if account is not None:
-        values["username"] = account.username
-        values["imap_port"] = account.server.port
-    if smtp is not None:
-        values["smtp_port"] = smtp.port
-    password = account.password if account is not None else "unused"
-    values["password_encrypted"] = encrypt_secret(TEST_ENCRYPTION_KEY, password)
-    mailbox: Mailbox = ReplyMailboxFactory(**{**values, **changes})
-    return mailbox
-
-
-@dataclass
-class World:
-    campaign: Campaign
-    specialist: User
-    mailbox: Mailbox
-    prospects: list[Prospect] = field(default_factory=list)
-
-    def prospect(self, domain: str) -> Prospect:
-        found = db.session.scalar(select(Prospect).where(Prospect.domain == domain))
-        assert found is not None, domain
-        return found
-
-    def enrollment(self, domain: str) -> Enrollment:
-        found = db.session.scalar(
-            select(Enrollment).join(Prospect).where(Prospect.domain == domain)
-        )
-        assert found is not None, domain
-        return found
-
-    def touch(self, domain: str, step: int = 1) -> Touch:
-        found = db.session.scalar(
-            select(Touch).where(
-                Touch.enrollment_id == self.enrollment(domain).id, Touch.step == step
-            )
-        )
-        assert found is not None, (domain, step)
-        return found
-
-
-def make_world(
-    account: DovecotAccount | None,
-    smtp: SmtpTestServer | None,
-    domains: list[str],
-    *,
-    campaign_name: str = "Gantt outreach",
-    extra_contacts: dict[str, list[str]] | None = None,
-    specialist: User | None = None,
-    mailbox: dict[str, Any] | None = None,
-) -> World:
-    """A campaign using one mailbox, with one prospect (a contact, an evidence page) per domain."""
-    specialist = specialist or UserFactory(
-        role="specialist", email=f"sam-{len(campaign_name)}@linkgap.example"
-    )
-    campaign = CampaignFactory(name=campaign_name, members=[specialist])
-    target = TargetPageFactory(
-        campaign=campaign,
-        url="https://sample-site.example/templates/gantt-chart",
-        title="Free Gantt chart template",
-        pitch="It is a free Gantt template for Excel and Google Sheets.",
-    )
-    world = World(campaign, specialist, make_mailbox(account, smtp, **(mailbox or {})))
-    db.session.execute(
-        campaign_mailboxes.insert().values(campaign_id=campaign.id, mailbox_id=world.mailbox.id)
-    )
-    for domain in domains:
-        prospect = ProspectFactory(
-            campaign=campaign, domain=domain, tier=1, in_gap=True,
-            status=ProspectStatus.QUALIFIED, target_page=target,
-            angle="resource-replacement", link_type="resource_page", assigned_to=specialist,
-        )  # fmt: skip
-        ContactFactory(prospect=prospect, email=f"editor@{domain}", first_name="Sarah")
-        for extra in (extra_contacts or {}).get(domain, []):
-            ContactFactory(prospect=prospect, email=extra, first_name="Colleague")
-        EvidenceFactory(prospect_id=prospect.id, page_url=f"https://{domain}/best-gantt-templates")
-        world.prospects.append(prospect)
-    db.session.commit()
-    return world
-
-
-def enroll_and_send_first(
-    app: Flask, world: World, now: datetime | None = None, *, transport: str = "smtp"
-) -> None:
-    """Enroll every prospect and send step 1 of each (through the SMTP test server by default)."""
-    now = now or utcnow()
-    result = enroll(world.prospects, angle="resource replacement", mailbox=world.mailbox, now=now)
-    assert not result.skipped, result.skipped
-    db.session.commit()
-    counts = send(app, now, transport=transport)
-    assert counts["sent"] == len(world.prospects), counts
-
-
-def send(app: Flask, now: datetime | None = None, **changes: Any) -> dict[str, int]:
-    base = SenderSettings.from_config(app.config)
-    values = {**base.__dict__, "max_jitter": base.max_jitter * 0, **changes}
-    counts = run_send_pass(now, settings=SenderSettings(**values))
-    db.session.expire_all()
-    return counts
+from tests.outreach.factories import OUR_ADDRESS
 
 
 def poll(now: datetime | None = None, **changes: Any) -> dict[str, int]:

@@ -3,7 +3,8 @@ beside its genuine counterparts, each built for a `World` (tests/replies/factori
 
 from __future__ import annotations
 
-from tests.replies.factories import OUR_ADDRESS, World, hard_bounce, reply
+from tests.outreach.factories import OUR_ADDRESS, World
+from tests.replies.factories import hard_bounce, reply
 
 A, B = "pmtoolsreview.com", "ganttguide.org"
 EDITOR_A = f"editor@{A}"

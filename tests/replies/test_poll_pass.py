@@ -30,18 +30,9 @@ from crm.outreach import faults
 from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
 from tests.mail.drop_proxy import DropProxy
+from tests.outreach.factories import World, enroll_and_send_first, make_world, send_pass
 from tests.replies import forged
-from tests.replies.factories import (
-    World,
-    enroll_and_send_first,
-    hard_bounce,
-    inbound,
-    make_world,
-    out_of_office,
-    poll,
-    reply,
-    send,
-)
+from tests.replies.factories import hard_bounce, inbound, out_of_office, poll, reply
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dovecot]
 
@@ -106,7 +97,7 @@ def test_reply_from_a_colleague_stops_the_other_enrollments_of_the_prospect(
         allow_active=True,
     )
     db.session.commit()
-    send(app)
+    send_pass(app)
     # Answered from another address at the domain, without threading headers.
     dovecot.append(reply(None, sender=f"jo@{A}", message_id="<r2@pmtoolsreview.com>"))
 
@@ -342,7 +333,7 @@ def test_reply_after_the_poll_stops_the_next_send(
     dovecot.append(reply(world.touch(A), sender=f"editor@{A}", message_id="<r1@pmtoolsreview.com>"))
     poll()
 
-    counts = send(app, later)
+    counts = send_pass(app, later)
 
     assert counts["sent"] == 1, "only B's second touch goes out"
     assert world.touch(A, 2).state == TouchState.CANCELLED
@@ -370,7 +361,7 @@ def test_reply_arriving_between_a_touchs_claim_and_its_send_stops_that_send(
 
     monkeypatch.setattr(faults, "reached", reply_lands_after_claim)
 
-    counts = send(app, later)
+    counts = send_pass(app, later)
 
     assert polled and polled[0]["replies"] == 1
     assert world.touch(A, 2).state == TouchState.CANCELLED

@@ -26,7 +26,8 @@ from crm.models import (
     utcnow,
 )
 from crm.outreach.one_offs import reply_to_inbound
-from tests.replies.factories import OUR_ADDRESS, World, deliver, enroll_and_send_first, make_world
+from tests.outreach.factories import OUR_ADDRESS, World, enroll_and_send_first, make_world
+from tests.replies.factories import deliver
 from tests.replies.forged import (
     EDITOR_A,
     A,

@@ -27,7 +27,7 @@ from typing import Any
 from crm.extensions import db
 from crm.models import Campaign, InboundKind, Mailbox, Prospect, ReplyOutcome, StopReason, User
 from tests.factories import CampaignFactory, ContactFactory, ProspectFactory, UserFactory
-from tests.outreach_db.factories import MailboxFactory
+from tests.outreach.factories import MailboxFactory
 from tests.reports.factories import enrollment, inbound, won_link
 
 RR = "resource-replacement"

@@ -92,7 +92,7 @@ def test_the_worker_job_queues_the_digest_and_the_send_pass_delivers_it_once(
 ) -> None:
     from crm.jobs import jobs_for
     from tests.factories import UserFactory
-    from tests.sending.helpers import SMTP_LOGIN, make_mailbox, send_pass
+    from tests.outreach.factories import SMTP_LOGIN, make_mailbox, send_pass
 
     server = smtp_server_factory(auth=SMTP_LOGIN)
     mailbox = make_mailbox(server)

@@ -170,7 +170,7 @@ def test_sections_without_data_say_what_to_do(client: Any, db: Any) -> None:
     from datetime import UTC, datetime
 
     from tests.factories import ContactFactory, ProspectFactory
-    from tests.outreach_db.factories import MailboxFactory
+    from tests.outreach.factories import MailboxFactory
     from tests.reports.factories import enrollment
 
     manager = UserFactory(role="manager")

@@ -29,7 +29,7 @@ from crm.models import (
 from crm.models.outreach import campaign_mailboxes
 from crm.outreach.sequences import find_angle
 from tests.factories import ContactFactory, ProspectFactory, TargetPageFactory
-from tests.outreach_db.factories import MailboxFactory
+from tests.outreach.factories import MailboxFactory
 
 
 def build_campaign_objects(campaign: Campaign, tag: str) -> dict[str, Any]:

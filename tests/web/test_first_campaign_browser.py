@@ -20,7 +20,7 @@ from sqlalchemy import select
 from crm.models import Enrollment, Prospect, Touch, TouchState
 from tests.conftest import PASSWORD
 from tests.gap.mixed_exports import COMPETITORS, SITE
-from tests.replies.factories import make_mailbox
+from tests.outreach.factories import make_mailbox
 
 pytestmark = pytest.mark.browser
 
@@ -80,7 +80,7 @@ def test_a_new_manager_goes_from_exports_to_scheduled_touches_in_the_browser(
     db: Any, team: dict[str, Any], exports: dict[str, Path], live_server: str, page: Any,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    make_mailbox(None, None, name="Outreach", from_name="Ana Lopez")  # set up by the admin
+    make_mailbox(None, name="Outreach", from_name="Ana Lopez")  # set up by the admin
     db.session.commit()
     page.set_viewport_size({"width": 1366, "height": 900})
     sign_in(page, live_server, team["manager"].email)

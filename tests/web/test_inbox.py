@@ -18,15 +18,8 @@ from crm.models import (
     Role,
 )
 from tests.factories import UserFactory
-from tests.replies.factories import (
-    World,
-    deliver,
-    enroll_and_send_first,
-    hard_bounce,
-    make_mailbox,
-    make_world,
-    reply,
-)
+from tests.outreach.factories import World, enroll_and_send_first, make_mailbox, make_world
+from tests.replies.factories import deliver, hard_bounce, reply
 
 pytestmark = pytest.mark.postgres
 
@@ -350,7 +343,7 @@ def test_empty_tabs_say_what_happens_next(client: Any, team: dict[str, Any]) -> 
 
 def test_inbox_pages_through_many_messages(client: Any, team: dict[str, Any], app: Flask) -> None:
     app.config["PAGE_SIZE"] = 5
-    mailbox = make_mailbox(None, None)
+    mailbox = make_mailbox(None)
     for n in range(12):
         deliver(mailbox, reply(None, sender=f"p{n}@n{n}.example", subject="Re: x",
                                message_id=f"<m{n}@x>"), uid=n + 1)  # fmt: skip

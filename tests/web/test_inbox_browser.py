@@ -13,7 +13,8 @@ from flask import Flask
 from crm.extensions import db
 from crm.models import InboundMessage, ReplyOutcome
 from tests.conftest import PASSWORD
-from tests.replies.factories import deliver, enroll_and_send_first, make_world, reply
+from tests.outreach.factories import enroll_and_send_first, make_world
+from tests.replies.factories import deliver, reply
 from tests.replies.forged import EDITOR_A, A, french_unsubscribe
 
 pytestmark = pytest.mark.browser

@@ -15,16 +15,14 @@ from crm.extensions import db
 from crm.models import InboundMessage, OneOffMessage
 from tests.conftest import PASSWORD
 from tests.fixtures.smtp import SmtpTestServer
-from tests.replies.factories import (
+from tests.outreach.factories import (
     OUR_ADDRESS,
     World,
-    deliver,
     enroll_and_send_first,
-    hard_bounce,
     make_world,
-    reply,
-    send,
+    send_pass,
 )
+from tests.replies.factories import deliver, hard_bounce, reply
 from tests.replies.forged import EDITOR_A, A
 
 pytestmark = pytest.mark.postgres
@@ -71,7 +69,7 @@ def test_a_reply_from_the_message_page_is_sent_in_the_thread_and_shows_in_the_co
     assert "queued" in client.get(response.headers["Location"]).get_data(as_text=True)
     before = len(smtp_server.messages)
 
-    send(app)
+    send_pass(app)
 
     sent = smtp_server.messages[before:]
     assert len(sent) == 1
@@ -156,7 +154,7 @@ def test_specialist_replies_from_the_message_page_in_chromium(
     page.click("#reply button[type=submit]")
     page.locator("text=queued").first.wait_for()
     before = len(smtp_server.messages)
-    send(app)
+    send_pass(app)
 
     sent = smtp_server.messages[before:]
     assert len(sent) == 1 and str(sent[0].message["In-Reply-To"]).strip() == message.message_id

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import Enrollment, EnrollmentState, InboundMessage, Suppression
-from tests.replies.factories import World, deliver, enroll_and_send_first, make_world, reply
+from tests.outreach.factories import World, enroll_and_send_first, make_world
+from tests.replies.factories import deliver, reply
 from tests.replies.forged import (
     A,
     B,

@@ -14,7 +14,7 @@ from crm.gap.sample_exports import SampleDomain, semrush_refdomains_bytes
 from crm.models import Enrollment, Prospect
 from tests.conftest import PASSWORD
 from tests.factories import ContactFactory, EvidenceFactory, ProspectFactory
-from tests.replies.factories import make_mailbox
+from tests.outreach.factories import make_mailbox
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,7 @@ def test_a_step_needing_a_field_the_contact_lacks_blocks_that_enrollment_and_nam
     db: Any, team: dict[str, Any], live_server: str, page: Any
 ) -> None:
     campaign = team["campaign"]
-    make_mailbox(None, None)
+    make_mailbox(None)
     prospect = ProspectFactory(campaign=campaign, domain="alpha.com", angle="roundup-inclusion",
                                target_page=team["target"], target_confirmed=True)  # fmt: skip
     EvidenceFactory(prospect_id=prospect.id, page_url="https://alpha.com/best-kanban-tools/")

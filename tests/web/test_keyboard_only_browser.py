@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from crm.models import InboundMessage, Prospect, ReplyOutcome
 from tests.conftest import PASSWORD
-from tests.replies.factories import deliver, enroll_and_send_first, make_world, reply
+from tests.outreach.factories import enroll_and_send_first, make_world
+from tests.replies.factories import deliver, reply
 
 pytestmark = pytest.mark.browser
 

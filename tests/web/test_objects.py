@@ -29,7 +29,7 @@ from crm.web.objects import (
     parse_id,
     visible,
 )
-from tests.outreach_db.factories import MailboxFactory
+from tests.outreach.factories import MailboxFactory
 from tests.web.campaign_objects import build_campaign_objects
 
 pytestmark = pytest.mark.postgres

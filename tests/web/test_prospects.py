@@ -139,7 +139,7 @@ def test_a_specialist_edits_a_first_email_and_approves_it_from_the_review_list(
     from crm.models import Touch
     from crm.outreach.enrollment import enroll
     from crm.outreach.personalise import set_needs_review
-    from tests.sending.helpers import make_mailbox, make_prospects
+    from tests.outreach.factories import make_mailbox, make_prospects
 
     campaign = team["campaign"]
     make_mailbox(None)

@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.models import Prospect, Touch, utcnow
 from tests.conftest import PASSWORD
 from tests.factories import ContactFactory
-from tests.sending.helpers import SMTP_LOGIN, make_mailbox, send_pass
+from tests.outreach.factories import SMTP_LOGIN, make_mailbox, send_pass
 
 pytestmark = pytest.mark.browser
 

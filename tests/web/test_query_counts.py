@@ -33,9 +33,6 @@ BOUNDS = {
     "/reports": 36,
     "/demo/mail": 5,
 }
-# Known N+1, left to its area's owner: each inbox row lazy-loads its prospect and
-# enrollment (211 statements for a page of 50). Strict: the fix makes this fail.
-KNOWN_N_PLUS_ONE = {"/inbox": "inbox rows load their prospect and enrollment one by one"}
 
 
 @pytest.fixture
@@ -61,15 +58,7 @@ def big_demo(db: Any) -> Iterator[int]:
     yield campaign.id
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_N_PLUS_ONE[p], strict=True))
-        if p in KNOWN_N_PLUS_ONE
-        else p
-        for p in BOUNDS
-    ],
-)
+@pytest.mark.parametrize("path", list(BOUNDS))
 def test_each_main_page_runs_a_bounded_number_of_statements(
     client: Any, db: Any, big_demo: int, path: str
 ) -> None:

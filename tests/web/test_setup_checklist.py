@@ -10,7 +10,7 @@ import pytest
 from crm.jobs import SCHEDULER_LOCK, acquire_lock
 from crm.models import Enrollment, GapImport, ProspectStatus, Sequence
 from tests.factories import ContactFactory, ProspectFactory
-from tests.outreach_db.factories import MailboxFactory
+from tests.outreach.factories import MailboxFactory
 
 pytestmark = pytest.mark.postgres
 
@@ -67,11 +67,6 @@ def test_each_step_ticks_itself_and_a_finished_workspace_goes_to_its_campaigns(
     db.session.add(GapImport(campaign_id=campaign.id))
     db.session.flush()
     sequence = db.session.query(Sequence).first()
-    if sequence is None:
-        from crm.outreach.sequences import ensure_builtin_sequences
-
-        ensure_builtin_sequences()
-        sequence = db.session.query(Sequence).first()
     db.session.add(Enrollment(prospect=prospect, contact=contact, sequence=sequence,
                               mailbox=mailbox, angle="skyscraper"))  # fmt: skip
     db.session.commit()

@@ -62,8 +62,5 @@ def targets(campaign: Campaign) -> list[Target]:
 
 
 def angles() -> list[Any]:
-    """The active angles; the built-ins when none are stored yet (a GET writes nothing)."""
-    from crm.outreach.angles import BUILTIN_ANGLES
-
-    found = list(db.session.execute(_ACTIVE_ANGLES))
-    return found or sorted(BUILTIN_ANGLES, key=lambda a: a.label)
+    """The active angles, by label."""
+    return list(db.session.execute(_ACTIVE_ANGLES))

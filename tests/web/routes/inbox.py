@@ -53,7 +53,7 @@ def build_world(world: dict[str, Any]) -> None:
     from crm.models import InboundKind, InboundMessage, Notification
     from crm.models.outreach import campaign_mailboxes
     from tests.factories import ProspectFactory
-    from tests.outreach_db.factories import MailboxFactory
+    from tests.outreach.factories import MailboxFactory
 
     mailbox = MailboxFactory()
     db.session.execute(

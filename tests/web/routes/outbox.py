@@ -35,7 +35,7 @@ def build_world(world: dict[str, Any]) -> None:
     from crm.extensions import db
     from crm.models import Contact, Evidence, Prospect
     from crm.outreach.enrollment import enroll
-    from tests.outreach_db.factories import MailboxFactory
+    from tests.outreach.factories import MailboxFactory
 
     prospect = db.session.get(Prospect, world["prospect_id"])
     contact = db.session.get(Contact, world["contact_id"])

@@ -52,7 +52,7 @@ def build_world(world: dict[str, Any]) -> None:
     from crm.extensions import db
     from crm.models import Prospect
     from tests.factories import ContactFactory
-    from tests.outreach_db.factories import MailboxFactory
+    from tests.outreach.factories import MailboxFactory
 
     world["mailbox_id"] = MailboxFactory().id
     prospect = db.session.get(Prospect, world["prospect_id"])

@@ -16,14 +16,10 @@ from crm.core.suppression import suppress
 from crm.extensions import db
 from crm.models import Contact, Enrollment, ProspectStatus, Touch, TouchState
 from crm.models.outreach import campaign_mailboxes
-from crm.outreach.enrollment import (
-    enroll,
-    pause_enrollment,
-    resume_enrollment,
-    stop_enrollment,
-)
+from crm.outreach.enrollment import enroll
+from crm.outreach.lifecycle import pause_enrollment, resume_enrollment, stop_enrollment
 from crm.outreach.outbox import claim_due
-from tests.sending.helpers import make_campaign, make_mailbox, make_prospects
+from tests.outreach.factories import make_campaign, make_mailbox, make_prospects
 
 pytestmark = pytest.mark.postgres
 

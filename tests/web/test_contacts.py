@@ -1,4 +1,4 @@
-"""Contacts CSV import with headers of any spelling: the service and the web mapper."""
+"""Contacts in the browser: the CSV upload and its column mapper, adding contacts, suppressions."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from crm.core.errors import UserError
-from crm.models import Contact, Prospect
-from crm.outreach.contacts import import_contacts_csv
+from crm.models import Contact, Suppression
 from tests.factories import ProspectFactory
 
 pytestmark = pytest.mark.postgres
@@ -19,43 +17,6 @@ EXPORT = (
     "E-mail Address,Given name,Surname,Job Title,Website\n"
     "sarah@pmtools.com,Sarah,Lee,Editor,https://www.pmtools.com/\n"
 )
-
-
-def test_recognised_synonyms_import_without_a_mapping(db: Any, team: dict[str, Any]) -> None:
-    result = import_contacts_csv(team["campaign"], EXPORT.encode(), "export.csv")
-    assert (result.added, result.new_prospects) == (1, ["pmtools.com"])
-    sarah = db.session.query(Contact).one()
-    assert (sarah.first_name, sarah.last_name, sarah.role) == ("Sarah", "Lee", "Editor")
-
-
-def test_a_mapping_reads_unknown_headers_and_the_domain_defaults_to_the_address(
-    db: Any, team: dict[str, Any]
-) -> None:
-    ProspectFactory(campaign=team["campaign"], domain="pmblog.org")
-    data = b"Correo;Nombre;Zona\ned@pmblog.org;Ed;Europe/Madrid\n"
-    mapping = {"email": "Correo", "first_name": "nombre", "timezone": "Zona"}
-    result = import_contacts_csv(team["campaign"], data, "es.csv", mapping)
-    assert (result.added, result.new_prospects) == (1, [])
-    ed = db.session.query(Contact).one()
-    assert (ed.prospect.domain, ed.first_name, ed.timezone) == (
-        "pmblog.org",
-        "Ed",
-        "Europe/Madrid",
-    )
-
-
-def test_a_bad_row_under_a_mapping_names_the_files_column_and_imports_nothing(
-    db: Any, team: dict[str, Any]
-) -> None:
-    data = b"Correo,Zona\na@ok.com,UTC\nb@ok.com,Mars/Base\n"
-    with pytest.raises(UserError) as caught:
-        import_contacts_csv(
-            team["campaign"], data, "es.csv", {"email": "Correo", "timezone": "Zona"}
-        )
-    assert caught.value.message.startswith("es.csv, line 3, column Zona:")
-    assert caught.value.field == "timezone"
-    assert db.session.query(Contact).count() == 0
-    assert db.session.query(Prospect).count() == 0
 
 
 def _upload(client: Any, url: str, data: bytes, name: str) -> Any:
@@ -158,3 +119,67 @@ def test_web_upload_with_every_column_recognised_imports_at_once(
     client.login(team["specialist"].email)
     assert _upload(client, url, EXPORT.encode(), "export.csv").status_code == 302
     assert db.session.query(Contact).one().role == "Editor"
+
+
+def test_specialist_adds_a_contact_on_the_prospect_page(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    prospect = ProspectFactory(campaign=team["campaign"], domain="pmtoolsreview.com")
+    db.session.commit()
+    page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
+    client.login(team["specialist"].email)
+    response = client.post_form(
+        f"{page}/contacts",
+        {"email": "Sarah@pmtoolsreview.com", "first_name": "Sarah", "timezone": "Europe/Paris"},
+        page=page,
+    )
+    assert response.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "sarah@pmtoolsreview.com" in html
+    bad = client.post_form(
+        f"{page}/contacts", {"email": "sarah", "timezone": "Nowhere/X"}, page=page
+    )
+    assert bad.status_code == 422
+    assert db.session.query(Contact).count() == 1
+
+
+def test_suppressed_contact_is_marked_on_the_prospect_page(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    prospect = ProspectFactory(campaign=team["campaign"], domain="blocked.com")
+    db.session.add(Contact(prospect=prospect, email="ed@blocked.com"))
+    db.session.commit()
+    client.login(team["manager"].email)
+    client.post_form("/suppressions", {"value": "blocked.com", "reason": "partner"})
+    assert db.session.query(Suppression).one().value == "blocked.com"
+    html = client.get(f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}").get_data(
+        as_text=True
+    )
+    assert "suppressed (domain)" in html
+
+
+def test_a_specialist_suppresses_an_address_but_not_a_whole_domain(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    client.login(team["specialist"].email)
+    refused = client.post_form("/suppressions", {"value": "blocked.com", "reason": "partner"})
+    assert "only managers and admins suppress a whole domain" in refused.get_data(as_text=True)
+    assert db.session.query(Suppression).count() == 0
+    client.post_form("/suppressions", {"value": "ed@blocked.com", "reason": "asked"})
+    assert [s.value for s in db.session.query(Suppression)] == ["ed@blocked.com"]
+
+
+def test_contacts_csv_upload_with_a_bad_row_shows_the_line_and_imports_nothing(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    url = f"/campaigns/{team['campaign'].id}/contacts/import"
+    client.login(team["specialist"].email)
+    data = b"domain,email\nok.com,a@ok.com\nbad.com,nope\n"
+    response = client.post(
+        url,
+        data={"csrf_token": client.csrf_token(url), "file": (io.BytesIO(data), "team.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert "team.csv, line 3, column email" in response.get_data(as_text=True)
+    assert db.session.query(Contact).count() == 0

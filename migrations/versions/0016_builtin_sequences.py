@@ -1,22 +1,95 @@
-"""The default 4-touch sequence of every built-in angle (Day 1, 4, 9, 14).
+"""built-in angles and their default 4-touch sequences, created once by the migration
 
-Written to the advice link builders agree on: name the exact page, say what
-our page adds for their readers, stay under 150 words, make one ask; each
-follow-up is short and adds one new point instead of "just bumping this".
-Follow-up subjects are empty: the sender sends them as "Re: " + the first
-subject, in the same thread.
+The seven angles of DESIGN §3 and a Day 1, 4, 9, 14 sequence for each, written
+to the advice link builders agree on: name the exact page, say what our page
+adds for their readers, stay under 150 words, make one ask; each follow-up is
+short and adds one new point instead of "just bumping this". Follow-up
+subjects are empty: the sender sends them as "Re: " + the first subject, in
+the same thread.
 
 Only ``prospect.domain``, ``target.url``, ``sender.name`` and (for angles
-about a specific page of theirs) ``prospect.evidence_url`` are required;
-every other field has a fallback, so a touch is blocked only when the email
-could not be written honestly without it.
+about a specific page of theirs) ``prospect.evidence_url`` are required; every
+other field has a fallback, so a touch is blocked only when the email could
+not be written honestly without it.
+
+The data is frozen here: teams edit their sequences in the app, and a later
+change to the shipped text is a new migration. Installations that created the
+built-ins before this migration keep theirs (only missing angles are added).
+The test database setup calls `insert_builtin_sequences` after emptying
+PostgreSQL tables.
+
+Revision ID: 0016_builtin_sequences
+Revises: 0015_sign_in_failures
+Create Date: 2026-12-06 18:00:00.000000
+
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from crm.outreach.angles import BUILTIN_ANGLES, DEFAULT_STEP_OFFSETS_DAYS, angle_slug
+import sqlalchemy as sa
+from alembic import op
+
+import crm.models.base
+
+# revision identifiers, used by Alembic.
+revision = "0016_builtin_sequences"
+down_revision = "0015_sign_in_failures"
+branch_labels = None
+depends_on = None
+
+# Day 1, 4, 9 and 14 of the sequence, as offsets from the first touch.
+DEFAULT_STEP_OFFSETS_DAYS: tuple[int, ...] = (0, 3, 8, 13)
+
+
+@dataclass(frozen=True)
+class Angle:
+    """One outreach angle: a stable slug, the label people read, a one-line hint."""
+
+    slug: str
+    label: str
+    hint: str
+
+
+BUILTIN_ANGLES: tuple[Angle, ...] = (
+    Angle(
+        "resource-replacement",
+        "resource replacement",
+        "Their page links to a competitor's (or an outdated) resource; offer ours instead "
+        "or alongside it.",
+    ),
+    Angle(
+        "coverage-gap",
+        "coverage gap",
+        "Their page covers the topic but misses something our page covers well.",
+    ),
+    Angle(
+        "unlinked-mention",
+        "unlinked mention",
+        "They mention our brand or data without a link; ask them to add one.",
+    ),
+    Angle(
+        "broken-link",
+        "broken link",
+        "Their page has a dead outbound link; point them at our working replacement.",
+    ),
+    Angle(
+        "skyscraper",
+        "skyscraper",
+        "They link to a piece we have clearly outdone; show them the better one.",
+    ),
+    Angle(
+        "guest-post",
+        "guest post",
+        "Offer an original article for their site that cites our page where it helps readers.",
+    ),
+    Angle(
+        "roundup-inclusion",
+        "roundup inclusion",
+        "They publish a list or roundup; ask them to consider our page for it.",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -230,9 +303,67 @@ DEFAULT_SEQUENCES: dict[str, tuple[StepTemplate, ...]] = {
     "roundup-inclusion": _ROUNDUP_INCLUSION,
 }
 
-assert set(DEFAULT_SEQUENCES) == {angle.slug for angle in BUILTIN_ANGLES}
+
+_angles = sa.table(
+    "angles",
+    sa.column("id", sa.Integer),
+    sa.column("slug", sa.String),
+    sa.column("label", sa.String),
+    sa.column("hint", sa.Text),
+    sa.column("builtin", sa.Boolean),
+    sa.column("active", sa.Boolean),
+)
+_sequences = sa.table(
+    "sequences",
+    sa.column("id", sa.Integer),
+    sa.column("angle_id", sa.Integer),
+    sa.column("updated_at", crm.models.base.UTCDateTime()),
+)
+_steps_table = sa.table(
+    "sequence_steps",
+    sa.column("sequence_id", sa.Integer),
+    sa.column("position", sa.Integer),
+    sa.column("day_offset", sa.Integer),
+    sa.column("subject_template", sa.Text),
+    sa.column("body_template", sa.Text),
+)
 
 
-def default_sequence(angle: str) -> tuple[StepTemplate, ...]:
-    """Return the default steps for a built-in angle (label or slug); KeyError otherwise."""
-    return DEFAULT_SEQUENCES[angle_slug(angle)]
+def insert_builtin_sequences(conn: Any) -> None:
+    """Insert the built-in angles, each with its default sequence, that are not there yet."""
+    have = set(conn.execute(sa.select(_angles.c.slug)).scalars())
+    now = datetime.now(UTC)
+    for angle in BUILTIN_ANGLES:
+        if angle.slug in have:
+            continue
+        angle_id = conn.execute(
+            _angles.insert()
+            .values(slug=angle.slug, label=angle.label, hint=angle.hint, builtin=True, active=True)
+            .returning(_angles.c.id)
+        ).scalar_one()
+        sequence_id = conn.execute(
+            _sequences.insert()
+            .values(angle_id=angle_id, updated_at=now)
+            .returning(_sequences.c.id)
+        ).scalar_one()
+        conn.execute(
+            _steps_table.insert(),
+            [
+                dict(sequence_id=sequence_id, position=position, day_offset=step.offset_days,
+                     subject_template=step.subject, body_template=step.body)
+                for position, step in enumerate(DEFAULT_SEQUENCES[angle.slug], start=1)
+            ],
+        )
+
+
+def upgrade() -> None:
+    insert_builtin_sequences(op.get_bind())
+
+
+def downgrade() -> None:
+    conn = op.get_bind()
+    builtin = sa.select(_angles.c.id).where(_angles.c.builtin.is_(True))
+    sequences = sa.select(_sequences.c.id).where(_sequences.c.angle_id.in_(builtin))
+    conn.execute(_steps_table.delete().where(_steps_table.c.sequence_id.in_(sequences)))
+    conn.execute(_sequences.delete().where(_sequences.c.angle_id.in_(builtin)))
+    conn.execute(_angles.delete().where(_angles.c.builtin.is_(True)))

@@ -8,9 +8,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from crm.demo import DEMO_CAMPAIGN, seed_demo_workspace
+from crm.demo.mailbox import DEMO_PAUSE_REASON
 from crm.models import Campaign, Mailbox
 from crm.models.outreach import campaign_mailboxes
-from crm.outreach.demo_mailbox import DEMO_PAUSE_REASON
 
 
 def test_the_demo_has_a_paused_mailbox_for_its_campaign_that_sends_nothing(

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from crm.commands.outreach import parse_map_options
+from crm.core.errors import UserError
 from crm.core.suppression import is_suppressed
 from crm.models import Contact, Mailbox, Prospect
 from crm.outreach.mailboxes import mailbox_password
@@ -197,3 +199,12 @@ def test_contacts_import_reads_synonyms_and_map_options(
     assert (ed.first_name, ed.last_name, ed.prospect.domain) == ("Ed", "Stone", "pmblog.org")
     bad = cli(app, "contacts", "import", "Mine", str(path), "--map", "email")
     assert bad.exit_code == 1 and "give FIELD=COLUMN" in bad.stderr
+
+
+def test_map_options_parse_field_equals_column() -> None:
+    assert parse_map_options(["Email=E-mail Address", "first_name = Nombre"]) == {
+        "email": "E-mail Address",
+        "first_name": "Nombre",
+    }
+    with pytest.raises(UserError, match="give FIELD=COLUMN"):
+        parse_map_options(["email"])

@@ -1,14 +1,32 @@
-"""The shipped 4-touch sequences: one per built-in angle, short, specific, one ask."""
+"""The built-in angles and their 4-touch sequences that migration 0016 creates: one per
+angle, short, specific, one ask; and every fresh database holds them."""
 
 from __future__ import annotations
 
 import re
+from typing import Any, NamedTuple
 
 import pytest
+from sqlalchemy import select
 
-from crm.outreach.angles import BUILTIN_ANGLES, DEFAULT_STEP_OFFSETS_DAYS
-from crm.outreach.default_sequences import DEFAULT_SEQUENCES, default_sequence
-from crm.outreach.templates import SAMPLE_CONTEXT, render_touch, validate_template
+from crm.models import Angle
+from crm.outreach.merge_fields import SAMPLE_CONTEXT
+from crm.outreach.templates import render_body, render_subject, validate_template
+from tests.builtins import builtin_sequences
+
+BUILTIN_ANGLES = builtin_sequences().BUILTIN_ANGLES
+
+
+class Rendered(NamedTuple):
+    subject: str
+    body: str
+
+
+def render_touch(subject: str, body: str, context: Any) -> Rendered:
+    return Rendered(render_subject(subject, context), render_body(body, context))
+
+
+DEFAULT_SEQUENCES = builtin_sequences().DEFAULT_SEQUENCES
 
 # Only what a prospect always has: the fallbacks must cover every other field.
 MINIMAL_CONTEXT = {
@@ -29,16 +47,46 @@ ALL_STEPS = [
 ]
 
 
+def test_builtin_angles_are_the_seven_of_the_design_vocabulary() -> None:
+    assert [a.label for a in BUILTIN_ANGLES] == [
+        "resource replacement",
+        "coverage gap",
+        "unlinked mention",
+        "broken link",
+        "skyscraper",
+        "guest post",
+        "roundup inclusion",
+    ]
+    assert len({a.slug for a in BUILTIN_ANGLES}) == 7
+
+
 def test_every_builtin_angle_has_a_four_step_sequence_on_days_1_4_9_14() -> None:
     assert set(DEFAULT_SEQUENCES) == {a.slug for a in BUILTIN_ANGLES}
     for steps in DEFAULT_SEQUENCES.values():
-        assert tuple(s.offset_days for s in steps) == DEFAULT_STEP_OFFSETS_DAYS == (0, 3, 8, 13)
+        assert tuple(s.offset_days for s in steps) == (0, 3, 8, 13)
 
 
-def test_default_sequence_accepts_a_label_or_a_slug() -> None:
-    assert default_sequence("Resource replacement") is DEFAULT_SEQUENCES["resource-replacement"]
-    with pytest.raises(KeyError):
-        default_sequence("carrier pigeon")
+@pytest.mark.postgres
+def test_a_fresh_database_holds_every_builtin_angle_with_its_sequence(db: Any) -> None:
+    angles = db.session.scalars(select(Angle).order_by(Angle.id)).all()
+    assert [(a.slug, a.label, a.hint, a.builtin) for a in angles] == [
+        (a.slug, a.label, a.hint, True) for a in BUILTIN_ANGLES
+    ]
+    for angle in angles:
+        assert angle.sequence is not None
+        stored = [(s.day_offset, s.subject_template, s.body_template) for s in angle.sequence.steps]
+        assert stored == [(s.offset_days, s.subject, s.body) for s in DEFAULT_SEQUENCES[angle.slug]]
+
+
+def test_the_migration_adds_only_the_builtin_angles_an_installation_lacks(db: Any) -> None:
+    db.session.query(Angle).filter(Angle.slug == "skyscraper").delete()
+    db.session.commit()
+    with db.engine.begin() as conn:
+        builtin_sequences().insert_builtin_sequences(conn)
+        builtin_sequences().insert_builtin_sequences(conn)
+    db.session.expire_all()
+    slugs = db.session.scalars(select(Angle.slug)).all()
+    assert sorted(slugs) == sorted(a.slug for a in BUILTIN_ANGLES)
 
 
 @pytest.mark.parametrize(("slug", "index"), ALL_STEPS)

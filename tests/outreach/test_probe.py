@@ -10,7 +10,7 @@ from crm.crypto import encrypt_secret
 from crm.extensions import db
 from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.fixtures.smtp import free_port
-from tests.sending.helpers import make_mailbox
+from tests.outreach.factories import make_mailbox
 
 
 def _mailbox(smtp: Any, imap_port: int, username: str, password: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.smtp import SmtpTestServer
-from tests.sending.helpers import SMTP_LOGIN
+from tests.outreach.factories import SMTP_LOGIN
 
 
 @pytest.fixture

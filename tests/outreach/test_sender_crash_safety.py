@@ -21,7 +21,7 @@ from sqlalchemy import select
 from crm.models import Touch, TouchState, utcnow
 from crm.outreach.faults import POINTS
 from tests.fixtures.smtp import SmtpTestServer
-from tests.sending.helpers import (
+from tests.outreach.factories import (
     enroll_all,
     make_campaign,
     make_mailbox,

@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 
 from crm.models import Enrollment, TouchState
-from crm.outreach.enrollment import stop_enrollment
+from crm.outreach.lifecycle import stop_enrollment
 from crm.outreach.sequences import StepInput, add_angle, save_sequence_steps
 from tests.fixtures.smtp import SmtpTestServer
-from tests.sending.helpers import (
+from tests.outreach.factories import (
     enroll_all,
     make_campaign,
     make_mailbox,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from crm.models import Touch, TouchState, utcnow
 from tests.fixtures.smtp import SmtpTestServer
-from tests.sending.helpers import (
+from tests.outreach.factories import (
     SMTP_LOGIN,
     bulk_due_touches,
     make_campaign,

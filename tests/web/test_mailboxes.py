@@ -1,13 +1,11 @@
-"""Mailboxes, contacts and the suppression list in the browser's forms."""
+"""Mailboxes in the browser's forms: adding, the sender name, the window, testing the connection."""
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
-from crm.models import Contact, Mailbox, Suppression
-from tests.factories import ProspectFactory
+from crm.models import Mailbox
 
 MAILBOX_FORM = {
     "name": "outreach",
@@ -87,70 +85,6 @@ def test_mailbox_form_puts_a_bad_window_next_to_its_field(
     html = response.get_data(as_text=True)
     assert 'id="window-error"' in html and "is not HH:MM-HH:MM" in html
     assert db.session.query(Mailbox).count() == 0
-
-
-def test_specialist_adds_a_contact_on_the_prospect_page(
-    client: Any, db: Any, team: dict[str, Any]
-) -> None:
-    prospect = ProspectFactory(campaign=team["campaign"], domain="pmtoolsreview.com")
-    db.session.commit()
-    page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
-    client.login(team["specialist"].email)
-    response = client.post_form(
-        f"{page}/contacts",
-        {"email": "Sarah@pmtoolsreview.com", "first_name": "Sarah", "timezone": "Europe/Paris"},
-        page=page,
-    )
-    assert response.status_code == 302
-    html = client.get(page).get_data(as_text=True)
-    assert "sarah@pmtoolsreview.com" in html
-    bad = client.post_form(
-        f"{page}/contacts", {"email": "sarah", "timezone": "Nowhere/X"}, page=page
-    )
-    assert bad.status_code == 422
-    assert db.session.query(Contact).count() == 1
-
-
-def test_suppressed_contact_is_marked_on_the_prospect_page(
-    client: Any, db: Any, team: dict[str, Any]
-) -> None:
-    prospect = ProspectFactory(campaign=team["campaign"], domain="blocked.com")
-    db.session.add(Contact(prospect=prospect, email="ed@blocked.com"))
-    db.session.commit()
-    client.login(team["manager"].email)
-    client.post_form("/suppressions", {"value": "blocked.com", "reason": "partner"})
-    assert db.session.query(Suppression).one().value == "blocked.com"
-    html = client.get(f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}").get_data(
-        as_text=True
-    )
-    assert "suppressed (domain)" in html
-
-
-def test_a_specialist_suppresses_an_address_but_not_a_whole_domain(
-    client: Any, db: Any, team: dict[str, Any]
-) -> None:
-    client.login(team["specialist"].email)
-    refused = client.post_form("/suppressions", {"value": "blocked.com", "reason": "partner"})
-    assert "only managers and admins suppress a whole domain" in refused.get_data(as_text=True)
-    assert db.session.query(Suppression).count() == 0
-    client.post_form("/suppressions", {"value": "ed@blocked.com", "reason": "asked"})
-    assert [s.value for s in db.session.query(Suppression)] == ["ed@blocked.com"]
-
-
-def test_contacts_csv_upload_with_a_bad_row_shows_the_line_and_imports_nothing(
-    client: Any, db: Any, team: dict[str, Any]
-) -> None:
-    url = f"/campaigns/{team['campaign'].id}/contacts/import"
-    client.login(team["specialist"].email)
-    data = b"domain,email\nok.com,a@ok.com\nbad.com,nope\n"
-    response = client.post(
-        url,
-        data={"csrf_token": client.csrf_token(url), "file": (io.BytesIO(data), "team.csv")},
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 200
-    assert "team.csv, line 3, column email" in response.get_data(as_text=True)
-    assert db.session.query(Contact).count() == 0
 
 
 def test_test_connection_shows_each_servers_answer(

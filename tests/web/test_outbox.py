@@ -7,7 +7,7 @@ from typing import Any
 from crm.core.suppression import suppress
 from crm.models import Enrollment, Evidence, ProspectStatus, TouchState
 from tests.factories import ContactFactory, ProspectFactory
-from tests.outreach_db.factories import MailboxFactory
+from tests.outreach.factories import MailboxFactory
 
 
 def _ready_prospect(db: Any, team: dict[str, Any], domain: str = "pmtoolsreview.com") -> Any:
@@ -172,3 +172,29 @@ def test_needs_attention_lists_failed_and_blocked_touches_not_those_waiting_for_
     html = client.get("/outbox?view=problems").get_data(as_text=True)
     assert "site1.example" in html and "site2.example" in html
     assert "site0.example" not in html
+
+
+def test_the_needs_attention_badge_counts_what_the_list_shows(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    MailboxFactory(name="outreach")
+    prospects = [_ready_prospect(db, team, f"site{i}.example") for i in range(5)]
+    db.session.commit()
+    client.login(team["specialist"].email)
+    for prospect in prospects:
+        page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
+        client.post_form(f"{page}/enroll", {"angle": "broken-link"}, page=page)
+    firsts = {
+        e.prospect.domain: min(e.touches, key=lambda t: t.step)
+        for e in db.session.query(Enrollment)
+    }
+    firsts["site0.example"].last_error = "spacing between sends; next try 2026-12-07 09:00 UTC"
+    firsts["site1.example"].last_error = 'blocked: missing merge field "contact.first_name"'
+    firsts["site2.example"].state = TouchState.RETRY_WAIT
+    firsts["site3.example"].state = TouchState.UNCERTAIN
+    firsts["site4.example"].state = TouchState.FAILED
+    db.session.commit()
+    html = client.get("/outbox?view=problems").get_data(as_text=True)
+    listed = {f"site{i}.example" for i in range(5) if f"site{i}.example" in html}
+    assert listed == {"site1.example", "site2.example", "site3.example", "site4.example"}
+    assert '<span class="badge bad">4</span>' in html

@@ -27,10 +27,10 @@ from crm.models import (
     TouchState,
 )
 from crm.outreach import outbox
-from crm.outreach.enrollment import stop_enrollment
+from crm.outreach.lifecycle import stop_enrollment
 from crm.outreach.outbox import mark_uncertain_sent, requeue_uncertain_touch
 from tests.fixtures.smtp import DROP, SmtpTestServer
-from tests.sending.helpers import (
+from tests.outreach.factories import (
     SMTP_LOGIN,
     enroll_all,
     make_campaign,

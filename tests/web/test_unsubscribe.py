@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.mail.unsubscribe import make_unsubscribe_token
 from crm.models import Enrollment
 from crm.outreach.enrollment import enroll
-from tests.sending.helpers import make_campaign, make_mailbox, make_prospects
+from tests.outreach.factories import make_campaign, make_mailbox, make_prospects
 
 pytestmark = pytest.mark.postgres
 

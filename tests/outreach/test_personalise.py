@@ -12,7 +12,7 @@ from crm.core.errors import UserError
 from crm.extensions import db
 from crm.models import Touch, TouchState
 from crm.outreach import personalise
-from tests.sending.helpers import (
+from tests.outreach.factories import (
     SMTP_LOGIN,
     enroll_all,
     make_campaign,
