@@ -17,11 +17,12 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from crm.core.domains import email_domain
 from crm.extensions import db
 from crm.models import Campaign, Contact, Enrollment, Prospect, Suppression, Touch
 from crm.outreach import outbox
 from crm.outreach.context import best_evidence
-from crm.outreach.outgoing import Message, StepText, email_domain, load_steps
+from crm.outreach.outgoing import Message, StepText, load_steps
 from crm.outreach.plan import step_offsets
 from crm.outreach.windows import SendingWindow
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
+from crm.core.domains import email_domain
 from crm.core.errors import UserError
 from crm.core.suppression import suppress
 from crm.extensions import db
@@ -44,7 +45,7 @@ from crm.models import (
 )
 from crm.outreach import outbox
 from crm.outreach.gate import Decision, Reason, TouchFacts, Verdict, decide
-from crm.outreach.outgoing import Message, Sender, email_domain, read_suppressed, zone
+from crm.outreach.outgoing import Message, Sender, read_suppressed, zone
 from crm.outreach.windows import SendingWindow, draw_jitter
 
 if TYPE_CHECKING:
