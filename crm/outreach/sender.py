@@ -254,8 +254,8 @@ class MailboxPass:
         row = outgoing.read_touch(touch_id)
         if row is None:  # the enrollment was deleted meanwhile (and its touches)
             return
-        steps, offsets = self.batch.steps_of(row)
         try:
+            steps, offsets = self.batch.steps_of(row)
             decision, message = self._decide(row, steps, offsets, now)
         except Exception as exc:  # a message that cannot be built: this touch only
             log.warning("touch %s blocked: %s", touch_id, exc, exc_info=True)
