@@ -9,12 +9,15 @@ Services flush; the caller commits.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
+from crm.core.domains import email_domain
 from crm.core.errors import UserError
 from crm.core.suppression import suppress
 from crm.extensions import db
@@ -41,8 +44,15 @@ from crm.models import (
     User,
 )
 from crm.outreach import outbox
-from crm.outreach.gate import TouchFacts
-from crm.outreach.outgoing import Message, Sender, email_domain, zone
+from crm.outreach.gate import Decision, Reason, TouchFacts, Verdict, decide
+from crm.outreach.outgoing import Message, Sender, read_suppressed, zone
+from crm.outreach.windows import SendingWindow, draw_jitter
+
+if TYPE_CHECKING:
+    from crm.outreach.sender import MailboxPass
+
+log = logging.getLogger(__name__)
+ANY_TIME = SendingWindow.parse("00:00-24:00", "mon,tue,wed,thu,fri,sat,sun")
 
 
 def queue_one_off(
@@ -165,23 +175,55 @@ def follow_up_on_thread(
 
 
 # ---------------------------------------------------------------------------
-# What the send pass needs
+# Sending one (the send pass's steps for touches, crm.outreach.sender, with these facts)
 
 
-def gate_facts(message: OneOffMessage, suppressed: frozenset[str], mailbox_tz: str) -> TouchFacts:
-    """The gate's facts about a one-off: only suppression and timing apply."""
-    return TouchFacts(
-        due_at=message.due_at,
-        enrollment_state="active",
-        watch_from=message.created_at,
-        contact_tz=zone(mailbox_tz),
-        address_suppressed=message.to_email in suppressed,
-        domain_suppressed=email_domain(message.to_email) in suppressed,
+def send_one_off(mailbox_pass: MailboxPass, message_id: int) -> None:
+    """Re-check a claimed one-off message with the gate and send it (MailboxPass.send)."""
+    p = mailbox_pass
+    now = p.clock()
+    message = db.session.get(OneOffMessage, message_id)
+    if message is None:
+        return
+    email = message.to_email
+    try:
+        suppressed = read_suppressed(email)
+        facts = TouchFacts(
+            due_at=message.due_at,
+            enrollment_state="active",
+            watch_from=message.created_at,
+            contact_tz=zone(p.timezone),
+            address_suppressed=email in suppressed,
+            domain_suppressed=email_domain(email) in suppressed,
+        )
+        # No sending window: a person wrote it to go now.
+        jitter = draw_jitter(p.settings.max_jitter, p.rng)
+        decision = decide(facts, replace(p.facts, window=ANY_TIME), now, jitter)
+        built = _build(message, p.sender, now, p.settings.base_url, p.settings.secret)
+    except Exception as exc:  # a message that cannot be built: this one only
+        log.warning("one-off message %s blocked: %s", message_id, exc, exc_info=True)
+        db.session.rollback()
+        decision = Decision(Verdict.BLOCK, Reason.TEMPLATE, detail=str(exc))
+    if decision.verdict is not Verdict.SEND:
+        p.not_now(message_id, decision, OneOffMessage)
+        return
+    domain, lease = email_domain(email), p.settings.lease
+    p.send(
+        message_id,
+        OneOffMessage,
+        built,
+        now,
+        attempts=message.attempts + 1,
+        begin=lambda slot: outbox.begin_one_off(
+            message_id, email, domain, slot, p.holder, now, lease
+        ),
+        accepted=lambda reply, at: _mark_sent(message_id, p.holder, reply, at),
+        bounced=lambda summary, at: suppress(email, f"hard bounce: {summary}"[:200]),
     )
 
 
-def build_message(
-    message: OneOffMessage, sender: Sender, now: datetime, *, base_url: str, secret: str
+def _build(
+    message: OneOffMessage, sender: Sender, now: datetime, base_url: str, secret: str
 ) -> Message:
     """Build the one-off's bytes and envelope; raise ComposeError."""
     token = make_unsubscribe_token(secret, message.to_email, None)
@@ -201,16 +243,11 @@ def build_message(
         )
     )
     subject = reply_subject(message.subject) if thread else message.subject
-    return Message(
-        subject,
-        message.body,
-        raw,
-        envelope_address(sender.email),
-        envelope_address(message.to_email),
-    )
+    envelope = envelope_address(sender.email), envelope_address(message.to_email)
+    return Message(subject, message.body, raw, *envelope)
 
 
-def mark_sent(message_id: int, holder: str, reply: str, at: datetime) -> None:
+def _mark_sent(message_id: int, holder: str, reply: str, at: datetime) -> None:
     """Record a held one-off the server accepted, on its prospect's timeline too."""
     done = outbox.finish(
         message_id, holder, TouchState.SENT, "", model=OneOffMessage, sent_at=at, smtp_reply=reply
@@ -228,8 +265,3 @@ def mark_sent(message_id: int, holder: str, reply: str, at: datetime) -> None:
                 data=data,
             )
         )
-
-
-def bounced(email: str, summary: str) -> None:
-    """Suppress the address a one-off hard-bounced on."""
-    suppress(email, f"hard bounce: {summary}"[:200])

@@ -28,10 +28,11 @@ import socket
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, insert, or_, select, true, update
+from sqlalchemy import Table, and_, bindparam, case, exists, insert, or_, select, true, update
 
 from crm.core.errors import UserError
 from crm.core.timeline import change_status
@@ -54,6 +55,7 @@ from crm.models import (
     TouchpointKind,
     TouchState,
     User,
+    UTCDateTime,
     utcnow,
 )
 from crm.outreach.plan import add_days, sequence_day
@@ -264,9 +266,30 @@ def finish(
     **values: Any,
 ) -> bool:
     """Move a held message to a final or waiting state with a note; False if no longer ours."""
-    where = _held(touch_id, holder, TOUCH_HELD, model)
-    changed = _update(where, model=model, state=state, lease_until=None, last_error=note, **values)
-    return changed == 1
+    values = {"state": state, "lease_until": None, "last_error": note, **values}
+    params = {f"new_{key}": value for key, value in values.items()}
+    result = db.session.execute(
+        _finish_statement(model.__table__, tuple(values)),
+        {"held_id": touch_id, "holder": holder, **params},
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+# The statements run for every message are built once, with bound parameters:
+# building one and computing its cache key costs more than running it.
+
+
+@cache
+def _finish_statement(table: Table, keys: tuple[str, ...]) -> Any:
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("held_id"),
+            table.c.claimed_by == bindparam("holder"),
+            table.c.state.in_(TOUCH_HELD),
+        )
+        .values({key: bindparam(f"new_{key}") for key in keys})
+    )
 
 
 @dataclass(frozen=True)
@@ -307,32 +330,59 @@ def begin_sending(
     body are stored with the touch, so an uncertain touch shows what may have
     gone out.
     """
-    of_enrollment = InboundMessage.enrollment_id == touch.enrollment_id
-    reply_scope = true() if touch.stop_all_on_reply else of_enrollment
+    params = {
+        "touch_id": touch.touch_id,
+        "holder": holder,
+        "enrollment": touch.enrollment_id,
+        "prospect": touch.prospect_id,
+        "watch_from": touch.watch_from,
+        "email": touch.email,
+        "domain": touch.domain,
+        "new_attempts": touch.attempts,
+        "new_lease_until": now + lease,
+        "new_subject": touch.subject,
+        "new_body": touch.body,
+    }
+    taken = db.session.execute(_begin_sending_statement(touch.stop_all_on_reply), params)
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return "lost"
+    return take_slot(slot, now)
+
+
+@cache
+def _begin_sending_statement(stop_all_on_reply: bool) -> Any:
+    of_enrollment = InboundMessage.enrollment_id == bindparam("enrollment")
+    reply_scope = true() if stop_all_on_reply else of_enrollment
     stopped_since = exists().where(
-        InboundMessage.prospect_id == touch.prospect_id,
-        InboundMessage.received_at >= touch.watch_from,
+        InboundMessage.prospect_id == bindparam("prospect"),
+        InboundMessage.received_at >= bindparam("watch_from"),
         or_(
             and_(InboundMessage.kind == InboundKind.HUMAN_REPLY, reply_scope),
             and_(InboundMessage.kind == InboundKind.BOUNCE_HARD, of_enrollment),
         ),
     )
-    taken = _update(
-        _held(touch.touch_id, holder, {TouchState.CLAIMED}),
-        exists().where(
-            Enrollment.id == touch.enrollment_id, Enrollment.state == EnrollmentState.ACTIVE
-        ),
-        ~stopped_since,
-        ~exists().where(Suppression.value.in_((touch.email, touch.domain))),
-        state=TouchState.SENDING,
-        attempts=touch.attempts,
-        lease_until=now + lease,
-        subject=touch.subject,
-        body=touch.body,
+    return (
+        update(Touch)
+        .where(
+            Touch.id == bindparam("touch_id"),
+            Touch.claimed_by == bindparam("holder"),
+            Touch.state == TouchState.CLAIMED,
+            exists().where(
+                Enrollment.id == bindparam("enrollment"),
+                Enrollment.state == EnrollmentState.ACTIVE,
+            ),
+            ~stopped_since,
+            ~exists().where(Suppression.value.in_([bindparam("email"), bindparam("domain")])),
+        )
+        .values(
+            state=TouchState.SENDING,
+            attempts=bindparam("new_attempts"),
+            lease_until=bindparam("new_lease_until"),
+            subject=bindparam("new_subject"),
+            body=bindparam("new_body"),
+        )
+        .execution_options(synchronize_session=False)
     )
-    if taken != 1:
-        return "lost"
-    return take_slot(slot, now)
 
 
 def begin_one_off(
@@ -353,31 +403,43 @@ def begin_one_off(
 
 def take_slot(slot: MailboxSlot, now: datetime) -> str | None:
     """Count a send in the mailbox's day if it is unpaused, under its cap and past its spacing."""
-    rules = [Mailbox.id == slot.mailbox_id, Mailbox.paused.is_(False)]
-    if slot.min_spacing > timedelta(0):
-        ready_before = now - slot.min_spacing
+    spacing, cap = slot.min_spacing > timedelta(0), slot.daily_cap is not None
+    params: dict[str, Any] = {"mailbox": slot.mailbox_id, "now": now, "day_start": slot.day_start}
+    if spacing:
+        params["ready_before"] = now - slot.min_spacing
+    if cap:
+        params["cap"] = slot.daily_cap
+    result = db.session.execute(_take_slot_statement(spacing, cap), params)
+    return None if result.rowcount == 1 else "mailbox"  # type: ignore[attr-defined]
+
+
+@cache
+def _take_slot_statement(spacing: bool, cap: bool) -> Any:
+    day_start = bindparam("day_start", type_=UTCDateTime())
+    rules = [Mailbox.id == bindparam("mailbox"), Mailbox.paused.is_(False)]
+    if spacing:
+        ready_before = bindparam("ready_before", type_=UTCDateTime())
         rules.append(or_(Mailbox.last_sent_at.is_(None), Mailbox.last_sent_at <= ready_before))
-    if slot.daily_cap is not None:
+    if cap:
         rules.append(
             or_(
                 Mailbox.cap_day_start.is_(None),
-                Mailbox.cap_day_start != slot.day_start,
-                Mailbox.cap_day_sent < slot.daily_cap,
+                Mailbox.cap_day_start != day_start,
+                Mailbox.cap_day_sent < bindparam("cap"),
             )
         )
-    result = db.session.execute(
+    return (
         update(Mailbox)
         .where(*rules)
         .values(
-            last_sent_at=now,
-            cap_day_start=slot.day_start,
+            last_sent_at=bindparam("now", type_=UTCDateTime()),
+            cap_day_start=day_start,
             cap_day_sent=case(
-                (Mailbox.cap_day_start == slot.day_start, Mailbox.cap_day_sent + 1), else_=1
+                (Mailbox.cap_day_start == day_start, Mailbox.cap_day_sent + 1), else_=1
             ),
         )
         .execution_options(synchronize_session=False)
     )
-    return None if result.rowcount == 1 else "mailbox"  # type: ignore[attr-defined]
 
 
 def give_back_slot(slot: MailboxSlot) -> None:
@@ -424,19 +486,23 @@ def mark_sent(sent: SentTouch, holder: str, reply: str, at: datetime) -> bool:
     return True
 
 
+_ADD_TOUCHPOINT = insert(Touchpoint.__table__)
+
+
 def record_sent(
     sent: SentTouch, now: datetime, *, actor: User | None = None, how: str = "sent"
 ) -> None:
     """Record the effects of a sent touch: timeline, pipeline, follow-up times, completion."""
     db.session.execute(
-        insert(Touchpoint).values(
-            prospect_id=sent.prospect_id,
-            kind=TouchpointKind.SENT,
-            summary=f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
-            actor_id=actor.id if actor is not None else None,
-            at=now,
-            data={"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
-        )
+        _ADD_TOUCHPOINT,
+        {
+            "prospect_id": sent.prospect_id,
+            "kind": TouchpointKind.SENT,
+            "summary": f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
+            "actor_id": actor.id if actor is not None else None,
+            "at": now,
+            "data": {"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
+        },
     )
     if sent.prospect_status in (None, *_BEFORE_OUTREACH):
         prospect = db.session.get(Prospect, sent.prospect_id)

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from crm.core.domains import email_domain
@@ -122,12 +122,13 @@ def _touch_query() -> Any:
     )
 
 
-TOUCH_QUERY = _touch_query()
+# Built once: the statement's cache key is then computed once, not for every touch.
+_READ_TOUCH = _touch_query().where(Touch.id == bindparam("touch_id"))
 
 
 def read_touch(touch_id: int) -> Row[Any] | None:
     """Return a touch with its merge values and gate facts, read now (None: deleted)."""
-    return db.session.execute(TOUCH_QUERY.where(Touch.id == touch_id)).one_or_none()
+    return db.session.execute(_READ_TOUCH, {"touch_id": touch_id}).one_or_none()
 
 
 def read_suppressed(email: str) -> frozenset[str]:

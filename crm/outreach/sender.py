@@ -1,8 +1,10 @@
 """One pass of the sender (DESIGN §5): claim due touches, re-check each, send it at most once.
 
-For every unpaused mailbox with due touches, over one SMTP connection:
+For every unpaused mailbox with due messages, over one SMTP connection:
 
 1. claim a small batch of due touches (crm.outreach.outbox.claim_due) and commit;
+   read once for it the mailbox's pause, cap and spacing (counted on as the pass
+   sends) and what the batch shares (crm.outreach.claimed_batch);
 2. for each touch, in due order:
    a. read its facts fresh and render its message; decide with the gate
       (crm.outreach.gate): send now, later (defer), never (cancel) or not until
@@ -14,9 +16,10 @@ For every unpaused mailbox with due touches, over one SMTP connection:
    c. send it over the connection;
    d. commit what the server's answer means (crm.outreach.send_outcomes).
 
+One-off messages (crm.outreach.one_offs) go first, through the same steps.
+
 At most once: ``sending`` is on disk before the first byte of the message
-leaves (its commit waits for the disk; the pass's other commits do not, see
-``_commit``), and only a touch in ``claimed`` can move to ``sending``. A process that
+leaves, and only a touch in ``claimed`` can move to ``sending``. A process that
 dies between (b) and (d) leaves ``sending``; when its lease expires the touch
 becomes ``uncertain`` and is never sent again on its own. Concurrent passes
 never share a touch: the claim skips rows another pass holds.
@@ -39,10 +42,9 @@ from sqlalchemy import Row, text
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.mail.smtp import MailTransport, make_transport
-from crm.mail.smtp_outcome import SendOutcome, Stage
+from crm.mail.smtp_outcome import Stage
 from crm.models import (
     BLOCKED_NOTE_PREFIX,
-    Campaign,
     Enrollment,
     Mailbox,
     OneOffMessage,
@@ -51,32 +53,18 @@ from crm.models import (
     TouchState,
     utcnow,
 )
-from crm.outreach import faults, one_offs, outbox, outgoing
-from crm.outreach.context import best_evidence
+from crm.outreach import claimed_batch, faults, one_offs, outbox, outgoing
+from crm.outreach.claimed_batch import ClaimedBatch
 from crm.outreach.gate import Decision, MailboxFacts, Reason, Verdict, decide
 from crm.outreach.lifecycle import stop_enrollment
 from crm.outreach.mailboxes import mailbox_smtp_settings
-from crm.outreach.plan import step_offsets
-from crm.outreach.send_outcomes import Applied, apply_outcome, touch_bounced
-from crm.outreach.windows import SendingWindow, draw_jitter, resolve_timezone
+from crm.outreach.send_outcomes import apply_outcome, touch_bounced
+from crm.outreach.windows import draw_jitter, resolve_timezone
 
 log = logging.getLogger(__name__)
 
-COUNT_KEYS = (
-    "sent",
-    "deferred",
-    "retry",
-    "failed",
-    "bounced",
-    "uncertain",
-    "cancelled",
-    "blocked",
-    "mailboxes_paused",
-    "recovered_uncertain",
-    "requeued",
-)
-
-ANY_TIME = SendingWindow.parse("00:00-24:00", "mon,tue,wed,thu,fri,sat,sun")
+COUNT_KEYS = ("sent", "deferred", "retry", "failed", "bounced", "uncertain", "cancelled",
+              "blocked", "mailboxes_paused", "recovered_uncertain", "requeued")  # fmt: skip
 # Refused at these stages, the server never had the message: its slot is given back.
 _NEVER_RECEIVED = frozenset({Stage.CONNECT, Stage.TLS, Stage.AUTH, Stage.MAIL, Stage.RCPT})
 _STOP_FOR = {
@@ -121,10 +109,7 @@ def job_send_due() -> dict[str, int]:
 
 
 def run_send_pass(
-    now: datetime | None = None,
-    *,
-    settings: SenderSettings | None = None,
-    rng: random.Random | None = None,
+    now: datetime | None = None, *, settings: SenderSettings | None = None
 ) -> dict[str, int]:
     """Send what is due; return counts {"sent", "deferred", "failed", "uncertain", ...}.
 
@@ -141,9 +126,9 @@ def run_send_pass(
     counts["recovered_uncertain"] += recovered.uncertain
     counts["requeued"] += recovered.requeued
     holder = outbox.new_holder_id()
-    with _relaxed_sqlite():
+    with _sqlite_sync("NORMAL", after="FULL"):  # commits skip the disk sync, see _commit
         for mailbox_id in outbox.due_mailbox_ids(start):
-            MailboxPass(mailbox_id, holder, clock, settings, rng or random.Random(), counts).run()
+            MailboxPass(mailbox_id, holder, clock, settings, counts).run()
     return dict(counts)
 
 
@@ -152,53 +137,31 @@ def run_send_pass(
 # may be lost safely (a claim or deferral is redone; a lost result leaves
 # ``sending``, which becomes ``uncertain``), so those do not wait for the disk:
 # one disk sync per message instead of two.
-
-
-def _sqlite() -> bool:
-    return bool(db.session.get_bind().dialect.name == "sqlite")
-
-
-def _synchronous(level: str) -> None:
-    # SQLite takes this only between transactions; it lasts for the connection.
-    driver = db.session.connection().connection.driver_connection
-    assert driver is not None
-    driver.execute(f"PRAGMA synchronous={level}")
+_NO_DISK_WAIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def _commit() -> None:
     """Commit without waiting for the disk (see above)."""
-    if not _sqlite():
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(_NO_DISK_WAIT)
     db.session.commit()
 
 
 @contextmanager
-def _relaxed_sqlite() -> Iterator[None]:
-    """Let SQLite commits skip the disk sync during the pass; restore the default after."""
-    sqlite = _sqlite()
-    db.session.commit()
+def _sqlite_sync(level: str, *, after: str) -> Iterator[None]:
+    """Run the block with SQLite's disk sync at ``level``, then at ``after``.
+
+    SQLite takes the level between transactions only, and keeps it for the connection.
+    """
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
     if sqlite:
-        _synchronous("NORMAL")
+        db.session.connection().exec_driver_sql(f"PRAGMA synchronous={level}")
     try:
         yield
     finally:
-        db.session.rollback()
+        db.session.rollback()  # nothing left open
         if sqlite:
-            _synchronous("FULL")
-
-
-@contextmanager
-def _on_disk() -> Iterator[None]:
-    """Make the transaction inside, committed or rolled back there, wait for the disk."""
-    sqlite = _sqlite()
-    if sqlite:
-        _synchronous("FULL")
-    try:
-        yield
-    finally:
-        if sqlite:
-            db.session.rollback()  # nothing left open: the level changes between transactions
-            _synchronous("NORMAL")
+            db.session.connection().exec_driver_sql(f"PRAGMA synchronous={after}")
 
 
 @dataclass
@@ -209,12 +172,14 @@ class MailboxPass:
     holder: str
     clock: Callable[[], datetime]
     settings: SenderSettings
-    rng: random.Random
     counts: Counter[str]
+    rng: random.Random = field(default_factory=random.Random)  # the jitter's
     stopped: bool = False
     passed_over: set[int] = field(default_factory=set)  # of what is being drained
-    steps: dict[int, dict[int, outgoing.StepText]] = field(default_factory=dict)
-    competitors: dict[int, list[str]] = field(default_factory=dict)
+    transport: MailTransport = field(init=False)
+    # Read per batch (see the module docstring); ``facts`` counts this pass's sends.
+    facts: MailboxFacts = field(init=False)
+    batch: ClaimedBatch = field(default_factory=ClaimedBatch)
 
     def run(self) -> None:
         mailbox = db.session.get(Mailbox, self.mailbox_id)
@@ -237,79 +202,97 @@ class MailboxPass:
         except UserError as exc:  # the password cannot be decrypted
             self._pause(f"cannot read the mailbox password: {exc.message}")
             return
-        with make_transport(self.settings.transport, settings) as transport:
-            self._drain(transport, OneOffMessage, outbox.claim_one_offs, self._one_off)
-            self._drain(transport, Touch, outbox.claim_due, self._touch)
+        with make_transport(self.settings.transport, settings) as self.transport:
+            self._drain(OneOffMessage, outbox.claim_one_offs, self._send_one_offs)
+            self._drain(Touch, outbox.claim_due, self._send_touches)
 
     def _drain(
         self,
-        transport: MailTransport,
         model: outbox.Outgoing,
         claim: Callable[..., list[int]],
-        act: Callable[[MailTransport, int], None],
+        send: Callable[[list[int]], None],
     ) -> None:
-        """Claim batches until nothing is due; act on each message in due order."""
-        # Given back still due (blocked, lost a race): not claimed again this pass.
-        self.passed_over = passed_over = set[int]()
+        """Claim batches until nothing is due or the mailbox stops; send each batch."""
+        self.passed_over = set()  # given back still due (blocked, lost a race): not claimed again
         while not self.stopped:
+            facts = outgoing.read_mailbox_facts(self.mailbox_id, self.clock())
+            if facts is None:  # the mailbox was deleted meanwhile
+                return
+            self.facts = facts
             ids = claim(
                 self.mailbox_id,
                 self.holder,
                 self.clock(),
                 limit=self.settings.batch,
                 lease=self.settings.lease,
-                exclude=passed_over,
+                exclude=self.passed_over,
             )
             _commit()
             if not ids:
                 return
             faults.reached("after-claim")
-            done = 0
             try:
-                for message_id in ids:
-                    if self.stopped:
-                        break
-                    act(transport, message_id)
-                    done += 1
+                send(ids)
             finally:  # whatever happened, nothing of the batch stays claimed
                 db.session.rollback()
-                outbox.release(ids[done:], self.holder, model=model)
+                outbox.release(ids, self.holder, model=model)
                 _commit()
 
-    def _touch(self, transport: MailTransport, touch_id: int) -> None:
+    def _send_one_offs(self, ids: list[int]) -> None:
+        for message_id in ids:
+            if not self.stopped:
+                one_offs.send_one_off(self, message_id)
+
+    def _send_touches(self, ids: list[int]) -> None:
+        self.batch.read(ids)
+        for touch_id in ids:
+            if not self.stopped:
+                self._send_touch(touch_id)
+
+    def _send_touch(self, touch_id: int) -> None:
         now = self.clock()
         row = outgoing.read_touch(touch_id)
         if row is None:  # the enrollment was deleted meanwhile (and its touches)
             return
         try:
-            decision, message, slot = self._decide(row, now)
+            steps, offsets = self.batch.steps_of(row)
+            decision, message = self._decide(row, steps, offsets, now)
         except Exception as exc:  # a message that cannot be built: this touch only
             log.warning("touch %s blocked: %s", touch_id, exc, exc_info=True)
             db.session.rollback()
             decision, message = Decision(Verdict.BLOCK, Reason.TEMPLATE, detail=str(exc)), None
         if decision.verdict is not Verdict.SEND or message is None:
-            self._not_now(touch_id, decision, Touch)
+            self.not_now(touch_id, decision, Touch)
             if decision.verdict is Verdict.CANCEL:
                 self._stop_enrollment(row, decision, now)
-        else:
-            self._send(transport, row, message, slot, now)
+            return
+        sending = claimed_batch.sending(row, message)
+        tz = resolve_timezone(row.contact_tz or "", self.timezone)
+        sent = claimed_batch.sent_touch(row, message, offsets, tz, self.sender.window)
+        self.send(
+            touch_id,
+            Touch,
+            message,
+            now,
+            attempts=sending.attempts,
+            begin=lambda slot: outbox.begin_sending(
+                sending, slot, self.holder, now, self.settings.lease
+            ),
+            accepted=lambda reply, at: outbox.mark_sent(sent, self.holder, reply, at),
+            bounced=lambda summary, at: touch_bounced(row, summary, at),
+        )
 
     def _decide(
-        self, row: Row[Any], now: datetime
-    ) -> tuple[Decision, outgoing.Message | None, outbox.MailboxSlot]:
-        """Read the touch's facts, render its message and ask the gate."""
-        mailbox = outgoing.read_mailbox_facts(self.mailbox_id, now)
-        if mailbox is None:
-            raise UserError("the mailbox was deleted")
-        steps = self._steps(row.sequence_id)
+        self, row: Row[Any], steps: dict[int, outgoing.StepText], offsets: list[int], now: datetime
+    ) -> tuple[Decision, outgoing.Message | None]:
+        """Render the touch's message and ask the gate."""
         earlier = outgoing.read_earlier_steps(row)
-        offsets = step_offsets([steps[p].day_offset for p in sorted(steps)], row.step)
         message: outgoing.Message | None = None
         problem: str | None = None
         try:
             message = outgoing.render_message(
                 row,
-                self._evidence(row),
+                self.batch.evidence.get(row.prospect_id),
                 steps,
                 earlier,
                 self.sender,
@@ -319,198 +302,62 @@ class MailboxPass:
             )
         except ValueError as exc:  # TemplateProblem, ComposeError: shown on the touch
             problem = str(exc)
-        suppressed = outgoing.read_suppressed(row.email)
+        suppressed = self.batch.suppressed
         facts = outgoing.touch_facts(row, suppressed, self.timezone, earlier, offsets, problem)
         jitter = draw_jitter(self.settings.max_jitter, self.rng)
-        return decide(facts, mailbox, now, jitter), message, self._slot(mailbox)
+        return decide(facts, self.facts, now, jitter), message
 
-    def _steps(self, sequence_id: int) -> dict[int, outgoing.StepText]:
-        if sequence_id not in self.steps:
-            self.steps[sequence_id] = outgoing.load_steps(sequence_id)
-        return self.steps[sequence_id]
-
-    def _evidence(self, row: Row[Any]) -> Any:
-        if row.campaign_id not in self.competitors:
-            campaign = db.session.get(Campaign, row.campaign_id)
-            self.competitors[row.campaign_id] = campaign.competitor_domains if campaign else []
-        found = best_evidence(
-            [row.prospect_id], {row.prospect_id: self.competitors[row.campaign_id]}
-        )
-        return found.get(row.prospect_id)
-
-    def _send(
+    def send(
         self,
-        transport: MailTransport,
-        row: Row[Any],
+        message_id: int,
+        model: outbox.Outgoing,
         message: outgoing.Message,
-        slot: outbox.MailboxSlot,
         now: datetime,
+        *,
+        attempts: int,
+        begin: Callable[[outbox.MailboxSlot], str | None],
+        accepted: Callable[[str, datetime], object],
+        bounced: Callable[[str, datetime], object],
     ) -> None:
-        failure = transport.open()
-        if failure is not None:  # the server cannot be used: nothing was taken
-            self._apply(row, failure, row.attempts, now)
-            return
-        attempts = row.attempts + 1
-        sending = outbox.Sending(
-            touch_id=row.id,
-            enrollment_id=row.enrollment_id,
-            prospect_id=row.prospect_id,
-            watch_from=row.watch_from,
-            stop_all_on_reply=row.stop_all_on_reply,
-            email=row.email,
-            domain=outgoing.email_domain(row.email),
-            attempts=attempts,
-            subject=message.subject,
-            body=message.body,
-        )
-        with _on_disk():
-            problem = outbox.begin_sending(sending, slot, self.holder, now, self.settings.lease)
-            db.session.commit() if problem is None else db.session.rollback()
-        if problem is not None:
-            self._lost(row.id, problem, Touch)
-            return
-        faults.reached("after-sending")
-        outcome = transport.send(message.raw, message.rcpt_to, message.mail_from)
-        if outcome.sent:
-            faults.reached("after-accepted")
-        elif outcome.stage in _NEVER_RECEIVED:
-            outbox.give_back_slot(slot)  # the server never had the message
-        self._apply(row, outcome, attempts, self.clock(), message.subject)
-
-    def _apply(
-        self, row: Row[Any], outcome: SendOutcome, attempts: int, now: datetime, subject: str = ""
-    ) -> None:
-        sent = self._sent_touch(row, subject)
+        """Commit ``sending`` by ``begin`` (a compare-and-set taking the mailbox's slot; a
+        message it refuses is given back), send the message, commit what the answer means."""
+        outcome = self.transport.open()  # None: connected; else nothing is taken
+        if outcome is None:
+            day, _ = outgoing.mailbox_day(now, self.timezone)
+            facts = self.facts
+            slot = outbox.MailboxSlot(self.mailbox_id, day, facts.daily_cap, facts.min_spacing)
+            with _sqlite_sync("FULL", after="NORMAL"):  # on disk, on both databases
+                problem = begin(slot)
+                db.session.commit() if problem is None else db.session.rollback()
+            if problem is not None:
+                self._lost(message_id, problem, model)
+                return
+            self.facts = facts.after_send(now)
+            faults.reached("after-sending")
+            outcome = self.transport.send(message.raw, message.rcpt_to, message.mail_from)
+            if outcome.sent:
+                faults.reached("after-accepted")
+            elif outcome.stage in _NEVER_RECEIVED:  # the server never had the message
+                outbox.give_back_slot(slot)
+                self.facts = replace(self.facts, sent_today=self.facts.sent_today - 1)
+        done = self.clock()
         applied = apply_outcome(
-            row.id,
+            message_id,
             outcome,
             holder=self.holder,
             attempts=attempts,
-            now=now,
-            accepted=lambda reply: outbox.mark_sent(sent, self.holder, reply, now),
-            bounced=lambda summary: touch_bounced(row, summary, now),
+            now=done,
+            accepted=lambda reply: accepted(reply, done),
+            bounced=lambda summary: bounced(summary, done),
+            model=model,
         )
-        self._applied(applied)
-
-    def _applied(self, applied: Applied) -> None:
         _commit()
         self.counts[applied.count] += 1
         if applied.pause_reason is not None:
             self._pause(applied.pause_reason, count=False)
         self.stopped = self.stopped or applied.stop_mailbox
 
-    # -- one-off messages (crm.outreach.one_offs) ---------------------------
-
-    def _one_off(self, transport: MailTransport, message_id: int) -> None:
-        now = self.clock()
-        message = db.session.get(OneOffMessage, message_id)
-        if message is None:
-            return
-        try:
-            mailbox = outgoing.read_mailbox_facts(self.mailbox_id, now)
-            if mailbox is None:
-                raise UserError("the mailbox was deleted")
-            facts = one_offs.gate_facts(
-                message, outgoing.read_suppressed(message.to_email), self.timezone
-            )
-            # No sending window: a person wrote it to go now.
-            jitter = draw_jitter(self.settings.max_jitter, self.rng)
-            decision = decide(facts, replace(mailbox, window=ANY_TIME), now, jitter)
-            built = one_offs.build_message(
-                message,
-                self.sender,
-                now,
-                base_url=self.settings.base_url,
-                secret=self.settings.secret,
-            )
-        except Exception as exc:  # a message that cannot be built: this one only
-            log.warning("one-off message %s blocked: %s", message_id, exc, exc_info=True)
-            db.session.rollback()
-            decision = Decision(Verdict.BLOCK, Reason.TEMPLATE, detail=str(exc))
-        if decision.verdict is not Verdict.SEND:
-            self._not_now(message_id, decision, OneOffMessage)
-            return
-        failure = transport.open()
-        if failure is not None:
-            self._apply_one_off(message_id, message.to_email, failure, message.attempts, now)
-            return
-        assert mailbox is not None  # else blocked above
-        slot = self._slot(mailbox)
-        email = message.to_email
-        with _on_disk():
-            problem = outbox.begin_one_off(
-                message_id, email, outgoing.email_domain(email), slot, self.holder, now,
-                self.settings.lease,
-            )  # fmt: skip
-            db.session.commit() if problem is None else db.session.rollback()
-        if problem is not None:
-            self._lost(message_id, problem, OneOffMessage)
-            return
-        faults.reached("after-sending")
-        outcome = transport.send(built.raw, built.rcpt_to, built.mail_from)
-        if not outcome.sent and outcome.stage in _NEVER_RECEIVED:
-            outbox.give_back_slot(slot)
-        self._apply_one_off(message_id, email, outcome, message.attempts + 1, self.clock())
-
-    def _apply_one_off(
-        self, message_id: int, email: str, outcome: SendOutcome, attempts: int, now: datetime
-    ) -> None:
-        applied = apply_outcome(
-            message_id,
-            outcome,
-            holder=self.holder,
-            attempts=attempts,
-            now=now,
-            accepted=lambda reply: one_offs.mark_sent(message_id, self.holder, reply, now),
-            bounced=lambda summary: one_offs.bounced(email, summary),
-            model=OneOffMessage,
-        )
-        self._applied(applied)
-
-    def _sent_touch(self, row: Row[Any], subject: str) -> outbox.SentTouch:
-        steps = self._steps(row.sequence_id)
-        offsets = step_offsets([steps[p].day_offset for p in sorted(steps)], row.step)
-        return outbox.SentTouch(
-            touch_id=row.id,
-            enrollment_id=row.enrollment_id,
-            prospect_id=row.prospect_id,
-            step=row.step,
-            last_step=len(offsets),
-            email=row.email,
-            subject=subject,
-            message_id=row.message_id,
-            offsets=offsets,
-            tz=resolve_timezone(row.contact_tz or "", self.timezone),
-            window=self.sender.window,
-            prospect_status=row.prospect_status,
-            next_due_at=row.next_due_at,
-        )
-
-    def _pause(self, reason: str, *, count: bool = True) -> None:
-        mailbox = db.session.get(Mailbox, self.mailbox_id)
-        if mailbox is not None:
-            mailbox.paused = True
-            mailbox.paused_reason = reason[:1000]
-            _commit()
-        if count:
-            self.counts["mailboxes_paused"] += 1
-        self.stopped = True
-
-    def _slot(self, facts: MailboxFacts) -> outbox.MailboxSlot:
-        return outbox.MailboxSlot(
-            self.mailbox_id, facts.day_start, facts.daily_cap, facts.min_spacing
-        )
-
-    def _lost(self, message_id: int, problem: str, model: outbox.Outgoing) -> None:
-        """Give back a message that may not be taken after all (nothing was taken)."""
-        # Another sender got the mailbox's slot first, or the message was
-        # cancelled, stopped or replied to since it was read. The next pass decides again.
-        outbox.release([message_id], self.holder, model=model)
-        _commit()
-        self.passed_over.add(message_id)
-        self.stopped = self.stopped or problem == "mailbox"
-
-    def _not_now(self, message_id: int, decision: Decision, model: outbox.Outgoing) -> None:
+    def not_now(self, message_id: int, decision: Decision, model: outbox.Outgoing) -> None:
         """Act on a gate verdict other than SEND: defer, cancel or block the message."""
         if decision.verdict is Verdict.DEFER:
             assert decision.until is not None
@@ -529,6 +376,25 @@ class MailboxPass:
             self.counts["blocked"] += 1
         _commit()
         self.stopped = self.stopped or decision.holds_mailbox
+
+    def _lost(self, message_id: int, problem: str, model: outbox.Outgoing) -> None:
+        """Give back a message that may not be taken after all (nothing was taken)."""
+        # Another sender got the mailbox's slot first, or the message was
+        # cancelled, stopped or replied to since it was read. The next pass decides again.
+        outbox.release([message_id], self.holder, model=model)
+        _commit()
+        self.passed_over.add(message_id)
+        self.stopped = self.stopped or problem == "mailbox"
+
+    def _pause(self, reason: str, *, count: bool = True) -> None:
+        mailbox = db.session.get(Mailbox, self.mailbox_id)
+        if mailbox is not None:
+            mailbox.paused = True
+            mailbox.paused_reason = reason[:1000]
+            _commit()
+        if count:
+            self.counts["mailboxes_paused"] += 1
+        self.stopped = True
 
     def _stop_enrollment(self, row: Row[Any], decision: Decision, now: datetime) -> None:
         stop = _STOP_FOR.get(decision.reason) if decision.reason else None
