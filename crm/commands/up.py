@@ -91,6 +91,9 @@ def supervise(
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_term)
+    # Started in the background by a shell, we (and so our children) may ignore SIGINT;
+    # a handler here is reset to the default in each child, so `_stop` can stop them.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         for child in children:
             procs[child.name] = subprocess.Popen(child.argv, env=dict(env))
@@ -108,6 +111,7 @@ def supervise(
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 @click.command("up")
