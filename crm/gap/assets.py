@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from crm.gap.compute import GapRow
@@ -20,8 +21,13 @@ SAMPLE_DOMAINS = 5
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_", "ref", "source")
 
 
+@lru_cache(maxsize=65536)
 def page_key(url: str) -> str:
-    """Return the form in which two URLs of one page compare equal."""
+    """Return the form in which two URLs of one page compare equal.
+
+    Cached: an import's target URLs are a few thousand competitor pages
+    named again by every domain that links to them.
+    """
     parts = urlsplit(url.strip())
     host = parts.netloc.lower().rsplit("@", 1)[-1]
     host = host.split(":", 1)[0].rstrip(".")

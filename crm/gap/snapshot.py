@@ -45,7 +45,7 @@ from crm.models.prospect import category_bits_of
 
 BATCH = 5000
 # Domains decided and written per transaction when the caller commits between batches.
-WRITE_BATCH = 1000
+WRITE_BATCH = 2500
 T = TypeVar("T")
 
 
