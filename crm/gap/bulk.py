@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import JSON, Table, bindparam
 from sqlalchemy.engine import Connection
 
 from crm.extensions import db
@@ -33,8 +33,9 @@ def _connection() -> Connection:
 
 def _to_db(conn: Connection, table: Table, key: str) -> Callable[[Any], Any] | None:
     """Return what turns a Python value of this column into what the driver is given."""
-    process = table.c[key].type.bind_processor(conn.dialect)
-    if conn.dialect.name != "postgresql":
+    column_type = table.c[key].type
+    process = column_type.bind_processor(conn.dialect)
+    if conn.dialect.name != "postgresql" or not isinstance(column_type, JSON):
         return process
 
     def for_copy(value: Any) -> Any:

@@ -15,7 +15,9 @@ fails the whole import and the caller writes nothing.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 from crm.gap.exports import Evidence, ExportError, ExportInfo, LinkTable, ReadStats
@@ -27,6 +29,7 @@ EVIDENCE_PER_SITE = 3
 TARGETS_PER_SITE = 20
 # Domains per batch handed to Python.
 BATCH = 5_000
+_domain_of = itemgetter(0)
 
 # Evidence rank = live bonus + followed bonus + the page's own score (0-100) in
 # steps of 10: a live page first (a lost one shows nothing today), then a
@@ -202,21 +205,21 @@ class _Stream:
         self._result = result
         self._size = size
         self._rows: list[Any] = []
-        self._at = 0
 
-    def upto(self, last: str) -> Iterator[Any]:
-        """Yield the rows whose domain is at most `last` (the order DuckDB and Python share)."""
+    def upto(self, last: str) -> list[Any]:
+        """Return the rows whose domain is at most `last` (the order DuckDB and Python share)."""
+        taken: list[Any] = []
         while True:
-            if self._at == len(self._rows):
+            if not self._rows:
                 self._rows = self._result.fetchmany(self._size)
-                self._at = 0
                 if not self._rows:
-                    return
-            row = self._rows[self._at]
-            if row[0] > last:
-                return
-            self._at += 1
-            yield row
+                    return taken
+            end = bisect_right(self._rows, last, key=_domain_of)
+            taken += self._rows[:end]
+            if end < len(self._rows):
+                del self._rows[:end]
+                return taken
+            self._rows = []
 
 
 def _facts(

@@ -112,6 +112,12 @@ def _folded_keyword(keyword: str) -> str:
     return _fold(keyword)
 
 
+@lru_cache(maxsize=256)
+def _wanted(keywords: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: a campaign's keywords, asked once per prospect.
+    return tuple(dict.fromkeys(k.strip() for k in keywords if k.strip()))
+
+
 def relevance_part(
     keywords: Sequence[str], texts: Iterable[str], manual: int | None = None
 ) -> Part:
@@ -120,7 +126,7 @@ def relevance_part(
         if not 1 <= manual <= 5:
             raise ValueError("a manual relevance rating is from 1 to 5")
         return Part((manual - 1) / 4, f"rated {manual} of 5 by hand")
-    wanted = list(dict.fromkeys(k.strip() for k in keywords if k.strip()))
+    wanted = _wanted(tuple(keywords))
     if not wanted:
         return Part(0.5, "the campaign has no topic keywords")
     haystack = " ".join(_fold(t) for t in texts if t)

@@ -160,7 +160,7 @@ def write_snapshot(
             before = _snapshot_sites(previous.id, [r.domain for r in rows])
         decided = _decide_prospects(gap_import, rows, facts, ctx, now, known=known)
         # Only writes from here to the checkpoint: the lock is held this long.
-        _insert_snapshot_domains(gap_import.id, rows, facts, sites)
+        _insert_snapshot_domains(gap_import.id, rows)
         ids = _write_prospects(gap_import, decided, now)
         delete_evidence(list(decided.ids.values()), covered)
         insert_evidence(gap_import.id, ids, facts, covered)
@@ -243,22 +243,14 @@ def _has_prospects(campaign_id: int) -> bool:
     return db.session.scalar(select(exists().where(Prospect.campaign_id == campaign_id))) or False
 
 
-def _insert_snapshot_domains(
-    import_id: int, rows: list[GapRow], facts: dict[str, DomainFacts], sites: Sequence[str]
-) -> None:
-    def values() -> Iterator[dict[str, Any]]:
-        for row in rows:
-            fact = facts[row.domain]
-            yield {
-                "domain": row.domain,
-                "sites": {s: fact.backlinks[s] for s in sites if fact.backlinks.get(s, 0) > 0},
-                "authority": fact.authority,
-                "traffic": fact.traffic,
-                "dofollow": fact.dofollow,
-                "spam": fact.spam,
-            }
-
-    bulk_insert(SnapshotDomain, list(values()), same={"import_id": import_id})
+def _insert_snapshot_domains(import_id: int, rows: list[GapRow]) -> None:
+    columns = ("domain", "authority", "traffic", "dofollow", "spam")
+    bulk_insert(
+        SnapshotDomain,
+        # backlinks: the campaign's sites it links to, with their counts
+        [{"sites": row.backlinks, **{c: getattr(row, c) for c in columns}} for row in rows],
+        same={"import_id": import_id},
+    )
 
 
 # Prospect columns an import sets; a prospect whose values did not change is not
