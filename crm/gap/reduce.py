@@ -155,9 +155,10 @@ class Reduction:
         """
         self._prepare()
         fields = ", ".join(Evidence._fields)
+        # Lists reach Python as text: DuckDB builds a Python list an element at a time.
         domains = self._con.cursor().execute(
-            "SELECT domain, authority, traffic, rels, spam, language, sites, live, gone "
-            "FROM domains ORDER BY domain"
+            "SELECT domain, authority, traffic, rels, spam, language, array_to_string(sites, ' '),"
+            " array_to_string(live, ' '), array_to_string(gone, ' ') FROM domains ORDER BY domain"
         )
         pages = _Stream(
             self._con.cursor().execute(
@@ -168,7 +169,9 @@ class Reduction:
             url for (url,) in self._con.execute("SELECT target FROM names ORDER BY id").fetchall()
         ]
         linked = _Stream(
-            self._con.cursor().execute("SELECT domain, site, ids FROM linked ORDER BY domain, site")
+            self._con.cursor().execute(
+                "SELECT domain, site, array_to_string(ids, ' ') FROM linked ORDER BY domain, site"
+            )
         )
         while rows := domains.fetchmany(size):
             last = rows[-1][0]
@@ -179,7 +182,7 @@ class Reduction:
                 )
             targets: dict[str, dict[str, tuple[str, ...]]] = {}
             for domain, site, ids in linked.upto(last):
-                targets.setdefault(domain, {})[site] = tuple(names[i] for i in ids)
+                targets.setdefault(domain, {})[site] = tuple(names[int(i)] for i in ids.split())
             yield [_facts(row, evidence, targets) for row in rows]
 
     def _prepare(self) -> None:
@@ -228,11 +231,12 @@ def _facts(
     targets: dict[str, dict[str, tuple[str, ...]]],
 ) -> DomainFacts:
     domain, authority, traffic, rels, spam, language, sites, live, gone = row
+    names = sites.split()
     known = rels & ~SEEN_UNKNOWN
     return DomainFacts(
         domain,
-        backlinks={s: n for s, n in zip(sites, live, strict=True) if n},
-        lost={s: n for s, n in zip(sites, gone, strict=True) if n},
+        backlinks={s: n for s, x in zip(names, live.split(), strict=True) if (n := int(x))},
+        lost={s: n for s, x in zip(names, gone.split(), strict=True) if (n := int(x))},
         authority=authority,
         traffic=traffic,
         dofollow=bool(rels & SEEN_DOFOLLOW) if known else None,
