@@ -92,6 +92,8 @@ def _clamp(value: float) -> float:
     return max(0.0, min(1.0, value))
 
 
+# Cached (pure): an import asks the same few DR values for every prospect.
+@lru_cache(maxsize=4096)
 def authority_part(authority: float | None) -> Part:
     """Score the authority (DR, DA, AS, TF on a 0-100 scale)."""
     if authority is None:
@@ -139,6 +141,8 @@ def relevance_part(
     return Part(_clamp(len(found) / needed), f"mentions {', '.join(found[:5])}")
 
 
+# Cached (pure): a campaign has few link type, overlap and contact combinations.
+@lru_cache(maxsize=1024)
 def feasibility_part(
     link_type: LinkType, overlap: int, competitor_count: int, contactable: bool | None = None
 ) -> Part:
