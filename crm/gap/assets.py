@@ -8,9 +8,10 @@ scheme, no www., no trailing slash, no fragment or tracking parameters), so
 
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import insort
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from crm.gap.compute import GapRow
@@ -20,8 +21,13 @@ SAMPLE_DOMAINS = 5
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_", "ref", "source")
 
 
+@lru_cache(maxsize=65536)
 def page_key(url: str) -> str:
-    """Return the form in which two URLs of one page compare equal."""
+    """Return the form in which two URLs of one page compare equal.
+
+    Cached: an import's target URLs are a few thousand competitor pages
+    named again by every domain that links to them.
+    """
     parts = urlsplit(url.strip())
     host = parts.netloc.lower().rsplit("@", 1)[-1]
     host = host.split(":", 1)[0].rstrip(".")
@@ -46,31 +52,54 @@ class Asset:
     broken: int = 0
 
 
+class _Page:
+    """One competitor page as the tally has seen it so far."""
+
+    __slots__ = ("best", "broken", "domains", "url")
+
+    def __init__(self, url: str) -> None:
+        self.url = url  # the first spelling seen
+        self.domains = 0
+        self.broken = 0
+        self.best: list[tuple[float, str]] = []  # (-authority, domain), the sample's few
+
+
 class AssetTally:
-    """Count, gap domain by gap domain, which competitor pages they link to."""
+    """Count, gap domain by gap domain, which competitor pages they link to.
+
+    Each domain comes once, so a page keeps counts and its few best domains,
+    not the set of every domain linking to it (a million at full size).
+    """
 
     def __init__(self, competitors: Sequence[str]) -> None:
         self.competitors = tuple(competitors)
-        self.linking: dict[str, dict[str, set[str]]] = {c: defaultdict(set) for c in competitors}
-        self.shown: dict[tuple[str, str], str] = {}
-        self.broken: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self.authority: dict[str, float] = {}
+        self.pages: dict[str, dict[str, _Page]] = {c: {} for c in competitors}
 
     def add(self, row: GapRow, fact: DomainFacts) -> None:
         """Count one domain (only gap domains count)."""
         if not row.is_gap:
             return
+        rank = (-(fact.authority or 0.0), row.domain)
         for site in row.competitors:
-            urls = fact.targets.get(site, ())
-            for url in urls:
-                key = page_key(url)
-                self.linking[site][key].add(row.domain)
-                self.shown.setdefault((site, key), url)
-            for page in fact.evidence.get(site, ()):
-                if page.lost and page.target_url:
-                    self.broken[site, page_key(page.target_url)].add(row.domain)
-            if urls:
-                self.authority[row.domain] = fact.authority or 0.0
+            keys: dict[str, str] = {}
+            for url in fact.targets.get(site, ()):
+                keys.setdefault(page_key(url), url)
+            if not keys:
+                continue
+            broken = {
+                page_key(page.target_url)
+                for page in fact.evidence.get(site, ())
+                if page.lost and page.target_url
+            }
+            pages = self.pages[site]
+            for key, url in keys.items():
+                page = pages.get(key)
+                if page is None:
+                    page = pages[key] = _Page(url)
+                page.domains += 1
+                page.broken += key in broken
+                insort(page.best, rank)
+                del page.best[SAMPLE_DOMAINS:]
 
     def assets(self, limit: int = 20) -> dict[str, list[Asset]]:
         """Rank each competitor's pages; `broken` counts domains whose evidence there is lost.
@@ -79,17 +108,15 @@ class AssetTally:
         """
         out: dict[str, list[Asset]] = {}
         for site in self.competitors:
-            ranked = sorted(self.linking[site].items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            ranked = sorted(self.pages[site].items(), key=lambda kv: (-kv[1].domains, kv[0]))
             out[site] = [
                 Asset(
                     site=site,
-                    url=self.shown[site, key],
-                    gap_domains=len(domains),
-                    sample=tuple(
-                        sorted(domains, key=lambda d: (-self.authority[d], d))[:SAMPLE_DOMAINS]
-                    ),
-                    broken=len(self.broken.get((site, key), set()) & domains),
+                    url=page.url,
+                    gap_domains=page.domains,
+                    sample=tuple(domain for _, domain in page.best),
+                    broken=page.broken,
                 )
-                for key, domains in ranked[:limit]
+                for _, page in ranked[:limit]
             ]
         return out

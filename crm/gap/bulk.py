@@ -1,19 +1,21 @@
 """Insert and update 100,000+ rows in the session's transaction, fast on both databases.
 
-SQLite: one executemany per batch (Core, no ORM bookkeeping). PostgreSQL:
-COPY, and updates through a COPY-filled temporary table joined in one
-UPDATE, since psycopg's executemany sends a statement per row. Values go
-through each column's SQLAlchemy type first (JSON, enums, UTC datetimes),
-so both paths store exactly what the ORM would.
+Values go through each column's SQLAlchemy type first (JSON, enums, UTC
+datetimes), a column at a time, and the columns every row shares (`same`,
+and the Python-side defaults of columns not given) once per batch, so both
+databases store exactly what the ORM would. Then one statement per batch:
+SQLite an executemany of the ready tuples, PostgreSQL COPY (psycopg's
+executemany sends a statement per row); updates on PostgreSQL go through a
+COPY-filled temporary table joined in one UPDATE.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import JSON, Table, bindparam
 from sqlalchemy.engine import Connection
 
 from crm.extensions import db
@@ -29,53 +31,82 @@ def _connection() -> Connection:
     return db.session.connection()
 
 
-def _processors(conn: Connection, table: Table, keys: Sequence[str]) -> list[Any]:
-    dialect = conn.dialect
-    return [table.c[k].type.bind_processor(dialect) for k in keys]
+def _to_db(conn: Connection, table: Table, key: str) -> Callable[[Any], Any] | None:
+    """Return what turns a Python value of this column into what the driver is given."""
+    column_type = table.c[key].type
+    process = column_type.bind_processor(conn.dialect)
+    if conn.dialect.name != "postgresql" or not isinstance(column_type, JSON):
+        return process
+
+    def for_copy(value: Any) -> Any:
+        if process is not None:
+            value = process(value)
+        # psycopg adapts JSON only when wrapped; COPY's text format takes the JSON text.
+        if isinstance(value, dict | list):
+            return json.dumps(value)
+        return value
+
+    return for_copy
 
 
-def _copy_rows(conn: Connection, table: Table, name: str, keys: Sequence[str],
-               rows: Sequence[dict[str, Any]]) -> None:  # fmt: skip
-    """COPY rows into `name` (a table shaped like `table` for these keys)."""
-    processors = _processors(conn, table, keys)
-    columns = ", ".join(f'"{k}"' for k in keys)
-    raw: Any = conn.connection.dbapi_connection  # psycopg's: it has COPY
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{name}" ({columns}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([_copy_value(p, row[k]) for k, p in zip(keys, processors, strict=True)])
+def _shared(table: Table, given: Sequence[str], same: Mapping[str, Any]) -> dict[str, Any]:
+    """The values every row shares: `same`, then the Python-side defaults of columns not given."""
+    shared = dict(same)
+    for column in table.columns:
+        if column.key in shared or column.key in given or column.default is None:
+            continue
+        arg = column.default.arg  # type: ignore[attr-defined]
+        shared[column.key] = arg(None) if callable(arg) else arg
+    return shared
 
 
-def _copy_value(process: Any, value: Any) -> Any:
-    if process is not None:
-        value = process(value)
-    # psycopg adapts JSON only when wrapped; COPY's text format takes the JSON text.
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return value
+def _tuples(
+    conn: Connection,
+    table: Table,
+    order: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    shared: Mapping[str, Any],
+) -> list[tuple[Any, ...]]:
+    """Return the rows as tuples of database values in `order`, a column at a time."""
+    columns = []
+    for key in order:
+        convert = _to_db(conn, table, key)
+        if key in shared:
+            value = shared[key] if convert is None else convert(shared[key])
+            columns.append([value] * len(rows))
+        else:
+            values = [row[key] for row in rows]
+            columns.append(values if convert is None else list(map(convert, values)))
+    return list(zip(*columns, strict=True))
 
 
-def bulk_insert(model: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows (all with the same keys) in the current transaction."""
+def bulk_insert(
+    model: Any, rows: Sequence[Mapping[str, Any]], *, same: Mapping[str, Any] | None = None
+) -> None:
+    """Insert rows (all with the same keys, plus the `same` values) in the current transaction."""
     if not rows:
         return
     conn = _connection()
     table = _table(model)
+    shared = _shared(table, list(rows[0]), same or {})
+    keys = [*rows[0], *shared]
     if conn.dialect.name == "postgresql":
-        _fill_defaults(table, rows)
-        _copy_rows(conn, table, table.name, list(rows[0]), rows)
+        columns = ", ".join(f'"{k}"' for k in keys)
+        _copy(conn, table.name, columns, _tuples(conn, table, keys, rows, shared))
         return
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
+    order = compiled.positiontup or keys
     for start in range(0, len(rows), BATCH):
-        conn.execute(table.insert(), list(rows[start : start + BATCH]))
+        chunk = rows[start : start + BATCH]
+        conn.exec_driver_sql(str(compiled), _tuples(conn, table, order, chunk, shared))
 
 
-def _fill_defaults(table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Add the Python-side column defaults COPY would not apply (executemany does)."""
-    missing = [c for c in table.columns if c.key not in rows[0] and c.default is not None]
-    for column in missing:
-        default = column.default
+def _copy(conn: Connection, name: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """COPY ready rows into the table `name` (PostgreSQL)."""
+    raw: Any = conn.connection.dbapi_connection  # psycopg's: it has COPY
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{name}" ({columns}) FROM STDIN') as copy:
         for row in rows:
-            arg = default.arg  # type: ignore[union-attr]
-            row[column.key] = arg(None) if callable(arg) else arg
+            copy.write_row(row)
 
 
 def bulk_update(model: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -91,7 +122,7 @@ def bulk_update(model: Any, rows: Sequence[dict[str, Any]]) -> None:
             f'CREATE TEMP TABLE "bulk_{table.name}" ON COMMIT DROP AS '
             f'SELECT {columns} FROM "{table.name}" WITH NO DATA'
         )
-        _copy_rows(conn, table, f"bulk_{table.name}", ["id", *keys], rows)
+        _copy(conn, f"bulk_{table.name}", columns, _tuples(conn, table, ["id", *keys], rows, {}))
         sets = ", ".join(f'"{k}" = b."{k}"' for k in keys)
         conn.exec_driver_sql(
             f'UPDATE "{table.name}" AS t SET {sets} FROM "bulk_{table.name}" AS b WHERE t.id = b.id'

@@ -172,6 +172,10 @@ _RULES: tuple[tuple[LinkType, re.Pattern[str], re.Pattern[str]], ...] = (
     ),
 )
 
+# Whether any rule's URL (title) pattern matches: one search, where most pages match none.
+_ANY_URL = _words(*(f"(?:{url.pattern})" for _, url, _ in _RULES))
+_ANY_TITLE = _words(*(f"(?:{title.pattern})" for _, _, title in _RULES))
+
 # Ahrefs "Page type" / "Page category" words and the type they mean.
 _PAGE_TYPES: tuple[tuple[re.Pattern[str], LinkType], ...] = (
     (_words(r"director"), LinkType.DIRECTORY),
@@ -211,16 +215,18 @@ def detect_link_type(
     if said is not None and said is not LinkType.EDITORIAL:
         return LinkTypeGuess(said, f'page type "{tool_says}"', "page type", page_url)
     # The URL is what the site's owner chose to call the page: trusted before the title.
-    for link_type, url_pattern, _ in _RULES:
-        if page_url and (hit := url_pattern.search(page_url)):
-            return LinkTypeGuess(
-                link_type, f'URL contains "{hit.group(0).strip("/")}"', "url", page_url
-            )
-    for link_type, _, title_pattern in _RULES:
-        if title and (hit := title_pattern.search(title)):
-            return LinkTypeGuess(
-                link_type, f'title says "{hit.group(0).strip()}"', "title", page_url
-            )
+    if page_url and _ANY_URL.search(page_url):
+        for link_type, url_pattern, _ in _RULES:
+            if hit := url_pattern.search(page_url):
+                return LinkTypeGuess(
+                    link_type, f'URL contains "{hit.group(0).strip("/")}"', "url", page_url
+                )
+    if title and _ANY_TITLE.search(title):
+        for link_type, _, title_pattern in _RULES:
+            if hit := title_pattern.search(title):
+                return LinkTypeGuess(
+                    link_type, f'title says "{hit.group(0).strip()}"', "title", page_url
+                )
     if said is LinkType.EDITORIAL:
         return LinkTypeGuess(LinkType.EDITORIAL, f'page type "{tool_says}"', "page type", page_url)
     return LinkTypeGuess(LinkType.OTHER, "nothing in the URL or title tells", "none", page_url)

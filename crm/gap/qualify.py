@@ -74,6 +74,10 @@ _BLOGROLL = re.compile(
     r"\bfriends'? (sites|blogs|links)\b|\blink exchange\b",
     re.IGNORECASE,
 )
+# Whether a page can match any of the three page patterns: one search where most match none.
+_ANY_PAGE_PATTERN = re.compile(
+    "|".join(f"(?:{p.pattern})" for p in (_DIRECTORY, _PRESS_RELEASE, _BLOGROLL)), re.IGNORECASE
+)
 # Press-release distribution networks: any link from them is a paid release.
 PRESS_RELEASE_DOMAINS = frozenset(
     {
@@ -165,12 +169,16 @@ def _pages(facts: DomainFacts, sites: Collection[str] | None) -> list[Evidence]:
     ]
 
 
+def _matches(page: Evidence, pattern: re.Pattern[str]) -> bool:
+    return bool(pattern.search(page.page_url) or (page.title and pattern.search(page.title)))
+
+
 def _all_pages_match(pages: list[Evidence], pattern: re.Pattern[str]) -> Evidence | None:
     """Return an example page when every page matches the pattern (URL or title)."""
     if not pages:
         return None
     for page in pages:
-        if not (pattern.search(page.page_url) or (page.title and pattern.search(page.title))):
+        if not _matches(page, pattern):
             return None
     return pages[0]
 
@@ -197,6 +205,8 @@ def rule_exclusion(
         wanted = ", ".join(sorted(rules.languages))
         return Exclusion(LANGUAGE, f"language {facts.language} is not one of {wanted}")
     pages = _pages(facts, competitors)
+    if pages and not _matches(pages[0], _ANY_PAGE_PATTERN):
+        pages = []  # every page would have to match a pattern: the first matches none
     if rules.directories and (page := _all_pages_match(pages, _DIRECTORY)):
         return Exclusion(DIRECTORY, f"its links come from directory pages ({page.page_url})")
     if rules.press_releases:

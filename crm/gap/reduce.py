@@ -15,7 +15,9 @@ fails the whole import and the caller writes nothing.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 from crm.gap.exports import Evidence, ExportError, ExportInfo, LinkTable, ReadStats
@@ -27,6 +29,7 @@ EVIDENCE_PER_SITE = 3
 TARGETS_PER_SITE = 20
 # Domains per batch handed to Python.
 BATCH = 5_000
+_domain_of = itemgetter(0)
 
 # Evidence rank = live bonus + followed bonus + the page's own score (0-100) in
 # steps of 10: a live page first (a lost one shows nothing today), then a
@@ -152,9 +155,10 @@ class Reduction:
         """
         self._prepare()
         fields = ", ".join(Evidence._fields)
+        # Lists reach Python as text: DuckDB builds a Python list an element at a time.
         domains = self._con.cursor().execute(
-            "SELECT domain, authority, traffic, rels, spam, language, sites, live, gone "
-            "FROM domains ORDER BY domain"
+            "SELECT domain, authority, traffic, rels, spam, language, array_to_string(sites, ' '),"
+            " array_to_string(live, ' '), array_to_string(gone, ' ') FROM domains ORDER BY domain"
         )
         pages = _Stream(
             self._con.cursor().execute(
@@ -165,7 +169,9 @@ class Reduction:
             url for (url,) in self._con.execute("SELECT target FROM names ORDER BY id").fetchall()
         ]
         linked = _Stream(
-            self._con.cursor().execute("SELECT domain, site, ids FROM linked ORDER BY domain, site")
+            self._con.cursor().execute(
+                "SELECT domain, site, array_to_string(ids, ' ') FROM linked ORDER BY domain, site"
+            )
         )
         while rows := domains.fetchmany(size):
             last = rows[-1][0]
@@ -176,7 +182,7 @@ class Reduction:
                 )
             targets: dict[str, dict[str, tuple[str, ...]]] = {}
             for domain, site, ids in linked.upto(last):
-                targets.setdefault(domain, {})[site] = tuple(names[i] for i in ids)
+                targets.setdefault(domain, {})[site] = tuple(names[int(i)] for i in ids.split())
             yield [_facts(row, evidence, targets) for row in rows]
 
     def _prepare(self) -> None:
@@ -202,21 +208,21 @@ class _Stream:
         self._result = result
         self._size = size
         self._rows: list[Any] = []
-        self._at = 0
 
-    def upto(self, last: str) -> Iterator[Any]:
-        """Yield the rows whose domain is at most `last` (the order DuckDB and Python share)."""
+    def upto(self, last: str) -> list[Any]:
+        """Return the rows whose domain is at most `last` (the order DuckDB and Python share)."""
+        taken: list[Any] = []
         while True:
-            if self._at == len(self._rows):
+            if not self._rows:
                 self._rows = self._result.fetchmany(self._size)
-                self._at = 0
                 if not self._rows:
-                    return
-            row = self._rows[self._at]
-            if row[0] > last:
-                return
-            self._at += 1
-            yield row
+                    return taken
+            end = bisect_right(self._rows, last, key=_domain_of)
+            taken += self._rows[:end]
+            if end < len(self._rows):
+                del self._rows[:end]
+                return taken
+            self._rows = []
 
 
 def _facts(
@@ -225,11 +231,12 @@ def _facts(
     targets: dict[str, dict[str, tuple[str, ...]]],
 ) -> DomainFacts:
     domain, authority, traffic, rels, spam, language, sites, live, gone = row
+    names = sites.split()
     known = rels & ~SEEN_UNKNOWN
     return DomainFacts(
         domain,
-        backlinks={s: n for s, n in zip(sites, live, strict=True) if n},
-        lost={s: n for s, n in zip(sites, gone, strict=True) if n},
+        backlinks={s: n for s, x in zip(names, live.split(), strict=True) if (n := int(x))},
+        lost={s: n for s, x in zip(names, gone.split(), strict=True) if (n := int(x))},
         authority=authority,
         traffic=traffic,
         dofollow=bool(rels & SEEN_DOFOLLOW) if known else None,

@@ -92,6 +92,8 @@ def _clamp(value: float) -> float:
     return max(0.0, min(1.0, value))
 
 
+# Cached (pure): an import asks the same few DR values for every prospect.
+@lru_cache(maxsize=4096)
 def authority_part(authority: float | None) -> Part:
     """Score the authority (DR, DA, AS, TF on a 0-100 scale)."""
     if authority is None:
@@ -112,6 +114,12 @@ def _folded_keyword(keyword: str) -> str:
     return _fold(keyword)
 
 
+@lru_cache(maxsize=256)
+def _wanted(keywords: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: a campaign's keywords, asked once per prospect.
+    return tuple(dict.fromkeys(k.strip() for k in keywords if k.strip()))
+
+
 def relevance_part(
     keywords: Sequence[str], texts: Iterable[str], manual: int | None = None
 ) -> Part:
@@ -120,7 +128,7 @@ def relevance_part(
         if not 1 <= manual <= 5:
             raise ValueError("a manual relevance rating is from 1 to 5")
         return Part((manual - 1) / 4, f"rated {manual} of 5 by hand")
-    wanted = list(dict.fromkeys(k.strip() for k in keywords if k.strip()))
+    wanted = _wanted(tuple(keywords))
     if not wanted:
         return Part(0.5, "the campaign has no topic keywords")
     haystack = " ".join(_fold(t) for t in texts if t)
@@ -133,6 +141,8 @@ def relevance_part(
     return Part(_clamp(len(found) / needed), f"mentions {', '.join(found[:5])}")
 
 
+# Cached (pure): a campaign has few link type, overlap and contact combinations.
+@lru_cache(maxsize=1024)
 def feasibility_part(
     link_type: LinkType, overlap: int, competitor_count: int, contactable: bool | None = None
 ) -> Part:

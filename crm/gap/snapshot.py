@@ -27,7 +27,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
@@ -45,7 +45,7 @@ from crm.models.prospect import category_bits_of
 
 BATCH = 5000
 # Domains decided and written per transaction when the caller commits between batches.
-WRITE_BATCH = 1000
+WRITE_BATCH = 2500
 T = TypeVar("T")
 
 
@@ -143,6 +143,8 @@ def write_snapshot(
             reduction.carry(_carried_rows(previous.id, carried))
 
     ctx = gap_context(campaign)
+    # Each domain comes once: only prospects older than the import can be found while writing.
+    known = _has_prospects(gap_import.campaign_id)
     ours_present = campaign.site.domain in covered or campaign.site.domain in carried
     diff = DiffTally(ctx.gap, covered) if previous is not None else None
     assets = AssetTally(campaign.competitor_domains)
@@ -156,17 +158,19 @@ def write_snapshot(
         before = {}
         if diff is not None and previous is not None:
             before = _snapshot_sites(previous.id, [r.domain for r in rows])
-        decided = _decide_prospects(gap_import, rows, facts, ctx, now)
+        decided = _decide_prospects(gap_import, rows, facts, ctx, now, known=known)
         # Only writes from here to the checkpoint: the lock is held this long.
-        _insert_snapshot_domains(gap_import.id, rows, facts, sites)
-        ids = _write_prospects(gap_import, facts, decided)
-        delete_evidence(list(ids.values()), covered)
+        _insert_snapshot_domains(gap_import.id, rows)
+        ids = _write_prospects(gap_import, decided, now)
+        delete_evidence(list(decided.ids.values()), covered)
         insert_evidence(gap_import.id, ids, facts, covered)
         for row in rows:
             if diff is not None:
                 diff.add(row.domain, before.get(row.domain), row.backlinks)
             assets.add(row, facts[row.domain])
             (ours if row.links_to_us else theirs)[row.overlap] += 1
+        if done == 0:
+            _refresh_statistics()
         done += len(rows)
         if checkpoint is not None:
             checkpoint(done, total)
@@ -221,23 +225,32 @@ def _file_summaries(files: list[dict[str, Any]], reduction: Reduction) -> list[d
     return out
 
 
-def _insert_snapshot_domains(
-    import_id: int, rows: list[GapRow], facts: dict[str, DomainFacts], sites: Sequence[str]
-) -> None:
-    def values() -> Iterator[dict[str, Any]]:
-        for row in rows:
-            fact = facts[row.domain]
-            yield {
-                "import_id": import_id,
-                "domain": row.domain,
-                "sites": {s: fact.backlinks[s] for s in sites if fact.backlinks.get(s, 0) > 0},
-                "authority": fact.authority,
-                "traffic": fact.traffic,
-                "dofollow": fact.dofollow,
-                "spam": fact.spam,
-            }
+def _refresh_statistics() -> None:
+    """Tell PostgreSQL's planner how the tables this import fills look (a first batch is in).
 
-    bulk_insert(SnapshotDomain, list(values()))
+    Without statistics (autovacuum lags or is off) it guesses that a campaign
+    has few prospects and scans them all to look a batch up by domain, once
+    per batch: the import slows down as the campaign grows. SQLite plans by
+    its indexes and needs none.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(m.__tablename__ for m in (Prospect, Evidence, SnapshotDomain))
+        db.session.execute(text(f"ANALYZE {names}"))
+
+
+def _has_prospects(campaign_id: int) -> bool:
+    """Tell whether the campaign has any prospect yet."""
+    return db.session.scalar(select(exists().where(Prospect.campaign_id == campaign_id))) or False
+
+
+def _insert_snapshot_domains(import_id: int, rows: list[GapRow]) -> None:
+    columns = ("domain", "authority", "traffic", "dofollow", "spam")
+    bulk_insert(
+        SnapshotDomain,
+        # backlinks: the campaign's sites it links to, with their counts
+        [{"sites": row.backlinks, **{c: getattr(row, c) for c in columns}} for row in rows],
+        same={"import_id": import_id},
+    )
 
 
 # Prospect columns an import sets; a prospect whose values did not change is not
@@ -300,6 +313,7 @@ class _Decided:
     """A batch's prospects as the rules decided them: rows to insert, to update, to keep."""
 
     def __init__(self) -> None:
+        self.ids: dict[str, int] = {}  # the batch's prospects that exist already
         self.inserts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.unchanged: list[int] = []
@@ -311,12 +325,18 @@ def _decide_prospects(
     facts: dict[str, DomainFacts],
     ctx: GapContext,
     now: datetime,
+    *,
+    known: bool = True,
 ) -> _Decided:
-    """Decide one prospect per referring domain of a batch (reads only, writes nothing)."""
+    """Decide one prospect per referring domain of a batch (reads only, writes nothing).
+
+    `known` False: the campaign had no prospects when the import began, so none is read.
+    """
     campaign_id = gap_import.campaign_id
     decided = _Decided()
     inserts, updates, unchanged = decided.inserts, decided.updates, decided.unchanged
-    prior, before = _prior_states(campaign_id, list(facts))
+    prior, before = _prior_states(campaign_id, list(facts)) if known else ({}, {})
+    decided.ids = {domain: state.id for domain, state in prior.items()}
     for row in rows:
         fact = facts[row.domain]
         state = prior.get(row.domain)
@@ -336,9 +356,7 @@ def _decide_prospects(
             **assess(row, fact, state, ctx),
         }
         if state is None:
-            inserts.append({"campaign_id": campaign_id, "domain": row.domain, "source": "import",
-                            "created_at": now, "status_changed_at": now, "updated_at": now,
-                            "last_import_id": gap_import.id, **values})  # fmt: skip
+            inserts.append({"domain": row.domain, **values})
         elif tuple(values[k] for k in _COMPARED) != before[row.domain]:
             updates.append({"id": state.id, "updated_at": now, "last_import_id": gap_import.id,
                             **values})  # fmt: skip
@@ -347,12 +365,15 @@ def _decide_prospects(
     return decided
 
 
-def _write_prospects(
-    gap_import: GapImport, facts: dict[str, DomainFacts], decided: _Decided
-) -> dict[str, int]:
+def _write_prospects(gap_import: GapImport, decided: _Decided, now: datetime) -> dict[str, int]:
     """Write a batch's decided prospects; return {domain: prospect id} of the batch."""
     campaign_id = gap_import.campaign_id
-    bulk_insert(Prospect, decided.inserts)
+    bulk_insert(
+        Prospect,
+        decided.inserts,
+        same={"campaign_id": campaign_id, "source": "import", "created_at": now,
+              "status_changed_at": now, "updated_at": now, "last_import_id": gap_import.id},
+    )  # fmt: skip
     bulk_update(Prospect, decided.updates)
     for chunk in batches(decided.unchanged):
         # Moving to a snapshot is no change of the prospect (updated_at has an onupdate).
@@ -362,8 +383,8 @@ def _write_prospects(
             .values(last_import_id=gap_import.id, updated_at=Prospect.updated_at)
             .execution_options(synchronize_session=False)
         )
-    ids: dict[str, int] = {}
-    for names in batches(list(facts)):
+    ids = dict(decided.ids)
+    for names in batches([row["domain"] for row in decided.inserts]):
         found = db.session.execute(
             select(Prospect.domain, Prospect.id).where(
                 Prospect.campaign_id == campaign_id, Prospect.domain.in_(names)

@@ -61,12 +61,12 @@ def insert_evidence(
     bulk_insert(
         Evidence,
         [
-            {"prospect_id": prospect_id, "import_id": import_id, "site": site,
-             **evidence_values(page)}
+            {"prospect_id": prospect_id, "site": site, **evidence_values(page)}
             for domain, fact in facts.items()
             if (prospect_id := ids.get(domain)) is not None
             for site, pages in fact.evidence.items()
             if site in wanted
             for page in pages[:EVIDENCE_STORED]
         ],
+        same={"import_id": import_id},
     )  # fmt: skip

@@ -72,7 +72,13 @@ class TargetPage:
 
     @property
     def is_home(self) -> bool:
-        return urlsplit(self.url).path.strip("/") == ""
+        return _is_home(self.url)
+
+
+@lru_cache(maxsize=1024)
+def _is_home(url: str) -> bool:
+    # Cached: asked for every target page of every prospect.
+    return urlsplit(url).path.strip("/") == ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +110,14 @@ def suggest_target(
     allow_home: bool = False,
 ) -> Suggestion | None:
     """Suggest the target page for a prospect, or None when the campaign has none that fits."""
+    candidates = [p for p in pages if not p.is_home]
+    if not candidates and not allow_home:
+        return None
     topic = set()
     for text in evidence_texts:
         if text:
             topic |= _terms(text)
     preferred = PREFERRED_CATEGORIES[link_type]
-    candidates = [p for p in pages if not p.is_home]
 
     def fit(page: TargetPage) -> tuple[int, int]:
         rank = preferred.index(page.category) if page.category in preferred else len(preferred)
