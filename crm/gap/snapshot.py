@@ -143,8 +143,10 @@ def write_snapshot(
             reduction.carry(_carried_rows(previous.id, carried))
 
     ctx = gap_context(campaign)
-    # Each domain comes once: only prospects older than the import can be found while writing.
+    # Each domain comes once, so only prospects someone else writes can be found: none on
+    # a first import, unless a person adds one meanwhile (an id past ours shows it).
     known = _has_prospects(gap_import.campaign_id)
+    ours_up_to = _newest_prospect_id()
     ours_present = campaign.site.domain in covered or campaign.site.domain in carried
     diff = DiffTally(ctx.gap, covered) if previous is not None else None
     assets = AssetTally(campaign.competitor_domains)
@@ -158,10 +160,12 @@ def write_snapshot(
         before = {}
         if diff is not None and previous is not None:
             before = _snapshot_sites(previous.id, [r.domain for r in rows])
+        known = known or _newest_prospect_id() > ours_up_to
         decided = _decide_prospects(gap_import, rows, facts, ctx, now, known=known)
         # Only writes from here to the checkpoint: the lock is held this long.
         _insert_snapshot_domains(gap_import.id, rows)
         ids = _write_prospects(gap_import, decided, now)
+        ours_up_to = max([ours_up_to, *ids.values()])
         delete_evidence(list(decided.ids.values()), covered)
         insert_evidence(gap_import.id, ids, facts, covered)
         for row in rows:
@@ -241,6 +245,10 @@ def _refresh_statistics() -> None:
 def _has_prospects(campaign_id: int) -> bool:
     """Tell whether the campaign has any prospect yet."""
     return db.session.scalar(select(exists().where(Prospect.campaign_id == campaign_id))) or False
+
+
+def _newest_prospect_id() -> int:
+    return db.session.scalar(select(func.max(Prospect.id))) or 0
 
 
 def _insert_snapshot_domains(import_id: int, rows: list[GapRow]) -> None:

@@ -181,3 +181,53 @@ def test_an_unchanged_reimport_moves_prospects_to_the_new_snapshot_without_rewri
     assert {d: p.updated_at for d, p in after.items()} == before
     assert {p.last_import_id for p in after.values()} == {second.id}
     assert second.diff["new_gap"] == second.diff["closed"] == second.diff["lost"] == 0
+
+
+def test_a_prospect_added_by_hand_during_a_first_import_is_updated_not_duplicated(
+    db: Any, team: dict[str, Any], exports: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections.abc import Callable
+
+    from sqlalchemy import create_engine, insert
+
+    from crm.gap import progress, service, snapshot
+    from crm.gap.service import SourceFile, add_sources, create_import, run_import
+    from crm.models import utcnow
+    from tests.gap.mixed_exports import EXPECTED
+
+    campaign = team["campaign"]
+    monkeypatch.setattr(snapshot, "WRITE_BATCH", 3)
+    other = create_engine(db.engine.url)
+    added: list[str] = []
+
+    def checkpoint_then_add(import_id: int) -> Callable[[int, int], None]:
+        commit = progress.commit_progress(import_id)
+
+        def checkpoint(done: int, total: int) -> None:
+            commit(done, total)
+            if added:
+                return
+            written = set(db.session.scalars(select(Prospect.domain)))
+            domain = sorted(set(EXPECTED) - written)[-1]  # one the import has yet to write
+            with other.begin() as conn:  # a colleague, in their own request
+                conn.execute(
+                    insert(Prospect),
+                    {"campaign_id": campaign.id, "domain": domain, "source": "manual",
+                     "status_changed_at": utcnow()},
+                )  # fmt: skip
+            added.append(domain)
+
+        return checkpoint
+
+    monkeypatch.setattr(service, "commit_progress", checkpoint_then_add)
+    gap_import = create_import(campaign)
+    add_sources(gap_import, [SourceFile(str(p), p.name) for p in exports.values()])
+    db.session.commit()
+    done = run_import(gap_import.id)
+    other.dispose()
+
+    assert done.state == ImportState.DONE, done.error
+    [domain] = added
+    [prospect] = db.session.scalars(select(Prospect).where(Prospect.domain == domain))
+    assert prospect.source == "manual" and prospect.last_import_id == done.id
+    assert set(db.session.scalars(select(Prospect.domain))) == set(EXPECTED)
