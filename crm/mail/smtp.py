@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Self
 
 from crm.mail.compose import split_address
 from crm.mail.smtp_outcome import OutcomeKind, SendOutcome, Stage, classify_smtp_reply
@@ -56,27 +56,6 @@ class SmtpSettings:
     timeout: float = 30.0
     ehlo_name: str = "localhost"  # the mailbox's domain (mailbox_smtp_settings)
     ca_file: str | None = None  # trust only this CA (tests, private servers)
-
-
-class MailTransport(Protocol):
-    """Sends messages for one mailbox during one pass; use as a context manager."""
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    def open(self) -> SendOutcome | None:
-        """Connect (if not connected); return the outcome when the server cannot be used."""
-        ...
-
-    def send(self, raw: bytes, recipient: str, sender: str) -> SendOutcome:
-        """Send one composed message to one recipient."""
-        ...
 
 
 def _check_envelope(recipient: str, sender: str) -> None:
@@ -362,6 +341,8 @@ class MemoryTransport:
         return SendOutcome(OutcomeKind.ACCEPTED, Stage.DATA, 250, None, "accepted in memory")
 
 
+# What the send pass holds per mailbox: the real connection, or the list of development.
+MailTransport = SmtpTransport | MemoryTransport
 TransportFactory = Callable[[SmtpSettings], MailTransport]
 
 TRANSPORTS: dict[str, TransportFactory] = {

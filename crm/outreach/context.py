@@ -18,10 +18,6 @@ from crm.models import Contact, Evidence, Mailbox, Prospect, Touch
 from crm.models.base import in_list
 
 
-def _label(value: str | None) -> str | None:
-    return value.replace("_", " ").replace("-", " ") if value else None
-
-
 def _evidence_rank(row: Any, competitors: frozenset[str]) -> tuple[int, int, int, int, str]:
     """Sort key of an evidence page: the page people should be told about first."""
     rel = (row.rel or "").lower()
@@ -81,7 +77,7 @@ def best_evidence(
 
 def merge_context(
     *,
-    contact: Mapping[str, str | None],
+    contact: Any,
     prospect_domain: str,
     link_type: str | None,
     evidence: Any | None,
@@ -93,18 +89,19 @@ def merge_context(
 ) -> dict[str, dict[str, str | None]]:
     """Return the merge fields of one touch (crm.outreach.merge_fields) from plain values.
 
-    ``contact`` has first_name, last_name, email and role; ``target`` url,
+    ``contact`` has first_name, last_name, email and role attributes (a
+    Contact, or a row of the sender's touch query); ``target`` url,
     title and pitch (None: the prospect has no target page yet); ``evidence``
     is a row of ``best_evidence``.
     """
     return {
-        "contact": {k: contact.get(k) for k in ("first_name", "last_name", "email", "role")},
+        "contact": {k: getattr(contact, k) for k in ("first_name", "last_name", "email", "role")},
         "prospect": {
             "domain": prospect_domain,
             "evidence_url": evidence.page_url if evidence is not None else None,
             "evidence_title": evidence.title if evidence is not None else None,
             "competitor": evidence.site if evidence is not None else None,
-            "link_type": _label(link_type),
+            "link_type": link_type.replace("_", " ").replace("-", " ") if link_type else None,
         },
         "target": dict(target) if target is not None else {},
         "sender": {"name": sender_name, "email": sender_email},
@@ -118,12 +115,7 @@ def context_for(
     """Return the merge context from ORM objects and an evidence row of ``best_evidence``."""
     target = prospect.target_page
     return merge_context(
-        contact={
-            "first_name": contact.first_name,
-            "last_name": contact.last_name,
-            "email": contact.email,
-            "role": contact.role,
-        },
+        contact=contact,
         prospect_domain=prospect.domain,
         link_type=prospect.link_type,
         evidence=evidence,
@@ -140,9 +132,9 @@ def context_for(
 
 
 def touch_context(touch: Touch) -> dict[str, dict[str, str | None]]:
-    """Return the merge context a touch is rendered with (the editor's preview uses it too)."""
-    enrollment = touch.enrollment
-    return enrollment_context(enrollment.contact, enrollment.prospect, enrollment.mailbox)
+    """Return the merge context a touch is rendered with, read now."""
+    e = touch.enrollment
+    return enrollment_context(e.contact, e.prospect, e.mailbox)
 
 
 def enrollment_context(

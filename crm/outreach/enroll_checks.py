@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import select
 
@@ -55,34 +56,33 @@ def with_fix(problem: str) -> str:
 
 def live_domains(domains: Iterable[str]) -> dict[str, str]:
     """Return {domain: campaign name} for domains already in a live sequence anywhere."""
-    wanted = sorted(set(domains))
+    query = (
+        select(Prospect.domain, Campaign.name)
+        .join(Enrollment, Enrollment.prospect_id == Prospect.id)
+        .join(Campaign, Campaign.id == Prospect.campaign_id)
+        .where(Enrollment.state.in_(LIVE_STATES))
+    )
     found: dict[str, str] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = db.session.execute(
-            select(Prospect.domain, Campaign.name)
-            .join(Enrollment, Enrollment.prospect_id == Prospect.id)
-            .join(Campaign, Campaign.id == Prospect.campaign_id)
-            .where(Prospect.domain.in_(chunk), Enrollment.state.in_(LIVE_STATES))
-        ).all()
-        for domain, campaign in rows:
-            found.setdefault(domain, campaign)
+    for domain, campaign in _rows_in(query, Prospect.domain, domains):
+        found.setdefault(domain, campaign)
     return found
 
 
 def live_contact_emails(emails: Iterable[str]) -> set[str]:
-    wanted = sorted(set(emails))
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(
-            db.session.scalars(
-                select(Contact.email)
-                .join(Enrollment, Enrollment.contact_id == Contact.id)
-                .where(Contact.email.in_(chunk), Enrollment.state.in_(LIVE_STATES))
-            )
-        )
-    return found
+    """Return the addresses already in a live sequence anywhere."""
+    query = (
+        select(Contact.email)
+        .join(Enrollment, Enrollment.contact_id == Contact.id)
+        .where(Enrollment.state.in_(LIVE_STATES))
+    )
+    return {email for (email,) in _rows_in(query, Contact.email, emails)}
+
+
+def _rows_in(query: Any, column: Any, values: Iterable[str]) -> list[Any]:
+    """Run the query for the values of a column, 500 at a time (SQLite's bound-parameter limit)."""
+    wanted = sorted(set(values))
+    chunks = (wanted[start : start + 500] for start in range(0, len(wanted), 500))
+    return [row for chunk in chunks for row in db.session.execute(query.where(column.in_(chunk)))]
 
 
 def contact_problem(contact: Contact) -> str | None:
@@ -121,22 +121,3 @@ def blockers(prospects: Sequence[Prospect], *, own_angle: bool) -> dict[int, str
         elif own_angle and not p.angle:
             out[p.id] = "no angle set for this prospect"
     return out
-
-
-# What people do about a skip, said after the count ("87 have no contact — add contacts").
-SKIP_ADVICE = {
-    "no contact": "add contacts",
-    "no angle set for this prospect": "set their angle, or choose one",
-    "already in an active sequence": "wait for it to end, or allow it below",
-    "no contact that may be emailed (suppressed, bounced or busy)": "add another contact",
-}
-
-
-def grouped(reasons: Iterable[str]) -> list[tuple[str, int, str]]:
-    """Return (reason, count, advice) per distinct reason, the most common first."""
-    counts: dict[str, int] = {}
-    for reason in reasons:
-        key = reason.split(" (campaign ")[0]
-        counts[key] = counts.get(key, 0) + 1
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [(reason, n, SKIP_ADVICE.get(reason, "")) for reason, n in ordered]

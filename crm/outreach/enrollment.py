@@ -50,7 +50,7 @@ from crm.outreach.mailboxes import mailbox_window, usable_by_member
 from crm.outreach.personalise import needs_review
 from crm.outreach.plan import plan_touches, sequence_day
 from crm.outreach.sequences import find_angle
-from crm.outreach.templates import TemplateProblem, render_body, render_subject
+from crm.outreach.templates import validate_template
 from crm.outreach.windows import resolve_timezone
 
 
@@ -107,32 +107,24 @@ class _RoundRobin:
     def __init__(self, explicit: Mailbox | None, actor: User | None = None) -> None:
         self.explicit = explicit
         self.actor = actor
-        self.load: dict[int, int] = {}
+        self.load: dict[int, int] = {}  # live enrollments per mailbox, read with the first pool
         self.pools: dict[int, list[Mailbox]] = {}
 
     def next_for(self, campaign: Campaign) -> Mailbox:
         if self.explicit is not None:
             require_sender_names([self.explicit])
             return self.explicit
-        pool = self.pools.get(campaign.id)
-        if pool is None:
-            pool = self.pools[campaign.id] = _mailbox_pool(campaign, self.actor)
-            require_sender_names(pool)
-            missing = [m.id for m in pool if m.id not in self.load]
-            if missing:
-                counts = {
-                    mailbox_id: count
-                    for mailbox_id, count in db.session.execute(
-                        select(Enrollment.mailbox_id, func.count())
-                        .where(Enrollment.mailbox_id.in_(missing))
-                        .where(Enrollment.state.in_(LIVE_STATES))
-                        .group_by(Enrollment.mailbox_id)
-                    )
-                }
-                for mid in missing:
-                    self.load[mid] = int(counts.get(mid, 0))
-        chosen = min(pool, key=lambda m: (self.load[m.id], m.id))
-        self.load[chosen.id] += 1
+        if not self.pools:
+            live = select(Enrollment.mailbox_id, func.count()).where(
+                Enrollment.state.in_(LIVE_STATES)
+            )
+            rows = db.session.execute(live.group_by(Enrollment.mailbox_id))
+            self.load = {mailbox_id: count for mailbox_id, count in rows}
+        if campaign.id not in self.pools:
+            self.pools[campaign.id] = _mailbox_pool(campaign, self.actor)
+            require_sender_names(self.pools[campaign.id])
+        chosen = min(self.pools[campaign.id], key=lambda m: (self.load.get(m.id, 0), m.id))
+        self.load[chosen.id] = self.load.get(chosen.id, 0) + 1
         return chosen
 
 
@@ -140,12 +132,9 @@ def _template_problem(angle: Angle, context: Mapping[str, Mapping[str, Any]]) ->
     """Render every step once; a problem now would block the touch at send time."""
     assert angle.sequence is not None
     for step in angle.sequence.steps:
-        try:
-            if step.position == 1 or step.subject_template.strip():
-                render_subject(step.subject_template, context)
-            render_body(step.body_template, context)
-        except TemplateProblem as problem:
-            return with_fix(f"step {step.position}: {problem}")
+        problems = validate_template(step.subject_template, step.body_template, context)
+        if problems:
+            return with_fix(f"step {step.position}: {problems[0]}")
     return None
 
 

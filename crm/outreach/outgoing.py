@@ -296,12 +296,7 @@ def render_message(
     if step is None:
         raise TemplateProblem(f"step {row.step} is no longer in the sequence")
     context = merge_context(
-        contact={
-            "first_name": row.first_name,
-            "last_name": row.last_name,
-            "email": row.email,
-            "role": row.role,
-        },
+        contact=row,
         prospect_domain=row.domain,
         link_type=row.link_type,
         evidence=evidence,

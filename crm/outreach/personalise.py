@@ -16,7 +16,7 @@ from crm.core.timeline import add_touchpoint
 from crm.extensions import db
 from crm.models import TOUCH_QUEUED, Campaign, Touch, TouchpointKind, User, utcnow
 from crm.outreach.context import touch_context
-from crm.outreach.templates import TemplateProblem, render_body, render_subject
+from crm.outreach.templates import TemplateProblem, render_body, render_subject, validate_template
 
 REVIEW_SETTING = "review_first_touches"
 
@@ -87,12 +87,9 @@ def personalise(touch: Touch, subject: str, body: str, *, actor: User | None = N
         raise UserError("the email needs a body", field="body")
     if touch.step == 1 and not subject:
         raise UserError("the first email needs a subject", field="subject")
-    try:
-        render_body(body, ctx)
-        if subject:
-            render_subject(subject, ctx)
-    except TemplateProblem as exc:
-        raise UserError(str(exc), field="body") from None
+    problems = validate_template(subject, body, ctx)
+    if problems:
+        raise UserError(str(problems[0]), field="body")
     touch.subject_override = subject or None
     touch.body_override = body
     add_touchpoint(touch.enrollment.prospect, TouchpointKind.NOTE,

@@ -53,7 +53,7 @@ from crm.models import (
     TouchState,
     utcnow,
 )
-from crm.outreach import claimed_batch, faults, one_offs, outbox, outgoing
+from crm.outreach import claimed_batch, one_offs, outbox, outgoing
 from crm.outreach.claimed_batch import ClaimedBatch
 from crm.outreach.gate import Decision, MailboxFacts, Reason, Verdict, decide
 from crm.outreach.lifecycle import stop_enrollment
@@ -116,7 +116,6 @@ def run_send_pass(
     ``now`` fixes the clock for the whole pass (simulated time in tests);
     without it each decision reads the real clock.
     """
-    faults.arm_from_environment()
     settings = settings or SenderSettings.from_config(current_app.config)
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     counts: Counter[str] = Counter({key: 0 for key in COUNT_KEYS})
@@ -230,7 +229,6 @@ class MailboxPass:
             _commit()
             if not ids:
                 return
-            faults.reached("after-claim")
             try:
                 send(ids)
             finally:  # whatever happened, nothing of the batch stays claimed
@@ -333,11 +331,9 @@ class MailboxPass:
                 self._lost(message_id, problem, model)
                 return
             self.facts = facts.after_send(now)
-            faults.reached("after-sending")
             outcome = self.transport.send(message.raw, message.rcpt_to, message.mail_from)
-            if outcome.sent:
-                faults.reached("after-accepted")
-            elif outcome.stage in _NEVER_RECEIVED:  # the server never had the message
+            if not outcome.sent and outcome.stage in _NEVER_RECEIVED:
+                # The server never had the message: the day's slot is not used.
                 outbox.give_back_slot(slot)
                 self.facts = replace(self.facts, sent_today=self.facts.sent_today - 1)
         done = self.clock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +33,7 @@ from crm.models import (
     TouchState,
     utcnow,
 )
-from crm.outreach.enroll_checks import blockers, grouped
+from crm.outreach.enroll_checks import blockers
 from crm.outreach.enrollment import enroll
 from crm.outreach.lifecycle import pause_enrollment, resume_enrollment, stop_enrollment
 from crm.outreach.outbox import cancel_touch, mark_uncertain_sent, requeue_uncertain_touch
@@ -46,6 +47,25 @@ from crm.web.panels import Panel
 bp = Blueprint("outbox", __name__)
 
 OPEN_STATES = (TouchState.SCHEDULED, TouchState.CLAIMED, TouchState.SENDING, TouchState.RETRY_WAIT)
+# What people do about a skip, said after the count ("87 have no contact — add contacts").
+SKIP_ADVICE = {
+    "no contact": "add contacts",
+    "no angle set for this prospect": "set their angle, or choose one",
+    "already in an active sequence": "wait for it to end, or allow it below",
+    "no contact that may be emailed (suppressed, bounced or busy)": "add another contact",
+}
+
+
+def grouped(reasons: Iterable[str]) -> list[tuple[str, int, str]]:
+    """Return (reason, count, advice) per distinct reason, the most common first."""
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        key = reason.split(" (campaign ")[0]
+        counts[key] = counts.get(key, 0) + 1
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [(reason, n, SKIP_ADVICE.get(reason, "")) for reason, n in ordered]
+
+
 # What the outbox's "Needs attention" lists and its badge counts: a troubled
 # touch, or one the gate blocked until a person acts. A touch only waiting for
 # its window, cap or spacing needs nobody.

@@ -336,10 +336,12 @@ def send_due_process(app: Flask, fault: str | None = None, **env: str) -> Any:
         CRM_SEND_MAX_JITTER_SECONDS="0",
         **env,
     )
-    if fault is not None:
-        child_env["CRM_SEND_FAULT"] = fault
+    # With a fault, the test's own `crm send-due` that kills itself at that point.
+    command = (
+        ["crm.cli", "send-due"] if fault is None else ["tests.outreach.faulty_send_due", fault]
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "crm.cli", "send-due", "--format", "json"],
+        [sys.executable, "-m", *command, "--format", "json"],
         cwd=PROJECT_ROOT,
         env=child_env,
         stdout=subprocess.PIPE,

@@ -19,7 +19,6 @@ from flask import Flask
 from sqlalchemy import select
 
 from crm.models import Touch, TouchState, utcnow
-from crm.outreach.faults import POINTS
 from tests.fixtures.smtp import SmtpTestServer
 from tests.outreach.factories import (
     enroll_all,
@@ -30,6 +29,7 @@ from tests.outreach.factories import (
     send_due_process,
     send_pass,
 )
+from tests.outreach.faulty_send_due import POINTS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -100,12 +100,3 @@ def test_an_unkilled_send_due_process_reports_its_counts(
     out, err = child.communicate(timeout=60)
     assert child.returncode == 0, err
     assert json.loads(out)["sent"] == 3 and len(server.messages) == 3
-
-
-def test_an_unknown_fault_point_is_an_error_not_silence(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crm.outreach import faults
-
-    monkeypatch.setattr(faults, "_armed", None)
-    monkeypatch.setenv(faults.ENV, "after-lunch")
-    with pytest.raises(ValueError, match="the point must be one of after-claim"):
-        faults.arm_from_environment()
