@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -24,7 +23,7 @@ from crm.outreach import outbox
 from crm.outreach.context import best_evidence
 from crm.outreach.outgoing import Message, StepText, load_steps
 from crm.outreach.plan import step_offsets
-from crm.outreach.windows import SendingWindow
+from crm.outreach.windows import SendingWindow, resolve_timezone
 
 
 @dataclass
@@ -80,7 +79,7 @@ def sending(row: Row[Any], message: Message) -> outbox.Sending:
 
 
 def sent_touch(
-    row: Row[Any], message: Message, offsets: list[int], tz: tzinfo, window: SendingWindow
+    row: Row[Any], message: Message, offsets: list[int], mailbox_tz: str, window: SendingWindow
 ) -> outbox.SentTouch:
     """Return what recording the touch as sent needs (outbox.mark_sent)."""
     return outbox.SentTouch(
@@ -93,7 +92,7 @@ def sent_touch(
         subject=message.subject,
         message_id=row.message_id,
         offsets=offsets,
-        tz=tz,
+        tz=resolve_timezone(row.contact_tz or "", mailbox_tz),
         window=window,
         prospect_status=row.prospect_status,
         next_due_at=row.next_due_at,

@@ -175,7 +175,7 @@ def follow_up_on_thread(
 
 
 # ---------------------------------------------------------------------------
-# Sending one (the send pass's steps for touches, crm.outreach.sender, with these facts)
+# Sending a claimed one-off: its gate facts and message; MailboxPass.send does the rest
 
 
 def send_one_off(mailbox_pass: MailboxPass, message_id: int) -> None:

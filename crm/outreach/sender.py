@@ -59,7 +59,7 @@ from crm.outreach.gate import Decision, MailboxFacts, Reason, Verdict, decide
 from crm.outreach.lifecycle import stop_enrollment
 from crm.outreach.mailboxes import mailbox_smtp_settings
 from crm.outreach.send_outcomes import apply_outcome, touch_bounced
-from crm.outreach.windows import draw_jitter, resolve_timezone
+from crm.outreach.windows import draw_jitter
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +148,7 @@ def _commit() -> None:
 
 @contextmanager
 def _sqlite_sync(level: str, *, after: str) -> Iterator[None]:
-    """Run the block with SQLite's disk sync at ``level``, then at ``after``.
-
-    SQLite takes the level between transactions only, and keeps it for the connection.
-    """
+    """Run the block with SQLite's disk sync at ``level``, then ``after`` (between transactions)."""
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     if sqlite:
         db.session.connection().exec_driver_sql(f"PRAGMA synchronous={level}")
@@ -199,6 +196,7 @@ class MailboxPass:
                 ca_file=self.settings.ca_file,
             )
         except UserError as exc:  # the password cannot be decrypted
+            self.counts["mailboxes_paused"] += 1
             self._pause(f"cannot read the mailbox password: {exc.message}")
             return
         with make_transport(self.settings.transport, settings) as self.transport:
@@ -265,8 +263,7 @@ class MailboxPass:
                 self._stop_enrollment(row, decision, now)
             return
         sending = claimed_batch.sending(row, message)
-        tz = resolve_timezone(row.contact_tz or "", self.timezone)
-        sent = claimed_batch.sent_touch(row, message, offsets, tz, self.sender.window)
+        sent = claimed_batch.sent_touch(row, message, offsets, self.timezone, self.sender.window)
         self.send(
             touch_id,
             Touch,
@@ -317,8 +314,11 @@ class MailboxPass:
         accepted: Callable[[str, datetime], object],
         bounced: Callable[[str, datetime], object],
     ) -> None:
-        """Commit ``sending`` by ``begin`` (a compare-and-set taking the mailbox's slot; a
-        message it refuses is given back), send the message, commit what the answer means."""
+        """Commit ``sending``, send the message, commit what the server's answer means.
+
+        ``begin`` is the message's compare-and-set taking the mailbox's slot; a
+        message it refuses is given back.
+        """
         outcome = self.transport.open()  # None: connected; else nothing is taken
         if outcome is None:
             day, _ = outgoing.mailbox_day(now, self.timezone)
@@ -350,7 +350,7 @@ class MailboxPass:
         _commit()
         self.counts[applied.count] += 1
         if applied.pause_reason is not None:
-            self._pause(applied.pause_reason, count=False)
+            self._pause(applied.pause_reason)
         self.stopped = self.stopped or applied.stop_mailbox
 
     def not_now(self, message_id: int, decision: Decision, model: outbox.Outgoing) -> None:
@@ -374,22 +374,21 @@ class MailboxPass:
         self.stopped = self.stopped or decision.holds_mailbox
 
     def _lost(self, message_id: int, problem: str, model: outbox.Outgoing) -> None:
-        """Give back a message that may not be taken after all (nothing was taken)."""
-        # Another sender got the mailbox's slot first, or the message was
-        # cancelled, stopped or replied to since it was read. The next pass decides again.
+        """Give back a message that may not go after all (nothing was taken).
+
+        Another sender took the mailbox's slot, or it was cancelled, stopped or
+        replied to since it was read: the next pass decides again.
+        """
         outbox.release([message_id], self.holder, model=model)
         _commit()
         self.passed_over.add(message_id)
         self.stopped = self.stopped or problem == "mailbox"
 
-    def _pause(self, reason: str, *, count: bool = True) -> None:
+    def _pause(self, reason: str) -> None:
         mailbox = db.session.get(Mailbox, self.mailbox_id)
         if mailbox is not None:
-            mailbox.paused = True
-            mailbox.paused_reason = reason[:1000]
+            mailbox.paused, mailbox.paused_reason = True, reason[:1000]
             _commit()
-        if count:
-            self.counts["mailboxes_paused"] += 1
         self.stopped = True
 
     def _stop_enrollment(self, row: Row[Any], decision: Decision, now: datetime) -> None:

@@ -22,6 +22,8 @@ from crm.models import (
     ProspectStatus,
     Security,
     SequenceStep,
+    Suppression,
+    SuppressionKind,
     Touch,
     Touchpoint,
     TouchState,
@@ -221,6 +223,30 @@ def test_a_reply_recorded_while_the_envelope_is_sent_stops_the_touch_inside_data
     assert counts["cancelled"] == 1 and counts["sent"] == 0
     assert db.session.get(Enrollment, replied.id).stop_reason.value == "replied"
     assert _touch(replied, 1).message_id not in server.message_ids()
+
+
+def test_a_domain_suppressed_after_the_batch_was_read_stops_the_touch_at_the_compare_and_set(
+    app: Flask, world: dict[str, Any], server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass reads a batch's suppressions once; begin_sending checks them again."""
+    late = world["e"][2]
+    begin = outbox.begin_sending
+
+    def suppress_then_begin(check: outbox.Sending, *args: Any, **kwargs: Any) -> str | None:
+        if check.enrollment_id == late.id:  # a person adds it while the pass runs
+            with db.engine.begin() as conn:
+                values = dict(kind=SuppressionKind.DOMAIN, value="site2.example", reason="no")
+                conn.execute(Suppression.__table__.insert().values(**values))
+        return begin(check, *args, **kwargs)
+
+    monkeypatch.setattr(outbox, "begin_sending", suppress_then_begin)
+    assert send_pass(app, NOW)["sent"] == 2
+    monkeypatch.undo()
+    assert _touch(late, 1).message_id not in server.message_ids()
+
+    counts = send_pass(app, NOW + timedelta(minutes=1))
+    assert counts["cancelled"] == 1 and counts["sent"] == 0
+    assert db.session.get(Enrollment, late.id).stop_reason.value == "unsubscribed"
 
 
 def _record_reply(enrollment: Enrollment, at: datetime, *, separately: bool = False) -> None:

@@ -26,7 +26,7 @@ from crm.models import (
     TouchState,
     utcnow,
 )
-from crm.outreach import faults
+from crm.outreach import outbox
 from tests.fixtures.dovecot import DovecotAccount
 from tests.fixtures.smtp import SmtpTestServer
 from tests.mail.drop_proxy import DropProxy
@@ -351,15 +351,19 @@ def test_reply_arriving_between_a_touchs_claim_and_its_send_stops_that_send(
     later = world.touch(A, 2).due_at + timedelta(minutes=1)
     polled: list[dict[str, int]] = []
 
-    def reply_lands_after_claim(point: str) -> None:
-        if point == "after-claim" and not polled:
+    claim = outbox.claim_due
+
+    def reply_lands_after_claim(*args: Any, **kwargs: Any) -> list[int]:
+        ids = claim(*args, **kwargs)
+        if ids and not polled:
             claimed = db.session.scalars(select(Touch).where(Touch.state == "claimed")).all()
             assert {t.step for t in claimed} == {2}
             dovecot.append(reply(world.touch(A), sender=f"editor@{A}",
                                  message_id="<r1@pmtoolsreview.com>"))  # fmt: skip
             polled.append(poll())
+        return ids
 
-    monkeypatch.setattr(faults, "reached", reply_lands_after_claim)
+    monkeypatch.setattr(outbox, "claim_due", reply_lands_after_claim)
 
     counts = send_pass(app, later)
 
