@@ -4,7 +4,7 @@ Read once per batch: the do-not-contact entries of its addresses and their
 domains, and its prospects' best evidence (the ``sending`` compare-and-set
 checks suppressions again in the database, touch by touch). Kept for the
 pass: sequences' steps and campaigns' competitors. And the outbox records a
-touch's row becomes: ``Sending`` before its SMTP conversation, ``SentTouch``
+touch's row becomes: ``TouchToSend`` before its SMTP conversation, ``SentTouch``
 after the server took it.
 """
 
@@ -62,9 +62,9 @@ class ClaimedBatch:
         return steps, step_offsets([steps[p].day_offset for p in sorted(steps)], row.step)
 
 
-def sending(row: Row[Any], message: Message) -> outbox.Sending:
+def touch_to_send(row: Row[Any], message: Message) -> outbox.TouchToSend:
     """Return what must still hold when the touch starts going out (outbox.begin_sending)."""
-    return outbox.Sending(
+    return outbox.TouchToSend(
         touch_id=row.id,
         enrollment_id=row.enrollment_id,
         prospect_id=row.prospect_id,

@@ -293,7 +293,7 @@ def _finish_statement(table: Table, keys: tuple[str, ...]) -> Any:
 
 
 @dataclass(frozen=True)
-class Sending:
+class TouchToSend:
     """A claimed touch about to go out, with what must still hold when it starts."""
 
     touch_id: int
@@ -319,7 +319,7 @@ class MailboxSlot:
 
 
 def begin_sending(
-    touch: Sending, slot: MailboxSlot, holder: str, now: datetime, lease: timedelta
+    touch: TouchToSend, slot: MailboxSlot, holder: str, now: datetime, lease: timedelta
 ) -> str | None:
     """Move a claimed touch to ``sending`` and take the mailbox's slot; return why not, or None.
 

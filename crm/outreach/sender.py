@@ -262,16 +262,16 @@ class MailboxPass:
             if decision.verdict is Verdict.CANCEL:
                 self._stop_enrollment(row, decision, now)
             return
-        sending = claimed_batch.sending(row, message)
+        to_send = claimed_batch.touch_to_send(row, message)
         sent = claimed_batch.sent_touch(row, message, offsets, self.timezone, self.sender.window)
         self.send(
             touch_id,
             Touch,
             message,
             now,
-            attempts=sending.attempts,
+            attempts=to_send.attempts,
             begin=lambda slot: outbox.begin_sending(
-                sending, slot, self.holder, now, self.settings.lease
+                to_send, slot, self.holder, now, self.settings.lease
             ),
             accepted=lambda reply, at: outbox.mark_sent(sent, self.holder, reply, at),
             bounced=lambda summary, at: touch_bounced(row, summary, at),

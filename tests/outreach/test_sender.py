@@ -209,7 +209,7 @@ def test_a_reply_recorded_while_the_envelope_is_sent_stops_the_touch_inside_data
     replied = world["e"][1]
     begin = outbox.begin_sending
 
-    def reply_then_begin(check: outbox.Sending, *args: Any, **kwargs: Any) -> str | None:
+    def reply_then_begin(check: outbox.TouchToSend, *args: Any, **kwargs: Any) -> str | None:
         if check.enrollment_id == replied.id:
             _record_reply(replied, NOW, separately=True)
         return begin(check, *args, **kwargs)
@@ -232,7 +232,7 @@ def test_a_domain_suppressed_after_the_batch_was_read_stops_the_touch_at_the_com
     late = world["e"][2]
     begin = outbox.begin_sending
 
-    def suppress_then_begin(check: outbox.Sending, *args: Any, **kwargs: Any) -> str | None:
+    def suppress_then_begin(check: outbox.TouchToSend, *args: Any, **kwargs: Any) -> str | None:
         if check.enrollment_id == late.id:  # a person adds it while the pass runs
             with db.engine.begin() as conn:
                 values = dict(kind=SuppressionKind.DOMAIN, value="site2.example", reason="no")
