@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from crm.core.timeline import change_status
 from crm.models import ProspectStatus
 from tests.factories import ProspectFactory
 
@@ -165,3 +166,15 @@ def test_a_specialist_edits_a_first_email_and_approves_it_from_the_review_list(
     client.post_form(review, {"action": "approve", "touch_id": str(touch.id)})
     db.session.refresh(touch)
     assert not touch.held_for_review and touch.body_override == "Hello {{ contact.first_name }}!"
+
+
+def test_prospect_page_shows_its_timeline(client: Any, db: Any, team: dict[str, Any]) -> None:
+    prospect = ProspectFactory(campaign=team["campaign"], domain="example.org")
+    change_status(prospect, ProspectStatus.QUALIFIED)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    html = client.get(f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}").get_data(
+        as_text=True
+    )
+    assert "example.org" in html
+    assert "new → qualified" in html
