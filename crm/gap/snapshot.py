@@ -178,22 +178,21 @@ def write_snapshot(
         done += len(rows)
         if checkpoint is not None:
             checkpoint(done, total)
-    _reset_prospects_left_out(gap_import, covered, now)
+    # The last transaction reads first and writes after: the lock is held for the writes.
     if diff is not None and previous is not None:
         for domain, old in _gone_since(previous.id, gap_import.id):
             diff.add(domain, old, None)
+    gap_count = db.session.scalar(
+        select(func.count())
+        .select_from(Prospect)
+        .where(Prospect.last_import_id == gap_import.id, Prospect.in_gap.is_(True))
+    )
+    _reset_prospects(_prospects_left_out(gap_import), covered, now)
 
     gap_import.sites_covered = covered
     gap_import.sites_carried = carried
     gap_import.domain_count = sum(theirs.values()) + sum(ours.values())
-    gap_import.gap_count = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Prospect)
-            .where(Prospect.last_import_id == gap_import.id, Prospect.in_gap.is_(True))
-        )
-        or 0
-    )
+    gap_import.gap_count = gap_count or 0
     gap_import.files = _file_summaries(gap_import.files, reduction)
     gap_import.diff = diff_json(diff.diff() if diff else None, previous.id if previous else None)
     assets_found = assets_json(assets.assets())
@@ -402,25 +401,34 @@ def _write_prospects(gap_import: GapImport, decided: _Decided, now: datetime) ->
     return ids
 
 
-def _reset_prospects_left_out(gap_import: GapImport, covered: Sequence[str], now: datetime) -> None:
+def _prospects_left_out(gap_import: GapImport) -> list[int]:
+    """Return the campaign's prospects of earlier snapshots that this one does not mention."""
+    return list(
+        db.session.scalars(
+            select(Prospect.id).where(
+                Prospect.campaign_id == gap_import.campaign_id,
+                Prospect.last_import_id.is_not(None),
+                Prospect.last_import_id != gap_import.id,
+            )
+        )
+    )
+
+
+def _reset_prospects(ids: Sequence[int], covered: Sequence[str], now: datetime) -> None:
     """Domains no export of this snapshot mentions keep their pipeline, lose their gap facts.
 
     Their evidence of the sites this import covers goes too: the new exports no longer show it.
     """
-    left_out = select(Prospect.id).where(
-        Prospect.campaign_id == gap_import.campaign_id,
-        Prospect.last_import_id.is_not(None),
-        Prospect.last_import_id != gap_import.id,
-    )
-    if covered:
+    for chunk in batches(ids):
+        if covered:
+            db.session.execute(
+                delete(Evidence)
+                .where(Evidence.prospect_id.in_(chunk), Evidence.site.in_(covered))
+                .execution_options(synchronize_session=False)
+            )
         db.session.execute(
-            delete(Evidence)
-            .where(Evidence.prospect_id.in_(left_out), Evidence.site.in_(covered))
+            update(Prospect)
+            .where(Prospect.id.in_(chunk))
+            .values(**_GAP_RESET, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-    db.session.execute(
-        update(Prospect)
-        .where(Prospect.id.in_(left_out))
-        .values(**_GAP_RESET, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
