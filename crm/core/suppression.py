@@ -62,19 +62,28 @@ def suppression_for(address: str) -> Suppression | None:
     return db.session.scalar(select(Suppression).where(Suppression.value.in_(candidates)))
 
 
-def suppressed_addresses(emails: Iterable[str]) -> set[str]:
-    """Return the addresses on the do-not-contact list, by address or by domain (batched)."""
+def listed_suppressions(emails: Iterable[str]) -> frozenset[str]:
+    """Return the list's values that name these addresses or their domains (batched)."""
     from crm.core.domains import email_domain
 
-    domain_of = {email: email_domain(email) for email in set(emails)}
-    values = sorted(set(domain_of) | set(domain_of.values()))
+    addresses = set(emails)
+    values = sorted(addresses | {email_domain(email) for email in addresses})
     listed: set[str] = set()
     for start in range(0, len(values), 500):
         chunk = values[start : start + 500]
         listed.update(
             db.session.scalars(select(Suppression.value).where(Suppression.value.in_(chunk)))
         )
-    return {e for e, d in domain_of.items() if e in listed or d in listed}
+    return frozenset(listed)
+
+
+def suppressed_addresses(emails: Iterable[str]) -> set[str]:
+    """Return the addresses on the do-not-contact list, by address or by domain (batched)."""
+    from crm.core.domains import email_domain
+
+    addresses = set(emails)
+    listed = listed_suppressions(addresses)
+    return {e for e in addresses if e in listed or email_domain(e) in listed}
 
 
 def is_suppressed(address: str) -> bool:

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from crm.core.domains import email_domain
+from crm.core.suppression import listed_suppressions
 from crm.extensions import db
-from crm.models import Campaign, Contact, Enrollment, Prospect, Suppression, Touch
+from crm.models import Campaign, Contact, Enrollment, Prospect, Touch
 from crm.outreach import outbox
 from crm.outreach.context import best_evidence
 from crm.outreach.outgoing import Message, StepText, load_steps
@@ -43,11 +44,7 @@ class ClaimedBatch:
             .join(Prospect, Prospect.id == Enrollment.prospect_id)
             .where(Touch.id.in_(ids))
         ).all()
-        emails = {r.email for r in rows}
-        values = emails | {email_domain(email) for email in emails}
-        self.suppressed = frozenset(
-            db.session.scalars(select(Suppression.value).where(Suppression.value.in_(values)))
-        )
+        self.suppressed = listed_suppressions(r.email for r in rows)
         for campaign_id in {r.campaign_id for r in rows} - self.competitors.keys():
             campaign = db.session.get(Campaign, campaign_id)
             self.competitors[campaign_id] = campaign.competitor_domains if campaign else []

@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from crm.core.domains import email_domain
 from crm.core.errors import UserError
-from crm.core.suppression import suppress
+from crm.core.suppression import listed_suppressions, suppress
 from crm.extensions import db
 from crm.mail.compose import (
     ComposeError,
@@ -45,7 +45,7 @@ from crm.models import (
 )
 from crm.outreach import outbox
 from crm.outreach.gate import Decision, Reason, TouchFacts, Verdict, decide
-from crm.outreach.outgoing import Message, Sender, read_suppressed, zone
+from crm.outreach.outgoing import Message, Sender, zone
 from crm.outreach.windows import SendingWindow, draw_jitter
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ def send_one_off(mailbox_pass: MailboxPass, message_id: int) -> None:
         return
     email = message.to_email
     try:
-        suppressed = read_suppressed(email)
+        suppressed = listed_suppressions([email])
         facts = TouchFacts(
             due_at=message.due_at,
             enrollment_state="active",

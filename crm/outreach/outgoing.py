@@ -34,7 +34,6 @@ from crm.models import (
     Prospect,
     SequenceStep,
     Site,
-    Suppression,
     TargetPage,
     Touch,
     TouchState,
@@ -129,14 +128,6 @@ _READ_TOUCH = _touch_query().where(Touch.id == bindparam("touch_id"))
 def read_touch(touch_id: int) -> Row[Any] | None:
     """Return a touch with its merge values and gate facts, read now (None: deleted)."""
     return db.session.execute(_READ_TOUCH, {"touch_id": touch_id}).one_or_none()
-
-
-def read_suppressed(email: str) -> frozenset[str]:
-    """Return which of the address and its registrable domain are on the do-not-contact list."""
-    values = (email, email_domain(email))
-    return frozenset(
-        db.session.scalars(select(Suppression.value).where(Suppression.value.in_(values)))
-    )
 
 
 def read_mailbox_facts(mailbox_id: int, now: datetime) -> MailboxFacts | None:
