@@ -151,20 +151,25 @@ def test_enrolling_without_a_chosen_mailbox_never_sends_from_another_teams(
     assert db.session.query(Enrollment).one().mailbox_id == shared.id
 
 
-def test_needs_attention_lists_failed_and_blocked_touches_not_those_waiting_for_spacing(
-    client: Any, db: Any, team: dict[str, Any]
-) -> None:
+def _enrolled_first_touches(client: Any, db: Any, team: dict[str, Any], n: int) -> dict[str, Any]:
+    """Enroll n ready prospects from their pages as a specialist; return {domain: first touch}."""
     MailboxFactory(name="outreach")
-    prospects = [_ready_prospect(db, team, f"site{i}.example") for i in range(3)]
+    prospects = [_ready_prospect(db, team, f"site{i}.example") for i in range(n)]
     db.session.commit()
     client.login(team["specialist"].email)
     for prospect in prospects:
         page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
         client.post_form(f"{page}/enroll", {"angle": "broken-link"}, page=page)
-    firsts = {
+    return {
         e.prospect.domain: min(e.touches, key=lambda t: t.step)
         for e in db.session.query(Enrollment)
     }
+
+
+def test_needs_attention_lists_failed_and_blocked_touches_not_those_waiting_for_spacing(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    firsts = _enrolled_first_touches(client, db, team, 3)
     firsts["site0.example"].last_error = "spacing between sends; next try 2026-12-07 09:00 UTC"
     firsts["site1.example"].last_error = 'blocked: missing merge field "contact.first_name"'
     firsts["site2.example"].state = TouchState.FAILED
@@ -177,17 +182,7 @@ def test_needs_attention_lists_failed_and_blocked_touches_not_those_waiting_for_
 def test_the_needs_attention_badge_counts_what_the_list_shows(
     client: Any, db: Any, team: dict[str, Any]
 ) -> None:
-    MailboxFactory(name="outreach")
-    prospects = [_ready_prospect(db, team, f"site{i}.example") for i in range(5)]
-    db.session.commit()
-    client.login(team["specialist"].email)
-    for prospect in prospects:
-        page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
-        client.post_form(f"{page}/enroll", {"angle": "broken-link"}, page=page)
-    firsts = {
-        e.prospect.domain: min(e.touches, key=lambda t: t.step)
-        for e in db.session.query(Enrollment)
-    }
+    firsts = _enrolled_first_touches(client, db, team, 5)
     firsts["site0.example"].last_error = "spacing between sends; next try 2026-12-07 09:00 UTC"
     firsts["site1.example"].last_error = 'blocked: missing merge field "contact.first_name"'
     firsts["site2.example"].state = TouchState.RETRY_WAIT
