@@ -147,7 +147,11 @@ def test_the_shared_sample_exports_read_as_the_tools_write_them(
 
 
 def test_the_snapshot_is_committed_a_batch_at_a_time_so_others_never_wait_on_it(
-    db: Any, team: dict[str, Any], exports: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    db: Any,
+    team: dict[str, Any],
+    exports: dict[str, Path],
+    import_files: ImportFn,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from sqlalchemy import create_engine, text
 
@@ -180,10 +184,7 @@ def test_the_snapshot_is_committed_a_batch_at_a_time_so_others_never_wait_on_it(
         return checkpoint
 
     monkeypatch.setattr(service, "commit_progress", checkpoint_then_write)
-    gap_import = create_import(campaign)
-    add_sources(gap_import, [SourceFile(str(p), p.name) for p in exports.values()])
-    db.session.commit()
-    done = run_import(gap_import.id)
+    done = import_files(campaign, exports.values())
     other.dispose()
 
     assert done.state == ImportState.DONE, done.error

@@ -184,14 +184,17 @@ def test_an_unchanged_reimport_moves_prospects_to_the_new_snapshot_without_rewri
 
 
 def test_a_prospect_added_by_hand_during_a_first_import_is_updated_not_duplicated(
-    db: Any, team: dict[str, Any], exports: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    db: Any,
+    team: dict[str, Any],
+    exports: dict[str, Path],
+    import_files: ImportFn,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from collections.abc import Callable
 
     from sqlalchemy import create_engine, insert
 
     from crm.gap import progress, service, snapshot
-    from crm.gap.service import SourceFile, add_sources, create_import, run_import
     from crm.models import utcnow
     from tests.gap.mixed_exports import EXPECTED
 
@@ -220,10 +223,7 @@ def test_a_prospect_added_by_hand_during_a_first_import_is_updated_not_duplicate
         return checkpoint
 
     monkeypatch.setattr(service, "commit_progress", checkpoint_then_add)
-    gap_import = create_import(campaign)
-    add_sources(gap_import, [SourceFile(str(p), p.name) for p in exports.values()])
-    db.session.commit()
-    done = run_import(gap_import.id)
+    done = import_files(campaign, exports.values())
     other.dispose()
 
     assert done.state == ImportState.DONE, done.error
