@@ -27,7 +27,6 @@ from crm.models import (
 from crm.outreach.one_offs import follow_up_on_thread, queue_one_off, reply_to_inbound
 from tests.fixtures.smtp import SmtpTestServer
 from tests.outreach.factories import (
-    SMTP_LOGIN,
     enroll_all,
     make_campaign,
     make_mailbox,
@@ -38,12 +37,6 @@ from tests.outreach.factories import (
 pytestmark = pytest.mark.postgres
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def server(smtp_server_factory: Any) -> SmtpTestServer:
-    found: SmtpTestServer = smtp_server_factory(auth=SMTP_LOGIN)
-    return found
 
 
 @pytest.fixture
