@@ -183,6 +183,15 @@ class World:
         return found
 
 
+def enrolled_campaign(server: SmtpTestServer, prospects: int, now: datetime) -> dict[str, Any]:
+    """A campaign, a mailbox sending to `server`, and `prospects` prospects enrolled at `now`."""
+    campaign, target = make_campaign()
+    mailbox = make_mailbox(server)
+    found = make_prospects(campaign, target, prospects)
+    enrollments = enroll_all(found, now).enrolled
+    return {"campaign": campaign, "mailbox": mailbox, "prospects": found, "e": enrollments}
+
+
 def make_world(
     account: DovecotAccount | None,
     smtp: SmtpTestServer | None,

@@ -27,10 +27,7 @@ from crm.models import (
 from crm.outreach.one_offs import follow_up_on_thread, queue_one_off, reply_to_inbound
 from tests.fixtures.smtp import SmtpTestServer
 from tests.outreach.factories import (
-    enroll_all,
-    make_campaign,
-    make_mailbox,
-    make_prospects,
+    enrolled_campaign,
     send_pass,
 )
 
@@ -41,11 +38,7 @@ NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
 @pytest.fixture
 def world(db: Any, server: SmtpTestServer) -> dict[str, Any]:
-    campaign, target = make_campaign()
-    mailbox = make_mailbox(server)
-    prospects = make_prospects(campaign, target, 2)
-    enrollments = enroll_all(prospects, NOW).enrolled
-    return {"campaign": campaign, "mailbox": mailbox, "prospects": prospects, "e": enrollments}
+    return enrolled_campaign(server, 2, NOW)
 
 
 def _one_off(message_id: int) -> OneOffMessage:

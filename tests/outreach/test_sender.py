@@ -35,6 +35,7 @@ from tests.fixtures.smtp import DROP, SmtpTestServer
 from tests.outreach.factories import (
     SMTP_LOGIN,
     enroll_all,
+    enrolled_campaign,
     make_campaign,
     make_mailbox,
     make_prospects,
@@ -50,11 +51,7 @@ NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
 @pytest.fixture
 def world(db: Any, server: SmtpTestServer) -> dict[str, Any]:
-    campaign, target = make_campaign()
-    mailbox = make_mailbox(server)
-    prospects = make_prospects(campaign, target, 3)
-    enrollments = enroll_all(prospects, NOW).enrolled
-    return {"campaign": campaign, "mailbox": mailbox, "prospects": prospects, "e": enrollments}
+    return enrolled_campaign(server, 3, NOW)
 
 
 def _touch(enrollment: Enrollment, step: int) -> Touch:
