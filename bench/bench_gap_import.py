@@ -10,6 +10,11 @@ folded by the same `registrable_domain`), and stores one row per domain in a
 SQLite file. Each contender runs in a fresh subprocess; setup (schema,
 campaign) is not timed.
 
+While ours runs, another user's request writes the campaign every 0.2 s on
+its own connection; the longest of those writes is the longest wait on the
+import's write lock (target: a second), next to the same writes' longest in
+the same process with nothing importing.
+
     python -m bench.bench_gap_import [ours-sqlite|ours-postgres|baseline] [--scale 0.1]
 
 `BENCH_GAP_IMPORT_SCALE` (default 1) shrinks the set for development.
@@ -19,13 +24,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.bench_gap import TreePeak, _host_map
 from bench.common import BenchRow
@@ -34,10 +42,72 @@ from bench.gap_data import ensure_refdomains_exports
 SCALE = float(os.environ.get("BENCH_GAP_IMPORT_SCALE", "1"))
 PG_URL = os.environ.get("BENCH_GAP_PG_URL", "")
 SITE = "our-site.com"
+# How long the other writer measures an idle database before the import starts.
+IDLE_SECONDS = 5.0
+
+
+class OtherWriter:
+    """Commit a one-row write of the campaign every 0.2 s on the app's engine; keep each time.
+
+    It stands for a user editing the campaign's settings while the import
+    runs. On SQLite every write waits for the import's lock (the whole
+    database). On PostgreSQL the import holds only row locks: key-share
+    locks on the campaign row (its inserts' foreign keys), which a non-key
+    update does not wait for, and its batch's new rows, which nobody else
+    sees yet, so there it waits on the shared machine (CPU, disk) rather than
+    a lock; the figure catches any stronger lock the import comes to take.
+    A thread of the import's process also waits for the GIL at times: the
+    figure errs on the long side (by tens of milliseconds, next to the same
+    writes from a separate process).
+    """
+
+    def __init__(self, engine: Any, campaign_id: int, interval: float = 0.2) -> None:
+        self.engine = engine
+        self.campaign_id = campaign_id
+        self.interval = interval
+        self.waits: list[float] = []
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> OtherWriter:
+        self._write()  # the connection is opened here, not in the first timed write
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self._error is not None:
+            raise RuntimeError("the other writer failed") from self._error
+
+    def figures(self, prefix: str) -> dict[str, float]:
+        """Return the longest write and the 99th percentile, in seconds."""
+        ranked = sorted(self.waits) or [0.0]
+        p99 = ranked[math.ceil(0.99 * len(ranked)) - 1]  # nearest rank: one of the waits
+        return {f"{prefix}_max": ranked[-1], f"{prefix}_p99": p99}
+
+    def _write(self) -> None:
+        from sqlalchemy import text
+
+        with self.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE campaigns SET rerun_cadence_days = rerun_cadence_days WHERE id = :id"),
+                {"id": self.campaign_id},
+            )
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                start = time.perf_counter()
+                self._write()
+                self.waits.append(time.perf_counter() - start)
+        except BaseException as exc:  # re-raised by __exit__: a lost writer is no figure
+            self._error = exc
 
 
 def _ours(files: list[tuple[str, Path]], url: str) -> dict[str, float]:
-    """Run `crm gap import` on a fresh database; time it from reading to snapshot committed."""
+    """Run `crm gap import` on a fresh database; time it and another writer's waits."""
     from bench.common import migrated_app, reset_postgres
     from crm.core.campaigns import create_campaign
     from crm.extensions import db
@@ -49,12 +119,15 @@ def _ours(files: list[tuple[str, Path]], url: str) -> dict[str, float]:
             url = f"sqlite:///{instance}/bench.db"
         app = migrated_app(url, instance)
         with app.app_context():
-            create_campaign("Bench", SITE, [site for site, _ in files[1:]])
+            campaign_id = create_campaign("Bench", SITE, [site for site, _ in files[1:]]).id
             db.session.commit()
+            engine = db.engine
         runner = app.test_cli_runner()
         args = ["gap", "import", "Bench", "--format", "json"]
         args += [f"{site}={path}" for site, path in files]
-        with TreePeak() as peak:
+        with OtherWriter(engine, campaign_id) as idle:
+            time.sleep(IDLE_SECONDS)
+        with OtherWriter(engine, campaign_id) as busy, TreePeak() as peak:
             start = time.perf_counter()
             result = runner.invoke(args=args)
             elapsed = time.perf_counter() - start
@@ -63,7 +136,8 @@ def _ours(files: list[tuple[str, Path]], url: str) -> dict[str, float]:
                 raise result.exception  # type: ignore[misc]
             raise RuntimeError(f"crm gap import failed: {result.output}")
         summary = json.loads(result.stdout)
-    return {"seconds": elapsed, "peak_mib": peak.mib, "domains": summary["domains"]}
+    return {"seconds": elapsed, "peak_mib": peak.mib, "domains": summary["domains"],
+            **busy.figures("writer"), **idle.figures("idle_writer")}  # fmt: skip
 
 
 def _baseline(files: list[tuple[str, Path]]) -> dict[str, float]:
