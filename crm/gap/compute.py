@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from crm.gap.facts import DomainFacts
 
@@ -87,15 +88,17 @@ def tier_for(overlap: int, competitor_count: int) -> int | None:
     return 2 if overlap >= 2 else 3
 
 
-def classify(
-    facts: DomainFacts, settings: GapSettings, *, our_export_present: bool = True
-) -> GapRow:
-    """Return the gap facts of one domain."""
-    counts = facts.backlinks
-    competitors = tuple(c for c in settings.competitors if counts.get(c, 0) > 0)
+@lru_cache(maxsize=4096)
+def _gap_of(
+    settings: GapSettings, present: tuple[bool, ...], links_to_us: bool, outnumbered: bool
+) -> tuple[tuple[str, ...], tuple[str, ...], int | None, bool]:
+    """Return (competitors, categories, tier, is_gap) of a domain's link pattern.
+
+    Cached: a campaign has few patterns (which competitors, whether us, whether
+    a competitor has more backlinks than we do) over 100,000s of domains.
+    """
+    competitors = tuple(c for c, there in zip(settings.competitors, present, strict=True) if there)
     overlap = len(competitors)
-    ours = counts.get(settings.site, 0)
-    links_to_us = ours > 0
     total = len(settings.competitors)
     every = overlap == total and total > 0
     categories = []
@@ -105,22 +108,35 @@ def classify(
         if overlap:
             categories.append(Category.STRONG.value)
     else:
-        if any(counts[c] > ours for c in competitors):
+        if outnumbered:
             categories.append(Category.WEAK.value)
         if every:
             categories.append(Category.SHARED.value)
     if overlap + links_to_us == 1:
         categories.append(Category.UNIQUE.value)
     is_gap = not links_to_us and overlap >= settings.min_overlap
+    return competitors, tuple(categories), tier_for(overlap, total) if is_gap else None, is_gap
+
+
+def classify(
+    facts: DomainFacts, settings: GapSettings, *, our_export_present: bool = True
+) -> GapRow:
+    """Return the gap facts of one domain."""
+    counts = facts.backlinks
     sites = (settings.site, *settings.competitors)
+    ours = counts.get(settings.site, 0)
+    theirs = [counts.get(c, 0) for c in settings.competitors]
+    competitors, categories, tier, is_gap = _gap_of(
+        settings, tuple(n > 0 for n in theirs), ours > 0, ours > 0 and max(theirs, default=0) > ours
+    )
     return GapRow(
         domain=facts.domain,
-        links_to_us=links_to_us,
+        links_to_us=ours > 0,
         competitors=competitors,
-        overlap=overlap,
-        backlinks={s: counts[s] for s in sites if counts.get(s, 0) > 0},
-        categories=tuple(categories),
-        tier=tier_for(overlap, total) if is_gap else None,
+        overlap=len(competitors),
+        backlinks={s: n for s in sites if (n := counts.get(s, 0)) > 0},
+        categories=categories,
+        tier=tier,
         is_gap=is_gap,
         authority=facts.authority,
         authority_band=authority_band(facts.authority),
