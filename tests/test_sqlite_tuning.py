@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import text
 
-from crm import SQLITE_MMAP_BYTES
+from crm import SQLITE_WAL_CHECKPOINT_PAGES
 
 
-def test_every_sqlite_connection_maps_the_file(db: Any) -> None:
+def test_every_sqlite_connection_maps_the_file(app: Flask, db: Any) -> None:
     assert db.engine.dialect.name == "sqlite"
+    mapped = app.config["SQLITE_MMAP_BYTES"]
+    assert mapped > 0
     with db.engine.connect() as first, db.engine.connect() as second:
         for conn in (first, second):
-            assert conn.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
+            assert conn.execute(text("PRAGMA mmap_size")).scalar() == mapped
 
 
 def test_a_sqlite_file_is_kept_in_wal_mode_so_pages_read_while_the_worker_writes(db: Any) -> None:
@@ -54,3 +57,12 @@ def test_a_locked_database_answers_503_try_again_not_500(
     assert response.status_code == 503
     assert "Try again" in response.get_data(as_text=True)
     assert response.headers["Retry-After"]
+
+
+def test_the_wal_is_copied_into_the_file_in_large_steps_not_after_every_import_batch(
+    db: Any,
+) -> None:
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == (
+            SQLITE_WAL_CHECKPOINT_PAGES
+        )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -79,6 +80,9 @@ def gap() -> None:
 @user_errors
 def gap_import(campaign: str, sources: tuple[str, ...], format_hint: str | None, fmt: str) -> None:
     """Import exports: SOURCE is PATH or DOMAIN=PATH (runs inline)."""
+    # This process only writes the snapshot: mapped pages of the SQLite file would count
+    # as its memory (up to 256 MiB more) and speed none of its writes.
+    current_app.config["SQLITE_MMAP_BYTES"] = 0
     target = find_campaign(campaign)
     files = []
     for source in sources:
