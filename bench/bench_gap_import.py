@@ -122,6 +122,7 @@ def _ours(files: list[tuple[str, Path]], url: str) -> dict[str, float]:
             campaign_id = create_campaign("Bench", SITE, [site for site, _ in files[1:]]).id
             db.session.commit()
             engine = db.engine
+            engine.dispose()  # `crm gap import` starts with no connection open
         runner = app.test_cli_runner()
         args = ["gap", "import", "Bench", "--format", "json"]
         args += [f"{site}={path}" for site, path in files]

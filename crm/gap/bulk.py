@@ -11,14 +11,13 @@ COPY-filled temporary table joined in one UPDATE.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Table, bindparam
 from sqlalchemy.engine import Connection
 
-from crm.extensions import db
+from crm.extensions import db, json_text
 
 BATCH = 5000
 
@@ -43,7 +42,7 @@ def _to_db(conn: Connection, table: Table, key: str) -> Callable[[Any], Any] | N
             value = process(value)
         # psycopg adapts JSON only when wrapped; COPY's text format takes the JSON text.
         if isinstance(value, dict | list):
-            return json.dumps(value)
+            return json_text(value)
         return value
 
     return for_copy
