@@ -375,6 +375,7 @@ def _decide_prospects(
 def _write_prospects(gap_import: GapImport, decided: _Decided, now: datetime) -> dict[str, int]:
     """Write a batch's decided prospects; return {domain: prospect id} of the batch."""
     campaign_id = gap_import.campaign_id
+    newest_before = _newest_prospect_id()
     bulk_insert(
         Prospect,
         decided.inserts,
@@ -391,13 +392,17 @@ def _write_prospects(gap_import: GapImport, decided: _Decided, now: datetime) ->
             .execution_options(synchronize_session=False)
         )
     ids = dict(decided.ids)
-    for names in batches([row["domain"] for row in decided.inserts]):
+    if decided.inserts:
+        # The new rows have the ids past the newest one before them: one range read by
+        # primary key, not a look-up by domain per row. (Only the batch's domains: a
+        # colleague may add a prospect to the campaign meanwhile.)
+        inserted = {row["domain"] for row in decided.inserts}
         found = db.session.execute(
             select(Prospect.domain, Prospect.id).where(
-                Prospect.campaign_id == campaign_id, Prospect.domain.in_(names)
+                Prospect.id > newest_before, Prospect.campaign_id == campaign_id
             )
         )
-        ids.update((domain, prospect_id) for domain, prospect_id in found)
+        ids.update((domain, prospect_id) for domain, prospect_id in found if domain in inserted)
     return ids
 
 
