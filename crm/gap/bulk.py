@@ -63,41 +63,52 @@ def _tuples(
     conn: Connection,
     table: Table,
     order: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Any],
     shared: Mapping[str, Any],
+    columns: Sequence[str] | None,
 ) -> list[tuple[Any, ...]]:
     """Return the rows as tuples of database values in `order`, a column at a time."""
-    columns = []
+    given = dict(zip(columns, zip(*rows, strict=True), strict=True)) if columns else None
+    out: list[Sequence[Any]] = []
     for key in order:
         convert = _to_db(conn, table, key)
         if key in shared:
             value = shared[key] if convert is None else convert(shared[key])
-            columns.append([value] * len(rows))
+            out.append([value] * len(rows))
         else:
-            values = [row[key] for row in rows]
-            columns.append(values if convert is None else list(map(convert, values)))
-    return list(zip(*columns, strict=True))
+            values = given[key] if given is not None else [row[key] for row in rows]
+            out.append(values if convert is None else list(map(convert, values)))
+    return list(zip(*out, strict=True))
 
 
 def bulk_insert(
-    model: Any, rows: Sequence[Mapping[str, Any]], *, same: Mapping[str, Any] | None = None
+    model: Any,
+    rows: Sequence[Any],
+    *,
+    same: Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> None:
-    """Insert rows (all with the same keys, plus the `same` values) in the current transaction."""
+    """Insert rows plus the `same` values in the current transaction.
+
+    Rows are mappings with the same keys, or tuples of the `columns` in order
+    (no dict per row: evidence comes a million rows at a time).
+    """
     if not rows:
         return
     conn = _connection()
     table = _table(model)
-    shared = _shared(table, list(rows[0]), same or {})
-    keys = [*rows[0], *shared]
+    given = list(columns) if columns else list(rows[0])
+    shared = _shared(table, given, same or {})
+    keys = [*given, *shared]
     if conn.dialect.name == "postgresql":
-        columns = ", ".join(f'"{k}"' for k in keys)
-        _copy(conn, table.name, columns, _tuples(conn, table, keys, rows, shared))
+        names = ", ".join(f'"{k}"' for k in keys)
+        _copy(conn, table.name, names, _tuples(conn, table, keys, rows, shared, columns))
         return
     compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
     order = compiled.positiontup or keys
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
-        conn.exec_driver_sql(str(compiled), _tuples(conn, table, order, chunk, shared))
+        conn.exec_driver_sql(str(compiled), _tuples(conn, table, order, chunk, shared, columns))
 
 
 def _copy(conn: Connection, name: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -121,7 +132,8 @@ def bulk_update(model: Any, rows: Sequence[dict[str, Any]]) -> None:
             f'CREATE TEMP TABLE "bulk_{table.name}" ON COMMIT DROP AS '
             f'SELECT {columns} FROM "{table.name}" WITH NO DATA'
         )
-        _copy(conn, f"bulk_{table.name}", columns, _tuples(conn, table, ["id", *keys], rows, {}))
+        _copy(conn, f"bulk_{table.name}", columns,
+              _tuples(conn, table, ["id", *keys], rows, {}, None))  # fmt: skip
         sets = ", ".join(f'"{k}" = b."{k}"' for k in keys)
         conn.exec_driver_sql(
             f'UPDATE "{table.name}" AS t SET {sets} FROM "bulk_{table.name}" AS b WHERE t.id = b.id'

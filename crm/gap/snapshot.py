@@ -251,11 +251,11 @@ def _newest_prospect_id() -> int:
 
 
 def _insert_snapshot_domains(import_id: int, rows: list[GapRow]) -> None:
-    columns = ("domain", "authority", "traffic", "dofollow", "spam")
     bulk_insert(
         SnapshotDomain,
-        # backlinks: the campaign's sites it links to, with their counts
-        [{"sites": row.backlinks, **{c: getattr(row, c) for c in columns}} for row in rows],
+        # sites: the campaign's sites it links to, with their backlinks
+        [(r.domain, r.backlinks, r.authority, r.traffic, r.dofollow, r.spam) for r in rows],
+        columns=("domain", "sites", "authority", "traffic", "dofollow", "spam"),
         same={"import_id": import_id},
     )
 

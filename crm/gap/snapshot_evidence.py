@@ -23,22 +23,16 @@ def _clip(value: str | None, size: int) -> str | None:
     return value[:size] if value else None
 
 
-def evidence_values(page: PageEvidence) -> dict[str, Any]:
-    """Return the Evidence row columns of one referring page."""
-    return {
-        "page_url": page.page_url,
-        "title": page.title,
-        "target_url": page.target_url,
-        "anchor": page.anchor,
-        "rel": _clip(page.rel, 40),
-        "first_seen": page.first_seen,
-        "last_seen": page.last_seen,
-        "http_code": page.http_code,
-        "lost": _clip(page.lost, 40),
-        "language": _clip(page.language, 16),
-        "page_type": _clip(page.page_type, 120),
-        "page_category": _clip(page.page_category, 200),
-    }
+# Evidence columns, in the order of the fields of an import's pages.
+_PAGE_COLUMNS = PageEvidence._fields
+
+
+def _stored(page: PageEvidence) -> tuple[Any, ...]:
+    """Return a page's fields as stored: the short ones clipped to their columns."""
+    return (page.page_url, page.title, page.target_url, page.anchor, _clip(page.rel, 40),
+            page.first_seen, page.last_seen, page.http_code, _clip(page.lost, 40),
+            _clip(page.language, 16), _clip(page.page_type, 120),
+            _clip(page.page_category, 200))  # fmt: skip
 
 
 def delete_evidence(prospect_ids: Sequence[int], covered: Sequence[str]) -> None:
@@ -57,16 +51,18 @@ def delete_evidence(prospect_ids: Sequence[int], covered: Sequence[str]) -> None
 def insert_evidence(
     import_id: int, ids: dict[str, int], facts: dict[str, DomainFacts], covered: Sequence[str]
 ) -> None:
+    """Insert the best pages of the batch's prospects for the sites this import covers."""
     wanted = set(covered)
     bulk_insert(
         Evidence,
         [
-            {"prospect_id": prospect_id, "site": site, **evidence_values(page)}
+            (prospect_id, site, *_stored(page))
             for domain, fact in facts.items()
             if (prospect_id := ids.get(domain)) is not None
             for site, pages in fact.evidence.items()
             if site in wanted
             for page in pages[:EVIDENCE_STORED]
         ],
+        columns=("prospect_id", "site", *_PAGE_COLUMNS),
         same={"import_id": import_id},
     )  # fmt: skip
