@@ -47,7 +47,7 @@ IDLE_SECONDS = 5.0
 
 
 class OtherWriter:
-    """Commit a one-row write of the campaign every 0.2 s on the app's engine; keep each time.
+    """Commit a one-row write of the campaign every 0.2 s on its own engine; keep each time.
 
     It stands for a user editing the campaign's settings while the import
     runs. On SQLite every write waits for the import's lock (the whole
@@ -108,6 +108,8 @@ class OtherWriter:
 
 def _ours(files: list[tuple[str, Path]], url: str) -> dict[str, float]:
     """Run `crm gap import` on a fresh database; time it and another writer's waits."""
+    from sqlalchemy import create_engine
+
     from bench.common import migrated_app, reset_postgres
     from crm.core.campaigns import create_campaign
     from crm.extensions import db
@@ -121,8 +123,11 @@ def _ours(files: list[tuple[str, Path]], url: str) -> dict[str, float]:
         with app.app_context():
             campaign_id = create_campaign("Bench", SITE, [site for site, _ in files[1:]]).id
             db.session.commit()
-            engine = db.engine
-            engine.dispose()  # `crm gap import` starts with no connection open
+            db.engine.dispose()  # `crm gap import` starts with no connection open
+        # Another user's connections are not the import's: an engine of its own, with
+        # the app's busy timeout (pysqlite's timeout is SQLite's busy timeout).
+        wait = {"timeout": app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]} if "sqlite" in url else {}
+        engine = create_engine(url, connect_args=wait)
         runner = app.test_cli_runner()
         args = ["gap", "import", "Bench", "--format", "json"]
         args += [f"{site}={path}" for site, path in files]
@@ -137,6 +142,7 @@ def _ours(files: list[tuple[str, Path]], url: str) -> dict[str, float]:
                 raise result.exception  # type: ignore[misc]
             raise RuntimeError(f"crm gap import failed: {result.output}")
         summary = json.loads(result.stdout)
+        engine.dispose()
     return {"seconds": elapsed, "peak_mib": peak.mib, "domains": summary["domains"],
             **busy.figures("writer"), **idle.figures("idle_writer")}  # fmt: skip
 
