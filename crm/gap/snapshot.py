@@ -394,15 +394,17 @@ def _write_prospects(gap_import: GapImport, decided: _Decided, now: datetime) ->
     ids = dict(decided.ids)
     if decided.inserts:
         # The new rows have the ids past the newest one before them: one range read by
-        # primary key, not a look-up by domain per row. (Only the batch's domains: a
-        # colleague may add a prospect to the campaign meanwhile.)
+        # primary key, not a look-up by domain per row. It filters on the id alone (by
+        # campaign too, SQLite would read the campaign's index, every prospect so far);
+        # others may add prospects meanwhile, so only the batch's are kept.
         inserted = {row["domain"] for row in decided.inserts}
         found = db.session.execute(
-            select(Prospect.domain, Prospect.id).where(
-                Prospect.id > newest_before, Prospect.campaign_id == campaign_id
+            select(Prospect.domain, Prospect.id, Prospect.campaign_id).where(
+                Prospect.id > newest_before
             )
         )
-        ids.update((domain, prospect_id) for domain, prospect_id in found if domain in inserted)
+        ids.update((domain, prospect_id) for domain, prospect_id, campaign in found
+                   if campaign == campaign_id and domain in inserted)  # fmt: skip
     return ids
 
 
