@@ -68,7 +68,8 @@ def _sqlite_durability(busy_timeout_ms: int) -> Any:
         # A gap import commits every few thousand domains, each commit dirtying pages all
         # over the prospects' indexes; checkpointing the WAL into the file after every one
         # (SQLite's default: past 1,000 pages) copied the same pages again and again.
-        # Measured: the whole import of 800,000 domains 9% faster; the WAL grows to 80 MB.
+        # Measured: the 309 commits of an 800,000-domain import took 20 s, now 10 s; the
+        # WAL grows to 80 MB.
         dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_CHECKPOINT_PAGES}")
 
     return on_connect
