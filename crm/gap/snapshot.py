@@ -162,17 +162,17 @@ def write_snapshot(
             before = _snapshot_sites(previous.id, [r.domain for r in rows])
         known = known or _newest_prospect_id() > ours_up_to
         decided = _decide_prospects(gap_import, rows, facts, ctx, now, known=known)
+        for row in rows:
+            if diff is not None:
+                diff.add(row.domain, before.get(row.domain), row.backlinks)
+            assets.add(row, facts[row.domain])
+            (ours if row.links_to_us else theirs)[row.overlap] += 1
         # Only writes from here to the checkpoint: the lock is held this long.
         _insert_snapshot_domains(gap_import.id, rows)
         ids = _write_prospects(gap_import, decided, now)
         ours_up_to = max([ours_up_to, *ids.values()])
         delete_evidence(list(decided.ids.values()), covered)
         insert_evidence(gap_import.id, ids, facts, covered)
-        for row in rows:
-            if diff is not None:
-                diff.add(row.domain, before.get(row.domain), row.backlinks)
-            assets.add(row, facts[row.domain])
-            (ours if row.links_to_us else theirs)[row.overlap] += 1
         if done == 0:
             _refresh_statistics()
         done += len(rows)
