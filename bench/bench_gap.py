@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 from bench.common import BenchRow
@@ -43,8 +44,9 @@ class TreePeak:
     machine needed at once, not one process's share.
     """
 
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, interval: float = 0.2, exclude: Collection[int] = ()) -> None:
         self.interval = interval
+        self.exclude = frozenset(exclude)  # processes (and their children) not counted
         self.peak_kib = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -69,7 +71,7 @@ class TreePeak:
     def _run(self) -> None:
         me = os.getpid()
         while not self._stop.wait(self.interval):
-            self.peak_kib = max(self.peak_kib, _tree_rss_kib(me))
+            self.peak_kib = max(self.peak_kib, _tree_rss_kib(me, self.exclude))
 
 
 def _reset_own_peak() -> None:
@@ -92,12 +94,14 @@ def _own_peak_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-def _tree_rss_kib(root: int) -> int:
+def _tree_rss_kib(root: int, exclude: Collection[int] = ()) -> int:
     """Sum VmRSS of a process and its descendants (via /proc/PID/task/*/children)."""
     total = 0
     todo = [root]
     while todo:
         pid = todo.pop()
+        if pid in exclude:
+            continue
         try:
             with open(f"/proc/{pid}/status") as status:
                 for line in status:
