@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -66,3 +67,14 @@ def test_the_wal_is_copied_into_the_file_in_large_steps_not_after_every_import_b
         assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == (
             SQLITE_WAL_CHECKPOINT_PAGES
         )
+
+
+def test_an_import_from_the_command_line_maps_none_of_the_file_into_its_memory(
+    app: Flask, db: Any, team: dict[str, Any], exports: dict[str, Path]
+) -> None:
+    db.engine.dispose()  # the fixtures' connections were opened before the command
+    sources = [f"{owner}={path}" for owner, path in exports.items()]
+    result = app.test_cli_runner().invoke(args=["gap", "import", "Mine", *sources])
+    assert result.exit_code == 0, result.output
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA mmap_size")).scalar() == 0

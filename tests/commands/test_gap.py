@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from crm.gap.sample_exports import gsc_bytes, write
 from crm.models import GapImport, Prospect, ProspectStatus
@@ -65,18 +65,6 @@ def test_import_then_show_tier_1_dr_50_dofollow_as_json_with_the_contract_fields
     shown = json.loads(show.stdout)
     assert shown["evidence"]["rival-a.com"][0]["title"] == "Best kanban tools in 2026"
     assert set(shown["score_parts"]) >= {"authority", "relevance", "feasibility", "weights"}
-
-
-def test_an_import_from_the_command_line_maps_none_of_the_sqlite_file_into_its_memory(
-    app: Flask, db: Any, team: dict[str, Any], exports: dict[str, Path]
-) -> None:
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("only SQLite maps the database file")
-    db.engine.dispose()  # the fixtures' connections were opened before the command
-    result = run(app, "gap", "import", "Mine", *(f"{o}={p}" for o, p in exports.items()))
-    assert result.exit_code == 0, result.output
-    with db.engine.connect() as conn:
-        assert conn.execute(text("PRAGMA mmap_size")).scalar() == 0
 
 
 def test_prospects_set_maps_a_tier_to_a_target_and_angle_and_qualifies_it(
