@@ -150,7 +150,8 @@ def feasibility_part(
     ease = LINK_TYPE_EASE[link_type]
     share = overlap / competitor_count if competitor_count else 0.0
     value = ease * (1 - OVERLAP_WEIGHT) + share * OVERLAP_WEIGHT
-    why = [f"{link_type.label} page", f"links to {overlap} of {competitor_count} competitors"]
+    kind = link_type.label if link_type.label.endswith(" page") else f"{link_type.label} page"
+    why = [kind, f"links to {overlap} of {competitor_count} competitors"]
     if contactable is True:
         value += CONTACT_BONUS
         why.append("a contact is known")

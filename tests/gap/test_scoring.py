@@ -47,7 +47,7 @@ def test_feasibility_weighs_link_type_overlap_and_a_contact() -> None:
     profile = feasibility_part(LinkType.PROFILE, 1, 3, contactable=False)
     assert resource.value > profile.value
     assert resource.explanation == (
-        "resource page page, links to 3 of 3 competitors, a contact is known"
+        "resource page, links to 3 of 3 competitors, a contact is known"
     )
     assert 0.0 <= profile.value <= 1.0
 
