@@ -20,7 +20,7 @@ from crm.gap.sample_exports import (
 )
 from crm.gap.service import SourceFile, add_sources, create_import, latest_snapshot, run_import
 from crm.models import Evidence, GapImport, ImportState, Prospect, SnapshotDomain
-from tests.fixtures.gap import ImportFn
+from tests.fixtures.gap import Checkpoint, ImportFn
 from tests.gap.writers import SAMPLES as DATA
 
 pytestmark = pytest.mark.postgres
@@ -151,15 +151,13 @@ def test_the_snapshot_is_committed_a_batch_at_a_time_so_others_never_wait_on_it(
     team: dict[str, Any],
     exports: dict[str, Path],
     import_files: ImportFn,
-    monkeypatch: pytest.MonkeyPatch,
+    after_each_batch: Callable[[Checkpoint], None],
 ) -> None:
     from sqlalchemy import create_engine, text
 
-    from crm.gap import progress, service, snapshot
     from tests.gap.mixed_exports import EXPECTED
 
     campaign = team["campaign"]
-    monkeypatch.setattr(snapshot, "WRITE_BATCH", 3)
     url = db.engine.url
     sqlite = url.get_backend_name() == "sqlite"
     # Another user's connection that will not wait for a lock: it fails at once if the import
@@ -167,23 +165,17 @@ def test_the_snapshot_is_committed_a_batch_at_a_time_so_others_never_wait_on_it(
     other = create_engine(url, connect_args={"timeout": 0} if sqlite else {})
     seen: list[tuple[int, int]] = []
 
-    def checkpoint_then_write(import_id: int) -> Callable[[int, int], None]:
-        commit = progress.commit_progress(import_id)
+    def write_as_someone_else(done: int, total: int) -> None:
+        seen.append((done, total))
+        with other.begin() as conn:
+            if not sqlite:
+                conn.execute(text("SET LOCAL lock_timeout = '100ms'"))
+            conn.execute(
+                text("UPDATE prospects SET notes = notes WHERE campaign_id = :c"),
+                {"c": campaign.id},
+            )
 
-        def checkpoint(done: int, total: int) -> None:
-            commit(done, total)
-            seen.append((done, total))
-            with other.begin() as conn:
-                if not sqlite:
-                    conn.execute(text("SET LOCAL lock_timeout = '100ms'"))
-                conn.execute(
-                    text("UPDATE prospects SET notes = notes WHERE campaign_id = :c"),
-                    {"c": campaign.id},
-                )
-
-        return checkpoint
-
-    monkeypatch.setattr(service, "commit_progress", checkpoint_then_write)
+    after_each_batch(write_as_someone_else)
     done = import_files(campaign, exports.values())
     other.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.models import Evidence, ImportState, Prospect, SnapshotDomain
-from tests.fixtures.gap import ImportFn
+from tests.fixtures.gap import Checkpoint, ImportFn
 from tests.gap.mixed_exports import EXPECTED, SITE
 
 pytestmark = pytest.mark.postgres
@@ -188,41 +189,30 @@ def test_a_prospect_added_by_hand_during_a_first_import_is_updated_not_duplicate
     team: dict[str, Any],
     exports: dict[str, Path],
     import_files: ImportFn,
-    monkeypatch: pytest.MonkeyPatch,
+    after_each_batch: Callable[[Checkpoint], None],
 ) -> None:
-    from collections.abc import Callable
-
     from sqlalchemy import create_engine, insert
 
-    from crm.gap import progress, service, snapshot
     from crm.models import utcnow
-    from tests.gap.mixed_exports import EXPECTED
 
     campaign = team["campaign"]
-    monkeypatch.setattr(snapshot, "WRITE_BATCH", 3)
     other = create_engine(db.engine.url)
     added: list[str] = []
 
-    def checkpoint_then_add(import_id: int) -> Callable[[int, int], None]:
-        commit = progress.commit_progress(import_id)
+    def add_one_by_hand(done: int, total: int) -> None:
+        if added:
+            return
+        written = set(db.session.scalars(select(Prospect.domain)))
+        domain = sorted(set(EXPECTED) - written)[-1]  # one the import has yet to write
+        with other.begin() as conn:  # a colleague, in their own request
+            conn.execute(
+                insert(Prospect),
+                {"campaign_id": campaign.id, "domain": domain, "source": "manual",
+                 "status_changed_at": utcnow()},
+            )  # fmt: skip
+        added.append(domain)
 
-        def checkpoint(done: int, total: int) -> None:
-            commit(done, total)
-            if added:
-                return
-            written = set(db.session.scalars(select(Prospect.domain)))
-            domain = sorted(set(EXPECTED) - written)[-1]  # one the import has yet to write
-            with other.begin() as conn:  # a colleague, in their own request
-                conn.execute(
-                    insert(Prospect),
-                    {"campaign_id": campaign.id, "domain": domain, "source": "manual",
-                     "status_changed_at": utcnow()},
-                )  # fmt: skip
-            added.append(domain)
-
-        return checkpoint
-
-    monkeypatch.setattr(service, "commit_progress", checkpoint_then_add)
+    after_each_batch(add_one_by_hand)
     done = import_files(campaign, exports.values())
     other.dispose()
 
