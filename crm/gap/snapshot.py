@@ -160,7 +160,8 @@ def write_snapshot(
         before = {}
         if diff is not None and previous is not None:
             before = _snapshot_sites(previous.id, [r.domain for r in rows])
-        known = known or _newest_prospect_id() > ours_up_to
+        newest = _newest_prospect_id()
+        known = known or newest > ours_up_to
         decided = _decide_prospects(gap_import, rows, facts, ctx, now, known=known)
         for row in rows:
             if diff is not None:
@@ -169,7 +170,7 @@ def write_snapshot(
             (ours if row.links_to_us else theirs)[row.overlap] += 1
         # Only writes from here to the checkpoint: the lock is held this long.
         _insert_snapshot_domains(gap_import.id, rows)
-        ids = _write_prospects(gap_import, decided, now)
+        ids = _write_prospects(gap_import, decided, now, newest_before=newest)
         ours_up_to = max([ours_up_to, *ids.values()])
         delete_evidence(list(decided.ids.values()), covered)
         insert_evidence(gap_import.id, ids, facts, covered)
@@ -372,10 +373,14 @@ def _decide_prospects(
     return decided
 
 
-def _write_prospects(gap_import: GapImport, decided: _Decided, now: datetime) -> dict[str, int]:
-    """Write a batch's decided prospects; return {domain: prospect id} of the batch."""
+def _write_prospects(
+    gap_import: GapImport, decided: _Decided, now: datetime, *, newest_before: int
+) -> dict[str, int]:
+    """Write a batch's decided prospects; return {domain: prospect id} of the batch.
+
+    `newest_before`: the newest prospect id read before the batch was decided.
+    """
     campaign_id = gap_import.campaign_id
-    newest_before = _newest_prospect_id()
     bulk_insert(
         Prospect,
         decided.inserts,
@@ -393,10 +398,10 @@ def _write_prospects(gap_import: GapImport, decided: _Decided, now: datetime) ->
         )
     ids = dict(decided.ids)
     if decided.inserts:
-        # The new rows have the ids past the newest one before them: one range read by
+        # The new rows have ids past the newest one before them: one range read by
         # primary key, not a look-up by domain per row. It filters on the id alone (by
         # campaign too, SQLite would read the campaign's index, every prospect so far);
-        # others may add prospects meanwhile, so only the batch's are kept.
+        # others may have added prospects since, so only the batch's are kept.
         inserted = {row["domain"] for row in decided.inserts}
         found = db.session.execute(
             select(Prospect.domain, Prospect.id, Prospect.campaign_id).where(
