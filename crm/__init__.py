@@ -65,12 +65,6 @@ def _sqlite_durability(busy_timeout_ms: int) -> Any:
         # WAL's default (NORMAL) can lose the last commits on power loss; a sent touch's
         # record must survive it, or the worker would send that email again.
         dbapi_connection.execute("PRAGMA synchronous=FULL")
-        # A gap import commits every few thousand domains, each commit dirtying pages all
-        # over the prospects' indexes; checkpointing the WAL into the file after every one
-        # (SQLite's default: past 1,000 pages) copied the same pages again and again.
-        # Measured: the 309 commits of an 800,000-domain import took 20 s, now 10 s; the
-        # WAL grows to 80 MB.
-        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_CHECKPOINT_PAGES}")
 
     return on_connect
 
@@ -83,6 +77,12 @@ def _prefer_wal(dbapi_connection: Any, _record: Any) -> None:
     """
     with contextlib.suppress(sqlite3.OperationalError):
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    # A gap import commits every few thousand domains, each commit dirtying pages all
+    # over the prospects' indexes; checkpointing the WAL into the file after every one
+    # (SQLite's default: past 1,000 pages) copied the same pages again and again.
+    # Measured: the 309 commits of an 800,000-domain import took 20 s, now 10 s; the
+    # WAL grows to 80 MB.
+    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_CHECKPOINT_PAGES}")
 
 
 def register_extensions(app: Flask) -> None:
