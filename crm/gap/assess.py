@@ -10,7 +10,7 @@ angle already set. `reassess` applies the rules again to stored prospects
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -22,6 +22,7 @@ from crm.gap.compute import GapRow, GapSettings, classify
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.facts import DomainFacts
 from crm.gap.linktype import LinkType, broken_links, domain_link_type
+from crm.gap.page_rules import PageVerdict, judge_pages
 from crm.gap.qualify import UNWINNABLE, CampaignFilters, ExclusionRules, first_exclusion
 from crm.gap.qualify import rule_exclusion as rule_only
 from crm.gap.scoring import ScoreWeights, score
@@ -101,10 +102,34 @@ def _texts(pages: Sequence[PageEvidence]) -> list[str]:
     return list(texts)
 
 
+def judge_facts(facts: Iterable[DomainFacts]) -> dict[tuple[Any, ...], PageVerdict]:
+    """Return the verdicts of every evidence page of these domains.
+
+    Those the reduction judged come with the facts; the others are judged here,
+    in one DuckDB query.
+    """
+    verdicts: dict[tuple[Any, ...], PageVerdict] = {}
+    unjudged = []
+    for fact in facts:
+        if fact.verdicts is not None:
+            verdicts.update(fact.verdicts)
+        else:
+            unjudged += [page for pages in fact.evidence.values() for page in pages]
+    verdicts.update(judge_pages(unjudged))
+    return verdicts
+
+
 def assess(
-    row: GapRow, fact: DomainFacts | None, state: PriorState | None, ctx: GapContext
+    row: GapRow,
+    fact: DomainFacts | None,
+    state: PriorState | None,
+    ctx: GapContext,
+    verdicts: Mapping[tuple[Any, ...], PageVerdict],
 ) -> dict[str, Any]:
-    """Return the prospect columns the rules decide for one domain (always the same keys)."""
+    """Return the prospect columns the rules decide for one domain (always the same keys).
+
+    `verdicts` holds its pages' verdicts (`judge_facts` of a batch of domains).
+    """
     evidence = fact.evidence if fact is not None else {}
     competitors = ctx.gap.competitors
     theirs = [p for site in competitors for p in evidence.get(site, ())]
@@ -116,7 +141,7 @@ def assess(
         link_type = LinkType(state.link_type)
         why["link_type"] = "set by hand"
     elif pages:
-        guess = domain_link_type(pages)
+        guess = domain_link_type(pages, verdicts)
         link_type, why["link_type"] = guess.link_type, guess.evidence
     elif state is not None and state.link_type in LINK_TYPES:
         link_type = LinkType(state.link_type)  # evidence kept from an earlier import
@@ -156,9 +181,10 @@ def assess(
         # Page patterns read the pages linking to competitors; a hand-listed page otherwise.
         linked = competitors if theirs else None
         if row.is_gap:
-            hit = first_exclusion(fact, row.overlap, ctx.filters, ctx.rules, competitors=linked)
+            hit = first_exclusion(fact, row.overlap, ctx.filters, ctx.rules, competitors=linked,
+                                  verdicts=verdicts)  # fmt: skip
         else:
-            hit = rule_only(fact, ctx.rules, competitors=linked)
+            hit = rule_only(fact, ctx.rules, competitors=linked, verdicts=verdicts)
         if hit is not None:
             out["excluded_by"], out["excluded_note"] = hit.code, hit.reason
 
@@ -252,15 +278,19 @@ def reassess(campaign: Campaign, ids: Sequence[int] | None = None) -> int:
                 .group_by(Contact.prospect_id)
             ).all()
         )
+        facts = {p.id: stored_facts(p, evidence.get(p.id, [])) for p in prospects}
+        verdicts = judge_facts(facts.values())
         values = []
         for p in prospects:
-            fact = stored_facts(p, evidence.get(p.id, []))
+            fact = facts[p.id]
             row = classify(fact, ctx.gap)
             state = PriorState(p.id, p.link_type, p.link_type_manual, p.broken_link,
                                p.relevance_override, p.restored, p.excluded_by, p.excluded_note,
                                p.target_page_id, p.target_confirmed, p.angle,
                                contacts.get(p.id, 0))  # fmt: skip
-            values.append({"id": p.id, "updated_at": now, **assess(row, fact, state, ctx)})
+            values.append(
+                {"id": p.id, "updated_at": now, **assess(row, fact, state, ctx, verdicts)}
+            )
         bulk_update(Prospect, values)
         done += len(values)
     db.session.expire_all()

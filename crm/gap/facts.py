@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from crm.gap.exports import Evidence
+
+if TYPE_CHECKING:
+    from crm.gap.page_rules import PageVerdict
 
 
 class DomainFacts:
@@ -15,6 +19,8 @@ class DomainFacts:
     None when no export says; `paid_or_ugc_only` is True when every link
     whose rel is known is sponsored or UGC. `evidence[site]` holds the best
     few referring pages, `targets[site]` up to TARGETS_PER_SITE target URLs.
+    `verdicts` holds its pages' verdicts (crm.gap.page_rules) when the
+    reduction judged them, by `verdict_key(page)`; None when nobody did.
     """
 
     __slots__ = (
@@ -29,6 +35,7 @@ class DomainFacts:
         "spam",
         "targets",
         "traffic",
+        "verdicts",
     )
 
     def __init__(
@@ -45,6 +52,7 @@ class DomainFacts:
         language: str | None = None,
         evidence: dict[str, tuple[Evidence, ...]] | None = None,
         targets: dict[str, tuple[str, ...]] | None = None,
+        verdicts: dict[tuple[Any, ...], PageVerdict] | None = None,
     ) -> None:
         self.domain = domain
         self.backlinks = backlinks if backlinks is not None else {}
@@ -57,6 +65,7 @@ class DomainFacts:
         self.language = language
         self.evidence = evidence if evidence is not None else {}
         self.targets = targets if targets is not None else {}
+        self.verdicts = verdicts
 
     @property
     def sites(self) -> frozenset[str]:

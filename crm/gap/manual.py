@@ -18,7 +18,7 @@ from crm.core.domains import DomainError, registrable_domain
 from crm.core.errors import UserError
 from crm.core.prospects import LISTED, find_prospect, listed_page, set_prospect_page
 from crm.extensions import db
-from crm.gap.assess import PriorState, assess, gap_context
+from crm.gap.assess import PriorState, assess, gap_context, judge_facts
 from crm.gap.bulk import bulk_update
 from crm.gap.compute import classify
 from crm.gap.exports import Evidence as PageEvidence
@@ -101,14 +101,19 @@ def add_prospects(
             db.session.add(Evidence(prospect_id=prospect.id, site=LISTED,
                                     page_url=wanted[prospect.domain]))  # fmt: skip
     ctx = gap_context(campaign)
-    values_out = []
+    facts = {}
     for prospect in result.added:
         url = wanted[prospect.domain]
         pages = {LISTED: (PageEvidence(page_url=url),)} if url else {}
-        fact = DomainFacts(prospect.domain, evidence=pages)  # type: ignore[arg-type]
+        facts[prospect.id] = DomainFacts(prospect.domain, evidence=pages)  # type: ignore[arg-type]
+    verdicts = judge_facts(facts.values())
+    values_out = []
+    for prospect in result.added:
+        fact = facts[prospect.id]
         state = PriorState(prospect.id, None, False, False, None, False, None, "", None, False,
                            None, 0)  # fmt: skip
-        values_out.append({"id": prospect.id, **assess(classify(fact, ctx.gap), fact, state, ctx)})
+        row = classify(fact, ctx.gap)
+        values_out.append({"id": prospect.id, **assess(row, fact, state, ctx, verdicts)})
     if values_out:
         bulk_update(Prospect, values_out)
         for prospect in result.added:

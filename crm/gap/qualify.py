@@ -14,11 +14,13 @@ the service's business.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from crm.gap.exports import Evidence
 from crm.gap.facts import DomainFacts
+from crm.gap.page_rules import PageVerdict, judge_pages, verdict_key
 
 # Stable codes of what can hide a prospect.
 BLOCKLIST = "blocklist"
@@ -59,25 +61,6 @@ UNWINNABLE_REASONS = {
     "personal_network": "the competitor's personal network",
 }
 
-_DIRECTORY = re.compile(
-    r"/director(y|ies)\b|/listings?/|/dir/|/catalog(ue)?/|//[^/]*director(y|ies)\.|"
-    r"\bdirectory\b|\bbusiness listings?\b|\byellow ?pages\b|\bsubmit (your )?(site|url|link)\b",
-    re.IGNORECASE,
-)
-_PRESS_RELEASE = re.compile(
-    r"press-?releases?|/pr/|/newsroom/|/news-release|\bpress release\b|\bnewswire\b|"
-    r"\bpr newswire\b|\bfor immediate release\b",
-    re.IGNORECASE,
-)
-_BLOGROLL = re.compile(
-    r"blogroll|/links/?$|/friends/?$|/partners/?$|\bblogroll\b|"
-    r"\bfriends'? (sites|blogs|links)\b|\blink exchange\b",
-    re.IGNORECASE,
-)
-# Whether a page can match any of the three page patterns: one search where most match none.
-_ANY_PAGE_PATTERN = re.compile(
-    "|".join(f"(?:{p.pattern})" for p in (_DIRECTORY, _PRESS_RELEASE, _BLOGROLL)), re.IGNORECASE
-)
 # Press-release distribution networks: any link from them is a paid release.
 PRESS_RELEASE_DOMAINS = frozenset(
     {
@@ -169,28 +152,32 @@ def _pages(facts: DomainFacts, sites: Collection[str] | None) -> list[Evidence]:
     ]
 
 
-def _matches(page: Evidence, pattern: re.Pattern[str]) -> bool:
-    return bool(pattern.search(page.page_url) or (page.title and pattern.search(page.title)))
-
-
-def _all_pages_match(pages: list[Evidence], pattern: re.Pattern[str]) -> Evidence | None:
-    """Return an example page when every page matches the pattern (URL or title)."""
+def _all_pages_are(
+    pages: list[Evidence], verdicts: Mapping[tuple[Any, ...], PageVerdict], kind: str
+) -> Evidence | None:
+    """Return an example page when every page is of this kind (its URL or title matches)."""
     if not pages:
         return None
     for page in pages:
-        if not _matches(page, pattern):
+        if not getattr(verdicts[verdict_key(page)], kind):
             return None
     return pages[0]
 
 
 def rule_exclusion(
-    facts: DomainFacts, rules: ExclusionRules, *, competitors: Collection[str] | None = None
+    facts: DomainFacts,
+    rules: ExclusionRules,
+    *,
+    competitors: Collection[str] | None = None,
+    verdicts: Mapping[tuple[Any, ...], PageVerdict] | None = None,
 ) -> Exclusion | None:
     """Return the first exclusion rule that hides this domain, or None.
 
-    Page patterns look at the pages linking to the competitors (all pages
-    when `competitors` is None) and hide the domain only when every one of
-    them matches: one directory page on an otherwise editorial site is fine.
+    Page patterns (crm.gap.page_rules) look at the pages linking to the
+    competitors (all pages when `competitors` is None) and hide the domain
+    only when every one of them matches: one directory page on an otherwise
+    editorial site is fine. `verdicts` holds the pages' verdicts when the
+    caller judged a batch of domains at once.
     """
     domain = facts.domain
     blocked = next((b for b in rules.blocklist if domain == b or domain.endswith("." + b)), None)
@@ -205,16 +192,17 @@ def rule_exclusion(
         wanted = ", ".join(sorted(rules.languages))
         return Exclusion(LANGUAGE, f"language {facts.language} is not one of {wanted}")
     pages = _pages(facts, competitors)
-    if pages and not _matches(pages[0], _ANY_PAGE_PATTERN):
-        pages = []  # every page would have to match a pattern: the first matches none
-    if rules.directories and (page := _all_pages_match(pages, _DIRECTORY)):
+    if pages and verdicts is None:
+        verdicts = judge_pages(pages)
+    judged = verdicts or {}
+    if rules.directories and (page := _all_pages_are(pages, judged, "directory")):
         return Exclusion(DIRECTORY, f"its links come from directory pages ({page.page_url})")
     if rules.press_releases:
         if domain in PRESS_RELEASE_DOMAINS:
             return Exclusion(PRESS_RELEASE, f"{domain} distributes press releases")
-        if page := _all_pages_match(pages, _PRESS_RELEASE):
+        if page := _all_pages_are(pages, judged, "press_release"):
             return Exclusion(PRESS_RELEASE, f"its links come from press releases ({page.page_url})")
-    if rules.blogrolls and (page := _all_pages_match(pages, _BLOGROLL)):
+    if rules.blogrolls and (page := _all_pages_are(pages, judged, "blogroll")):
         return Exclusion(BLOGROLL, f"its links come from a blogroll ({page.page_url})")
     if rules.paid_or_ugc_only and facts.paid_or_ugc_only:
         return Exclusion(PAID_OR_UGC, "every link it gives is sponsored or user-generated")
@@ -265,11 +253,12 @@ def first_exclusion(
     rules: ExclusionRules,
     *,
     competitors: Collection[str] | None = None,
+    verdicts: Mapping[tuple[Any, ...], PageVerdict] | None = None,
 ) -> Exclusion | None:
     """Return the first rule, then the first filter, that hides this prospect (None: shown)."""
-    return rule_exclusion(facts, rules, competitors=competitors) or filter_exclusion(
-        facts, overlap, filters
-    )
+    return rule_exclusion(
+        facts, rules, competitors=competitors, verdicts=verdicts
+    ) or filter_exclusion(facts, overlap, filters)
 
 
 def unwinnable(reason_code: str, note: str | None = None) -> Exclusion:

@@ -27,6 +27,7 @@ import orjson
 from crm.gap.exports import Evidence, ExportError, ExportInfo, LinkTable, ReadStats
 from crm.gap.exports.sql import evidence_sql
 from crm.gap.facts import DomainFacts, FileSummary
+from crm.gap.page_rules import PageVerdict, judged_sql, verdict_key, verdict_of
 
 # The best pages kept per referring domain and site ("why they got the link").
 EVIDENCE_PER_SITE = 3
@@ -36,6 +37,7 @@ BATCH = 5_000
 _domain_of = itemgetter(0)
 _domain_and_site = itemgetter(0, 1)
 _page = itemgetter(2)
+_verdict = itemgetter(3)
 # A page's fields (exactly Evidence's, in order) as an Evidence, in C: 700,000 pages
 # in a big import.
 _evidence = partial(tuple.__new__, Evidence)
@@ -156,11 +158,13 @@ class Reduction:
         """Return every domain's facts at once (tests and small imports)."""
         return {fact.domain: fact for batch in self.batches() for fact in batch}
 
-    def batches(self, size: int = BATCH) -> Iterator[list[DomainFacts]]:
+    def batches(self, size: int = BATCH, *, judged: bool = False) -> Iterator[list[DomainFacts]]:
         """Yield the domains' facts, a batch at a time, in domain order.
 
         Three ordered streams (domains, evidence, targets) are read side by
         side, so each table is scanned once whatever the number of batches.
+        `judged`: the facts carry their pages' verdicts (crm.gap.page_rules),
+        judged here in one query rather than a batch at a time later.
         """
         self._prepare()
         fields = ", ".join(Evidence._fields)
@@ -171,10 +175,12 @@ class Reduction:
         )
         # A page's fields as one JSON array: DuckDB hands Python a value at a time, and
         # 12 values for each of 700,000 pages took seconds.
+        source = judged_sql("SELECT * FROM evidence") if judged else "SELECT * FROM evidence"
+        verdict = "verdict" if judged else "NULL"
         pages = _Stream(
             self._con.cursor().execute(
-                f"SELECT domain, site, json_array({fields})::VARCHAR FROM evidence"
-                " ORDER BY domain, site, rank DESC, seq"
+                f"SELECT domain, site, json_array({fields})::VARCHAR, {verdict}"
+                f" FROM ({source}) ORDER BY domain, site, rank DESC, seq"
             )
         )
         names = [
@@ -189,13 +195,20 @@ class Reduction:
         while rows := domains.fetchmany(size):
             last = rows[-1][0]
             evidence: dict[str, dict[str, tuple[Evidence, ...]]] = {}
+            verdicts: dict[str, dict[tuple[Any, ...], PageVerdict]] = {}
             for (domain, site), group in groupby(pages.upto(last), key=_domain_and_site):
-                found = map(orjson.loads, map(_page, group))
-                evidence.setdefault(domain, {})[site] = tuple(map(_evidence, found))
+                listed = list(group)
+                found = tuple(map(_evidence, map(orjson.loads, map(_page, listed))))
+                evidence.setdefault(domain, {})[site] = found
+                if judged:
+                    judged_pages = map(verdict_of, map(_verdict, listed))
+                    verdicts.setdefault(domain, {}).update(
+                        zip(map(verdict_key, found), judged_pages, strict=True)
+                    )
             targets: dict[str, dict[str, tuple[str, ...]]] = {}
             for domain, site, ids in linked.upto(last):
                 targets.setdefault(domain, {})[site] = tuple(map(name_of, map(int, ids.split())))
-            yield [_facts(row, evidence, targets) for row in rows]
+            yield [_facts(row, evidence, targets, verdicts if judged else None) for row in rows]
 
     def _prepare(self) -> None:
         """Build the per-domain table once every site's facts are in."""
@@ -241,6 +254,7 @@ def _facts(
     row: tuple[Any, ...],
     evidence: dict[str, dict[str, tuple[Evidence, ...]]],
     targets: dict[str, dict[str, tuple[str, ...]]],
+    verdicts: dict[str, dict[tuple[Any, ...], PageVerdict]] | None,
 ) -> DomainFacts:
     domain, authority, traffic, rels, spam, language, sites, live, gone = row
     names = sites.split()
@@ -257,6 +271,7 @@ def _facts(
         language=language or None,
         evidence=evidence.get(domain, {}),
         targets=targets.get(domain, {}),
+        verdicts=None if verdicts is None else verdicts.get(domain, {}),
     )
 
 

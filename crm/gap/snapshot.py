@@ -31,7 +31,7 @@ from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
-from crm.gap.assess import GapContext, PriorState, assess, gap_context
+from crm.gap.assess import GapContext, PriorState, assess, gap_context, judge_facts
 from crm.gap.assets import AssetTally
 from crm.gap.bulk import bulk_insert, bulk_update
 from crm.gap.compute import GapRow, compute_gap
@@ -154,7 +154,8 @@ def write_snapshot(
     ours: Counter[int] = Counter()
     total = len(reduction)
     done = 0
-    for batch in reduction.batches(WRITE_BATCH if checkpoint is not None else BATCH):
+    size = WRITE_BATCH if checkpoint is not None else BATCH
+    for batch in reduction.batches(size, judged=True):
         facts = {fact.domain: fact for fact in batch}
         rows = list(compute_gap(batch, ctx.gap, our_export_present=ours_present))
         before = {}
@@ -345,6 +346,7 @@ def _decide_prospects(
     inserts, updates, unchanged = decided.inserts, decided.updates, decided.unchanged
     prior, before = _prior_states(campaign_id, list(facts)) if known else ({}, {})
     decided.ids = {domain: state.id for domain, state in prior.items()}
+    verdicts = judge_facts(facts.values())
     for row in rows:
         fact = facts[row.domain]
         state = prior.get(row.domain)
@@ -361,7 +363,7 @@ def _decide_prospects(
             "dofollow": row.dofollow,
             "spam": row.spam,
             "language": _clip(fact.language, 16),
-            **assess(row, fact, state, ctx),
+            **assess(row, fact, state, ctx, verdicts),
         }
         if state is None:
             inserts.append({"domain": row.domain, **values})
