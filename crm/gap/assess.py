@@ -22,11 +22,12 @@ from crm.gap.compute import GapRow, GapSettings, classify
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.facts import DomainFacts
 from crm.gap.linktype import LinkType, broken_links, domain_link_type
-from crm.gap.page_rules import PageVerdict, judge_pages
+from crm.gap.page_rules import PageVerdict, judge_pages, verdict_key
 from crm.gap.qualify import UNWINNABLE, CampaignFilters, ExclusionRules, first_exclusion
 from crm.gap.qualify import rule_exclusion as rule_only
 from crm.gap.scoring import ScoreWeights, score
 from crm.gap.settings import campaign_config
+from crm.gap.snapshot_evidence import page_of
 from crm.gap.targets import TargetPage as PitchPage
 from crm.gap.targets import suggest_angle, suggest_target
 from crm.models import Campaign, Contact, Evidence, Prospect, utcnow
@@ -105,16 +106,16 @@ def _texts(pages: Sequence[PageEvidence]) -> list[str]:
 def judge_facts(facts: Iterable[DomainFacts]) -> dict[tuple[Any, ...], PageVerdict]:
     """Return the verdicts of every evidence page of these domains.
 
-    Those the reduction judged come with the facts; the others are judged here,
-    in one DuckDB query.
+    Those the reduction judged come with the facts; the others (stored pages of a
+    prospect, of a site carried over) are judged here, in one DuckDB query.
     """
     verdicts: dict[tuple[Any, ...], PageVerdict] = {}
     unjudged = []
     for fact in facts:
-        if fact.verdicts is not None:
-            verdicts.update(fact.verdicts)
-        else:
-            unjudged += [page for pages in fact.evidence.values() for page in pages]
+        known = fact.verdicts or {}
+        verdicts.update(known)
+        unjudged += [page for pages in fact.evidence.values() for page in pages
+                     if verdict_key(page) not in known]  # fmt: skip
     verdicts.update(judge_pages(unjudged))
     return verdicts
 
@@ -212,28 +213,11 @@ def assess(
 # -- applying the rules again to stored prospects -----------------------------
 
 
-def _page(row: Evidence) -> PageEvidence:
-    return PageEvidence(
-        page_url=row.page_url,
-        title=row.title,
-        target_url=row.target_url,
-        anchor=row.anchor,
-        rel=row.rel,
-        first_seen=row.first_seen,
-        last_seen=row.last_seen,
-        http_code=row.http_code,
-        lost=row.lost,
-        language=row.language,
-        page_type=row.page_type,
-        page_category=row.page_category,
-    )
-
-
 def stored_facts(prospect: Prospect, evidence: Sequence[Evidence]) -> DomainFacts:
     """Rebuild a prospect's DomainFacts from its columns and evidence rows."""
     by_site: dict[str, list[PageEvidence]] = {}
     for row in evidence:
-        by_site.setdefault(row.site, []).append(_page(row))
+        by_site.setdefault(row.site, []).append(page_of(row))
     rels = [row.rel for row in evidence if row.rel]
     return DomainFacts(
         prospect.domain,

@@ -39,7 +39,7 @@ from crm.gap.diff import DiffTally
 from crm.gap.facts import DomainFacts
 from crm.gap.reduce import Reduction
 from crm.gap.snapshot_diff import assets_json, diff_json
-from crm.gap.snapshot_evidence import delete_evidence, insert_evidence
+from crm.gap.snapshot_evidence import delete_evidence, insert_evidence, stored_pages
 from crm.models import Contact, Evidence, GapImport, ImportState, Prospect, SnapshotDomain
 from crm.models.prospect import category_bits_of
 
@@ -163,7 +163,7 @@ def write_snapshot(
             before = _snapshot_sites(previous.id, [r.domain for r in rows])
         newest = _newest_prospect_id()
         known = known or newest > ours_up_to
-        decided = _decide_prospects(gap_import, rows, facts, ctx, now, known=known)
+        decided = _decide_prospects(gap_import, rows, facts, ctx, now, known=known, carried=carried)
         for row in rows:
             if diff is not None:
                 diff.add(row.domain, before.get(row.domain), row.backlinks)
@@ -336,16 +336,24 @@ def _decide_prospects(
     now: datetime,
     *,
     known: bool = True,
+    carried: Sequence[str] = (),
 ) -> _Decided:
     """Decide one prospect per referring domain of a batch (reads only, writes nothing).
 
     `known` False: the campaign had no prospects when the import began, so none is read.
+    `carried`: sites this import has no export of; the rules read the pages stored
+    for them (the facts of this import have their counts, not their pages).
     """
     campaign_id = gap_import.campaign_id
     decided = _Decided()
     inserts, updates, unchanged = decided.inserts, decided.updates, decided.unchanged
     prior, before = _prior_states(campaign_id, list(facts)) if known else ({}, {})
     decided.ids = {domain: state.id for domain, state in prior.items()}
+    if carried and decided.ids:
+        kept = stored_pages(list(decided.ids.values()), carried)
+        for domain, prospect_id in decided.ids.items():
+            if prospect_id in kept:
+                facts[domain].evidence = {**facts[domain].evidence, **kept[prospect_id]}
     verdicts = judge_facts(facts.values())
     for row in rows:
         fact = facts[row.domain]

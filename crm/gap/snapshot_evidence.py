@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from crm.extensions import db
 from crm.gap.bulk import bulk_insert
@@ -33,6 +33,31 @@ def _stored(page: PageEvidence) -> tuple[Any, ...]:
             page.first_seen, page.last_seen, page.http_code, _clip(page.lost, 40),
             _clip(page.language, 16), _clip(page.page_type, 120),
             _clip(page.page_category, 200))  # fmt: skip
+
+
+def page_of(row: Evidence) -> PageEvidence:
+    """Return a stored evidence row as the page an import reads."""
+    return PageEvidence(*(getattr(row, name) for name in _PAGE_COLUMNS))
+
+
+def stored_pages(
+    prospect_ids: Sequence[int], sites: Sequence[str]
+) -> dict[int, dict[str, tuple[PageEvidence, ...]]]:
+    """Return these prospects' stored pages of these sites, best first, by prospect and site."""
+    found: dict[int, dict[str, list[PageEvidence]]] = {}
+    for start in range(0, len(prospect_ids), CHUNK):
+        rows = db.session.scalars(
+            select(Evidence)
+            .where(
+                Evidence.prospect_id.in_(prospect_ids[start : start + CHUNK]),
+                Evidence.site.in_(sites),
+            )
+            .order_by(Evidence.id)
+        )
+        for row in rows:
+            found.setdefault(row.prospect_id, {}).setdefault(row.site, []).append(page_of(row))
+    return {pid: {site: tuple(pages) for site, pages in by_site.items()}
+            for pid, by_site in found.items()}  # fmt: skip
 
 
 def delete_evidence(prospect_ids: Sequence[int], covered: Sequence[str]) -> None:

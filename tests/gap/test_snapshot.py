@@ -114,6 +114,29 @@ def test_sites_without_an_export_in_a_reimport_are_carried_over(
     assert prospects["beta.co.uk"].backlinks["toolreview.example"] == 4
 
 
+def test_a_reimport_that_carries_a_competitor_over_reads_its_stored_pages(
+    db: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
+) -> None:
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+
+    def decided() -> dict[str, tuple[Any, ...]]:
+        return {d: (p.link_type, p.score, p.score_parts, p.excluded_by, p.target_page_id)
+                for d, p in _prospects(db, campaign.id).items()}  # fmt: skip
+
+    full = decided()
+    # rival-a.com's export (Ahrefs Backlinks) has the only page of epsilon.io.
+    epsilon = _prospects(db, campaign.id)["epsilon.io"].id
+    sites = db.session.scalars(select(Evidence.site).where(Evidence.prospect_id == epsilon))
+    assert set(sites) == {"rival-a.com"}
+    second = import_files(campaign, [p for owner, p in exports.items() if owner != "rival-a.com"])
+    assert second.sites_carried == ["rival-a.com"]
+    db.session.expire_all()
+    assert decided() == full
+    relevance = _prospects(db, campaign.id)["epsilon.io"].score_parts["relevance"]["why"]
+    assert "no titles" not in relevance
+
+
 def test_what_the_team_decided_by_hand_survives_a_reimport(
     db: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
 ) -> None:
