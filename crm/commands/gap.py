@@ -7,10 +7,12 @@ then all are reduced; one bad file means nothing is imported.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,24 @@ def _own_export_note(campaign: Campaign) -> None:
         )
 
 
+@contextmanager
+def cyclic_collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the import (reference counting goes on).
+
+    An import creates millions of objects a batch at a time, and each batch's
+    live until it is written; the collector's full passes walked all of them
+    again and again, a fifth of a large import's time, and found no cycles
+    worth it (the peak memory is the same without them).
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 @click.group(cls=AppGroup)
 def gap() -> None:
     """The backlink gap: import exports, show the gap."""
@@ -90,8 +110,9 @@ def gap_import(campaign: str, sources: tuple[str, ...], format_hint: str | None,
         if not Path(parsed.path).is_file():
             raise UserError(f"{parsed.path}: no such file")
         files.append(SourceFile(parsed.path, parsed.name, parsed.owner, format_hint))
-    done = import_now(target, files, commit_batches=True)
-    db.session.commit()
+    with cyclic_collection_paused():
+        done = import_now(target, files, commit_batches=True)
+        db.session.commit()
     summary: dict[str, Any] = {
         "import_id": done.id,
         "files": [

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 
 from crm.gap.sample_exports import gsc_bytes, write
 from crm.models import GapImport, Prospect, ProspectStatus
+from tests.fixtures.gap import Checkpoint
 from tests.gap.mixed_exports import SITE
 
 pytestmark = pytest.mark.postgres
@@ -149,3 +152,25 @@ def test_show_all_as_json_streams_row_by_row_what_one_json_document_would_print(
     assert "".join(written[streamed_rows:]) == "[]\n"
     shown = run(app, "gap", "show", "Mine", "--all", "--format", "json")
     assert json.loads(shown.stdout) == json.loads(whole)
+
+
+def test_an_import_runs_without_the_cyclic_collector_and_gives_it_back(
+    app: Flask, db: Any, team: dict[str, Any], exports: dict[str, Path],
+    after_each_batch: Callable[[Checkpoint], None],
+) -> None:  # fmt: skip
+    collecting: list[bool] = []
+    after_each_batch(lambda done, total: collecting.append(gc.isenabled()))
+    result = run(app, "gap", "import", "Mine", *(f"{o}={p}" for o, p in exports.items()))
+    assert result.exit_code == 0, result.output
+    assert collecting and not any(collecting)
+    assert gc.isenabled()
+
+
+def test_a_failed_import_gives_the_cyclic_collector_back(
+    app: Flask, db: Any, team: dict[str, Any], tmp_path: Path
+) -> None:
+    broken = tmp_path / "rival-a.com-backlinks.csv"
+    broken.write_text("not,an,export\n1,2,3\n")
+    result = run(app, "gap", "import", "Mine", f"rival-a.com={broken}")
+    assert result.exit_code != 0
+    assert gc.isenabled()
