@@ -89,3 +89,10 @@ def test_broken_link_opportunities_are_lost_links_or_dead_targets() -> None:
         ("https://x.com/1", "the link is lost (removed)"),
         ("https://x.com/2", "the target answered 404"),
     ]
+
+
+def test_every_type_the_page_words_name_is_a_link_type() -> None:
+    from crm.gap.page_rules import LINK_TYPE_WORDS, TOOL_PAGE_TYPES
+
+    named = {kind for kind, _, _ in LINK_TYPE_WORDS} | {kind for _, kind in TOOL_PAGE_TYPES}
+    assert named <= {t.value for t in LinkType} - {LinkType.OTHER.value}
