@@ -20,7 +20,7 @@ from crm.core.stages import (
 )
 from crm.extensions import db
 from crm.gap.actions import BulkResult
-from crm.gap.snapshot import batches
+from crm.gap.bulk import batches
 from crm.models import (
     Campaign,
     Enrollment,

@@ -17,8 +17,8 @@ from crm.core.audit import record_audit
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.gap.assess import reassess
+from crm.gap.bulk import batches
 from crm.gap.qualify import UNWINNABLE_REASONS, unwinnable
-from crm.gap.snapshot import batches
 from crm.models import (
     Campaign,
     Prospect,

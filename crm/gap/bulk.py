@@ -11,8 +11,9 @@ COPY-filled temporary table joined in one UPDATE.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Table, bindparam
 from sqlalchemy.engine import Connection
@@ -20,6 +21,19 @@ from sqlalchemy.engine import Connection
 from crm.extensions import db, json_text
 
 BATCH = 5000
+T = TypeVar("T")
+
+
+def batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
+    """Yield lists of at most `size` items."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def clip(value: str | None, size: int) -> str | None:
+    """Return a text cut to its column's size (None for none or empty)."""
+    return value[:size] if value else None
 
 
 def _table(model: Any) -> Table:

@@ -4,9 +4,9 @@
   sites this import has no export for are carried over from the previous
   snapshot, so a partial re-import still gives the whole picture.
 - Prospect rows: inserted or updated in bulk with the denormalised gap
-  columns, link type, score, qualification and suggested target and angle;
-  what the team decided by hand (a restored prospect, an unwinnable mark, a
-  corrected link type, a confirmed target, an angle) is never overwritten.
+  columns, link type, score, qualification and suggested target and angle
+  (crm.gap.snapshot_prospects); what the team decided by hand is never
+  overwritten.
 - Evidence rows of the sites this import covers are replaced.
 - The diff against the previous snapshot goes on GapImport.diff.
 
@@ -22,42 +22,34 @@ for the whole import. The import stays "running" until its last commit.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
-from crm.gap.assess import GapContext, PriorState, assess, gap_context, judge_facts
+from crm.gap.assess import gap_context
 from crm.gap.assets import AssetTally
-from crm.gap.bulk import bulk_insert, bulk_update
+from crm.gap.bulk import BATCH, batches, bulk_insert
 from crm.gap.compute import GapRow, compute_gap
 from crm.gap.diff import DiffTally
-from crm.gap.facts import DomainFacts
 from crm.gap.reduce import Reduction
 from crm.gap.snapshot_diff import assets_json, diff_json
-from crm.gap.snapshot_evidence import delete_evidence, insert_evidence, stored_pages
-from crm.models import Contact, Evidence, GapImport, ImportState, Prospect, SnapshotDomain
-from crm.models.prospect import category_bits_of
+from crm.gap.snapshot_evidence import delete_evidence, insert_evidence
+from crm.gap.snapshot_prospects import (
+    decide_prospects,
+    has_prospects,
+    newest_prospect_id,
+    prospects_left_out,
+    reset_prospects,
+    write_prospects,
+)
+from crm.models import Evidence, GapImport, ImportState, Prospect, SnapshotDomain
 
-BATCH = 5000
 # Domains decided and written per transaction when the caller commits between batches.
 WRITE_BATCH = 2500
-T = TypeVar("T")
-
-
-def batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
-    """Yield lists of at most `size` items."""
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
-def _clip(value: str | None, size: int) -> str | None:
-    return value[:size] if value else None
 
 
 def previous_snapshot(gap_import: GapImport) -> GapImport | None:
@@ -145,8 +137,8 @@ def write_snapshot(
     ctx = gap_context(campaign)
     # Each domain comes once, so only prospects someone else writes can be found: none on
     # a first import, unless a person adds one meanwhile (an id past ours shows it).
-    known = _has_prospects(gap_import.campaign_id)
-    ours_up_to = _newest_prospect_id()
+    known = has_prospects(gap_import.campaign_id)
+    ours_up_to = newest_prospect_id()
     ours_present = campaign.site.domain in covered or campaign.site.domain in carried
     diff = DiffTally(ctx.gap, covered) if previous is not None else None
     assets = AssetTally(campaign.competitor_domains)
@@ -161,9 +153,9 @@ def write_snapshot(
         before = {}
         if diff is not None and previous is not None:
             before = _snapshot_sites(previous.id, [r.domain for r in rows])
-        newest = _newest_prospect_id()
+        newest = newest_prospect_id()
         known = known or newest > ours_up_to
-        decided = _decide_prospects(gap_import, rows, facts, ctx, now, known=known, carried=carried)
+        decided = decide_prospects(gap_import, rows, facts, ctx, now, known=known, carried=carried)
         for row in rows:
             if diff is not None:
                 diff.add(row.domain, before.get(row.domain), row.backlinks)
@@ -171,7 +163,7 @@ def write_snapshot(
             (ours if row.links_to_us else theirs)[row.overlap] += 1
         # Only writes from here to the checkpoint: the lock is held this long.
         _insert_snapshot_domains(gap_import.id, rows)
-        ids = _write_prospects(gap_import, decided, now, newest_before=newest)
+        ids = write_prospects(gap_import, decided, now, newest_before=newest)
         ours_up_to = max([ours_up_to, *ids.values()])
         delete_evidence(list(decided.ids.values()), covered)
         insert_evidence(gap_import.id, ids, facts, covered)
@@ -189,7 +181,7 @@ def write_snapshot(
         .select_from(Prospect)
         .where(Prospect.last_import_id == gap_import.id, Prospect.in_gap.is_(True))
     )
-    _reset_prospects(_prospects_left_out(gap_import), covered, now)
+    reset_prospects(prospects_left_out(gap_import), covered, now)
 
     gap_import.sites_covered = covered
     gap_import.sites_carried = carried
@@ -243,15 +235,6 @@ def _refresh_statistics() -> None:
         db.session.execute(text(f"ANALYZE {names}"))
 
 
-def _has_prospects(campaign_id: int) -> bool:
-    """Tell whether the campaign has any prospect yet."""
-    return db.session.scalar(select(exists().where(Prospect.campaign_id == campaign_id))) or False
-
-
-def _newest_prospect_id() -> int:
-    return db.session.scalar(select(func.max(Prospect.id))) or 0
-
-
 def _insert_snapshot_domains(import_id: int, rows: list[GapRow]) -> None:
     bulk_insert(
         SnapshotDomain,
@@ -260,197 +243,3 @@ def _insert_snapshot_domains(import_id: int, rows: list[GapRow]) -> None:
         columns=("domain", "sites", "authority", "traffic", "dofollow", "spam"),
         same={"import_id": import_id},
     )
-
-
-# Prospect columns an import sets; a prospect whose values did not change is not
-# rewritten (a quarterly re-import mostly finds the same facts).
-_COMPARED = (
-    "in_gap", "links_to_us", "overlap", "tier", "category_bits", "competitors", "backlinks",
-    "authority", "traffic", "dofollow", "spam", "language", "link_type", "broken_link", "score",
-    "score_parts", "excluded_by", "excluded_note", "target_page_id", "angle",
-)  # fmt: skip
-
-
-def _prior_states(
-    campaign_id: int, domains: Sequence[str]
-) -> tuple[dict[str, PriorState], dict[str, tuple[Any, ...]]]:
-    """Return what the rules need of these domains' prospects, and the values an import sets."""
-    contacts = (
-        select(func.count())
-        .where(Contact.prospect_id == Prospect.id)
-        .correlate(Prospect)
-        .scalar_subquery()
-    )
-    states: dict[str, PriorState] = {}
-    values: dict[str, tuple[Any, ...]] = {}
-    width = len(PriorState._fields)
-    for chunk in batches(domains):
-        stmt = select(
-            Prospect.domain,
-            Prospect.id,
-            Prospect.link_type,
-            Prospect.link_type_manual,
-            Prospect.broken_link,
-            Prospect.relevance_override,
-            Prospect.restored,
-            Prospect.excluded_by,
-            Prospect.excluded_note,
-            Prospect.target_page_id,
-            Prospect.target_confirmed,
-            Prospect.angle,
-            contacts,
-            *(getattr(Prospect, name) for name in _COMPARED),
-        ).where(Prospect.campaign_id == campaign_id, Prospect.domain.in_(chunk))
-        for row in db.session.execute(stmt):
-            states[row[0]] = PriorState._make(row[1 : width + 1])
-            values[row[0]] = tuple(row[width + 1 :])
-    return states, values
-
-
-_GAP_RESET: dict[str, Any] = {
-    "in_gap": False,
-    "links_to_us": False,
-    "overlap": 0,
-    "tier": None,
-    "category_bits": 0,
-    "competitors": [],
-    "backlinks": {},
-}
-
-
-class _Decided:
-    """A batch's prospects as the rules decided them: rows to insert, to update, to keep."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}  # the batch's prospects that exist already
-        self.inserts: list[dict[str, Any]] = []
-        self.updates: list[dict[str, Any]] = []
-        self.unchanged: list[int] = []
-
-
-def _decide_prospects(
-    gap_import: GapImport,
-    rows: list[GapRow],
-    facts: dict[str, DomainFacts],
-    ctx: GapContext,
-    now: datetime,
-    *,
-    known: bool = True,
-    carried: Sequence[str] = (),
-) -> _Decided:
-    """Decide one prospect per referring domain of a batch (reads only, writes nothing).
-
-    `known` False: the campaign had no prospects when the import began, so none is read.
-    `carried`: sites this import has no export of; the rules read the pages stored
-    for them (the facts of this import have their counts, not their pages).
-    """
-    campaign_id = gap_import.campaign_id
-    decided = _Decided()
-    inserts, updates, unchanged = decided.inserts, decided.updates, decided.unchanged
-    prior, before = _prior_states(campaign_id, list(facts)) if known else ({}, {})
-    decided.ids = {domain: state.id for domain, state in prior.items()}
-    if carried and decided.ids:
-        kept = stored_pages(list(decided.ids.values()), carried)
-        for domain, prospect_id in decided.ids.items():
-            if prospect_id in kept:
-                facts[domain].evidence = {**facts[domain].evidence, **kept[prospect_id]}
-    verdicts = judge_facts(facts.values())
-    for row in rows:
-        fact = facts[row.domain]
-        state = prior.get(row.domain)
-        values = {
-            "in_gap": row.is_gap,
-            "links_to_us": row.links_to_us,
-            "overlap": row.overlap,
-            "tier": row.tier,
-            "category_bits": category_bits_of(row.categories),
-            "competitors": list(row.competitors),
-            "backlinks": dict(row.backlinks),
-            "authority": row.authority,
-            "traffic": row.traffic,
-            "dofollow": row.dofollow,
-            "spam": row.spam,
-            "language": _clip(fact.language, 16),
-            **assess(row, fact, state, ctx, verdicts),
-        }
-        if state is None:
-            inserts.append({"domain": row.domain, **values})
-        elif tuple(values[k] for k in _COMPARED) != before[row.domain]:
-            updates.append({"id": state.id, "updated_at": now, "last_import_id": gap_import.id,
-                            **values})  # fmt: skip
-        else:
-            unchanged.append(state.id)
-    return decided
-
-
-def _write_prospects(
-    gap_import: GapImport, decided: _Decided, now: datetime, *, newest_before: int
-) -> dict[str, int]:
-    """Write a batch's decided prospects; return {domain: prospect id} of the batch.
-
-    `newest_before`: the newest prospect id read before the batch was decided.
-    """
-    campaign_id = gap_import.campaign_id
-    bulk_insert(
-        Prospect,
-        decided.inserts,
-        same={"campaign_id": campaign_id, "source": "import", "created_at": now,
-              "status_changed_at": now, "updated_at": now, "last_import_id": gap_import.id},
-    )  # fmt: skip
-    bulk_update(Prospect, decided.updates)
-    for chunk in batches(decided.unchanged):
-        # Moving to a snapshot is no change of the prospect (updated_at has an onupdate).
-        db.session.execute(
-            update(Prospect)
-            .where(Prospect.id.in_(chunk))
-            .values(last_import_id=gap_import.id, updated_at=Prospect.updated_at)
-            .execution_options(synchronize_session=False)
-        )
-    ids = dict(decided.ids)
-    if decided.inserts:
-        # The new rows have ids past the newest one before them: one range read by
-        # primary key, not a look-up by domain per row. It filters on the id alone (by
-        # campaign too, SQLite would read the campaign's index, every prospect so far);
-        # others may have added prospects since, so only the batch's are kept.
-        inserted = {row["domain"] for row in decided.inserts}
-        found = db.session.execute(
-            select(Prospect.domain, Prospect.id, Prospect.campaign_id).where(
-                Prospect.id > newest_before
-            )
-        )
-        ids.update((domain, prospect_id) for domain, prospect_id, campaign in found
-                   if campaign == campaign_id and domain in inserted)  # fmt: skip
-    return ids
-
-
-def _prospects_left_out(gap_import: GapImport) -> list[int]:
-    """Return the campaign's prospects of earlier snapshots that this one does not mention."""
-    return list(
-        db.session.scalars(
-            select(Prospect.id).where(
-                Prospect.campaign_id == gap_import.campaign_id,
-                Prospect.last_import_id.is_not(None),
-                Prospect.last_import_id != gap_import.id,
-            )
-        )
-    )
-
-
-def _reset_prospects(ids: Sequence[int], covered: Sequence[str], now: datetime) -> None:
-    """Domains no export of this snapshot mentions keep their pipeline, lose their gap facts.
-
-    Their evidence of the sites this import covers goes too: the new exports no longer show it.
-    """
-    for chunk in batches(ids):
-        if covered:
-            db.session.execute(
-                delete(Evidence)
-                .where(Evidence.prospect_id.in_(chunk), Evidence.site.in_(covered))
-                .execution_options(synchronize_session=False)
-            )
-        db.session.execute(
-            update(Prospect)
-            .where(Prospect.id.in_(chunk))
-            .values(**_GAP_RESET, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from crm.extensions import db
-from crm.gap.bulk import bulk_insert
+from crm.gap.bulk import bulk_insert, clip
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.facts import DomainFacts
 from crm.models import Evidence
@@ -19,20 +19,16 @@ EVIDENCE_STORED = 3
 CHUNK = 5000
 
 
-def _clip(value: str | None, size: int) -> str | None:
-    return value[:size] if value else None
-
-
 # Evidence columns, in the order of the fields of an import's pages.
 _PAGE_COLUMNS = PageEvidence._fields
 
 
 def _stored(page: PageEvidence) -> tuple[Any, ...]:
     """Return a page's fields as stored: the short ones clipped to their columns."""
-    return (page.page_url, page.title, page.target_url, page.anchor, _clip(page.rel, 40),
-            page.first_seen, page.last_seen, page.http_code, _clip(page.lost, 40),
-            _clip(page.language, 16), _clip(page.page_type, 120),
-            _clip(page.page_category, 200))  # fmt: skip
+    return (page.page_url, page.title, page.target_url, page.anchor, clip(page.rel, 40),
+            page.first_seen, page.last_seen, page.http_code, clip(page.lost, 40),
+            clip(page.language, 16), clip(page.page_type, 120),
+            clip(page.page_category, 200))  # fmt: skip
 
 
 def page_of(row: Evidence) -> PageEvidence:
