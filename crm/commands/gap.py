@@ -73,12 +73,12 @@ def cyclic_collection_paused() -> Iterator[None]:
     again and again, a fifth of a large import's time, and found no cycles
     worth it (the peak memory is the same without them).
     """
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 

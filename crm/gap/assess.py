@@ -10,14 +10,14 @@ angle already set. `reassess` applies the rules again to stored prospects
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.gap.bulk import bulk_update
+from crm.gap.bulk import batches, bulk_update
 from crm.gap.compute import GapRow, GapSettings, classify
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.facts import DomainFacts
@@ -212,6 +212,9 @@ def assess(
 
 # -- applying the rules again to stored prospects -----------------------------
 
+# Prospects re-assessed per chunk: their rows, evidence and contact counts read at once.
+REASSESS_CHUNK = 2000
+
 
 def stored_facts(prospect: Prospect, evidence: Sequence[Evidence]) -> DomainFacts:
     """Rebuild a prospect's DomainFacts from its columns and evidence rows."""
@@ -232,11 +235,6 @@ def stored_facts(prospect: Prospect, evidence: Sequence[Evidence]) -> DomainFact
     )
 
 
-def _chunks(ids: Sequence[int], size: int = 2000) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def reassess(campaign: Campaign, ids: Sequence[int] | None = None) -> int:
     """Apply the campaign's rules again to its prospects (or some of them); return how many."""
     ctx = gap_context(campaign)
@@ -246,7 +244,7 @@ def reassess(campaign: Campaign, ids: Sequence[int] | None = None) -> int:
         )
     now = utcnow()
     done = 0
-    for chunk in _chunks(list(ids)):
+    for chunk in batches(ids, REASSESS_CHUNK):
         prospects = list(
             db.session.scalars(
                 select(Prospect).where(Prospect.id.in_(chunk), Prospect.campaign_id == campaign.id)

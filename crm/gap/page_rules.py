@@ -209,6 +209,4 @@ def judge_pages(pages: Iterable[Evidence]) -> dict[tuple[Any, ...], PageVerdict]
         rows = cursor.execute(_SQL, columns).fetchall()
     finally:
         cursor.close()
-    return {
-        key: PageVerdict._make(orjson.loads(text)) for key, (text,) in zip(keys, rows, strict=True)
-    }
+    return {key: verdict_of(text) for key, (text,) in zip(keys, rows, strict=True)}

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from crm.extensions import db
-from crm.gap.bulk import bulk_insert, clip
+from crm.gap.bulk import batches, bulk_insert, clip
 from crm.gap.exports import Evidence as PageEvidence
 from crm.gap.facts import DomainFacts
 from crm.models import Evidence
@@ -41,17 +41,16 @@ def stored_pages(
 ) -> dict[int, dict[str, tuple[PageEvidence, ...]]]:
     """Return these prospects' stored pages of these sites, best first, by prospect and site."""
     found: dict[int, dict[str, list[PageEvidence]]] = {}
-    for start in range(0, len(prospect_ids), CHUNK):
-        rows = db.session.scalars(
-            select(Evidence)
-            .where(
-                Evidence.prospect_id.in_(prospect_ids[start : start + CHUNK]),
-                Evidence.site.in_(sites),
-            )
+    columns = [getattr(Evidence, name) for name in _PAGE_COLUMNS]
+    for chunk in batches(prospect_ids, CHUNK):
+        # Columns, not ORM objects: a re-import carrying a site reads them for every batch.
+        rows = db.session.execute(
+            select(Evidence.prospect_id, Evidence.site, *columns)
+            .where(Evidence.prospect_id.in_(chunk), Evidence.site.in_(sites))
             .order_by(Evidence.id)
         )
-        for row in rows:
-            found.setdefault(row.prospect_id, {}).setdefault(row.site, []).append(page_of(row))
+        for prospect_id, site, *fields in rows:
+            found.setdefault(prospect_id, {}).setdefault(site, []).append(PageEvidence(*fields))
     return {pid: {site: tuple(pages) for site, pages in by_site.items()}
             for pid, by_site in found.items()}  # fmt: skip
 
@@ -60,8 +59,7 @@ def delete_evidence(prospect_ids: Sequence[int], covered: Sequence[str]) -> None
     """Delete these prospects' evidence of the sites this import covers (it brings new)."""
     if not covered:
         return
-    for start in range(0, len(prospect_ids), CHUNK):
-        chunk = prospect_ids[start : start + CHUNK]
+    for chunk in batches(prospect_ids, CHUNK):
         db.session.execute(
             delete(Evidence)
             .where(Evidence.prospect_id.in_(chunk), Evidence.site.in_(covered))
