@@ -24,6 +24,7 @@ from crm.outreach import outbox
 from crm.outreach.context import best_evidence
 from crm.outreach.outgoing import Message, StepText, load_steps
 from crm.outreach.plan import step_offsets
+from crm.outreach.sent_touches import SentTouch
 from crm.outreach.windows import SendingWindow, resolve_timezone
 
 
@@ -77,9 +78,9 @@ def touch_to_send(row: Row[Any], message: Message) -> outbox.TouchToSend:
 
 def sent_touch(
     row: Row[Any], message: Message, offsets: list[int], mailbox_tz: str, window: SendingWindow
-) -> outbox.SentTouch:
-    """Return what recording the touch as sent needs (outbox.mark_sent)."""
-    return outbox.SentTouch(
+) -> SentTouch:
+    """Return what recording the touch as sent needs (sent_touches.mark_sent)."""
+    return SentTouch(
         touch_id=row.id,
         enrollment_id=row.enrollment_id,
         prospect_id=row.prospect_id,

@@ -17,6 +17,10 @@
   becomes ``uncertain`` and is never re-sent automatically: a person marks it
   sent or re-queues it.
 
+Beside it: the mailbox's slot (crm.outreach.mailbox_slots), what a sent touch
+changes (crm.outreach.sent_touches) and what people do to a touch: cancel it,
+resolve an uncertain one (crm.outreach.touch_actions).
+
 Functions here execute statements and flush; the sender pass (or the request) commits.
 """
 
@@ -27,18 +31,14 @@ import secrets
 import socket
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import Table, and_, bindparam, case, exists, insert, or_, select, true, update
+from sqlalchemy import Table, and_, bindparam, exists, or_, select, true, update
 
-from crm.core.errors import UserError
-from crm.core.timeline import change_status
 from crm.extensions import db
 from crm.models import (
-    TOUCH_CANCELLABLE,
     TOUCH_HELD,
     TOUCH_QUEUED,
     Enrollment,
@@ -47,25 +47,13 @@ from crm.models import (
     InboundMessage,
     Mailbox,
     OneOffMessage,
-    Prospect,
-    ProspectStatus,
     Suppression,
     Touch,
-    Touchpoint,
-    TouchpointKind,
     TouchState,
-    User,
-    UTCDateTime,
-    utcnow,
 )
-from crm.outreach.plan import add_days, sequence_day
-from crm.outreach.windows import SendingWindow
+from crm.outreach.mailbox_slots import MailboxSlot, take_slot
 
 DEFAULT_LEASE = timedelta(minutes=10)
-# A follow-up is moved on only when a late send would otherwise put it this
-# much earlier than its gap; smaller slips are left to the pre-send check.
-PUSH_TOLERANCE = timedelta(hours=1)
-_BEFORE_OUTREACH = (ProspectStatus.NEW, ProspectStatus.QUALIFIED)
 UNCERTAIN_NOTE = (
     "the sender stopped during the SMTP conversation, so the message may have been "
     "delivered: check the mailbox's Sent folder, then mark it sent or re-queue it"
@@ -81,7 +69,8 @@ def new_holder_id() -> str:
 Outgoing = type[Touch] | type[OneOffMessage]
 
 
-def _update(*where: Any, model: Outgoing = Touch, **values: Any) -> int:
+def update_outgoing(*where: Any, model: Outgoing = Touch, **values: Any) -> int:
+    """Update the touches (or one-off messages) that match; return how many changed."""
     result = db.session.execute(
         update(model).where(*where).values(**values).execution_options(synchronize_session=False)
     )
@@ -98,7 +87,7 @@ def recover_expired(now: datetime) -> Recovery:
     """Requeue claims whose lease expired; mark expired ``sending`` messages uncertain."""
     uncertain = requeued = 0
     for model in (Touch, OneOffMessage):
-        uncertain += _update(
+        uncertain += update_outgoing(
             model.state == TouchState.SENDING,
             model.lease_until < now,
             model=model,
@@ -106,7 +95,7 @@ def recover_expired(now: datetime) -> Recovery:
             lease_until=None,
             last_error=UNCERTAIN_NOTE,
         )
-        requeued += _update(
+        requeued += update_outgoing(
             model.state == TouchState.CLAIMED,
             model.lease_until < now,
             model=model,
@@ -231,7 +220,7 @@ def release(
     values: dict[str, Any] = {"state": TouchState.SCHEDULED, "claimed_by": None}
     if note is not None:
         values["last_error"] = note
-    _update(
+    update_outgoing(
         model.id.in_(list(touch_ids)),
         model.claimed_by == holder,
         model.state == TouchState.CLAIMED,
@@ -245,7 +234,7 @@ def defer(
     touch_id: int, holder: str, until: datetime, note: str, *, model: Outgoing = Touch
 ) -> None:
     """Return a claimed message to the queue, due again at ``until``."""
-    _update(
+    update_outgoing(
         _held(touch_id, holder, {TouchState.CLAIMED}, model),
         model=model,
         state=TouchState.SCHEDULED,
@@ -306,16 +295,6 @@ class TouchToSend:
     attempts: int  # counting this one
     subject: str
     body: str
-
-
-@dataclass(frozen=True)
-class MailboxSlot:
-    """The mailbox rules a send must fit in, checked again in the database."""
-
-    mailbox_id: int
-    day_start: datetime  # the mailbox's local day, as UTC
-    daily_cap: int | None
-    min_spacing: timedelta
 
 
 def begin_sending(
@@ -390,7 +369,7 @@ def begin_one_off(
     lease: timedelta,
 ) -> str | None:  # fmt: skip
     """Move a claimed one-off message to ``sending`` and take the slot, as begin_sending does."""
-    taken = _update(
+    taken = update_outgoing(
         _held(message_id, holder, {TouchState.CLAIMED}, OneOffMessage),
         ~exists().where(Suppression.value.in_((email, domain))),
         model=OneOffMessage,
@@ -399,230 +378,3 @@ def begin_one_off(
         lease_until=now + lease,
     )
     return take_slot(slot, now) if taken == 1 else "lost"
-
-
-def take_slot(slot: MailboxSlot, now: datetime) -> str | None:
-    """Count a send in the mailbox's day if it is unpaused, under its cap and past its spacing."""
-    spacing, cap = slot.min_spacing > timedelta(0), slot.daily_cap is not None
-    params: dict[str, Any] = {"mailbox": slot.mailbox_id, "now": now, "day_start": slot.day_start}
-    if spacing:
-        params["ready_before"] = now - slot.min_spacing
-    if cap:
-        params["cap"] = slot.daily_cap
-    result = db.session.execute(_take_slot_statement(spacing, cap), params)
-    return None if result.rowcount == 1 else "mailbox"  # type: ignore[attr-defined]
-
-
-@cache
-def _take_slot_statement(spacing: bool, cap: bool) -> Any:
-    day_start = bindparam("day_start", type_=UTCDateTime())
-    rules = [Mailbox.id == bindparam("mailbox"), Mailbox.paused.is_(False)]
-    if spacing:
-        ready_before = bindparam("ready_before", type_=UTCDateTime())
-        rules.append(or_(Mailbox.last_sent_at.is_(None), Mailbox.last_sent_at <= ready_before))
-    if cap:
-        rules.append(
-            or_(
-                Mailbox.cap_day_start.is_(None),
-                Mailbox.cap_day_start != day_start,
-                Mailbox.cap_day_sent < bindparam("cap"),
-            )
-        )
-    return (
-        update(Mailbox)
-        .where(*rules)
-        .values(
-            last_sent_at=bindparam("now", type_=UTCDateTime()),
-            cap_day_start=day_start,
-            cap_day_sent=case(
-                (Mailbox.cap_day_start == day_start, Mailbox.cap_day_sent + 1), else_=1
-            ),
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
-def give_back_slot(slot: MailboxSlot) -> None:
-    """Return the day's slot of a message the server never received (refused before DATA).
-
-    ``last_sent_at`` stays, so the spacing counts from the attempt: later, never sooner.
-    """
-    db.session.execute(
-        update(Mailbox)
-        .where(
-            Mailbox.id == slot.mailbox_id,
-            Mailbox.cap_day_start == slot.day_start,
-            Mailbox.cap_day_sent > 0,
-        )
-        .values(cap_day_sent=Mailbox.cap_day_sent - 1)
-        .execution_options(synchronize_session=False)
-    )
-
-
-@dataclass(frozen=True)
-class SentTouch:
-    """What recording a sent touch needs, as plain values."""
-
-    touch_id: int
-    enrollment_id: int
-    prospect_id: int
-    step: int
-    last_step: int
-    email: str
-    subject: str
-    message_id: str
-    offsets: Sequence[int]
-    tz: tzinfo
-    window: SendingWindow
-    prospect_status: ProspectStatus | None = None  # as read before sending; None: not known
-    next_due_at: datetime | None = None  # the next step's due time; None: not known
-
-
-def mark_sent(sent: SentTouch, holder: str, reply: str, at: datetime) -> bool:
-    """Record a held touch the server accepted, and what follows; False if no longer ours."""
-    if not finish(sent.touch_id, holder, TouchState.SENT, "", sent_at=at, smtp_reply=reply):
-        return False
-    record_sent(sent, at)
-    return True
-
-
-_ADD_TOUCHPOINT = insert(Touchpoint.__table__)
-
-
-def record_sent(
-    sent: SentTouch, now: datetime, *, actor: User | None = None, how: str = "sent"
-) -> None:
-    """Record the effects of a sent touch: timeline, pipeline, follow-up times, completion."""
-    db.session.execute(
-        _ADD_TOUCHPOINT,
-        {
-            "prospect_id": sent.prospect_id,
-            "kind": TouchpointKind.SENT,
-            "summary": f"Touch {sent.step} {how} to {sent.email}: {sent.subject}",
-            "actor_id": actor.id if actor is not None else None,
-            "at": now,
-            "data": {"touch_id": sent.touch_id, "message_id": sent.message_id, "step": sent.step},
-        },
-    )
-    if sent.prospect_status in (None, *_BEFORE_OUTREACH):
-        prospect = db.session.get(Prospect, sent.prospect_id)
-        if prospect is not None and prospect.status in _BEFORE_OUTREACH:
-            reason = "first touch sent"
-            change_status(prospect, ProspectStatus.CONTACTED, actor=actor, reason=reason, at=now)
-    if sent.step >= sent.last_step:
-        db.session.execute(
-            update(Enrollment)
-            .where(Enrollment.id == sent.enrollment_id, Enrollment.state == EnrollmentState.ACTIVE)
-            .values(state=EnrollmentState.COMPLETED)
-            .execution_options(synchronize_session=False)
-        )
-    else:
-        _push_follow_ups(sent, now)
-
-
-def _earliest(sent: SentTouch, step: int, previous: tuple[int, datetime]) -> datetime:
-    """Return the earliest a later step may go: the step before's time plus their gap."""
-    gap = sent.offsets[step - 1] - sent.offsets[previous[0] - 1]
-    day = sequence_day(current_app.config)
-    return sent.window.next_slot(add_days(previous[1], gap, sent.tz, day), sent.tz)
-
-
-def _push_follow_ups(sent: SentTouch, sent_at: datetime) -> None:
-    """Keep each later step at least its gap after this send (a late send pushes them on)."""
-    if sent.next_due_at is not None and len(sent.offsets) > sent.step:
-        earliest = _earliest(sent, sent.step + 1, (sent.step, sent_at))
-        if sent.next_due_at >= earliest - PUSH_TOLERANCE:
-            return  # as nearly every send is: planned far enough ahead, nothing moves
-    later = db.session.execute(
-        select(Touch.id, Touch.step, Touch.due_at)
-        .where(
-            Touch.enrollment_id == sent.enrollment_id,
-            Touch.step > sent.step,
-            Touch.state.in_(TOUCH_QUEUED),
-        )
-        .order_by(Touch.step)
-    ).all()
-    previous = (sent.step, sent_at)
-    for touch_id, step, due_at in later:
-        if step > len(sent.offsets):
-            break
-        earliest = _earliest(sent, step, previous)
-        if due_at < earliest - PUSH_TOLERANCE:
-            _update(Touch.id == touch_id, Touch.state.in_(TOUCH_QUEUED), due_at=earliest)
-            due_at = earliest
-        previous = (step, due_at)
-
-
-# ---------------------------------------------------------------------------
-# What people do to a touch
-
-
-def cancel_touch(touch: Touch, actor: User | None = None) -> bool:
-    """Cancel a touch that has not gone out; False when it is too late (or already final)."""
-    who = f" by {actor.email}" if actor is not None else ""
-    changed = _update(
-        Touch.id == touch.id,
-        Touch.state.in_(TOUCH_CANCELLABLE),
-        state=TouchState.CANCELLED,
-        claimed_by=None,
-        lease_until=None,
-        last_error=f"cancelled{who}",
-    )
-    db.session.expire(touch)
-    return changed == 1
-
-
-def _uncertain(touch: Touch) -> None:
-    if touch.state != TouchState.UNCERTAIN:
-        raise UserError(f"touch {touch.step} is {touch.state.value}, not uncertain")
-
-
-def requeue_uncertain_touch(
-    touch: Touch, actor: User | None = None, *, now: datetime | None = None
-) -> None:
-    """Send an uncertain touch again (same Message-ID), because a person checked it did not go."""
-    _uncertain(touch)
-    who = f" by {actor.email}" if actor is not None else ""
-    touch.state = TouchState.SCHEDULED
-    touch.due_at = now or utcnow()
-    touch.claimed_by = None
-    touch.lease_until = None
-    touch.last_error = f"re-queued{who} after an uncertain send"
-    db.session.flush()
-
-
-def mark_uncertain_sent(
-    touch: Touch, actor: User | None = None, *, now: datetime | None = None
-) -> None:
-    """Record an uncertain touch as sent, because a person found it in the Sent folder."""
-    from crm.outreach.lifecycle import enrollment_offsets
-    from crm.outreach.mailboxes import mailbox_window
-    from crm.outreach.windows import resolve_timezone
-
-    _uncertain(touch)
-    now = now or utcnow()
-    enrollment = touch.enrollment
-    who = f" by {actor.email}" if actor is not None else ""
-    touch.state = TouchState.SENT
-    touch.sent_at = now
-    touch.claimed_by = None
-    touch.lease_until = None
-    touch.last_error = f"marked sent{who}"
-    db.session.flush()
-    offsets = enrollment_offsets(enrollment)
-    sent = SentTouch(
-        touch_id=touch.id,
-        enrollment_id=enrollment.id,
-        prospect_id=enrollment.prospect_id,
-        step=touch.step,
-        last_step=len(offsets),
-        email=enrollment.contact.email,
-        subject=touch.subject or "",
-        message_id=touch.message_id,
-        offsets=offsets,
-        tz=resolve_timezone(enrollment.contact.timezone, enrollment.mailbox.timezone),
-        window=mailbox_window(enrollment.mailbox),
-    )
-    record_sent(sent, now, actor=actor, how="marked sent")
-    db.session.expire(enrollment)
-    db.session.flush()

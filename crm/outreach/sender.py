@@ -57,8 +57,10 @@ from crm.outreach import claimed_batch, one_offs, outbox, outgoing
 from crm.outreach.claimed_batch import ClaimedBatch
 from crm.outreach.gate import Decision, MailboxFacts, Reason, Verdict, decide
 from crm.outreach.lifecycle import stop_enrollment
+from crm.outreach.mailbox_slots import MailboxSlot, give_back_slot
 from crm.outreach.mailboxes import mailbox_smtp_settings
 from crm.outreach.send_outcomes import apply_outcome, touch_bounced
+from crm.outreach.sent_touches import mark_sent
 from crm.outreach.windows import draw_jitter
 
 log = logging.getLogger(__name__)
@@ -273,7 +275,7 @@ class MailboxPass:
             begin=lambda slot: outbox.begin_sending(
                 to_send, slot, self.holder, now, self.settings.lease
             ),
-            accepted=lambda reply, at: outbox.mark_sent(sent, self.holder, reply, at),
+            accepted=lambda reply, at: mark_sent(sent, self.holder, reply, at),
             bounced=lambda summary, at: touch_bounced(row, summary, at),
         )
 
@@ -310,7 +312,7 @@ class MailboxPass:
         now: datetime,
         *,
         attempts: int,
-        begin: Callable[[outbox.MailboxSlot], str | None],
+        begin: Callable[[MailboxSlot], str | None],
         accepted: Callable[[str, datetime], object],
         bounced: Callable[[str, datetime], object],
     ) -> None:
@@ -323,7 +325,7 @@ class MailboxPass:
         if outcome is None:
             day, _ = outgoing.mailbox_day(now, self.timezone)
             facts = self.facts
-            slot = outbox.MailboxSlot(self.mailbox_id, day, facts.daily_cap, facts.min_spacing)
+            slot = MailboxSlot(self.mailbox_id, day, facts.daily_cap, facts.min_spacing)
             with _sqlite_sync("FULL", after="NORMAL"):  # on disk, on both databases
                 problem = begin(slot)
                 db.session.commit() if problem is None else db.session.rollback()
@@ -334,7 +336,7 @@ class MailboxPass:
             outcome = self.transport.send(message.raw, message.rcpt_to, message.mail_from)
             if not outcome.sent and outcome.stage in _NEVER_RECEIVED:
                 # The server never had the message: the day's slot is not used.
-                outbox.give_back_slot(slot)
+                give_back_slot(slot)
                 self.facts = replace(self.facts, sent_today=self.facts.sent_today - 1)
         done = self.clock()
         applied = apply_outcome(

@@ -36,8 +36,8 @@ from crm.models import (
 from crm.outreach.enroll_checks import blockers
 from crm.outreach.enrollment import enroll
 from crm.outreach.lifecycle import pause_enrollment, resume_enrollment, stop_enrollment
-from crm.outreach.outbox import cancel_touch, mark_uncertain_sent, requeue_uncertain_touch
 from crm.outreach.personalise import needs_review
+from crm.outreach.touch_actions import cancel_touch, mark_uncertain_sent, requeue_uncertain_touch
 from crm.web.access import visible_campaigns_query
 from crm.web.auth import safe_next
 from crm.web.helpers import Page, page_number

@@ -30,7 +30,7 @@ from crm.models import (
 )
 from crm.outreach import outbox
 from crm.outreach.lifecycle import stop_enrollment
-from crm.outreach.outbox import mark_uncertain_sent, requeue_uncertain_touch
+from crm.outreach.touch_actions import mark_uncertain_sent, requeue_uncertain_touch
 from tests.fixtures.smtp import DROP, SmtpTestServer
 from tests.outreach.factories import (
     SMTP_LOGIN,
