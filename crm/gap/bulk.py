@@ -47,8 +47,14 @@ def _connection() -> Connection:
 def _to_db(conn: Connection, table: Table, key: str) -> Callable[[Any], Any] | None:
     """Return what turns a Python value of this column into what the driver is given."""
     column_type = table.c[key].type
+    if conn.dialect.name != "postgresql":
+        # The dialect's own type, as SQLAlchemy's statements bind it: a datetime becomes
+        # SQLAlchemy's text on SQLite. The generic type left it to sqlite3's default
+        # adapter, whose text drops ".000000" at a whole second, so the same instant
+        # compared unequal to one the ORM wrote (and that adapter is deprecated).
+        return column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     process = column_type.bind_processor(conn.dialect)
-    if conn.dialect.name != "postgresql" or not isinstance(column_type, JSON):
+    if not isinstance(column_type, JSON):
         return process
 
     def for_copy(value: Any) -> Any:
