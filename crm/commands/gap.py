@@ -7,12 +7,10 @@ then all are reduced; one bad file means nothing is imported.
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 import textwrap
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from crm.core.users import find_user_by_email
 from crm.extensions import db
 from crm.gap import actions
 from crm.gap.exports import FORMAT_BY_ID
+from crm.gap.gc_threshold import fewer_cyclic_collections
 from crm.gap.manual import add_prospects
 from crm.gap.queries import GapFilter, csv_lines, iter_facts
 from crm.gap.service import SourceFile, import_now, latest_snapshot, own_export_missing
@@ -64,24 +63,6 @@ def _own_export_note(campaign: Campaign) -> None:
         )
 
 
-@contextmanager
-def cyclic_collection_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the import (reference counting goes on).
-
-    An import creates millions of objects a batch at a time, and each batch's
-    live until it is written; the collector's full passes walked all of them
-    again and again, a fifth of a large import's time, and found no cycles
-    worth it (the peak memory is the same without them).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 @click.group(cls=AppGroup)
 def gap() -> None:
     """The backlink gap: import exports, show the gap."""
@@ -110,7 +91,7 @@ def gap_import(campaign: str, sources: tuple[str, ...], format_hint: str | None,
         if not Path(parsed.path).is_file():
             raise UserError(f"{parsed.path}: no such file")
         files.append(SourceFile(parsed.path, parsed.name, parsed.owner, format_hint))
-    with cyclic_collection_paused():
+    with fewer_cyclic_collections():
         done = import_now(target, files, commit_batches=True)
         db.session.commit()
     summary: dict[str, Any] = {

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 from crm.extensions import db
+from crm.gap.gc_threshold import fewer_cyclic_collections
 from crm.gap.progress import file_sizes
 from crm.gap.service import run_import
 from crm.models import GapImport, ImportState
@@ -36,7 +37,8 @@ def start_in_background(app: Flask, import_id: int) -> threading.Thread:
     def work() -> None:
         with app.app_context():
             try:
-                run_import(import_id)
+                with fewer_cyclic_collections():
+                    run_import(import_id)
             except Exception:  # logged by run_import; the import is marked failed
                 pass
             finally:

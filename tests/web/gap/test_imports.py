@@ -3,17 +3,22 @@ background with a progress bar."""
 
 from __future__ import annotations
 
+import gc
 import io
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
+from crm.gap.gc_threshold import IMPORT_THRESHOLD
 from crm.gap.sample_exports import generic_bytes
 from crm.models import ColumnMapping, GapImport, ImportState, Prospect
+from tests.fixtures.gap import Checkpoint
 from tests.web.gap.uploads import upload, upload_one
 
 pytestmark = pytest.mark.postgres
@@ -91,8 +96,13 @@ def test_a_file_of_a_foreign_site_is_refused_next_to_it_until_its_owner_is_set(
 
 
 def test_a_big_import_runs_in_a_thread_and_the_page_polls_its_progress(
-    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path]
-) -> None:
+    app: Flask, db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path],
+    after_each_batch: Callable[[Checkpoint], None],
+) -> None:  # fmt: skip
+    app.config["GAP_INLINE_MAX_BYTES"] = 0  # these small files too
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+    after_each_batch(lambda done, total: during.append(gc.get_threshold()))
     campaign = team["campaign"]
     client.login(team["specialist"].email)
     token = client.csrf_token(f"/campaigns/{campaign.id}/gap/import")
@@ -117,6 +127,9 @@ def test_a_big_import_runs_in_a_thread_and_the_page_polls_its_progress(
     assert gap_import.state == ImportState.DONE, gap_import.error
     assert gap_import.bytes_done == gap_import.bytes_total > 0
     assert db.session.scalar(select(func.count()).select_from(Prospect)) == 12
+    # Cycles collected less often while the import ran (process-wide), as before after.
+    assert during and all(t[0] >= IMPORT_THRESHOLD for t in during)
+    assert gc.get_threshold() == before
 
 
 class TestUploadLimits:
