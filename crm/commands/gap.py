@@ -27,7 +27,7 @@ from crm.core.users import find_user_by_email
 from crm.extensions import db
 from crm.gap import actions
 from crm.gap.exports import FORMAT_BY_ID
-from crm.gap.gc_threshold import fewer_cyclic_collections
+from crm.gap.gc_tuning import cyclic_collection_paused
 from crm.gap.manual import add_prospects
 from crm.gap.queries import GapFilter, csv_lines, iter_facts
 from crm.gap.service import SourceFile, import_now, latest_snapshot, own_export_missing
@@ -91,7 +91,7 @@ def gap_import(campaign: str, sources: tuple[str, ...], format_hint: str | None,
         if not Path(parsed.path).is_file():
             raise UserError(f"{parsed.path}: no such file")
         files.append(SourceFile(parsed.path, parsed.name, parsed.owner, format_hint))
-    with fewer_cyclic_collections():
+    with cyclic_collection_paused():
         done = import_now(target, files, commit_batches=True)
         db.session.commit()
     summary: dict[str, Any] = {

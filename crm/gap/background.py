@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 from crm.extensions import db
-from crm.gap.gc_threshold import fewer_cyclic_collections
+from crm.gap.gc_tuning import fewer_cyclic_collections
 from crm.gap.progress import file_sizes
 from crm.gap.service import run_import
 from crm.models import GapImport, ImportState

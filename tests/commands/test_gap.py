@@ -15,7 +15,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from crm.gap.gc_threshold import IMPORT_THRESHOLD
 from crm.gap.sample_exports import gsc_bytes, write
 from crm.models import GapImport, Prospect, ProspectStatus
 from tests.fixtures.gap import Checkpoint
@@ -155,25 +154,23 @@ def test_show_all_as_json_streams_row_by_row_what_one_json_document_would_print(
     assert json.loads(shown.stdout) == json.loads(whole)
 
 
-def test_an_import_collects_cycles_less_often_and_gives_the_setting_back(
+def test_an_import_runs_without_the_cyclic_collector_and_gives_it_back(
     app: Flask, db: Any, team: dict[str, Any], exports: dict[str, Path],
     after_each_batch: Callable[[Checkpoint], None],
 ) -> None:  # fmt: skip
-    before = gc.get_threshold()
-    during: list[tuple[int, int, int]] = []
-    after_each_batch(lambda done, total: during.append(gc.get_threshold()))
+    collecting: list[bool] = []
+    after_each_batch(lambda done, total: collecting.append(gc.isenabled()))
     result = run(app, "gap", "import", "Mine", *(f"{o}={p}" for o, p in exports.items()))
     assert result.exit_code == 0, result.output
-    assert during and all(t[0] >= IMPORT_THRESHOLD for t in during)
-    assert gc.get_threshold() == before and gc.isenabled()
+    assert collecting and not any(collecting)
+    assert gc.isenabled()
 
 
-def test_a_failed_import_gives_the_collector_setting_back(
+def test_a_failed_import_gives_the_cyclic_collector_back(
     app: Flask, db: Any, team: dict[str, Any], tmp_path: Path
 ) -> None:
-    before = gc.get_threshold()
     broken = tmp_path / "rival-a.com-backlinks.csv"
     broken.write_text("not,an,export\n1,2,3\n")
     result = run(app, "gap", "import", "Mine", f"rival-a.com={broken}")
     assert result.exit_code != 0
-    assert gc.get_threshold() == before and gc.isenabled()
+    assert gc.isenabled()

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from crm.gap.gc_threshold import IMPORT_THRESHOLD
+from crm.gap.gc_tuning import IMPORT_THRESHOLD
 from crm.gap.sample_exports import generic_bytes
 from crm.models import ColumnMapping, GapImport, ImportState, Prospect
 from tests.fixtures.gap import Checkpoint

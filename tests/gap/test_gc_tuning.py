@@ -1,4 +1,4 @@
-"""Imports make the cyclic collector run less often, and give the setting back."""
+"""Imports pause the cyclic collector or make it run less often, and give the setting back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from contextlib import ExitStack
 
 import pytest
 
-from crm.gap.gc_threshold import IMPORT_THRESHOLD, fewer_cyclic_collections
+from crm.gap.gc_tuning import (
+    IMPORT_THRESHOLD,
+    cyclic_collection_paused,
+    fewer_cyclic_collections,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +51,12 @@ def test_a_higher_threshold_someone_set_is_kept() -> None:
     with fewer_cyclic_collections():
         assert gc.get_threshold()[0] == IMPORT_THRESHOLD * 2
     assert gc.get_threshold()[0] == IMPORT_THRESHOLD * 2
+
+
+def test_the_command_pauses_the_collector_and_gives_it_back_even_on_failure() -> None:
+    with cyclic_collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_collection_paused():
+        raise RuntimeError("the import failed")
+    assert gc.isenabled()
