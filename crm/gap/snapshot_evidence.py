@@ -15,9 +15,6 @@ from crm.models import Evidence
 
 # Evidence pages kept per prospect and site (the best first): "why they got the link".
 EVIDENCE_STORED = 3
-# Prospect ids per DELETE statement.
-CHUNK = 5000
-
 
 # Evidence columns, in the order of the fields of an import's pages.
 _PAGE_COLUMNS = PageEvidence._fields
@@ -42,7 +39,7 @@ def stored_pages(
     """Return these prospects' stored pages of these sites, best first, by prospect and site."""
     found: dict[int, dict[str, list[PageEvidence]]] = {}
     columns = [getattr(Evidence, name) for name in _PAGE_COLUMNS]
-    for chunk in batches(prospect_ids, CHUNK):
+    for chunk in batches(prospect_ids):
         # Columns, not ORM objects: a re-import carrying a site reads them for every batch.
         rows = db.session.execute(
             select(Evidence.prospect_id, Evidence.site, *columns)
@@ -59,7 +56,7 @@ def delete_evidence(prospect_ids: Sequence[int], covered: Sequence[str]) -> None
     """Delete these prospects' evidence of the sites this import covers (it brings new)."""
     if not covered:
         return
-    for chunk in batches(prospect_ids, CHUNK):
+    for chunk in batches(prospect_ids):
         db.session.execute(
             delete(Evidence)
             .where(Evidence.prospect_id.in_(chunk), Evidence.site.in_(covered))

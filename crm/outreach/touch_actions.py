@@ -13,20 +13,26 @@ from datetime import datetime
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.models import TOUCH_CANCELLABLE, Touch, TouchState, User, utcnow
+from crm.outreach.lifecycle import enrollment_offsets
+from crm.outreach.mailboxes import mailbox_window
 from crm.outreach.outbox import update_outgoing
 from crm.outreach.sent_touches import SentTouch, record_sent
+from crm.outreach.windows import resolve_timezone
+
+
+def _by(actor: User | None) -> str:
+    return f" by {actor.email}" if actor is not None else ""
 
 
 def cancel_touch(touch: Touch, actor: User | None = None) -> bool:
     """Cancel a touch that has not gone out; False when it is too late (or already final)."""
-    who = f" by {actor.email}" if actor is not None else ""
     changed = update_outgoing(
         Touch.id == touch.id,
         Touch.state.in_(TOUCH_CANCELLABLE),
         state=TouchState.CANCELLED,
         claimed_by=None,
         lease_until=None,
-        last_error=f"cancelled{who}",
+        last_error=f"cancelled{_by(actor)}",
     )
     db.session.expire(touch)
     return changed == 1
@@ -42,12 +48,11 @@ def requeue_uncertain_touch(
 ) -> None:
     """Send an uncertain touch again (same Message-ID), because a person checked it did not go."""
     _uncertain(touch)
-    who = f" by {actor.email}" if actor is not None else ""
     touch.state = TouchState.SCHEDULED
     touch.due_at = now or utcnow()
     touch.claimed_by = None
     touch.lease_until = None
-    touch.last_error = f"re-queued{who} after an uncertain send"
+    touch.last_error = f"re-queued{_by(actor)} after an uncertain send"
     db.session.flush()
 
 
@@ -55,19 +60,14 @@ def mark_uncertain_sent(
     touch: Touch, actor: User | None = None, *, now: datetime | None = None
 ) -> None:
     """Record an uncertain touch as sent, because a person found it in the Sent folder."""
-    from crm.outreach.lifecycle import enrollment_offsets
-    from crm.outreach.mailboxes import mailbox_window
-    from crm.outreach.windows import resolve_timezone
-
     _uncertain(touch)
     now = now or utcnow()
     enrollment = touch.enrollment
-    who = f" by {actor.email}" if actor is not None else ""
     touch.state = TouchState.SENT
     touch.sent_at = now
     touch.claimed_by = None
     touch.lease_until = None
-    touch.last_error = f"marked sent{who}"
+    touch.last_error = f"marked sent{_by(actor)}"
     db.session.flush()
     offsets = enrollment_offsets(enrollment)
     sent = SentTouch(
