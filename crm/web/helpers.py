@@ -14,7 +14,7 @@ from flask import Flask, current_app, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-from crm.core.wording import counted
+from crm.core.wording import counted, thousands
 from crm.models import Role
 
 NAV = [
@@ -122,6 +122,7 @@ def register_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(NAV=NAV, Role=Role, url_with=url_with, nav_links=nav_links)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["counted"] = counted
+    app.jinja_env.filters["thousands"] = thousands
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from crm.gap.gc_tuning import IMPORT_THRESHOLD
 from crm.gap.sample_exports import generic_bytes
-from crm.models import ColumnMapping, GapImport, ImportState, Prospect
+from crm.models import ColumnMapping, GapImport, ImportState, Prospect, utcnow
 from tests.fixtures.gap import Checkpoint
 from tests.web.gap.uploads import upload, upload_one
 
@@ -206,6 +206,27 @@ def test_the_progress_bar_keeps_moving_through_scoring_and_writing(
     assert "Scoring the prospects and writing the snapshot: 12%" in page
     assert "1,000 of 8,000 referring domains" in page
     assert '<progress value="1000" max="8000">' in page
+
+
+def test_a_snapshot_of_hundreds_of_thousands_of_domains_shows_its_counts_grouped(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    campaign = team["campaign"]
+    gap_import = GapImport(
+        campaign_id=campaign.id, files=[], state=ImportState.DONE, finished_at=utcnow(),
+        domain_count=766_327, gap_count=691_812,
+    )  # fmt: skip
+    db.session.add(gap_import)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    imports = f"/campaigns/{campaign.id}/gap/import"
+    shown = client.get(f"{imports}s/{gap_import.id}").get_data(as_text=True)
+    assert "<strong>766,327</strong>" in shown
+    assert '<strong id="gap-count">691,812</strong>' in shown
+    table = client.get(f"/campaigns/{campaign.id}/gap").get_data(as_text=True)
+    assert "766,327 referring domains, 691,812 in the gap." in table
+    listed = client.get(imports).get_data(as_text=True)
+    assert '<td class="num">766,327</td><td class="num">691,812</td>' in listed
 
 
 def test_a_search_console_export_whose_name_says_nothing_is_our_own_sites(
