@@ -215,6 +215,8 @@ def test_a_snapshot_of_hundreds_of_thousands_of_domains_shows_its_counts_grouped
     gap_import = GapImport(
         campaign_id=campaign.id, files=[], state=ImportState.DONE, finished_at=utcnow(),
         domain_count=766_327, gap_count=691_812,
+        diff={"previous_import_id": 1, "new_gap": 12_345, "closed": 1_234, "lost": 100_000,
+              "samples": {}},
     )  # fmt: skip
     db.session.add(gap_import)
     db.session.commit()
@@ -223,6 +225,8 @@ def test_a_snapshot_of_hundreds_of_thousands_of_domains_shows_its_counts_grouped
     shown = client.get(f"{imports}s/{gap_import.id}").get_data(as_text=True)
     assert "<strong>766,327</strong>" in shown
     assert '<strong id="gap-count">691,812</strong>' in shown
+    assert '<strong class="diff-new">12,345</strong>' in shown
+    assert '<strong class="diff-lost">100,000</strong>' in shown
     table = client.get(f"/campaigns/{campaign.id}/gap").get_data(as_text=True)
     assert "766,327 referring domains, 691,812 in the gap." in table
     listed = client.get(imports).get_data(as_text=True)
