@@ -2,8 +2,8 @@
 
 
 def thousands(n: int | None) -> str:
-    """Return a count with its thousands grouped (766,327); "–" when there is none."""
-    return "–" if n is None else f"{n:,}"
+    """Return a count with its thousands grouped (766,327); "—" when there is none."""
+    return "—" if n is None else f"{n:,}"
 
 
 def counted(n: int, word: str, plural: str | None = None) -> str:

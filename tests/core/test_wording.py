@@ -20,7 +20,7 @@ def test_count_is_followed_by_the_word_in_the_right_number(n, word, plural, expe
 
 
 @pytest.mark.parametrize(
-    ("n", "expected"), [(0, "0"), (999, "999"), (1000, "1,000"), (766_327, "766,327"), (None, "–")]
+    ("n", "expected"), [(0, "0"), (999, "999"), (1000, "1,000"), (766_327, "766,327"), (None, "—")]
 )
 def test_a_count_groups_its_thousands_and_a_missing_one_is_a_dash(n, expected):
     assert thousands(n) == expected

@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from crm.core.wording import thousands
 from crm.models.prospect import CATEGORY_BITS, categories_of
 
 _FOLLOW = {True: "dofollow", False: "nofollow", None: "—"}
@@ -70,7 +71,6 @@ def render_rows(
             else:
                 hidden = "<td></td>"
         authority = "—" if r.authority is None else f"{r.authority:.1f}"  # one decimal on every row
-        traffic = "—" if r.traffic is None else f"{r.traffic:,}"
         angle = escape((r.angle or "—").replace("-", " "))
         hidden_row = ' class="hidden-row"' if r.excluded_by else ""
         out.append(
@@ -81,7 +81,7 @@ def render_rows(
             f"<td>{_CATEGORIES.get(r.category_bits, '')}</td>"
             f'<td class="num">{r.tier or "—"}</td>'
             f'<td class="num" title="{escape(", ".join(r.competitors or []))}">{r.overlap}</td>'
-            f'<td class="num">{authority}</td><td class="num">{traffic}</td>'
+            f'<td class="num">{authority}</td><td class="num">{thousands(r.traffic)}</td>'
             f"<td>{_FOLLOW.get(r.dofollow, '—')}</td><td>{link_type}</td>"
             f'<td class="num">{r.score:.2f}</td><td>{_status(r, members)}</td>'
             f"<td><small>{_target(r, targets)}<br>{angle}</small></td>{hidden}</tr>\n"
