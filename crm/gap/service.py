@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any
 
@@ -26,12 +26,11 @@ from sqlalchemy.orm import defer
 
 from crm.core.errors import UserError
 from crm.extensions import db
-from crm.gap.column_mappings import peek_header
 from crm.gap.diff import is_stale
-from crm.gap.exports import ExportError, ExportInfo, OwnerUnknown, inspect_export
-from crm.gap.exports.gsc import GscTopLinkingSites
+from crm.gap.exports import ExportError
+from crm.gap.inspection import inspect_entry, inspected_entry
 from crm.gap.progress import ProgressReporter, commit_progress, file_sizes
-from crm.gap.reduce import Reduction, check_owners, reduce_exports
+from crm.gap.reduce import Reduction, reduce_exports
 from crm.gap.snapshot import write_snapshot
 from crm.gap.uploads import store_uploads
 from crm.models import Campaign, GapImport, ImportState, User, utcnow
@@ -81,7 +80,7 @@ def add_sources(gap_import: GapImport, sources: Sequence[SourceFile]) -> None:
             "format_hint": source.format_id,
             "mapping": source.mapping,
         }
-        files.append(_inspected(gap_import.campaign, entry))
+        files.append(inspected_entry(gap_import.campaign, entry))
     gap_import.files = files
     db.session.flush()
 
@@ -103,7 +102,7 @@ def update_file(
     entry["owner"] = owner or None
     entry["format_hint"] = format_id or None
     entry["mapping"] = {k: v for k, v in (mapping or {}).items() if v} or None
-    files[index] = _inspected(gap_import.campaign, entry)
+    files[index] = inspected_entry(gap_import.campaign, entry)
     gap_import.files = files
     db.session.flush()
     return files[index]
@@ -137,57 +136,6 @@ def discard_import(gap_import: GapImport) -> int:
 def _require_pending(gap_import: GapImport) -> None:
     if gap_import.state != ImportState.PENDING:
         raise UserError("this import already ran; start a new one to change its files")
-
-
-def inspect_entry(campaign: Campaign, entry: dict[str, Any]) -> ExportInfo:
-    """Inspect one file as the user described it and check its owner (ExportError)."""
-    described = {
-        "display_name": entry["name"],
-        "mapping": entry.get("mapping"),
-        "format_id": entry.get("format_hint"),
-    }
-    try:
-        info = inspect_export(entry["path"], owner=entry.get("owner"), **described)
-    except OwnerUnknown as exc:
-        # Search Console lists the links of the property it was exported from, and
-        # nobody can export a competitor's: unless told otherwise it is our own site.
-        if exc.format_id != GscTopLinkingSites.id:
-            raise
-        info = inspect_export(entry["path"], owner=campaign.site.domain, **described)
-        info = replace(info, owner_source="search-console")
-    check_owners([info], campaign.site.domain, campaign.competitor_domains)
-    return info
-
-
-def _inspected(campaign: Campaign, entry: dict[str, Any]) -> dict[str, Any]:
-    """Return the file entry with what inspection found, or the error it met."""
-    entry = {k: v for k, v in entry.items() if k not in ("detected", "error", "header")}
-    try:
-        info = inspect_entry(campaign, entry)
-    except OwnerUnknown as exc:
-        # The browser asks in its own words, not the CLI's DOMAIN=PATH.
-        entry["error"] = f"{exc.file}: {exc.reason}: choose whose export it is under Owner"
-        return entry
-    except ExportError as exc:
-        entry["error"] = str(exc)
-        entry["header"] = peek_header(entry["path"])
-        return entry
-    entry["detected"] = {
-        "format": info.format_id,
-        "label": info.label,
-        "encoding": info.encoding,
-        "delimiter": "TAB" if info.delimiter == "\t" else info.delimiter,
-        "owners": list(info.owners),
-        "owner_source": info.owner_source,
-        "multi_site": info.multi_site,
-        "rows": info.rows_estimate,
-        "member": info.member,
-        "size": info.size,
-    }
-    entry["error"] = None
-    if info.format_id == "generic":
-        entry["header"] = list(info.header)
-    return entry
 
 
 # -- running ------------------------------------------------------------------

@@ -266,6 +266,20 @@ def test_an_export_of_unknown_owner_asks_for_it_in_the_browsers_words_without_a_
     assert "file-error" not in client.get(show).get_data(as_text=True)
 
 
+def test_an_export_renamed_with_a_campaign_site_inside_its_name_needs_no_owner_chosen(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    from crm.gap.sample_exports import SampleDomain, ahrefs_refdomains_bytes
+
+    campaign = team["campaign"]
+    client.login(team["specialist"].email)
+    data = ahrefs_refdomains_bytes([SampleDomain("blog.example.com", authority=40)])
+    show = upload_one(client, campaign.id, "2026-q4-rival-c.com-refdomains.csv", data)
+    page = client.get(show).get_data(as_text=True)
+    assert "file-error" not in page
+    assert "rival-c.com <small class=\"muted\">(from its file name)" in page
+
+
 def test_a_pending_import_can_be_discarded_with_its_files(
     db: Any, client: Any, team: dict[str, Any]
 ) -> None:
