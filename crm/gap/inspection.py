@@ -37,7 +37,12 @@ def inspect_entry(campaign: Campaign, entry: dict[str, Any]) -> ExportInfo:
             info = inspect_export(entry["path"], owner=named, **described)
             info = replace(info, owner_source="file-name")
         else:
-            raise
+            raise OwnerUnknown(
+                exc.file,
+                exc.format_id,
+                "cannot tell whose export this is: it has no Target URL column and its "
+                "file name names no single site of the campaign",
+            ) from None
     else:
         # A name read off the start of the file name that is no site of the campaign
         # ("2026-q4-rival.com-refdomains.csv" starts with a valid host name) yields

@@ -48,7 +48,7 @@ def test_a_file_naming_two_campaign_sites_still_asks_whose_export_it_is(
 ) -> None:
     path = write(tmp_path / "rival-a.com vs rival-c.com refdomains.csv", REFDOMAINS)
     entry = _added(team["campaign"], path)
-    assert "cannot tell whose export this is" in entry["error"]
+    assert "its file name names no single site of the campaign" in entry["error"]
 
 
 def test_a_foreign_target_url_column_is_refused_whatever_the_file_name_says(

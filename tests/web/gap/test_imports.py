@@ -277,7 +277,7 @@ def test_an_export_renamed_with_a_campaign_site_inside_its_name_needs_no_owner_c
     show = upload_one(client, campaign.id, "2026-q4-rival-c.com-refdomains.csv", data)
     page = client.get(show).get_data(as_text=True)
     assert "file-error" not in page
-    assert "rival-c.com <small class=\"muted\">(from its file name)" in page
+    assert 'rival-c.com <small class="muted">(from its file name)' in page
 
 
 def test_a_pending_import_can_be_discarded_with_its_files(
