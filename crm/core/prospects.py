@@ -15,6 +15,7 @@ from crm.core.errors import UserError
 from crm.core.timeline import add_touchpoint
 from crm.extensions import db
 from crm.models import Campaign, Evidence, Prospect, TouchpointKind, User
+from crm.models.prospect import categories_of
 
 # The pseudo-site of a page a person gave for a prospect (evidence of kind "listed"):
 # imports replace only the evidence of the sites they cover, so it stays.
@@ -40,6 +41,19 @@ def iso(value: Any) -> str | None:
 
 def prospect_facts(p: Prospect) -> dict[str, Any]:
     """The gap facts of a prospect, in the shape of `crm gap show --format json`."""
+    return gap_facts(
+        p,
+        target_url=p.target_page.url if p.target_page is not None else None,
+        assigned_to=p.assigned_to.email if p.assigned_to is not None else None,
+    )
+
+
+def gap_facts(p: Any, *, target_url: str | None, assigned_to: str | None) -> dict[str, Any]:
+    """Shape the gap facts of a prospect, or of a row with its columns, for scripts.
+
+    A row serves `crm gap show --all` and the CSV export: 766,000 prospects
+    read as columns, not as ORM objects with every JSON column decoded.
+    """
     return {
         "domain": p.domain,
         "competitors": list(p.competitors or []),
@@ -50,16 +64,16 @@ def prospect_facts(p: Prospect) -> dict[str, Any]:
         "traffic": p.traffic,
         "dofollow": p.dofollow,
         "spam": p.spam,
-        "categories": p.categories,
+        "categories": categories_of(p.category_bits),
         "tier": p.tier,
         "score": round(p.score, 4),
         "status": p.status.value,
         "excluded_by": p.excluded_by,
-        "target_url": p.target_page.url if p.target_page is not None else None,
+        "target_url": target_url,
         "angle": p.angle,
         "link_type": p.link_type,
         "source": p.source,
-        "assigned_to": p.assigned_to.email if p.assigned_to is not None else None,
+        "assigned_to": assigned_to,
     }
 
 

@@ -14,12 +14,11 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import joinedload
 
 from crm.core.csv_cells import safe_cell
-from crm.core.prospects import prospect_facts
+from crm.core.prospects import gap_facts
 from crm.extensions import db
-from crm.models import Evidence, Prospect, ProspectStatus
+from crm.models import Evidence, Prospect, ProspectStatus, TargetPage, User
 from crm.models.prospect import CATEGORY_BITS
 
 SORTS: dict[str, Any] = {
@@ -275,15 +274,27 @@ def matching_ids(campaign_id: int, f: GapFilter, limit: int | None = None) -> li
     return list(db.session.scalars(stmt))
 
 
+# The columns `gap_facts` shapes (everything but score_parts and the notes).
+_FACT_COLUMNS = (
+    Prospect.domain, Prospect.competitors, Prospect.overlap, Prospect.links_to_us,
+    Prospect.backlinks, Prospect.authority, Prospect.traffic, Prospect.dofollow, Prospect.spam,
+    Prospect.category_bits, Prospect.tier, Prospect.score, Prospect.status, Prospect.excluded_by,
+    Prospect.angle, Prospect.link_type, Prospect.source,
+)  # fmt: skip
+
+
 def iter_facts(campaign_id: int, f: GapFilter, batch: int = 2000) -> Iterator[dict[str, Any]]:
     """Yield `crm gap show --format json` dicts of every matching prospect, in order."""
     stmt = (
-        filtered(campaign_id, f)
-        .options(joinedload(Prospect.target_page), joinedload(Prospect.assigned_to))
+        select(*_FACT_COLUMNS, TargetPage.url.label("target_url"), User.email.label("assigned"))
+        .outerjoin(TargetPage, TargetPage.id == Prospect.target_page_id)
+        .outerjoin(User, User.id == Prospect.assigned_to_id)
+        .where(*conditions(campaign_id, f))
+        .order_by(*ordering(f))
         .execution_options(yield_per=batch)
     )
-    for prospect in db.session.scalars(stmt):
-        yield prospect_facts(prospect)  # type: ignore[arg-type]
+    for row in db.session.execute(stmt):
+        yield gap_facts(row, target_url=row.target_url, assigned_to=row.assigned)
 
 
 def hidden_reasons(campaign_id: int) -> dict[str, int]:

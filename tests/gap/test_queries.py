@@ -38,3 +38,27 @@ def test_the_csv_export_escapes_text_a_spreadsheet_would_run_as_a_formula() -> N
     assert (cells["angle"], cells["competitors"], cells["excluded_by"]) == ("'+1", "'-rival.com",
                                                                             "'@spam")  # fmt: skip
     assert (cells["traffic"], cells["score"], cells["domain"]) == ("-5", "0.5", "a.com")
+
+
+def test_the_export_of_a_view_gives_each_prospect_as_its_facts_page_shows_it(
+    db: Any, team: dict[str, Any]
+) -> None:
+    from crm.core.prospects import prospect_facts
+    from crm.gap.queries import iter_facts
+    from tests.factories import ProspectFactory
+
+    campaign = team["campaign"]
+    pitched = ProspectFactory(
+        campaign=campaign, domain="alpha.com", in_gap=True, score=0.9, competitors=["rival-a.com"],
+        backlinks={"rival-a.com": 3}, category_bits=3, tier=1, authority=55.5,
+        angle="roundup-inclusion", target_page=team["target"], assigned_to=team["specialist"],
+    )  # fmt: skip
+    bare = ProspectFactory(campaign=campaign, domain="beta.com", in_gap=True, score=0.1)
+    ProspectFactory(campaign=team["other_campaign"], domain="gamma.com", in_gap=True)
+    db.session.commit()
+    exported = list(iter_facts(campaign.id, GapFilter()))
+    assert exported == [prospect_facts(pitched), prospect_facts(bare)]
+    assert (exported[0]["target_url"], exported[0]["assigned_to"]) == (
+        team["target"].url, team["specialist"].email)  # fmt: skip
+    assert exported[0]["categories"] == ["best", "strong"]
+    assert (exported[1]["target_url"], exported[1]["assigned_to"]) == (None, None)
