@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from crm.extensions import db
@@ -74,37 +75,53 @@ def add_up(rows: Sequence[FunnelCounts]) -> FunnelCounts:
 
 
 def funnel_by_campaign(scope: ReportScope) -> list[FunnelCounts]:
-    """Count each stage per campaign in one GROUP BY."""
-    emailed = exists(
-        select(literal(1))
-        .select_from(Enrollment)
+    """Count each stage per campaign in one GROUP BY.
+
+    Each stage's prospects are found once, as a set joined to the prospects:
+    as EXISTS per prospect, SQLite walked every sent touch for each of them
+    (its planner starts from the touches' state index), and the dashboard of a
+    campaign of 766,000 imported prospects did not answer in minutes.
+    """
+    emailed = _prospects_of(
+        select(Enrollment.prospect_id)
         .join(Touch, Touch.enrollment_id == Enrollment.id)
-        .where(Enrollment.prospect_id == Prospect.id, Touch.state == TouchState.SENT)
+        .where(Touch.state == TouchState.SENT),
+        "emailed",
     )
-    human = and_(
-        InboundMessage.prospect_id == Prospect.id,
-        InboundMessage.kind == InboundKind.HUMAN_REPLY,
+    human = InboundMessage.kind == InboundKind.HUMAN_REPLY
+    replied = _prospects_of(select(InboundMessage.prospect_id).where(human), "replied")
+    positive = _prospects_of(
+        select(InboundMessage.prospect_id).where(
+            human, InboundMessage.outcome == ReplyOutcome.POSITIVE
+        ),
+        "positive",
     )
-    replied = exists(select(literal(1)).select_from(InboundMessage).where(human))
-    positive = exists(
-        select(literal(1))
-        .select_from(InboundMessage)
-        .where(human, InboundMessage.outcome == ReplyOutcome.POSITIVE)
-    )
-    won = exists(select(literal(1)).select_from(WonLink).where(WonLink.prospect_id == Prospect.id))
+    won_links = _prospects_of(select(WonLink.prospect_id), "won")
+    was_emailed = emailed.c.prospect_id.is_not(None)
+    was_won = won_links.c.prospect_id.is_not(None)
     visible = or_(Prospect.excluded_by.is_(None), Prospect.restored.is_(True))
     past_new = Prospect.status.not_in((ProspectStatus.NEW, ProspectStatus.EXCLUDED))
     flags = (
         select(
             Prospect.campaign_id.label("campaign_id"),
-            case((or_(visible, emailed, won), 1), else_=0).label("prospects"),
-            case((or_(and_(visible, past_new), emailed, won), 1), else_=0).label("qualified"),
-            case((emailed, 1), else_=0).label("contacted"),
-            case((and_(emailed, replied), 1), else_=0).label("replied"),
-            case((and_(emailed, positive), 1), else_=0).label("positive"),
-            case((and_(emailed, won), 1), else_=0).label("won"),
-            case((and_(~emailed, won), 1), else_=0).label("won_without_email"),
+            case((or_(visible, was_emailed, was_won), 1), else_=0).label("prospects"),
+            case((or_(and_(visible, past_new), was_emailed, was_won), 1), else_=0).label(
+                "qualified"
+            ),
+            case((was_emailed, 1), else_=0).label("contacted"),
+            case((and_(was_emailed, replied.c.prospect_id.is_not(None)), 1), else_=0).label(
+                "replied"
+            ),
+            case((and_(was_emailed, positive.c.prospect_id.is_not(None)), 1), else_=0).label(
+                "positive"
+            ),
+            case((and_(was_emailed, was_won), 1), else_=0).label("won"),
+            case((and_(~was_emailed, was_won), 1), else_=0).label("won_without_email"),
         )
+        .outerjoin(emailed, emailed.c.prospect_id == Prospect.id)
+        .outerjoin(replied, replied.c.prospect_id == Prospect.id)
+        .outerjoin(positive, positive.c.prospect_id == Prospect.id)
+        .outerjoin(won_links, won_links.c.prospect_id == Prospect.id)
         .where(*_prospect_scope(scope))
         .subquery("flags")
     )
@@ -121,6 +138,11 @@ def funnel_by_campaign(scope: ReportScope) -> list[FunnelCounts]:
     return [
         FunnelCounts(row[0], row[1], *(int(v) for v in row[2:])) for row in db.session.execute(stmt)
     ]
+
+
+def _prospects_of(rows: Select[Any], name: str) -> Subquery:
+    """Return the distinct prospect ids of rows whose first column is one, as a subquery."""
+    return rows.where(rows.selected_columns[0].is_not(None)).distinct().subquery(name)
 
 
 def _prospect_scope(scope: ReportScope) -> list[ColumnElement[bool]]:
