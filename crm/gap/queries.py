@@ -238,12 +238,19 @@ def page_statement(campaign_id: int, f: GapFilter, number: int, per_page: int) -
 def _page_statement(
     where: list[ColumnElement[bool]], f: GapFilter, number: int, per_page: int
 ) -> Any:
-    return (
-        select(*TABLE_COLUMNS)
+    # The page's ids first, then their rows: sorted by a column without an index
+    # of its own (traffic, overlap, link type...), the ids come from the covering
+    # ix_prospects_gap_filters; selecting the rows at once read every matching
+    # wide row to sort them (1.1 s for 690,000 prospects, now 70 ms on SQLite).
+    ids = (
+        select(Prospect.id)
         .where(*where)
         .order_by(*ordering(f))
         .offset((number - 1) * per_page)
         .limit(per_page)
+    )
+    return (
+        select(*TABLE_COLUMNS).where(Prospect.id.in_(ids.scalar_subquery())).order_by(*ordering(f))
     )
 
 
