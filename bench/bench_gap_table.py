@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import create_engine, insert, text
 
 from bench.common import BenchRow
 
@@ -129,8 +129,7 @@ def _bare_app(url: str, campaign_id: int) -> Flask:
     """A bare Flask view running the page's two queries, rows joined into a minimal table."""
     from flask import request
 
-    from crm.gap.queries import GapFilter, conditions, page_statement
-    from crm.models import Prospect
+    from crm.gap.queries import GapFilter, counts_statement, page_statement
 
     engine = create_engine(url)
     bare = Flask("bare")
@@ -140,9 +139,7 @@ def _bare_app(url: str, campaign_id: int) -> Flask:
         view = GapFilter.from_args(request.args)
         page = int(request.args.get("page", 1))
         with engine.connect() as conn:
-            total = conn.scalar(
-                select(func.count()).select_from(Prospect).where(*conditions(campaign_id, view))
-            )
+            total, _hidden = conn.execute(counts_statement(campaign_id, view)).one()
             rows = conn.execute(page_statement(campaign_id, view, page, 50)).all()
         cells = "".join(
             f"<tr><td>{r.domain}</td><td>{r.tier}</td><td>{r.authority}</td><td>{r.score}</td></tr>"

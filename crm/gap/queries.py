@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal, select
 
 from crm.core.csv_cells import safe_cell
 from crm.core.prospects import gap_facts
@@ -138,13 +138,22 @@ class GapFilter:
 
 def conditions(campaign_id: int, f: GapFilter) -> list[ColumnElement[bool]]:
     """Return the WHERE conditions of a filter."""
+    return [*_hidden_or_not(f), *_unhidden_conditions(campaign_id, f)]
+
+
+def _hidden_or_not(f: GapFilter) -> list[ColumnElement[bool]]:
+    if f.hidden == "no":
+        return [Prospect.excluded_by.is_(None)]
+    if f.hidden == "only":
+        return [Prospect.excluded_by.is_not(None)]
+    return []
+
+
+def _unhidden_conditions(campaign_id: int, f: GapFilter) -> list[ColumnElement[bool]]:
+    """Return the WHERE conditions of a filter but whether the rules hide a prospect."""
     where: list[ColumnElement[bool]] = [Prospect.campaign_id == campaign_id]
     if f.view == "gap":
         where.append(Prospect.in_gap.is_(True))
-    if f.hidden == "no":
-        where.append(Prospect.excluded_by.is_(None))
-    elif f.hidden == "only":
-        where.append(Prospect.excluded_by.is_not(None))
     if f.categories:
         bits = sum(CATEGORY_BITS[c] for c in f.categories)
         where.append(Prospect.category_bits.op("&")(bits) != 0)
@@ -254,23 +263,41 @@ def _page_statement(
     )
 
 
-def page_of(
-    campaign_id: int, f: GapFilter, number: int, per_page: int
-) -> tuple[list[TableRow], int]:
-    """Return one page of table rows and the total matching."""
-    # One WHERE for both queries: building the filter's conditions is most of
-    # what building a statement costs.
-    where = conditions(campaign_id, f)
-    total = _count(where)
+class GapPage(NamedTuple):
+    """One page of the gap table and its counts."""
+
+    rows: list[TableRow]
+    total: int  # prospects the view matches
+    hidden: int  # of a view of the visible ones, how many more the rules hide; else 0
+
+
+def counts_statement(campaign_id: int, f: GapFilter) -> Any:
+    """Return the query of a view's counts: (matching, hidden by the rules but like them)."""
+    return _counts_statement(_unhidden_conditions(campaign_id, f), f)
+
+
+def _counts_statement(unhidden: list[ColumnElement[bool]], f: GapFilter) -> Any:
+    if f.hidden != "no":
+        # Hidden ones shown too (or only): the view hides none.
+        matching = select(func.count(), literal(0)).select_from(Prospect)
+        return matching.where(*_hidden_or_not(f), *unhidden)
+    # A view of the visible ones says how many more the rules hide: both counts
+    # in one pass over the filter index, not one pass each.
+    visible = Prospect.excluded_by.is_(None)
+    return select(func.count().filter(visible), func.count().filter(~visible)).where(*unhidden)
+
+
+def page_of(campaign_id: int, f: GapFilter, number: int, per_page: int) -> GapPage:
+    """Return one page of table rows, the total matching and how many the view hides."""
+    # Built once for the counts and the page: building the filter's conditions is
+    # most of what building a statement costs.
+    unhidden = _unhidden_conditions(campaign_id, f)
+    total, hidden = db.session.execute(_counts_statement(unhidden, f)).one()
     last = max(1, -(-total // per_page))
     number = min(max(1, number), last)
+    where = [*_hidden_or_not(f), *unhidden]
     rows = db.session.execute(_page_statement(where, f, number, per_page))
-    return list(map(TableRow._make, rows)), total
-
-
-def count_matching(campaign_id: int, f: GapFilter) -> int:
-    """Return how many prospects of the campaign the filter matches."""
-    return _count(conditions(campaign_id, f))
+    return GapPage(list(map(TableRow._make, rows)), total, hidden)
 
 
 def matching_ids(campaign_id: int, f: GapFilter, limit: int | None = None) -> list[int]:

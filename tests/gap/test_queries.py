@@ -16,11 +16,30 @@ def test_a_page_is_named_tuples_of_the_table_columns(db: Any, team: dict[str, An
     campaign = team["campaign"]
     db.session.add(Prospect(campaign_id=campaign.id, domain="alpha.com", in_gap=True, score=0.5))
     db.session.commit()
-    rows, total = page_of(campaign.id, GapFilter(), 1, 50)
-    assert total == 1
+    rows, total, hidden = page_of(campaign.id, GapFilter(), 1, 50)
+    assert (total, hidden) == (1, 0)
     assert [type(r) for r in rows] == [TableRow]
     assert rows[0].domain == "alpha.com" and rows[0].score == 0.5
     assert [c.key for c in TABLE_COLUMNS] == list(TableRow._fields)
+
+
+def test_a_page_of_the_visible_prospects_counts_the_ones_the_rules_hide_too(
+    db: Any, team: dict[str, Any]
+) -> None:
+    from tests.factories import ProspectFactory
+
+    campaign = team["campaign"]
+    for n, hidden_by in enumerate((None, None, "spam", "directory", None)):
+        ProspectFactory(campaign=campaign, domain=f"d{n}.com", in_gap=True, excluded_by=hidden_by)
+    ProspectFactory(campaign=campaign, domain="ours.com", in_gap=False, excluded_by="spam")
+    db.session.commit()
+    visible = page_of(campaign.id, GapFilter(), 1, 2)
+    assert (len(visible.rows), visible.total, visible.hidden) == (2, 3, 2)
+    only = page_of(campaign.id, GapFilter(hidden="only"), 1, 50)
+    assert (sorted(r.domain for r in only.rows), only.total, only.hidden) == (
+        ["d2.com", "d3.com"], 2, 0)  # fmt: skip
+    every = page_of(campaign.id, GapFilter(hidden="all", view="all"), 1, 50)
+    assert (every.total, every.hidden) == (6, 0)
 
 
 def test_the_csv_export_escapes_text_a_spreadsheet_would_run_as_a_formula() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,7 +30,6 @@ from crm.gap.queries import (
     PER_PAGE_CHOICES,
     SORTS,
     GapFilter,
-    count_matching,
     csv_lines,
     iter_facts,
     matching_ids,
@@ -123,10 +121,9 @@ def table(campaign_id: int) -> str:
         number = max(1, int(request.args.get("page", 1)))
     except ValueError:
         number = 1
-    items, total = page_of(campaign.id, view, number, per_page)
+    # The header counts every gap domain; the page says how many of them this view hides.
+    items, total, hidden = page_of(campaign.id, view, number, per_page)
     number = min(number, max(1, -(-total // per_page)))
-    # The header counts every gap domain; say how many of them this view hides.
-    hidden = count_matching(campaign.id, replace(view, hidden="only")) if view.hidden == "no" else 0
     snapshot = latest_snapshot(campaign, light=True)
     now = utcnow()
     members = choices.members(campaign)
