@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, literal, select
+from sqlalchemy import ColumnElement, func, literal, select
 
 from crm.core.csv_cells import safe_cell
 from crm.core.prospects import gap_facts
@@ -190,20 +190,6 @@ def ordering(f: GapFilter) -> list[Any]:
     return [first, tie]
 
 
-def filtered(campaign_id: int, f: GapFilter) -> Select[tuple[Prospect]]:
-    """Return select(Prospect) of a filter, ordered."""
-    return select(Prospect).where(*conditions(campaign_id, f)).order_by(*ordering(f))
-
-
-def count(campaign_id: int, f: GapFilter) -> int:
-    return _count(conditions(campaign_id, f))
-
-
-def _count(where: list[ColumnElement[bool]]) -> int:
-    stmt = select(func.count()).select_from(Prospect).where(*where)
-    return db.session.scalar(stmt) or 0
-
-
 # What one row of the gap table shows: plain rows, not ORM objects, so a page
 # of 50 costs no identity map, no instance state and no JSON it does not show.
 # Named tuples, not SQLAlchemy rows: a Row's attribute goes through __getattr__
@@ -250,7 +236,7 @@ def _page_statement(
     # The page's ids first, then their rows: sorted by a column without an index
     # of its own (traffic, overlap, link type...), the ids come from the covering
     # ix_prospects_gap_filters; selecting the rows at once read every matching
-    # wide row to sort them (1.1 s for 690,000 prospects, now 70 ms on SQLite).
+    # wide row to sort them (1.0 s for 673,516 prospects on SQLite, now 0.1 s).
     ids = (
         select(Prospect.id)
         .where(*where)
@@ -272,7 +258,7 @@ class GapPage(NamedTuple):
 
 
 def counts_statement(campaign_id: int, f: GapFilter) -> Any:
-    """Return the query of a view's counts: (matching, hidden by the rules but like them)."""
+    """Return the query of a view's two counts: matching, and hidden by the rules but alike."""
     return _counts_statement(_unhidden_conditions(campaign_id, f), f)
 
 

@@ -141,7 +141,7 @@ def funnel_by_campaign(scope: ReportScope) -> list[FunnelCounts]:
 
 
 def _prospects_of(rows: Select[Any], name: str) -> Subquery:
-    """Return the distinct prospect ids of rows whose first column is one, as a subquery."""
+    """Return the distinct prospect ids these rows select first, as a named subquery."""
     return rows.where(rows.selected_columns[0].is_not(None)).distinct().subquery(name)
 
 
