@@ -28,14 +28,12 @@ def inspect_entry(campaign: Campaign, entry: dict[str, Any]) -> ExportInfo:
     try:
         info = inspect_export(entry["path"], owner=entry.get("owner"), **described)
     except OwnerUnknown as exc:
-        # Search Console lists the links of the property it was exported from, and
-        # nobody can export a competitor's: unless told otherwise it is our own site.
         if exc.format_id == GscTopLinkingSites.id:
-            info = inspect_export(entry["path"], owner=campaign.site.domain, **described)
-            info = replace(info, owner_source="search-console")
+            # Search Console lists the links of the property it was exported from, and
+            # nobody can export a competitor's: unless told otherwise it is our own site.
+            owner, source = campaign.site.domain, "search-console"
         elif named := campaign_site_in_file_name(entry["name"], sites):
-            info = inspect_export(entry["path"], owner=named, **described)
-            info = replace(info, owner_source="file-name")
+            owner, source = named, "file-name"
         else:
             raise OwnerUnknown(
                 exc.file,
@@ -43,14 +41,14 @@ def inspect_entry(campaign: Campaign, entry: dict[str, Any]) -> ExportInfo:
                 "cannot tell whose export this is: it has no Target URL column and its "
                 "file name names no single site of the campaign",
             ) from None
+        info = replace(inspect_export(entry["path"], owner=owner, **described), owner_source=source)
     else:
         # A name read off the start of the file name that is no site of the campaign
         # ("2026-q4-rival.com-refdomains.csv" starts with a valid host name) yields
         # to the one campaign site the name mentions.
         misread = info.owner_source == "file-name" and info.owners[0] not in sites
         if misread and (named := campaign_site_in_file_name(entry["name"], sites)):
-            info = inspect_export(entry["path"], owner=named, **described)
-            info = replace(info, owner_source="file-name")
+            info = replace(info, owners=(named,))
     check_owners([info], campaign.site.domain, campaign.competitor_domains)
     return info
 

@@ -250,16 +250,20 @@ def test_a_search_console_export_whose_name_says_nothing_is_our_own_sites(
     assert gap_import.files[0]["detected"]["owners"] == [campaign.site.domain]
 
 
+def _upload_refdomains(client: Any, team: dict[str, Any], name: str) -> tuple[str, str]:
+    """Upload a referring-domains export as the specialist; return its page's URL and text."""
+    from crm.gap.sample_exports import SampleDomain, ahrefs_refdomains_bytes
+
+    client.login(team["specialist"].email)
+    data = ahrefs_refdomains_bytes([SampleDomain("blog.example.com", authority=40)])
+    show = upload_one(client, team["campaign"].id, name, data)
+    return show, client.get(show).get_data(as_text=True)
+
+
 def test_an_export_of_unknown_owner_asks_for_it_in_the_browsers_words_without_a_column_mapper(
     db: Any, client: Any, team: dict[str, Any]
 ) -> None:
-    from crm.gap.sample_exports import SampleDomain, ahrefs_refdomains_bytes
-
-    campaign = team["campaign"]
-    client.login(team["specialist"].email)
-    data = ahrefs_refdomains_bytes([SampleDomain("blog.example.com", authority=40)])
-    show = upload_one(client, campaign.id, "refdomains.csv", data)
-    page = client.get(show).get_data(as_text=True)
+    show, page = _upload_refdomains(client, team, "refdomains.csv")
     assert "choose whose export it is under Owner" in page
     assert "DOMAIN=PATH" not in page and "Map its columns" not in page
     client.post_form(f"{show}/files/0", {"owner": "rival-a.com"}, page=show)
@@ -269,13 +273,7 @@ def test_an_export_of_unknown_owner_asks_for_it_in_the_browsers_words_without_a_
 def test_an_export_renamed_with_a_campaign_site_inside_its_name_needs_no_owner_chosen(
     db: Any, client: Any, team: dict[str, Any]
 ) -> None:
-    from crm.gap.sample_exports import SampleDomain, ahrefs_refdomains_bytes
-
-    campaign = team["campaign"]
-    client.login(team["specialist"].email)
-    data = ahrefs_refdomains_bytes([SampleDomain("blog.example.com", authority=40)])
-    show = upload_one(client, campaign.id, "2026-q4-rival-c.com-refdomains.csv", data)
-    page = client.get(show).get_data(as_text=True)
+    _show, page = _upload_refdomains(client, team, "2026-q4-rival-c.com-refdomains.csv")
     assert "file-error" not in page
     assert 'rival-c.com <small class="muted">(from its file name)' in page
 
