@@ -15,6 +15,7 @@ from sqlalchemy import insert, select, update
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
+from crm.core.wording import counted, thousands
 from crm.extensions import db
 from crm.gap.assess import reassess
 from crm.gap.bulk import batches
@@ -47,10 +48,18 @@ class BulkResult:
         if n:
             self.skipped[reason] = self.skipped.get(reason, 0) + n
 
+    def add(self, other: BulkResult) -> None:
+        """Count another batch's result into this one."""
+        self.changed += other.changed
+        for why, n in other.skipped.items():
+            self.skip(why, n)
+
     def summary(self, verb: str) -> str:
-        text = f"{self.changed} prospect{'s' if self.changed != 1 else ''} {verb}"
+        text = f"{counted(self.changed, 'prospect')} {verb}"
         if self.skipped:
-            text += "; left alone: " + ", ".join(f"{n} {why}" for why, n in self.skipped.items())
+            text += "; left alone: " + ", ".join(
+                f"{thousands(n)} {why}" for why, n in self.skipped.items()
+            )
         return text + "."
 
 

@@ -1,12 +1,14 @@
 """Run an import where the web can wait for it: in the request when small, else in a thread.
 
 A running import reports progress; one silent for INTERRUPTED_AFTER was
-interrupted (the process that ran it went away).
+interrupted (the process that ran it went away). Big bulk changes run in
+such a thread too (crm.gap.bulk_changes).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
@@ -31,22 +33,36 @@ def runs_inline(gap_import: GapImport) -> bool:
     return sum(file_sizes(f["path"] for f in gap_import.files)) <= int(limit)
 
 
+def in_thread(app: Flask, name: str, work: Callable[[], object]) -> threading.Thread:
+    """Run a job in a thread with its own app context and session.
+
+    The job marks its own failure (the import or change says why); an error
+    escaping it is only logged, as a thread's are.
+    """
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                work()
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
 def start_in_background(app: Flask, import_id: int) -> threading.Thread:
     """Run an import in a thread with its own app context and session."""
 
     def work() -> None:
-        with app.app_context():
-            try:
-                with fewer_cyclic_collections():
-                    run_import(import_id)
-            except Exception:  # logged by run_import; the import is marked failed
-                pass
-            finally:
-                db.session.remove()
+        try:
+            with fewer_cyclic_collections():
+                run_import(import_id)
+        except Exception:  # logged by run_import; the import is marked failed
+            pass
 
-    thread = threading.Thread(target=work, name=f"gap-import-{import_id}", daemon=True)
-    thread.start()
-    return thread
+    return in_thread(app, f"gap-import-{import_id}", work)
 
 
 def interrupted(gap_import: GapImport, now: datetime) -> bool:

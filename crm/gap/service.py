@@ -166,6 +166,12 @@ def prepare_run(gap_import: GapImport) -> None:
     other = running_import(gap_import.campaign)
     if other is not None and other.id != gap_import.id:
         raise UserError("another import of this campaign is running; wait for it to finish")
+    # Imported after this module's load: a bulk change checks for running imports here.
+    from crm.gap.bulk_changes import running_bulk_change
+
+    if running_bulk_change(gap_import.campaign) is not None:
+        raise UserError("a bulk change of this campaign's prospects is running; wait for it "
+                        "to finish")  # fmt: skip
     gap_import.state = ImportState.RUNNING
     gap_import.bytes_total = sum(file_sizes(f["path"] for f in gap_import.files))
     gap_import.bytes_done = 0

@@ -4,7 +4,15 @@ from crm.models.base import UTCDateTime, utcnow
 from crm.models.campaign import Campaign, Competitor, Site, TargetCategory, TargetPage
 from crm.models.contact import Contact, Suppression, SuppressionKind
 from crm.models.digest import DigestSubscription
-from crm.models.gap import ColumnMapping, Evidence, GapImport, ImportState, SnapshotDomain
+from crm.models.gap import (
+    BulkChange,
+    BulkChangeState,
+    ColumnMapping,
+    Evidence,
+    GapImport,
+    ImportState,
+    SnapshotDomain,
+)
 from crm.models.inbound import (
     InboundKind,
     InboundMessage,
@@ -59,6 +67,8 @@ __all__ = [
     "AnchorType",
     "Angle",
     "AuditLog",
+    "BulkChange",
+    "BulkChangeState",
     "Campaign",
     "CheckResult",
     "ColumnMapping",

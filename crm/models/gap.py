@@ -61,6 +61,50 @@ class GapImport(db.Model):  # type: ignore[name-defined]
     campaign = relationship("Campaign")
 
 
+class BulkChangeState(enum.StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class BulkChange(db.Model):  # type: ignore[name-defined]
+    """A bulk action on more prospects than one short transaction changes, run a batch at a time.
+
+    Each batch commits with its progress, so other people's writes never wait
+    long; a change that stops part-way says how far it got.
+    """
+
+    __tablename__ = "bulk_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[BulkChangeState] = mapped_column(
+        str_enum(BulkChangeState), default=BulkChangeState.RUNNING
+    )
+    # A bulk action of the gap table (qualify, exclude, assign, ...) and its choices
+    # as the form sent them (reason, stage, assignee, target_id, angle, ...).
+    action: Mapped[str] = mapped_column(String(40))
+    choices: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The gap table's view the prospects were chosen by (its query arguments).
+    view: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    # Prospects left alone, per reason ("already further in the pipeline": 12).
+    skipped: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # When a running change last committed a batch (a silent one was interrupted).
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    campaign = relationship("Campaign")
+    created_by = relationship("User")
+
+
 class SnapshotDomain(db.Model):  # type: ignore[name-defined]
     """The facts of one referring domain in one snapshot (kept for the next diff)."""
 

@@ -34,6 +34,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 
 from crm.extensions import db
 from crm.models import (
+    BulkChange,
     Campaign,
     Contact,
     Enrollment,
@@ -86,6 +87,7 @@ _CAMPAIGN_OF: dict[type[Any], Callable[[Select[Any]], tuple[Select[Any], Any]]] 
     ),
     ReclamationTask: lambda s: (s, ReclamationTask.campaign_id),
     GapImport: lambda s: (s, GapImport.campaign_id),
+    BulkChange: lambda s: (s, BulkChange.campaign_id),
     TargetPage: lambda s: (s, TargetPage.campaign_id),
     Campaign: lambda s: (s, Campaign.id),
     RankImport: lambda s: (s, RankImport.campaign_id),

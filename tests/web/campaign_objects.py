@@ -12,6 +12,7 @@ from typing import Any
 from crm.extensions import db
 from crm.models import (
     AnchorType,
+    BulkChange,
     Campaign,
     CheckResult,
     Enrollment,
@@ -87,7 +88,8 @@ def build_campaign_objects(campaign: Campaign, tag: str) -> dict[str, Any]:
         campaign_id=campaign.id, source=RankSource.GSC, as_of=date(2026, 10, 1),
         filename=f"{tag}-pages.csv",
     )  # fmt: skip
-    db.session.add_all([reply, triage, link, gap_import, rank_import])
+    bulk_change = BulkChange(campaign_id=campaign.id, action="qualify", total=5000, done=2000)
+    db.session.add_all([reply, triage, link, gap_import, rank_import, bulk_change])
     db.session.flush()
     check = LinkCheck(
         won_link_id=link.id, result=CheckResult.INCONCLUSIVE, reason="HTTP 403",
@@ -106,6 +108,7 @@ def build_campaign_objects(campaign: Campaign, tag: str) -> dict[str, Any]:
         "triage": triage,
         "link": link,
         "gap_import": gap_import,
+        "bulk_change": bulk_change,
         "rank_import": rank_import,
         "link_check": check,
     }

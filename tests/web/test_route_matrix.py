@@ -97,6 +97,7 @@ OBJECT_ARGS = {
     "link_id": "link",
     "check_id": "link_check",
     "import_id": "gap_import",
+    "change_id": "bulk_change",
 }
 # Where one argument name means another kind of object.
 OBJECT_ARGS_OF = {"reports.delete_rankings": {"import_id": "rank_import"}}

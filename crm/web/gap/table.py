@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from flask import (
     Response,
+    current_app,
     flash,
     g,
     redirect,
@@ -20,11 +21,18 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from crm.core.errors import UserError
-from crm.core.stage_moves import move_prospects
 from crm.core.stages import HAND_SET
 from crm.extensions import db
-from crm.gap import actions
 from crm.gap.assess import LINK_TYPES
+from crm.gap.bulk_changes import (
+    BATCH,
+    CHOICE_FIELDS,
+    VERBS,
+    apply_bulk_action,
+    continue_in_background,
+    running_bulk_change,
+    start_bulk_change,
+)
 from crm.gap.qualify import RULE_LABELS, UNWINNABLE_REASONS
 from crm.gap.queries import (
     PER_PAGE_CHOICES,
@@ -36,7 +44,7 @@ from crm.gap.queries import (
     page_of,
 )
 from crm.gap.service import latest_snapshot, own_export_missing, stale_reminder
-from crm.models import Campaign, GapImport, ProspectStatus, User, utcnow
+from crm.models import Campaign, GapImport, ProspectStatus, utcnow
 from crm.models.prospect import CATEGORY_BITS
 from crm.web.gap import choices
 from crm.web.gap.blueprint import bp
@@ -163,6 +171,7 @@ def table(campaign_id: int) -> str:
         per_page_choices=PER_PAGE_CHOICES,
         hidden_count=hidden,
         enroll_limit=ENROLL_LIMIT,
+        running_change=running_bulk_change(campaign, now),
         editable=True,
     )
 
@@ -187,40 +196,6 @@ def _selected_ids(campaign: Campaign, view: GapFilter) -> list[int]:
     return [int(v) for v in request.form.getlist("prospect_id") if v.isdigit()]
 
 
-def _run_bulk(campaign: Campaign, action: str, ids: list[int]) -> actions.BulkResult | None:
-    form = request.form
-    actor = current_user._get_current_object()
-    if action == "qualify":
-        return actions.qualify(campaign, ids, actor=actor)
-    if action == "exclude":
-        return actions.exclude(campaign, ids, form.get("reason", ""), actor=actor)
-    if action == "unwinnable":
-        return actions.mark_unwinnable(campaign, ids, form.get("unwinnable_reason", ""),
-                                       form.get("reason", ""), actor=actor)  # fmt: skip
-    if action == "restore":
-        return actions.restore(campaign, ids, actor=actor)
-    if action == "stage":
-        return move_prospects(campaign, ids, form.get("stage", ""), note=form.get("reason", ""),
-                              actor=actor)  # fmt: skip
-    if action == "assign":
-        raw = form.get("assignee", "")
-        user = db.session.get(User, int(raw)) if raw.isdigit() else None
-        if raw and user is None:
-            raise UserError("choose whom to assign to")
-        return actions.assign(campaign, ids, user, actor=actor)
-    if action == "map_target":
-        target = actions.find_target(campaign, form.get("target_id", ""))
-        return actions.map_target(campaign, ids, target, actor=actor)
-    if action == "set_angle":
-        return actions.set_angle(campaign, ids, form.get("angle", ""), actor=actor)
-    if action == "map_target_angle":
-        # One pass for the usual pairing: the page to point at and how to pitch it.
-        target = actions.find_target(campaign, form.get("target_id", ""))
-        actions.map_target(campaign, ids, target, actor=actor)
-        return actions.set_angle(campaign, ids, form.get("angle", ""), actor=actor)
-    raise UserError("choose an action")
-
-
 @bp.route("/campaigns/<int:campaign_id>/gap/bulk", methods=["POST"])
 def bulk(campaign_id: int) -> BaseResponse:
     campaign: Campaign = g.campaign
@@ -236,26 +211,22 @@ def bulk(campaign_id: int) -> BaseResponse:
         return redirect(
             url_for("outbox.enroll_many", campaign_id=campaign.id, prospect_id=ids[:ENROLL_LIMIT])
         )
+    actor = current_user._get_current_object()
+    choices = {key: request.form.get(key, "") for key in CHOICE_FIELDS}
+    batch = int(current_app.config.get("GAP_BULK_BATCH", BATCH))
     try:
-        result = _run_bulk(campaign, action, ids)
+        if len(ids) > batch:
+            change = start_bulk_change(campaign, action, choices, view.query_args(), ids,
+                                       actor=actor, batch=batch)  # fmt: skip
+        else:
+            result = apply_bulk_action(campaign, action, choices, ids, actor=actor)
     except UserError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(back)
     db.session.commit()
-    if result is not None:
-        flash(result.summary(BULK_VERBS.get(action, "changed")), "ok")
+    if len(ids) > batch:
+        continue_in_background(current_app._get_current_object(), change, ids, batch=batch)  # type: ignore[attr-defined]
+        return redirect(url_for("gap.change_show", campaign_id=campaign.id, change_id=change.id))
+    flash(result.summary(VERBS.get(action, "changed")), "ok")
     return redirect(back)
-
-
-BULK_VERBS = {
-    "qualify": "qualified",
-    "exclude": "excluded",
-    "unwinnable": "marked unwinnable",
-    "restore": "restored",
-    "assign": "assigned",
-    "map_target": "mapped to the target page",
-    "set_angle": "given the angle",
-    "map_target_angle": "mapped to the target page with the angle",
-    "stage": "moved",
-}

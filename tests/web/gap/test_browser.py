@@ -16,6 +16,13 @@ from crm.models import Prospect
 pytestmark = pytest.mark.browser
 
 
+def _sign_in(page: Any, live_server: str, email: str) -> None:
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("main button[type=submit]")
+
+
 def _domains(page: Any) -> list[str]:
     return page.locator("table.gap-table tbody td:nth-child(2) > a").all_inner_texts()
 
@@ -24,10 +31,7 @@ def test_drop_exports_filter_hide_restore_map_in_bulk_and_export(
     db: Any, team: dict[str, Any], exports: dict[str, Path], live_server: str, page: Any
 ) -> None:
     campaign = team["campaign"]
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", team["specialist"].email)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("main button[type=submit]")
+    _sign_in(page, live_server, team["specialist"].email)
 
     page.goto(f"{live_server}/campaigns/{campaign.id}/gap/import")
     page.set_input_files("#upload input[type=file]", [str(p) for p in exports.values()])
@@ -82,6 +86,28 @@ def test_drop_exports_filter_hide_restore_map_in_bulk_and_export(
     assert {p.domain for p in mapped} == {r["domain"] for r in rows} == set(tier1)
 
 
+def test_qualifying_all_matching_beyond_one_batch_follows_its_progress_to_the_result(
+    app: Any, db: Any, team: dict[str, Any], exports: dict[str, Path], import_files: Any,
+    live_server: str, page: Any,
+) -> None:  # fmt: skip
+    app.config["GAP_BULK_BATCH"] = 2  # the tier-1 prospects are several batches
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    _sign_in(page, live_server, team["specialist"].email)
+
+    page.goto(f"{live_server}/campaigns/{campaign.id}/gap?tier=1")
+    page.select_option("#bulk select[name=scope]", "all")
+    page.select_option("#bulk-action", "qualify")
+    page.click("#bulk button[type=submit]")
+    assert "/gap/changes/" in page.url
+    assert page.locator("h1").inner_text().startswith("Qualifying 4 prospects")
+    page.wait_for_selector("#change-summary")  # htmx followed the progress to the result
+    assert page.locator("#change-summary").inner_text() == "4 prospects qualified."
+    page.click("#back-to-view")
+    statuses = page.locator("table.gap-table tbody td:nth-child(11)").all_inner_texts()
+    assert [s.strip() for s in statuses] == ["qualified"] * 4
+
+
 @pytest.mark.postgres
 def test_the_gap_table_answers_while_a_large_import_writes_its_snapshot(
     app: Any,
@@ -111,10 +137,7 @@ def test_the_gap_table_answers_while_a_large_import_writes_its_snapshot(
     running = create_import(campaign)
     add_sources(running, [SourceFile(str(big), big.name, owner="rival-a.com")])
     db.session.commit()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", team["specialist"].email)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("main button[type=submit]")
+    _sign_in(page, live_server, team["specialist"].email)
 
     # The import waits after its first committed batch until the page has loaded once:
     # on a quiet machine it could otherwise finish before any request is made.
@@ -168,10 +191,7 @@ def test_setting_a_files_owner_updates_that_file_without_reloading_the_page(
     campaign = team["campaign"]
     export = tmp_path / "refdomains.csv"
     export.write_bytes(ahrefs_refdomains_bytes([SampleDomain("blog.example.com", authority=40)]))
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", team["specialist"].email)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("main button[type=submit]")
+    _sign_in(page, live_server, team["specialist"].email)
     page.goto(f"{live_server}/campaigns/{campaign.id}/gap/import")
     page.set_input_files("#upload input[type=file]", [str(export)])
     page.click("#upload button[type=submit]")

@@ -22,6 +22,8 @@ ROUTES = {
     "gap.import_new": PAGE,
     "gap.import_show": Expect(args={"import_id": "gap_import_id"}),
     "gap.import_progress": Expect(args={"import_id": "gap_import_id"}),
+    "gap.change_show": Expect(args={"change_id": "bulk_change_id"}),
+    "gap.change_progress": Expect(args={"change_id": "bulk_change_id"}),
     "gap.import_add": Expect(
         method="POST", specialist=302, manager=302, admin=302, args={"import_id": "gap_import_id"}
     ),
@@ -63,6 +65,7 @@ def build_world(world: dict[str, Any]) -> None:
     from crm.extensions import db
     from crm.gap.sample_exports import SampleLink, semrush_backlinks_bytes
     from crm.gap.service import create_import, save_uploads
+    from crm.models import BulkChange
 
     export = semrush_backlinks_bytes(
         [SampleLink("https://blog.example.org/tools/", "https://rival-a.com/guide", authority=40)]
@@ -71,4 +74,8 @@ def build_world(world: dict[str, Any]) -> None:
     save_uploads(gap_import, [("rival-a-backlinks.csv", io.BytesIO(export))])
     db.session.commit()
     world["gap_import_id"] = gap_import.id
+    change = BulkChange(campaign_id=world["campaign"].id, action="qualify", total=5000, done=2000)
+    db.session.add(change)
+    db.session.commit()
+    world["bulk_change_id"] = change.id
     world["gap_file_index"] = 0

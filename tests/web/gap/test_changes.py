@@ -1,0 +1,127 @@
+"""A bulk action on more prospects than one batch runs in the background; its page follows it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from crm.models import BulkChange, BulkChangeState, Prospect, ProspectStatus, utcnow
+from tests.fixtures.gap import ImportFn
+
+pytestmark = pytest.mark.postgres
+
+
+def _follow(client: Any, page: str) -> Any:
+    """Poll a change's progress fragment until htmx is sent to its page; return that answer."""
+    deadline = time.monotonic() + 30
+    while True:
+        fragment = client.get(f"{page}/progress", headers={"HX-Request": "true"})
+        if fragment.headers.get("HX-Redirect"):
+            return fragment
+        assert "<progress" in fragment.get_data(as_text=True)
+        assert time.monotonic() < deadline, "the bulk change never finished"
+        time.sleep(0.05)
+
+
+def test_qualifying_all_matching_beyond_one_batch_runs_in_the_background_with_a_progress_page(
+    app: Flask, db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path],
+    import_files: ImportFn,
+) -> None:  # fmt: skip
+    app.config["GAP_BULK_BATCH"] = 2  # the 4 tier-1 prospects are two batches
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    client.login(team["specialist"].email)
+    table = f"/campaigns/{campaign.id}/gap"
+    response = client.post_form(
+        f"{table}/bulk", {"tier": "1", "scope": "all", "action": "qualify"}, page=table
+    )
+
+    change_id = db.session.scalar(select(BulkChange.id))
+    db.session.rollback()  # hold no read transaction open while the change writes
+    page = f"/campaigns/{campaign.id}/gap/changes/{change_id}"
+    assert response.status_code == 302 and response.headers["Location"].endswith(page)
+    assert _follow(client, page).headers["HX-Redirect"] == page
+    shown = client.get(page).get_data(as_text=True)
+    assert "Qualifying 4 prospects" in shown
+    assert '<p class="flash flash-ok" role="status" id="change-summary">4 prospects qualified.' in (
+        shown
+    )
+    assert f"{table}?tier=1" in shown.split('id="back-to-view"')[0].rsplit("<a", 1)[1]
+    db.session.expire_all()
+    tier1 = db.session.scalars(
+        select(Prospect.status).where(Prospect.tier == 1, Prospect.excluded_by.is_(None))
+    ).all()
+    assert tier1 == [ProspectStatus.QUALIFIED] * 4
+    assert db.session.get(BulkChange, change_id).state == BulkChangeState.DONE
+
+
+def test_a_bad_choice_for_a_big_change_is_refused_on_the_form_and_changes_nothing(
+    app: Flask, db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path],
+    import_files: ImportFn,
+) -> None:  # fmt: skip
+    app.config["GAP_BULK_BATCH"] = 2
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    client.login(team["specialist"].email)
+    table = f"/campaigns/{campaign.id}/gap"
+    data = {"tier": "1", "scope": "all", "action": "exclude", "reason": ""}
+    response = client.post_form(f"{table}/bulk", data, page=table)
+    assert response.status_code == 302 and "tier=1" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "say why these prospects are excluded" in page
+    assert db.session.scalar(select(BulkChange)) is None
+    statuses = db.session.scalars(select(Prospect.status).where(Prospect.tier == 1)).all()
+    assert set(statuses) == {ProspectStatus.NEW}
+
+
+def test_the_gap_table_says_a_change_is_running_and_links_to_it(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    campaign = team["campaign"]
+    change = BulkChange(campaign_id=campaign.id, action="qualify", total=300_000, done=42_000,
+                        progress_at=utcnow())  # fmt: skip
+    db.session.add(change)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    page = client.get(f"/campaigns/{campaign.id}/gap").get_data(as_text=True)
+    banner = page.split('id="running-change">')[1].split("</div>")[0]
+    assert "A bulk change is running: 42,000 of 300,000 prospects done." in banner
+    assert f'href="/campaigns/{campaign.id}/gap/changes/{change.id}"' in banner
+    shown = client.get(f"/campaigns/{campaign.id}/gap/changes/{change.id}").get_data(as_text=True)
+    assert "Qualifying 300,000 prospects" in shown and '<progress value="42000"' in shown
+    assert "14% (42,000 of 300,000 prospects)" in shown
+
+
+def test_a_change_whose_process_went_away_says_how_far_it_got(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    campaign = team["campaign"]
+    change = BulkChange(campaign_id=campaign.id, action="set_angle", total=9_000, done=4_000,
+                        choices={"angle": "resource-replacement"},
+                        progress_at=utcnow().replace(year=2025))  # fmt: skip
+    db.session.add(change)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    shown = client.get(f"/campaigns/{campaign.id}/gap/changes/{change.id}").get_data(as_text=True)
+    assert "interrupted" in shown.split('id="change-state">')[1][:40]
+    assert "This change stopped after 4,000 of 9,000 prospects" in shown
+    assert "hx-get" not in shown.split('id="change-progress"')[1][:200]
+    assert "<dt>angle</dt><dd>resource replacement</dd>" in shown
+    gap = client.get(f"/campaigns/{campaign.id}/gap").get_data(as_text=True)
+    assert 'id="running-change"' not in gap
+
+
+def test_another_campaigns_change_is_not_found(db: Any, client: Any, team: dict[str, Any]) -> None:
+    other = team["other_campaign"]
+    change = BulkChange(campaign_id=other.id, action="qualify", total=10, progress_at=utcnow())
+    db.session.add(change)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    mine = team["campaign"].id
+    assert client.get(f"/campaigns/{mine}/gap/changes/{change.id}").status_code == 404
+    assert client.get(f"/campaigns/{other.id}/gap/changes/{change.id}").status_code == 403
