@@ -25,6 +25,8 @@ from crm.core.stages import stage_names
 from crm.core.users import find_user_by_email
 from crm.extensions import db
 from crm.gap import actions
+from crm.gap.bulk import batches
+from crm.gap.bulk_changes import BATCH as BULK_BATCH
 from crm.gap.exports import FORMAT_BY_ID
 from crm.gap.gc_tuning import cyclic_collection_paused
 from crm.gap.manual import add_prospects
@@ -263,23 +265,30 @@ def prospects_set(campaign: str, domains: tuple[str, ...], tier: int | None, all
     ids = _select(target, domains, tier, all_gap)
     if not ids:
         raise UserError("no prospects match")
-    done = []
-    if status:
-        done.append(actions.set_status(target, ids, status, reason=reason).summary(
-            f"set to {status}"))  # fmt: skip
-    if target_url:
-        page = actions.find_target(target, target_url)
-        done.append(actions.map_target(target, ids, page).summary(f"mapped to {page.url}"))
-    if angle:
-        done.append(actions.set_angle(target, ids, angle).summary(f"given the angle {angle}"))
-    if assign_to:
-        user = find_user_by_email(assign_to)
-        if user is None:
-            raise UserError(f"no user {assign_to}")
-        done.append(actions.assign(target, ids, user).summary(f"assigned to {user.email}"))
-    db.session.commit()
-    for line in done:
-        click.echo(line)
+    page = actions.find_target(target, target_url) if target_url else None
+    user = find_user_by_email(assign_to) if assign_to else None
+    if assign_to and user is None:
+        raise UserError(f"no user {assign_to}")
+    # A batch per transaction, as the gap table's big changes: one transaction for
+    # every prospect of a big gap would keep the web's writes waiting on it. A bad
+    # choice fails in the first batch, before anything is committed.
+    done: dict[str, actions.BulkResult] = {}
+    for chunk in batches(ids, BULK_BATCH):
+        if status:
+            part = actions.set_status(target, chunk, status, reason=reason)
+            done.setdefault(f"set to {status}", actions.BulkResult()).add(part)
+        if page is not None:
+            part = actions.map_target(target, chunk, page)
+            done.setdefault(f"mapped to {page.url}", actions.BulkResult()).add(part)
+        if angle:
+            part = actions.set_angle(target, chunk, angle)
+            done.setdefault(f"given the angle {angle}", actions.BulkResult()).add(part)
+        if user is not None:
+            part = actions.assign(target, chunk, user)
+            done.setdefault(f"assigned to {user.email}", actions.BulkResult()).add(part)
+        db.session.commit()
+    for verb, result in done.items():
+        click.echo(result.summary(verb))
 
 
 @click.command("add")

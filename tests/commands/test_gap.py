@@ -95,6 +95,37 @@ def test_prospects_set_maps_a_tier_to_a_target_and_angle_and_qualifies_it(
     assert epsilon.status == ProspectStatus.EXCLUDED and epsilon.excluded_note == "parked domain"
 
 
+def test_prospects_set_on_a_big_gap_commits_a_batch_at_a_time_and_sums_up_every_batch(
+    app: Flask, db: Any, team: dict[str, Any], exports: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    import crm.commands.gap
+
+    monkeypatch.setattr(crm.commands.gap, "BULK_BATCH", 2)
+    assert run(app, "gap", "import", "Mine", *map(str, exports.values())).exit_code == 0
+    visible = select(Prospect).where(Prospect.in_gap.is_(True), Prospect.excluded_by.is_(None))
+    count = len(db.session.scalars(visible).all())
+    db.session.rollback()
+    bad = run(app, "prospects", "set", "Mine", "--all-gap", "--status", "qualified",
+              "--angle", "no such angle")  # fmt: skip
+    assert bad.exit_code != 0 and "unknown angle 'no such angle'" in bad.stderr
+    statuses = {p.status for p in db.session.scalars(visible)}
+    assert statuses == {ProspectStatus.NEW}, "the first batch failed: nothing was committed"
+    db.session.rollback()
+
+    result = run(app, "prospects", "set", "Mine", "--all-gap", "--status", "qualified",
+                 "--angle", "roundup inclusion")  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"{count} prospects set to qualified.",
+        f"{count} prospects given the angle roundup inclusion.",
+    ]
+    assert {(p.status, p.angle) for p in db.session.scalars(visible)} == {
+        (ProspectStatus.QUALIFIED, "roundup-inclusion")
+    }
+
+
 def test_prospects_add_normalises_dedupes_and_tags_the_source(
     app: Flask, db: Any, team: dict[str, Any]
 ) -> None:
