@@ -208,6 +208,10 @@ def bulk(campaign_id: int) -> BaseResponse:
         flash("Select prospects first, or choose “all matching”.", "error")
         return redirect(back)
     if action == "enroll":
+        if len(ids) > ENROLL_LIMIT:
+            flash(f"The enroll page takes {ENROLL_LIMIT:,} prospects at a time: these are the "
+                  f"first {ENROLL_LIMIT:,} of the {len(ids):,} matching, in the table's order.",
+                  "info")  # fmt: skip
         return redirect(
             url_for("outbox.enroll_many", campaign_id=campaign.id, prospect_id=ids[:ENROLL_LIMIT])
         )

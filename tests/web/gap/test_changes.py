@@ -111,7 +111,7 @@ def test_a_change_whose_process_went_away_says_how_far_it_got(
     assert "interrupted" in shown.split('id="change-state">')[1][:40]
     assert "This change stopped after 4,000 of 9,000 prospects" in shown
     assert "hx-get" not in shown.split('id="change-progress"')[1][:200]
-    assert "<dt>angle</dt><dd>resource replacement</dd>" in shown
+    assert "Angle: <strong>resource replacement</strong>" in shown
     gap = client.get(f"/campaigns/{campaign.id}/gap").get_data(as_text=True)
     assert 'id="running-change"' not in gap
 

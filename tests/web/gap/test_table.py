@@ -201,3 +201,31 @@ def test_enroll_hands_the_selection_to_the_enroll_page(
     assert sorted(int(v) for v in re.findall(r"prospect_id=(\d+)", location)) == sorted(ids)
     page = client.get(location).get_data(as_text=True)
     assert f"<strong>{len(ids)}</strong> prospects" in page
+
+
+def test_enrolling_more_matching_than_the_enroll_page_takes_says_which_ones_it_got(
+    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    import crm.web.gap.table
+
+    monkeypatch.setattr(crm.web.gap.table, "ENROLL_LIMIT", 2)
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    client.login(team["specialist"].email)
+    table = f"/campaigns/{campaign.id}/gap"
+    response = client.post_form(
+        f"{table}/bulk", {"tier": "1", "scope": "all", "action": "enroll"}, page=table
+    )
+    first_two = db.session.scalars(
+        select(Prospect.id).where(Prospect.tier == 1, Prospect.excluded_by.is_(None))
+        .order_by(Prospect.score.desc(), Prospect.id.desc()).limit(2)
+    ).all()  # fmt: skip
+    assert [int(v) for v in re.findall(r"prospect_id=(\d+)", response.headers["Location"])] == (
+        first_two
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert (
+        "The enroll page takes 2 prospects at a time: these are the first 2 of the 4 matching, "
+        "in the table&#39;s order." in page
+    )
