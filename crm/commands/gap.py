@@ -219,8 +219,9 @@ def targets_add(campaign: str, url: str, title: str, category: str, keywords: st
         select(Prospect.id).where(Prospect.campaign_id == target.id,
                                   Prospect.target_confirmed.is_(False))
     ))  # fmt: skip
-    reassess(target, unconfirmed)
-    db.session.commit()
+    for chunk in batches(unconfirmed, BULK_BATCH):  # short transactions, as `prospects set`
+        reassess(target, chunk)
+        db.session.commit()
     click.echo(f"target page {page.url} added ({page.category.value}); "
                f"{len(unconfirmed)} prospects mapped again")  # fmt: skip
 

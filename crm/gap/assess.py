@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 
 from crm.extensions import db
 from crm.gap.bulk import batches, bulk_update
@@ -233,6 +233,33 @@ def stored_facts(prospect: Prospect, evidence: Sequence[Evidence]) -> DomainFact
         language=prospect.language,
         evidence={site: tuple(pages) for site, pages in by_site.items()},
     )
+
+
+def reapply_rules(campaign: Campaign, ids: Sequence[int]) -> int:
+    """Assess prospects again, then recompute their gap membership and tier (flush).
+
+    After a change of the campaign's rules; a batch of ids at a time, so a big
+    campaign's change runs in short transactions (crm.gap.bulk_changes). The
+    assessment reads before it writes: SQLite queues no writers, and a batch
+    that began by writing would take the lock back the moment the previous one
+    committed, keeping another writer waiting for many batches (10 s measured).
+    """
+    done = reassess(campaign, ids)  # its rules do not read the stored gap membership
+    n, total = campaign.min_overlap, len(campaign.competitors)
+    gap = Prospect.links_to_us.is_(False) & (Prospect.overlap >= n)
+    tier = case((~gap, None), (Prospect.overlap >= total, 1), (Prospect.overlap >= 2, 2), else_=3)
+    for chunk in batches(ids):
+        db.session.execute(
+            update(Prospect)
+            .where(
+                Prospect.campaign_id == campaign.id,
+                Prospect.id.in_(chunk),
+                Prospect.last_import_id.is_not(None),
+            )
+            .values(in_gap=gap, tier=tier)
+            .execution_options(synchronize_session=False)
+        )
+    return done
 
 
 def reassess(campaign: Campaign, ids: Sequence[int] | None = None) -> int:

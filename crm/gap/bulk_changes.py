@@ -25,10 +25,11 @@ from crm.core.stage_moves import move_prospects
 from crm.core.wording import counted
 from crm.extensions import db
 from crm.gap import actions
+from crm.gap.assess import reapply_rules
 from crm.gap.background import in_thread
 from crm.gap.bulk import batches
 from crm.gap.service import running_import
-from crm.models import BulkChange, BulkChangeState, Campaign, User, utcnow
+from crm.models import BulkChange, BulkChangeState, Campaign, Prospect, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ VERBS = {
     "set_angle": "given the angle",
     "map_target_angle": "mapped to the target page with the angle",
     "stage": "moved",
+    "apply_rules": "re-qualified and re-scored",
 }
 # How a running change is named on its page: "Qualifying 300,000 prospects".
 DOING = {
@@ -73,6 +75,7 @@ DOING = {
     "set_angle": "Setting the angle of",
     "map_target_angle": "Mapping to the target page with the angle",
     "stage": "Moving",
+    "apply_rules": "Applying the rules again to",
 }
 
 
@@ -109,7 +112,14 @@ def apply_bulk_action(
         target = actions.find_target(campaign, choices.get("target_id", ""))
         actions.map_target(campaign, ids, target, actor=actor)
         return actions.set_angle(campaign, ids, choices.get("angle", ""), actor=actor)
+    if action == "apply_rules":  # after the rules & weights changed (not a gap table action)
+        return actions.BulkResult(changed=reapply_rules(campaign, ids))
     raise UserError("choose an action", field="action")
+
+
+def campaign_prospect_ids(campaign: Campaign) -> list[int]:
+    """Return the ids of every prospect of the campaign."""
+    return list(db.session.scalars(select(Prospect.id).where(Prospect.campaign_id == campaign.id)))
 
 
 def running_bulk_change(campaign: Campaign, now: datetime | None = None) -> BulkChange | None:

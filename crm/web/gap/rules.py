@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import current_app, flash, g, redirect, render_template, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, FloatField, IntegerField, StringField, TextAreaField
@@ -10,7 +11,13 @@ from wtforms.validators import NumberRange, Optional
 
 from crm.core.errors import UserError
 from crm.extensions import db
-from crm.gap.assess import reassess
+from crm.gap.assess import reapply_rules
+from crm.gap.bulk_changes import (
+    BATCH,
+    campaign_prospect_ids,
+    continue_in_background,
+    start_bulk_change,
+)
 from crm.gap.settings import PATTERN_GROUPS, campaign_config, save_config
 from crm.models import Campaign, Role
 from crm.web.access import requires
@@ -81,31 +88,27 @@ def settings(campaign_id: int) -> Response | str:
                             "feasibility": form.weight_feasibility.data},
             })  # fmt: skip
             campaign.min_overlap = form.min_overlap.data or 1
-            count = apply_settings(campaign)
+            ids = campaign_prospect_ids(campaign)
+            batch = int(current_app.config.get("GAP_BULK_BATCH", BATCH))
+            if len(ids) > batch:
+                actor = current_user._get_current_object()
+                change = start_bulk_change(campaign, "apply_rules", {}, {}, ids,
+                                           actor=actor, batch=batch)  # fmt: skip
+            else:
+                count = reapply_rules(campaign, ids)
         except UserError as exc:
             db.session.rollback()
             if not attach_user_error(form, exc, "min_authority"):
                 flash(exc.message, "error")
         else:
             db.session.commit()
+            if len(ids) > batch:
+                # A big campaign's prospects are assessed again a batch per transaction.
+                continue_in_background(current_app._get_current_object(), change, ids,  # type: ignore[attr-defined]
+                                       batch=batch)  # fmt: skip
+                flash("Gap settings saved.", "ok")
+                return redirect(url_for("gap.change_show", campaign_id=campaign.id,
+                                        change_id=change.id))  # fmt: skip
             flash(f"Gap settings saved; {count} prospects re-qualified and re-scored.", "ok")
             return redirect(url_for("gap.table", campaign_id=campaign.id))
     return render_template("gap/settings.html", campaign=campaign, form=form)
-
-
-def apply_settings(campaign: Campaign) -> int:
-    """Recompute gap membership and tiers for the minimum overlap, then qualify and score again."""
-    from sqlalchemy import case, update
-
-    from crm.models import Prospect
-
-    n, total = campaign.min_overlap, len(campaign.competitors)
-    gap = Prospect.links_to_us.is_(False) & (Prospect.overlap >= n)
-    tier = case((~gap, None), (Prospect.overlap >= total, 1), (Prospect.overlap >= 2, 2), else_=3)
-    db.session.execute(
-        update(Prospect)
-        .where(Prospect.campaign_id == campaign.id, Prospect.last_import_id.is_not(None))
-        .values(in_gap=gap, tier=tier)
-        .execution_options(synchronize_session=False)
-    )
-    return reassess(campaign)

@@ -207,6 +207,9 @@ def bulk(campaign_id: int) -> BaseResponse:
     if not ids:
         flash("Select prospects first, or choose “all matching”.", "error")
         return redirect(back)
+    if action not in BULK_ACTIONS:
+        flash("Choose an action.", "error")
+        return redirect(back)
     if action == "enroll":
         if len(ids) > ENROLL_LIMIT:
             flash(f"The enroll page takes {ENROLL_LIMIT:,} prospects at a time: these are the "

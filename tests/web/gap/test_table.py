@@ -229,3 +229,19 @@ def test_enrolling_more_matching_than_the_enroll_page_takes_says_which_ones_it_g
         "The enroll page takes 2 prospects at a time: these are the first 2 of the 4 matching, "
         "in the table&#39;s order." in page
     )
+
+
+def test_the_bulk_form_takes_only_the_gap_tables_actions(
+    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn
+) -> None:
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    before = {p.id: p.score for p in db.session.scalars(select(Prospect))}
+    client.login(team["specialist"].email)
+    table = f"/campaigns/{campaign.id}/gap"
+    # Applying the rules again follows a manager's change of them, never a specialist's form.
+    response = client.post_form(f"{table}/bulk", {"scope": "all", "action": "apply_rules"},
+                                page=table)  # fmt: skip
+    assert "Choose an action." in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert {p.id: p.score for p in db.session.scalars(select(Prospect))} == before
