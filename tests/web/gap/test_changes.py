@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +11,9 @@ from sqlalchemy import select
 
 from crm.models import BulkChange, BulkChangeState, Prospect, ProspectStatus, utcnow
 from tests.fixtures.gap import ImportFn
+from tests.web.gap.progress import follow_progress
 
 pytestmark = pytest.mark.postgres
-
-
-def _follow(client: Any, page: str) -> Any:
-    """Poll a change's progress fragment until htmx is sent to its page; return that answer."""
-    deadline = time.monotonic() + 30
-    while True:
-        fragment = client.get(f"{page}/progress", headers={"HX-Request": "true"})
-        if fragment.headers.get("HX-Redirect"):
-            return fragment
-        assert "<progress" in fragment.get_data(as_text=True)
-        assert time.monotonic() < deadline, "the bulk change never finished"
-        time.sleep(0.05)
 
 
 def test_qualifying_all_matching_beyond_one_batch_runs_in_the_background_with_a_progress_page(
@@ -45,7 +33,7 @@ def test_qualifying_all_matching_beyond_one_batch_runs_in_the_background_with_a_
     db.session.rollback()  # hold no read transaction open while the change writes
     page = f"/campaigns/{campaign.id}/gap/changes/{change_id}"
     assert response.status_code == 302 and response.headers["Location"].endswith(page)
-    assert _follow(client, page).headers["HX-Redirect"] == page
+    assert follow_progress(client, page).headers["HX-Redirect"] == page
     shown = client.get(page).get_data(as_text=True)
     assert "Qualifying 4 prospects" in shown
     assert '<p class="flash flash-ok" role="status" id="change-summary">4 prospects qualified.' in (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from crm.gap.sample_exports import generic_bytes
 from crm.models import Prospect
 from tests.fixtures.gap import ImportFn
+from tests.web.gap.progress import follow_progress
 
 pytestmark = pytest.mark.postgres
 
@@ -55,12 +55,7 @@ def test_new_rules_for_more_prospects_than_one_batch_are_applied_in_the_backgrou
     change = response.headers["Location"]
     assert f"/campaigns/{campaign.id}/gap/changes/" in change
     db.session.rollback()  # hold no read transaction open while the change writes
-    deadline = time.monotonic() + 30
-    while not client.get(f"{change}/progress", headers={"HX-Request": "true"}).headers.get(
-        "HX-Redirect"
-    ):
-        assert time.monotonic() < deadline, "the rules were never applied"
-        time.sleep(0.05)
+    follow_progress(client, change)
     page = client.get(change).get_data(as_text=True)
     count = len(db.session.scalars(select(Prospect.id)).all())
     assert f"Applying the rules again to {count} prospects" in page
