@@ -27,6 +27,7 @@ from crm.extensions import db
 from crm.gap import actions
 from crm.gap.bulk import batches
 from crm.gap.bulk_changes import BATCH as BULK_BATCH
+from crm.gap.bulk_changes import unconfirmed_prospect_ids
 from crm.gap.exports import FORMAT_BY_ID
 from crm.gap.gc_tuning import cyclic_collection_paused
 from crm.gap.manual import add_prospects
@@ -215,10 +216,7 @@ def targets_add(campaign: str, url: str, title: str, category: str, keywords: st
     target = find_campaign(campaign)
     page = add_target_page(target, url, title=title, category=category,
                            keywords=keywords.split(","))  # fmt: skip
-    unconfirmed = list(db.session.scalars(
-        select(Prospect.id).where(Prospect.campaign_id == target.id,
-                                  Prospect.target_confirmed.is_(False))
-    ))  # fmt: skip
+    unconfirmed = unconfirmed_prospect_ids(target)
     for chunk in batches(unconfirmed, BULK_BATCH):  # short transactions, as `prospects set`
         reassess(target, chunk)
         db.session.commit()

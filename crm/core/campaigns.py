@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
 from crm.extensions import db
-from crm.models import Campaign, Competitor, Site, TargetCategory, TargetPage, User
+from crm.models import Campaign, Competitor, Prospect, Site, TargetCategory, TargetPage, User
 
 
 def normalise_site_domain(raw: str, *, what: str = "domain") -> str:
@@ -145,3 +145,21 @@ def add_target_page(
     campaign.target_pages.append(page)
     db.session.flush()
     return page
+
+
+def remove_target_page(page: TargetPage) -> None:
+    """Remove a target page; prospects pitched to it lose it, confirmed or not (flush).
+
+    They are then mapped again with the other prospects without a confirmed
+    target (crm.gap.bulk_changes.unconfirmed_prospect_ids).
+    """
+    db.session.execute(
+        update(Prospect)
+        .where(Prospect.target_page_id == page.id)
+        .values(target_page_id=None, target_confirmed=False)
+        .execution_options(synchronize_session=False)
+    )
+    campaign = page.campaign
+    db.session.delete(page)
+    db.session.flush()
+    db.session.expire(campaign, ["target_pages"])  # the loaded list still holds the page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -19,10 +19,23 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from crm.core.audit import record_audit
-from crm.core.campaigns import add_target_page, create_campaign, set_competitors
+from crm.core.campaigns import (
+    add_target_page,
+    create_campaign,
+    remove_target_page,
+    set_competitors,
+)
 from crm.core.errors import UserError
+from crm.core.wording import counted
 from crm.extensions import db
-from crm.models import Campaign, Prospect, Role, TargetCategory, TargetPage, User
+from crm.gap.actions import BulkResult
+from crm.gap.bulk_changes import (
+    batch_size,
+    change_prospects,
+    continue_in_background,
+    unconfirmed_prospect_ids,
+)
+from crm.models import BulkChange, Campaign, Prospect, Role, TargetCategory, TargetPage, User
 from crm.web.access import requires, visible_campaigns_query
 from crm.web.forms import attach_user_error, choices, lines
 from crm.web.objects import load_object
@@ -192,13 +205,12 @@ def add_target(campaign_id: int) -> Response | tuple[str, int]:
                 keywords=lines(form.keywords.data),
                 pitch=form.pitch.data or "",
             )
+            mapping = _map_again(campaign)
         except UserError as exc:
             db.session.rollback()
             attach_user_error(form, exc, "url")
         else:
-            db.session.commit()
-            flash("Target page added.", "ok")
-            return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#targets")
+            return _mapped_again(campaign, mapping, "Target page added")
     prospect_count = db.session.scalar(
         select(func.count()).select_from(Prospect).where(Prospect.campaign_id == campaign.id)
     )
@@ -219,7 +231,34 @@ def delete_target(campaign_id: int, target_id: int) -> Response:
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
-    db.session.delete(page)
+    remove_target_page(page)
+    try:
+        mapping = _map_again(g.campaign)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign_id) + "#targets")
+    return _mapped_again(g.campaign, mapping, "Target page removed")
+
+
+def _map_again(campaign: Campaign) -> tuple[BulkResult | BulkChange, list[int]]:
+    """Map the prospects without a confirmed target page again, or start doing so (flush)."""
+    ids = unconfirmed_prospect_ids(campaign)
+    actor = current_user._get_current_object()
+    batch = batch_size(current_app.config)
+    return change_prospects(campaign, "map_targets", {}, {}, ids, actor=actor, batch=batch), ids
+
+
+def _mapped_again(
+    campaign: Campaign, mapping: tuple[BulkResult | BulkChange, list[int]], done: str
+) -> Response:
+    """Commit a change of target pages and say what became of the prospects' mapping."""
+    outcome, ids = mapping
     db.session.commit()
-    flash("Target page removed.", "ok")
-    return redirect(url_for("campaigns.show", campaign_id=campaign_id) + "#targets")
+    if isinstance(outcome, BulkResult):
+        flash(f"{done}; {counted(outcome.changed, 'prospect')} mapped again.", "ok")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#targets")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    continue_in_background(app, outcome, ids, batch=batch_size(current_app.config))
+    flash(f"{done}.", "ok")
+    return redirect(url_for("gap.change_show", campaign_id=campaign.id, change_id=outcome.id))

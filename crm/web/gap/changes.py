@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from crm.core.errors import UserError
 from crm.core.stage_moves import stage_of
 from crm.extensions import db
-from crm.gap.bulk_changes import BATCH, describe, interrupted, summary
+from crm.gap.bulk_changes import batch_size, describe, interrupted, summary
 from crm.gap.qualify import UNWINNABLE_REASONS
 from crm.models import BulkChange, BulkChangeState, Campaign, User, utcnow
 from crm.outreach.sequences import find_angle
@@ -65,7 +65,7 @@ def change_show(campaign_id: int, change_id: int) -> str:
     return render_template(
         "gap/change_show.html",
         choices=choice_lines(change, g.campaign),
-        batch_size=int(current_app.config.get("GAP_BULK_BATCH", BATCH)),
+        batch_size=batch_size(current_app.config),
         **_page_args(change),
     )
 

@@ -10,16 +10,16 @@ from wtforms import BooleanField, FloatField, IntegerField, StringField, TextAre
 from wtforms.validators import NumberRange, Optional
 
 from crm.core.errors import UserError
+from crm.core.wording import counted
 from crm.extensions import db
-from crm.gap.assess import reapply_rules
 from crm.gap.bulk_changes import (
-    BATCH,
+    batch_size,
     campaign_prospect_ids,
+    change_prospects,
     continue_in_background,
-    start_bulk_change,
 )
 from crm.gap.settings import PATTERN_GROUPS, campaign_config, save_config
-from crm.models import Campaign, Role
+from crm.models import BulkChange, Campaign, Role
 from crm.web.access import requires
 from crm.web.forms import attach_user_error, lines
 from crm.web.gap.blueprint import bp
@@ -89,26 +89,23 @@ def settings(campaign_id: int) -> Response | str:
             })  # fmt: skip
             campaign.min_overlap = form.min_overlap.data or 1
             ids = campaign_prospect_ids(campaign)
-            batch = int(current_app.config.get("GAP_BULK_BATCH", BATCH))
-            if len(ids) > batch:
-                actor = current_user._get_current_object()
-                change = start_bulk_change(campaign, "apply_rules", {}, {}, ids,
-                                           actor=actor, batch=batch)  # fmt: skip
-            else:
-                count = reapply_rules(campaign, ids)
+            batch = batch_size(current_app.config)
+            actor = current_user._get_current_object()
+            outcome = change_prospects(campaign, "apply_rules", {}, {}, ids, actor=actor,
+                                       batch=batch)  # fmt: skip
         except UserError as exc:
             db.session.rollback()
             if not attach_user_error(form, exc, "min_authority"):
                 flash(exc.message, "error")
         else:
             db.session.commit()
-            if len(ids) > batch:
-                # A big campaign's prospects are assessed again a batch per transaction.
-                continue_in_background(current_app._get_current_object(), change, ids,  # type: ignore[attr-defined]
+            if isinstance(outcome, BulkChange):  # a big campaign: a batch per transaction
+                continue_in_background(current_app._get_current_object(), outcome, ids,  # type: ignore[attr-defined]
                                        batch=batch)  # fmt: skip
                 flash("Gap settings saved.", "ok")
                 return redirect(url_for("gap.change_show", campaign_id=campaign.id,
-                                        change_id=change.id))  # fmt: skip
-            flash(f"Gap settings saved; {count} prospects re-qualified and re-scored.", "ok")
+                                        change_id=outcome.id))  # fmt: skip
+            flash(f"Gap settings saved; {counted(outcome.changed, 'prospect')} re-qualified "
+                  "and re-scored.", "ok")  # fmt: skip
             return redirect(url_for("gap.table", campaign_id=campaign.id))
     return render_template("gap/settings.html", campaign=campaign, form=form)

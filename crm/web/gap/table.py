@@ -25,13 +25,12 @@ from crm.core.stages import HAND_SET
 from crm.extensions import db
 from crm.gap.assess import LINK_TYPES
 from crm.gap.bulk_changes import (
-    BATCH,
     CHOICE_FIELDS,
     VERBS,
-    apply_bulk_action,
+    batch_size,
+    change_prospects,
     continue_in_background,
     running_bulk_change,
-    start_bulk_change,
 )
 from crm.gap.qualify import RULE_LABELS, UNWINNABLE_REASONS
 from crm.gap.queries import (
@@ -44,7 +43,7 @@ from crm.gap.queries import (
     page_of,
 )
 from crm.gap.service import latest_snapshot, own_export_missing, stale_reminder
-from crm.models import Campaign, GapImport, ProspectStatus, utcnow
+from crm.models import BulkChange, Campaign, GapImport, ProspectStatus, utcnow
 from crm.models.prospect import CATEGORY_BITS
 from crm.web.gap import choices
 from crm.web.gap.blueprint import bp
@@ -220,20 +219,17 @@ def bulk(campaign_id: int) -> BaseResponse:
         )
     actor = current_user._get_current_object()
     choices = {key: request.form.get(key, "") for key in CHOICE_FIELDS}
-    batch = int(current_app.config.get("GAP_BULK_BATCH", BATCH))
+    batch = batch_size(current_app.config)
     try:
-        if len(ids) > batch:
-            change = start_bulk_change(campaign, action, choices, view.query_args(), ids,
-                                       actor=actor, batch=batch)  # fmt: skip
-        else:
-            result = apply_bulk_action(campaign, action, choices, ids, actor=actor)
+        outcome = change_prospects(campaign, action, choices, view.query_args(), ids,
+                                   actor=actor, batch=batch)  # fmt: skip
     except UserError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(back)
     db.session.commit()
-    if len(ids) > batch:
-        continue_in_background(current_app._get_current_object(), change, ids, batch=batch)  # type: ignore[attr-defined]
-        return redirect(url_for("gap.change_show", campaign_id=campaign.id, change_id=change.id))
-    flash(result.summary(VERBS.get(action, "changed")), "ok")
+    if isinstance(outcome, BulkChange):
+        continue_in_background(current_app._get_current_object(), outcome, ids, batch=batch)  # type: ignore[attr-defined]
+        return redirect(url_for("gap.change_show", campaign_id=campaign.id, change_id=outcome.id))
+    flash(outcome.summary(VERBS.get(action, "changed")), "ok")
     return redirect(back)
