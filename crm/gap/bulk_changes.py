@@ -257,6 +257,16 @@ def describe(change: BulkChange) -> str:
     return doing.format(n=counted(change.total, "prospect"))
 
 
+def chosen(change: BulkChange) -> str:
+    """Say which prospects a change was started on: "the 300,000 prospects its view matched"."""
+    n = counted(change.total, "prospect")
+    if change.action == "apply_rules":
+        return f"the campaign's {n}"
+    if change.action == "map_targets":
+        return f"the {n} whose target page nobody confirmed"
+    return f"the {n} its view matched"
+
+
 def summary(change: BulkChange) -> str:
     """Say what a change did: "300,000 prospects qualified; left alone: 12 …"."""
     result = actions.BulkResult(changed=change.changed, skipped=dict(change.skipped))

@@ -75,4 +75,5 @@ def test_adding_a_target_page_to_a_big_campaign_maps_its_prospects_again_in_the_
     follow_progress(client, change)
     shown = client.get(change).get_data(as_text=True)
     assert f"Mapping {count} prospects to the target pages again" in shown
+    assert f"on the {count} prospects whose target page nobody confirmed then" in shown
     assert f"{count} prospects mapped to the target pages again." in shown

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from crm.core.errors import UserError
 from crm.core.stage_moves import stage_of
 from crm.extensions import db
-from crm.gap.bulk_changes import batch_size, describe, interrupted, summary
+from crm.gap.bulk_changes import batch_size, chosen, describe, interrupted, summary
 from crm.gap.qualify import UNWINNABLE_REASONS
 from crm.models import BulkChange, BulkChangeState, Campaign, User, utcnow
 from crm.outreach.sequences import find_angle
@@ -54,6 +54,7 @@ def _page_args(change: BulkChange) -> dict[str, Any]:
         "campaign": campaign,
         "change": change,
         "doing": describe(change),
+        "chosen": chosen(change),
         "summary": summary(change),
         "interrupted": interrupted(change, utcnow()),
     }

@@ -35,7 +35,7 @@ def test_qualifying_all_matching_beyond_one_batch_runs_in_the_background_with_a_
     assert response.status_code == 302 and response.headers["Location"].endswith(page)
     assert follow_progress(client, page).headers["HX-Redirect"] == page
     shown = client.get(page).get_data(as_text=True)
-    assert "Qualifying 4 prospects" in shown
+    assert "Qualifying 4 prospects" in shown and "on the 4 prospects its view matched then" in shown
     assert '<p class="flash flash-ok" role="status" id="change-summary">4 prospects qualified.' in (
         shown
     )

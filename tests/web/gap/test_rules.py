@@ -59,6 +59,7 @@ def test_new_rules_for_more_prospects_than_one_batch_are_applied_in_the_backgrou
     page = client.get(change).get_data(as_text=True)
     count = len(db.session.scalars(select(Prospect.id)).all())
     assert f"Applying the rules again to {count} prospects" in page
+    assert f"on the campaign&#39;s {count} prospects then" in page
     assert f"{count} prospects re-qualified and re-scored." in page
     _assert_the_rules_were_applied(db)
 
