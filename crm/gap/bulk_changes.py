@@ -30,6 +30,7 @@ from crm.gap import actions
 from crm.gap.assess import reapply_rules, reassess
 from crm.gap.background import in_thread
 from crm.gap.bulk import batches
+from crm.gap.queries import GapFilter, matching_ids
 from crm.gap.service import running_import
 from crm.models import BulkChange, BulkChangeState, Campaign, Prospect, User, utcnow
 
@@ -53,6 +54,8 @@ CHOICES = {
     "set_angle": ("angle",),
     "map_target_angle": ("target_id", "angle"),
 }
+# Actions that follow a manager's change of the rules or target pages.
+MANAGERS_ONLY = ("apply_rules", "map_targets")
 CHOICE_FIELDS = ("reason", "unwinnable_reason", "stage", "assignee", "target_id", "angle")
 
 VERBS = {
@@ -208,6 +211,16 @@ def change_prospects(
     if len(ids) > batch:
         return start_bulk_change(campaign, action, choices, view, ids, actor=actor, batch=batch)
     return apply_bulk_action(campaign, action, choices, ids, actor=actor)
+
+
+def prospects_of(change: BulkChange) -> list[int]:
+    """Return the ids a change's action would take now: what its view matches, or the
+    prospects new rules or target pages assess again."""
+    if change.action == "apply_rules":
+        return campaign_prospect_ids(change.campaign)
+    if change.action == "map_targets":
+        return unconfirmed_prospect_ids(change.campaign)
+    return matching_ids(change.campaign_id, GapFilter.from_args(change.view))
 
 
 def _apply_batch(change: BulkChange, ids: Sequence[int], actor: User | None) -> None:

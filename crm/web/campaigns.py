@@ -26,18 +26,17 @@ from crm.core.campaigns import (
     set_competitors,
 )
 from crm.core.errors import UserError
-from crm.core.wording import counted
 from crm.extensions import db
 from crm.gap.actions import BulkResult
 from crm.gap.bulk_changes import (
     batch_size,
     change_prospects,
-    continue_in_background,
     unconfirmed_prospect_ids,
 )
 from crm.models import BulkChange, Campaign, Prospect, Role, TargetCategory, TargetPage, User
 from crm.web.access import requires, visible_campaigns_query
 from crm.web.forms import attach_user_error, choices, lines
+from crm.web.gap.changes import answer_bulk
 from crm.web.objects import load_object
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -250,15 +249,10 @@ def _map_again(campaign: Campaign) -> tuple[BulkResult | BulkChange, list[int]]:
 
 
 def _mapped_again(
-    campaign: Campaign, mapping: tuple[BulkResult | BulkChange, list[int]], done: str
+    campaign: Campaign, mapping: tuple[BulkResult | BulkChange, list[int]], saved: str
 ) -> Response:
     """Commit a change of target pages and say what became of the prospects' mapping."""
     outcome, ids = mapping
     db.session.commit()
-    if isinstance(outcome, BulkResult):
-        flash(f"{done}; {counted(outcome.changed, 'prospect')} mapped again.", "ok")
-        return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#targets")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    continue_in_background(app, outcome, ids, batch=batch_size(current_app.config))
-    flash(f"{done}.", "ok")
-    return redirect(url_for("gap.change_show", campaign_id=campaign.id, change_id=outcome.id))
+    back = url_for("campaigns.show", campaign_id=campaign.id) + "#targets"
+    return answer_bulk(outcome, ids, "map_targets", back=back, saved=saved)

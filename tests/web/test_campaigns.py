@@ -34,14 +34,15 @@ def test_removing_and_adding_target_pages_maps_the_prospects_again_but_keeps_con
     show = f"/campaigns/{campaign.id}"
     removed = client.post_form(f"{show}/targets/{guide.id}/delete", page=show)
     count = len(_targets(db))
-    assert f"Target page removed; {count} prospects mapped again." in client.get(
-        removed.headers["Location"]
-    ).get_data(as_text=True)
+    assert (
+        f"Target page removed; {count} prospects mapped to the target pages again."
+        in client.get(removed.headers["Location"]).get_data(as_text=True)
+    )
     assert set(_targets(db).values()) == {None}  # no page left to pitch
 
     added = client.post_form(f"{show}/targets", NEW_PAGE, page=show)
 
-    assert f"Target page added; {count} prospects mapped again." in client.get(
+    assert f"Target page added; {count} prospects mapped to the target pages again." in client.get(
         added.headers["Location"]
     ).get_data(as_text=True)
     page = db.session.scalar(select(TargetPage).where(TargetPage.url == NEW_PAGE["url"]))
@@ -52,9 +53,10 @@ def test_removing_and_adding_target_pages_maps_the_prospects_again_but_keeps_con
     db.session.commit()
     other = {**NEW_PAGE, "url": "https://sample-site.example/kanban-data", "category": "data"}
     added = client.post_form(f"{show}/targets", other, page=show)
-    assert f"Target page added; {count - 1} prospects mapped again." in client.get(
-        added.headers["Location"]
-    ).get_data(as_text=True)
+    assert (
+        f"Target page added; {count - 1} prospects mapped to the target pages again."
+        in client.get(added.headers["Location"]).get_data(as_text=True)
+    )
     assert _targets(db)["alpha.com"] == page.id
 
 

@@ -6,17 +6,31 @@ Endpoints of the "gap" blueprint; the gap table's bulk form starts the change
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from flask import current_app, g, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from crm.core.errors import UserError
 from crm.core.stage_moves import stage_of
 from crm.extensions import db
-from crm.gap.bulk_changes import batch_size, chosen, describe, interrupted, summary
+from crm.gap.actions import BulkResult
+from crm.gap.bulk_changes import (
+    MANAGERS_ONLY,
+    VERBS,
+    batch_size,
+    change_prospects,
+    chosen,
+    continue_in_background,
+    describe,
+    interrupted,
+    prospects_of,
+    summary,
+)
 from crm.gap.qualify import UNWINNABLE_REASONS
-from crm.models import BulkChange, BulkChangeState, Campaign, User, utcnow
+from crm.models import BulkChange, BulkChangeState, Campaign, Role, User, utcnow
 from crm.outreach.sequences import find_angle
 from crm.web.gap.blueprint import bp
 from crm.web.objects import load_object
@@ -60,6 +74,27 @@ def _page_args(change: BulkChange) -> dict[str, Any]:
     }
 
 
+def answer_bulk(
+    outcome: BulkResult | BulkChange, ids: Sequence[int], action: str, *, back: str,
+    saved: str = "",
+) -> Response:  # fmt: skip
+    """After the commit: follow a started bulk change on its page, or say what changed.
+
+    `saved` names what the request saved first ("Gap settings saved").
+    """
+    if isinstance(outcome, BulkChange):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        continue_in_background(app, outcome, ids, batch=batch_size(current_app.config))
+        if saved:
+            flash(f"{saved}.", "ok")
+        return redirect(
+            url_for("gap.change_show", campaign_id=outcome.campaign_id, change_id=outcome.id)
+        )
+    done = outcome.summary(VERBS.get(action, "changed"))
+    flash(f"{saved}; {done}" if saved else done, "ok")
+    return redirect(back)
+
+
 @bp.route("/campaigns/<int:campaign_id>/gap/changes/<int:change_id>")
 def change_show(campaign_id: int, change_id: int) -> str:
     change = load_object(BulkChange, change_id, campaign=g.campaign)
@@ -83,3 +118,33 @@ def change_progress(campaign_id: int, change_id: int) -> Response | str:
         )
         return response
     return render_template("gap/_change_progress.html", **_page_args(change))
+
+
+@bp.route("/campaigns/<int:campaign_id>/gap/changes/<int:change_id>/again", methods=["POST"])
+def change_again(campaign_id: int, change_id: int) -> Response:
+    """Start a stopped change again on what its view (or its rule) takes now, to finish it.
+
+    Every bulk action gives the same result when applied twice, so the
+    prospects the stopped change already changed are simply left as they are.
+    """
+    campaign: Campaign = g.campaign
+    stopped = load_object(BulkChange, change_id, campaign=campaign)
+    here = url_for("gap.change_show", campaign_id=campaign.id, change_id=stopped.id)
+    actor: User = current_user._get_current_object()
+    if stopped.action in MANAGERS_ONLY and not actor.has_role(Role.MANAGER):
+        abort(403)
+    if not (stopped.state == BulkChangeState.FAILED or interrupted(stopped, utcnow())):
+        flash("This change did not stop: there is nothing to finish.", "error")
+        return redirect(here)
+    ids = prospects_of(stopped)
+    batch = batch_size(current_app.config)
+    try:
+        outcome = change_prospects(campaign, stopped.action, stopped.choices, stopped.view, ids,
+                                   actor=actor, batch=batch)  # fmt: skip
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(here)
+    db.session.commit()
+    back = url_for("gap.table", campaign_id=campaign.id, **stopped.view)
+    return answer_bulk(outcome, ids, stopped.action, back=back)

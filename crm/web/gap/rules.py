@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, url_for
+from flask import current_app, flash, g, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -10,19 +10,18 @@ from wtforms import BooleanField, FloatField, IntegerField, StringField, TextAre
 from wtforms.validators import NumberRange, Optional
 
 from crm.core.errors import UserError
-from crm.core.wording import counted
 from crm.extensions import db
 from crm.gap.bulk_changes import (
     batch_size,
     campaign_prospect_ids,
     change_prospects,
-    continue_in_background,
 )
 from crm.gap.settings import PATTERN_GROUPS, campaign_config, save_config
-from crm.models import BulkChange, Campaign, Role
+from crm.models import Campaign, Role
 from crm.web.access import requires
 from crm.web.forms import attach_user_error, lines
 from crm.web.gap.blueprint import bp
+from crm.web.gap.changes import answer_bulk
 
 
 class GapSettingsForm(FlaskForm):
@@ -99,13 +98,6 @@ def settings(campaign_id: int) -> Response | str:
                 flash(exc.message, "error")
         else:
             db.session.commit()
-            if isinstance(outcome, BulkChange):  # a big campaign: a batch per transaction
-                continue_in_background(current_app._get_current_object(), outcome, ids,  # type: ignore[attr-defined]
-                                       batch=batch)  # fmt: skip
-                flash("Gap settings saved.", "ok")
-                return redirect(url_for("gap.change_show", campaign_id=campaign.id,
-                                        change_id=outcome.id))  # fmt: skip
-            flash(f"Gap settings saved; {counted(outcome.changed, 'prospect')} re-qualified "
-                  "and re-scored.", "ok")  # fmt: skip
-            return redirect(url_for("gap.table", campaign_id=campaign.id))
+            back = url_for("gap.table", campaign_id=campaign.id)
+            return answer_bulk(outcome, ids, "apply_rules", back=back, saved="Gap settings saved")
     return render_template("gap/settings.html", campaign=campaign, form=form)

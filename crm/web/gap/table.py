@@ -26,10 +26,8 @@ from crm.extensions import db
 from crm.gap.assess import LINK_TYPES
 from crm.gap.bulk_changes import (
     CHOICE_FIELDS,
-    VERBS,
     batch_size,
     change_prospects,
-    continue_in_background,
     running_bulk_change,
 )
 from crm.gap.qualify import RULE_LABELS, UNWINNABLE_REASONS
@@ -43,10 +41,11 @@ from crm.gap.queries import (
     page_of,
 )
 from crm.gap.service import latest_snapshot, own_export_missing, stale_reminder
-from crm.models import BulkChange, Campaign, GapImport, ProspectStatus, utcnow
+from crm.models import Campaign, GapImport, ProspectStatus, utcnow
 from crm.models.prospect import CATEGORY_BITS
 from crm.web.gap import choices
 from crm.web.gap.blueprint import bp
+from crm.web.gap.changes import answer_bulk
 from crm.web.gap.rows import render_rows
 from crm.web.helpers import Options, Page
 
@@ -228,8 +227,4 @@ def bulk(campaign_id: int) -> BaseResponse:
         flash(exc.message, "error")
         return redirect(back)
     db.session.commit()
-    if isinstance(outcome, BulkChange):
-        continue_in_background(current_app._get_current_object(), outcome, ids, batch=batch)  # type: ignore[attr-defined]
-        return redirect(url_for("gap.change_show", campaign_id=campaign.id, change_id=outcome.id))
-    flash(outcome.summary(VERBS.get(action, "changed")), "ok")
-    return redirect(back)
+    return answer_bulk(outcome, ids, action, back=back)

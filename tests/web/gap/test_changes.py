@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.models import BulkChange, BulkChangeState, Prospect, ProspectStatus, utcnow
 from tests.fixtures.gap import ImportFn
@@ -113,3 +113,65 @@ def test_another_campaigns_change_is_not_found(db: Any, client: Any, team: dict[
     mine = team["campaign"].id
     assert client.get(f"/campaigns/{mine}/gap/changes/{change.id}").status_code == 404
     assert client.get(f"/campaigns/{other.id}/gap/changes/{change.id}").status_code == 403
+
+
+def test_a_stopped_change_is_finished_by_running_it_again_on_what_its_view_matches_now(
+    app: Flask, db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path],
+    import_files: ImportFn,
+) -> None:  # fmt: skip
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    tier1 = select(Prospect).where(Prospect.tier == 1, Prospect.excluded_by.is_(None))
+    first = db.session.scalars(tier1.limit(1)).one()
+    first.status = ProspectStatus.QUALIFIED  # what the stopped change got done
+    stopped = BulkChange(campaign_id=campaign.id, action="qualify", view={"tier": "1"}, total=4,
+                         done=1, changed=1, state=BulkChangeState.FAILED, error="a lost database",
+                         progress_at=utcnow())  # fmt: skip
+    db.session.add(stopped)
+    db.session.commit()
+    app.config["GAP_BULK_BATCH"] = 2  # the 4 tier-1 prospects are two batches
+    client.login(team["specialist"].email)
+    page = f"/campaigns/{campaign.id}/gap/changes/{stopped.id}"
+    shown = client.get(page).get_data(as_text=True)
+    assert "Stopped after 1 of 4 prospects: a lost database." in shown and "Finish it" in shown
+
+    response = client.post_form(f"{page}/again", page=page)
+
+    again = response.headers["Location"]
+    assert again != page and "/gap/changes/" in again
+    db.session.rollback()  # hold no read transaction open while the change writes
+    follow_progress(client, again)
+    assert "4 prospects qualified." in client.get(again).get_data(as_text=True)
+    db.session.expire_all()
+    assert {p.status for p in db.session.scalars(tier1)} == {ProspectStatus.QUALIFIED}
+
+
+def test_a_running_change_is_not_started_again(db: Any, client: Any, team: dict[str, Any]) -> None:
+    campaign = team["campaign"]
+    running = BulkChange(campaign_id=campaign.id, action="qualify", total=9_000, done=4_000,
+                         progress_at=utcnow())  # fmt: skip
+    db.session.add(running)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    page = f"/campaigns/{campaign.id}/gap/changes/{running.id}"
+    assert "Finish it" not in client.get(page).get_data(as_text=True)
+    response = client.post_form(f"{page}/again", page=f"/campaigns/{campaign.id}/gap")
+    assert response.headers["Location"] == page
+    shown = client.get(page).get_data(as_text=True)
+    assert "This change did not stop: there is nothing to finish." in shown
+    assert db.session.scalar(select(func.count()).select_from(BulkChange)) == 1
+
+
+def test_only_a_manager_finishes_applying_the_rules_again(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    campaign = team["campaign"]
+    stopped = BulkChange(campaign_id=campaign.id, action="apply_rules", total=9_000, done=4_000,
+                         state=BulkChangeState.FAILED, progress_at=utcnow())  # fmt: skip
+    db.session.add(stopped)
+    db.session.commit()
+    page = f"/campaigns/{campaign.id}/gap/changes/{stopped.id}"
+    client.login(team["specialist"].email)
+    assert "Finish it" not in client.get(page).get_data(as_text=True)
+    token_page = f"/campaigns/{campaign.id}/gap"
+    assert client.post_form(f"{page}/again", page=token_page).status_code == 403

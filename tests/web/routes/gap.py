@@ -24,6 +24,10 @@ ROUTES = {
     "gap.import_progress": Expect(args={"import_id": "gap_import_id"}),
     "gap.change_show": Expect(args={"change_id": "bulk_change_id"}),
     "gap.change_progress": Expect(args={"change_id": "bulk_change_id"}),
+    # The world's change is running: back to its page with a message.
+    "gap.change_again": Expect(
+        method="POST", specialist=302, manager=302, admin=302, args={"change_id": "bulk_change_id"}
+    ),
     "gap.import_add": Expect(
         method="POST", specialist=302, manager=302, admin=302, args={"import_id": "gap_import_id"}
     ),
