@@ -96,7 +96,7 @@ def apply_bulk_action(
     campaign: Campaign, action: str, choices: Mapping[str, str], ids: Sequence[int],
     *, actor: User | None,
 ) -> actions.BulkResult:  # fmt: skip
-    """Apply one bulk action of the gap table to these prospects (flush)."""
+    """Apply a bulk action (the gap table's, or an assessment again) to prospects (flush)."""
     reason = choices.get("reason", "")
     if action == "qualify":
         return actions.qualify(campaign, ids, actor=actor)
