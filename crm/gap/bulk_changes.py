@@ -23,6 +23,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from crm.core.errors import UserError
+from crm.core.ids import parse_id
 from crm.core.stage_moves import move_prospects
 from crm.core.wording import counted
 from crm.extensions import db
@@ -111,7 +112,8 @@ def apply_bulk_action(
         return move_prospects(campaign, ids, choices.get("stage", ""), note=reason, actor=actor)
     if action == "assign":
         raw = choices.get("assignee", "")
-        user = db.session.get(User, int(raw)) if raw.isdigit() else None
+        user_id = parse_id(raw)
+        user = db.session.get(User, user_id) if user_id is not None else None
         if raw and user is None:
             raise UserError("choose whom to assign to", field="assignee")
         return actions.assign(campaign, ids, user, actor=actor)

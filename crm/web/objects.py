@@ -32,6 +32,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 
+from crm.core.ids import parse_id
 from crm.extensions import db
 from crm.models import (
     BulkChange,
@@ -57,10 +58,6 @@ from crm.models.outreach import campaign_mailboxes
 from crm.outreach.mailboxes import usable_by_member
 
 T = TypeVar("T")
-
-# The largest id either database can hold: a bigger number is no object (and would
-# be an "integer out of range" error on PostgreSQL, not a 404).
-MAX_ID = 2**63 - 1
 
 # How to reach the campaign an object belongs to: the joins a select of the model
 # needs, and the column that holds the campaign's id.
@@ -164,19 +161,6 @@ def visible(
     """Restrict a select over `model` to the objects the user may see (for lists and choices)."""
     restricted: Select[Any] = _restrict(model, stmt, _user(user), campaign)
     return restricted
-
-
-def parse_id(raw: Any) -> int | None:
-    """Read an id from a path, query or form value; None when it cannot name an object."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        value = int(raw.strip())
-    else:
-        return None
-    return value if 0 < value <= MAX_ID else None
 
 
 def find_object(

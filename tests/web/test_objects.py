@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from crm.core.ids import parse_id
 from crm.models import (
     Contact,
     Enrollment,
@@ -26,7 +27,6 @@ from crm.web.objects import (
     load_object,
     load_objects,
     load_optional,
-    parse_id,
     visible,
 )
 from tests.outreach.factories import MailboxFactory

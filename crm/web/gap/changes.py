@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from crm.core.errors import UserError
+from crm.core.ids import parse_id
 from crm.core.stage_moves import stage_of
 from crm.extensions import db
 from crm.gap.actions import BulkResult
@@ -46,7 +47,8 @@ def choice_lines(change: BulkChange, campaign: Campaign) -> list[tuple[str, str]
             elif key == "unwinnable_reason":
                 lines.append(("unwinnable because", UNWINNABLE_REASONS.get(value, value)))
             elif key == "assignee":
-                user = db.session.get(User, int(value)) if value.isdigit() else None
+                user_id = parse_id(value)
+                user = db.session.get(User, user_id) if user_id is not None else None
                 lines.append(("assigned to", user.display_name if user else value))
             elif key == "target_id":
                 pages = {str(p.id): p.url for p in campaign.target_pages}

@@ -21,6 +21,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from crm.core.errors import UserError
+from crm.core.ids import parse_id
 from crm.core.stages import HAND_SET
 from crm.extensions import db
 from crm.gap.assess import LINK_TYPES
@@ -191,7 +192,8 @@ def export_csv(campaign_id: int) -> Response:
 def _selected_ids(campaign: Campaign, view: GapFilter) -> list[int]:
     if request.form.get("scope") == "all":
         return matching_ids(campaign.id, view)
-    return [int(v) for v in request.form.getlist("prospect_id") if v.isdigit()]
+    ids = map(parse_id, request.form.getlist("prospect_id"))
+    return [i for i in ids if i is not None]
 
 
 @bp.route("/campaigns/<int:campaign_id>/gap/bulk", methods=["POST"])

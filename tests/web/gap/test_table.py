@@ -245,3 +245,24 @@ def test_the_bulk_form_takes_only_the_gap_tables_actions(
     assert "Choose an action." in client.get(response.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert {p.id: p.score for p in db.session.scalars(select(Prospect))} == before
+
+
+@pytest.mark.parametrize("assignee", ["²", "9" * 5000])
+def test_an_assignee_id_that_names_nobody_is_refused_on_the_form(
+    db: Any, client: Any, team: dict[str, Any], exports: dict[str, Path], import_files: ImportFn,
+    assignee: str,
+) -> None:  # fmt: skip
+    campaign = team["campaign"]
+    import_files(campaign, exports.values())
+    ids = [str(p.id) for p in db.session.scalars(select(Prospect).where(Prospect.tier == 1))]
+    client.login(team["specialist"].email)
+    table = f"/campaigns/{campaign.id}/gap"
+    data = {"action": "assign", "assignee": assignee, "prospect_id": ["²", "9" * 5000, *ids]}
+    response = client.post_form(f"{table}/bulk", data, page=table)
+    assert response.status_code == 302
+    assert "choose whom to assign to" in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert db.session.scalars(select(Prospect.assigned_to_id)).all() == [None] * len(
+        db.session.scalars(select(Prospect.id)).all()
+    )
