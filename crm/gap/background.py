@@ -17,7 +17,7 @@ from crm.extensions import db
 from crm.gap.gc_tuning import fewer_cyclic_collections
 from crm.gap.progress import file_sizes
 from crm.gap.service import run_import
-from crm.models import GapImport, ImportState
+from crm.models import BulkChange, GapImport
 
 # Uploads up to this many bytes run in the request; bigger ones in a thread
 # (config GAP_INLINE_MAX_BYTES).
@@ -65,9 +65,11 @@ def start_in_background(app: Flask, import_id: int) -> threading.Thread:
     return in_thread(app, f"gap-import-{import_id}", work)
 
 
-def interrupted(gap_import: GapImport, now: datetime) -> bool:
-    """Tell whether a running import stopped reporting (its process went away)."""
-    if gap_import.state != ImportState.RUNNING:
+def interrupted(
+    job: GapImport | BulkChange, now: datetime, after: timedelta = INTERRUPTED_AFTER
+) -> bool:
+    """Tell whether a running import or bulk change went silent (its process went away)."""
+    if job.state.value != "running":
         return False
-    last = gap_import.progress_at or gap_import.created_at
-    return now - last > INTERRUPTED_AFTER
+    last = job.progress_at or job.created_at
+    return now - last > after

@@ -30,6 +30,7 @@ from crm.extensions import db
 from crm.gap import actions
 from crm.gap.assess import reapply_rules, reassess
 from crm.gap.background import in_thread
+from crm.gap.background import interrupted as job_interrupted
 from crm.gap.bulk import batches
 from crm.gap.queries import GapFilter, matching_ids
 from crm.gap.service import running_import
@@ -166,9 +167,7 @@ def running_bulk_change(campaign: Campaign, now: datetime | None = None) -> Bulk
 
 def interrupted(change: BulkChange, now: datetime) -> bool:
     """Tell whether a running change stopped committing batches (its process went away)."""
-    if change.state != BulkChangeState.RUNNING:
-        return False
-    return now - (change.progress_at or change.created_at) > INTERRUPTED_AFTER
+    return job_interrupted(change, now, INTERRUPTED_AFTER)
 
 
 def start_bulk_change(
