@@ -117,11 +117,12 @@ def register_extensions(app: Flask) -> None:
 def register_access_control(app: Flask) -> None:
     from crm.web.access import enforce_access
     from crm.web.auth_security import limit_anonymous_body
+    from crm.web.input_guards import refuse_nul_characters
 
     # First of all hooks, ahead of CSRFProtect's (which reads the form): an anonymous
     # request is capped and sent to sign in before anything parses its body.
     hooks = app.before_request_funcs.setdefault(None, [])
-    hooks[:0] = [limit_anonymous_body, enforce_access]
+    hooks[:0] = [limit_anonymous_body, enforce_access, refuse_nul_characters]
 
 
 def register_blueprints(app: Flask) -> None:

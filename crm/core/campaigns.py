@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
+from crm.core.ids import parse_id
 from crm.extensions import db
 from crm.models import Campaign, Competitor, Prospect, Site, TargetCategory, TargetPage, User
 
@@ -34,8 +35,8 @@ def get_or_create_site(domain: str) -> Site:
 def find_campaign(name_or_id: str) -> Campaign:
     """Look a campaign up by exact name, else by numeric id."""
     campaign = db.session.scalar(select(Campaign).where(Campaign.name == name_or_id.strip()))
-    if campaign is None and name_or_id.strip().isdigit():
-        campaign = db.session.get(Campaign, int(name_or_id))
+    if campaign is None and (campaign_id := parse_id(name_or_id)) is not None:
+        campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise UserError(f"no campaign named {name_or_id!r}")
     return campaign

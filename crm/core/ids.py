@@ -1,27 +1,43 @@
-"""Read object ids from outside input (paths, query strings, form fields, stored choices)."""
+"""Read ids and whole numbers from outside input (paths, query strings, form fields)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-# The largest id either database can hold: a bigger number is no object (and would
-# be an "integer out of range" error on PostgreSQL, not a 404).
-MAX_ID = 2**63 - 1
+# Ids and counts are INTEGER columns: 32 bits on PostgreSQL. A bigger number names
+# no object and counts nothing; compared with such a column it would be an "integer
+# out of range" error on PostgreSQL (past 64 bits, an OverflowError on SQLite).
+MAX_INTEGER = 2**31 - 1
+MAX_ID = MAX_INTEGER
 _MAX_DIGITS = len(str(MAX_ID))
+
+
+def _digits(raw: Any) -> int | None:
+    """Return a whole number of 0 or more, or None; one too long to convert is MAX_ID + 1."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw if raw >= 0 else None
+    if not (isinstance(raw, str) and (text := raw.strip()).isascii() and text.isdigit()):
+        return None  # "²" and "١" are digits to str.isdigit(), not to int()
+    # Bounded before int(): Python refuses to convert over 4,300 digits (ValueError).
+    digits = text.lstrip("0")
+    if len(digits) > _MAX_DIGITS:
+        return MAX_ID + 1
+    return int(digits or "0")
 
 
 def parse_id(raw: Any) -> int | None:
     """Read an id from a path, query or form value; None when it cannot name an object."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and (text := raw.strip()).isascii() and text.isdigit():
-        # Bounded before int(): Python refuses to convert over 4,300 digits (ValueError).
-        digits = text.lstrip("0")
-        if len(digits) > _MAX_DIGITS:
-            return None
-        value = int(digits or "0")
-    else:
-        return None
-    return value if 0 < value <= MAX_ID else None
+    value = _digits(raw)
+    return value if value is not None and 0 < value <= MAX_ID else None
+
+
+def parse_whole(raw: Any, *, maximum: int = MAX_INTEGER) -> int | None:
+    """Read a whole number (0 or more) from outside input; one past `maximum` reads as it.
+
+    A threshold of 10**30 means "none match", which `maximum` still says; returning
+    None would drop the filter and show everything.
+    """
+    value = _digits(raw)
+    return None if value is None else min(value, maximum)

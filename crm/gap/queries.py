@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, func, literal, select
 
 from crm.core.csv_cells import safe_cell
+from crm.core.ids import parse_whole
 from crm.core.prospects import gap_facts
 from crm.extensions import db
 from crm.models import Evidence, Prospect, ProspectStatus, TargetPage, User
@@ -80,8 +81,10 @@ class GapFilter:
             return [str(v).strip() for v in values if str(v).strip()]
 
         def number(name: str, kind: type = float) -> Any:
+            if kind is int:
+                return parse_whole(one(name))
             try:
-                value = kind(one(name)) if one(name) else None
+                value = float(one(name)) if one(name) else None
             except ValueError:
                 return None
             return value if value is None or value >= 0 else None

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
+from crm.core.ids import parse_id
 from crm.core.prospects import iso
 from crm.extensions import db
 from crm.links.anchors import suggest_anchor_type
@@ -111,8 +112,8 @@ def links_query(f: LinkFilters) -> Select[Any]:
         stmt = stmt.where(WonLink.rel == LinkRel(f.rel))
     if f.target == "other":
         stmt = stmt.where(WonLink.target_page_id.is_(None))
-    elif f.target.isdigit():
-        stmt = stmt.where(WonLink.target_page_id == int(f.target))
+    elif (target_id := parse_id(f.target)) is not None:
+        stmt = stmt.where(WonLink.target_page_id == target_id)
     if f.flagged:
         stmt = stmt.where(or_(WonLink.rel_mismatch.is_(True), WonLink.anchor_mismatch.is_(True)))
     if f.q.strip():

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, or_, select
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
+from crm.core.ids import parse_id
 from crm.core.prospects import iso
 from crm.core.timeline import add_touchpoint, change_status
 from crm.extensions import db
@@ -155,8 +156,8 @@ def count_of(stmt: Select[Any]) -> int:
 def find_messages(ref: str) -> list[InboundMessage]:
     """Find messages by inbox id ("42") or Message-ID (with or without the angle brackets)."""
     text = ref.strip()
-    if text.isdigit():
-        found = db.session.get(InboundMessage, int(text))
+    if (inbox_id := parse_id(text)) is not None:
+        found = db.session.get(InboundMessage, inbox_id)
         rows = [found] if found is not None else []
     else:
         message_id = text if text.startswith("<") else f"<{text.strip('<>')}>"

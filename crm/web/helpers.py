@@ -14,6 +14,7 @@ from flask import Flask, current_app, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
+from crm.core.ids import parse_whole
 from crm.core.wording import counted, thousands
 from crm.models import Role
 
@@ -79,12 +80,14 @@ class Options:
         )
 
 
+# No list has a billion pages; past this, OFFSET would overflow the database's integer.
+MAX_PAGE = 10**9
+
+
 def page_number(default: int = 1) -> int:
     """Read ?page= as a positive integer."""
-    try:
-        return max(1, int(request.args.get("page", default)))
-    except ValueError:
-        return default
+    number = parse_whole(request.args.get("page", default), maximum=MAX_PAGE)
+    return default if number is None else max(1, number)
 
 
 def url_with(**changes: Any) -> str:

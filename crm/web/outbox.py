@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from crm.core.errors import UserError
+from crm.core.ids import parse_id, parse_whole
 from crm.extensions import db
 from crm.models import (
     BLOCKED_NOTE_PREFIX,
@@ -149,13 +150,13 @@ def enroll_prospect(campaign_id: int, prospect_id: int) -> Response:
 def enroll_many(campaign_id: int) -> Response | str:
     """Bulk enrollment: the gap table's selection, a tier, or a list of domains."""
     campaign: Campaign = g.campaign
-    ids = [int(v) for v in request.values.getlist("prospect_id") if v.isdigit()]
+    ids = [i for i in map(parse_id, request.values.getlist("prospect_id")) if i is not None]
     tier = request.values.get("tier", "")
     stmt = visible(Prospect, select(Prospect), campaign=campaign)
     if ids:
         stmt = stmt.where(Prospect.id.in_(ids))
-    elif tier.isdigit():
-        stmt = stmt.where(Prospect.tier == int(tier), Prospect.in_gap.is_(True))
+    elif (tier_number := parse_whole(tier)) is not None:
+        stmt = stmt.where(Prospect.tier == tier_number, Prospect.in_gap.is_(True))
     else:
         stmt = stmt.where(Prospect.status == ProspectStatus.QUALIFIED)
     stmt = stmt.where(Prospect.excluded_by.is_(None) | Prospect.restored.is_(True))
@@ -218,11 +219,11 @@ def scheduled() -> str:
         )
     )
     campaign_arg = request.args.get("campaign", "")
-    if campaign_arg.isdigit():
-        stmt = stmt.where(Prospect.campaign_id == int(campaign_arg))
+    if (campaign_id := parse_id(campaign_arg)) is not None:
+        stmt = stmt.where(Prospect.campaign_id == campaign_id)
     mailbox_arg = request.args.get("mailbox", "")
-    if mailbox_arg.isdigit():
-        stmt = stmt.where(Enrollment.mailbox_id == int(mailbox_arg))
+    if (mailbox_id := parse_id(mailbox_arg)) is not None:
+        stmt = stmt.where(Enrollment.mailbox_id == mailbox_id)
     view = request.args.get("view", "upcoming")
     if view == "problems":
         stmt = stmt.where(NEEDS_ATTENTION).order_by(Touch.due_at)

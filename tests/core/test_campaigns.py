@@ -1,6 +1,9 @@
 from typing import Any
 
-from crm.core.campaigns import create_campaign
+import pytest
+
+from crm.core.campaigns import create_campaign, find_campaign
+from crm.core.errors import UserError
 from crm.models import Role
 from tests.factories import UserFactory
 
@@ -24,3 +27,11 @@ def test_a_creator_already_among_the_members_is_listed_once(db: Any) -> None:
     )
 
     assert [m.id for m in campaign.members] == [manager.id]
+
+
+@pytest.mark.parametrize("name_or_id", ["²", "3000000000", "9" * 5000])
+def test_a_campaign_asked_for_by_a_number_no_id_can_hold_is_not_found(
+    db: Any, name_or_id: str
+) -> None:
+    with pytest.raises(UserError, match="no campaign named"):
+        find_campaign(name_or_id)

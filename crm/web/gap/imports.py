@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from crm.core.errors import UserError
+from crm.core.ids import parse_id
 from crm.extensions import db
 from crm.gap.background import interrupted, runs_inline, start_in_background
 from crm.gap.column_mappings import save_mapping, saved_mappings
@@ -131,9 +132,9 @@ def import_add(campaign_id: int, import_id: int) -> Response:
 
 
 def _mapping_from_form() -> dict[str, str]:
-    saved_id = request.form.get("saved_mapping", "")
-    if saved_id.isdigit():
-        saved = db.session.get(ColumnMapping, int(saved_id))
+    saved_id = parse_id(request.form.get("saved_mapping"))
+    if saved_id is not None:
+        saved = db.session.get(ColumnMapping, saved_id)
         if saved is not None:
             return dict(saved.mapping)
     return {

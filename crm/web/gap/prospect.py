@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from crm.core.errors import UserError
+from crm.core.ids import parse_whole
 from crm.extensions import db
 from crm.gap import actions
 from crm.gap.assess import LINK_TYPES
@@ -83,7 +84,7 @@ def prospect_update(campaign_id: int, prospect_id: int) -> Response:
         actions.correct_prospect(
             prospect,
             link_type=form.get("link_type") if "link_type" in form else None,
-            relevance=int(relevance) if relevance.isdigit() else None,
+            relevance=parse_whole(relevance),
             clear_relevance="relevance" in form and not relevance,
             actor=actor,
         )

@@ -21,7 +21,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from crm.core.errors import UserError
-from crm.core.ids import parse_id
+from crm.core.ids import parse_id, parse_whole
 from crm.core.stages import HAND_SET
 from crm.extensions import db
 from crm.gap.assess import LINK_TYPES
@@ -48,7 +48,7 @@ from crm.web.gap import choices
 from crm.web.gap.blueprint import bp
 from crm.web.gap.changes import answer_bulk
 from crm.web.gap.rows import render_rows
-from crm.web.helpers import Options, Page
+from crm.web.helpers import Options, Page, page_number
 
 BULK_ACTIONS = {
     "qualify": "Qualify",
@@ -119,15 +119,9 @@ def sort_urls(view: GapFilter, base: str, per_page: int) -> dict[str, str]:
 def table(campaign_id: int) -> str:
     campaign: Campaign = g.campaign
     view = GapFilter.from_args(request.args)
-    try:
-        per_page = int(request.args.get("per_page", 50))
-    except ValueError:
-        per_page = 50
+    per_page = parse_whole(request.args.get("per_page"))
     per_page = per_page if per_page in PER_PAGE_CHOICES else 50
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
+    number = page_number()
     # The header counts every gap domain; the page says how many of them this view hides.
     items, total, hidden = page_of(campaign.id, view, number, per_page)
     number = min(number, max(1, -(-total // per_page)))
