@@ -47,6 +47,9 @@ from crm.web.panels import Panel
 
 bp = Blueprint("outbox", __name__)
 
+# Prospects the enroll page takes at once, and of those the ones it lists to untick.
+ENROLL_LIMIT = 2000
+ENROLL_LISTED = 500
 OPEN_STATES = (TouchState.SCHEDULED, TouchState.CLAIMED, TouchState.SENDING, TouchState.RETRY_WAIT)
 # What people do about a skip, said after the count ("87 have no contact — add contacts").
 SKIP_ADVICE = {
@@ -148,10 +151,34 @@ def enroll_prospect(campaign_id: int, prospect_id: int) -> Response:
 
 @bp.route("/campaigns/<int:campaign_id>/enroll", methods=["GET", "POST"])
 def enroll_many(campaign_id: int) -> Response | str:
-    """Bulk enrollment: the gap table's selection, a tier, or a list of domains."""
+    """Bulk enrollment: the gap table's selection, a tier, or the qualified prospects."""
     campaign: Campaign = g.campaign
-    ids = [i for i in map(parse_id, request.values.getlist("prospect_id")) if i is not None]
-    tier = request.values.get("tier", "")
+    if request.method == "GET":
+        return enroll_page(campaign, _ids(request.args), request.args.get("tier", ""))
+    _form_ok()
+    # Only the form's own ticks: a prospect unticked on the page is not enrolled.
+    ids = _ids(request.form)
+    tier = request.form.get("tier", "")
+    options = _enroll_options(campaign)
+    if request.form.get("rows") == "chosen" and not ids:
+        flash("Select at least one prospect to enroll.", "error")
+        return redirect(url_for("outbox.enroll_many", campaign_id=campaign.id, tier=tier or None))
+    try:
+        result = enroll(_chosen(campaign, ids, tier), **options)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return enroll_page(campaign, ids, tier, options["angle"])
+    db.session.commit()
+    _report(result)
+    return redirect(url_for("outbox.scheduled", campaign=campaign.id))
+
+
+def _ids(values: Any) -> list[int]:
+    return [i for i in map(parse_id, values.getlist("prospect_id")) if i is not None]
+
+
+def _chosen(campaign: Campaign, ids: list[int], tier: str) -> list[Prospect]:
     stmt = visible(Prospect, select(Prospect), campaign=campaign)
     if ids:
         stmt = stmt.where(Prospect.id.in_(ids))
@@ -160,35 +187,31 @@ def enroll_many(campaign_id: int) -> Response | str:
     else:
         stmt = stmt.where(Prospect.status == ProspectStatus.QUALIFIED)
     stmt = stmt.where(Prospect.excluded_by.is_(None) | Prospect.restored.is_(True))
-    chosen = db.session.scalars(stmt.order_by(Prospect.score.desc()).limit(2000)).all()
+    return list(db.session.scalars(stmt.order_by(Prospect.score.desc()).limit(ENROLL_LIMIT)))
+
+
+def enroll_page(campaign: Campaign, ids: list[int], tier: str, angle: str | None = None) -> str:
+    """Render the review of the prospects `ids` (else a tier, else the qualified) to enroll.
+
+    The gap table renders it in answer to its own form, so a selection of 2,000
+    travels in request bodies, never in a URL a proxy would refuse as too long.
+    """
+    chosen = _chosen(campaign, ids, tier)
     with_contacts = db.session.scalar(
         select(func.count(func.distinct(Contact.prospect_id))).where(
             Contact.prospect_id.in_([p.id for p in chosen] or [0])
         )
     )
-    if request.method == "POST":
-        _form_ok()
-        if request.form.get("rows") == "chosen" and not ids:
-            flash("Select at least one prospect to enroll.", "error")
-            return redirect(request.url)
-        try:
-            result = enroll(chosen, **_enroll_options(campaign))
-        except UserError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            _report(result)
-            return redirect(url_for("outbox.scheduled", campaign=campaign.id))
     angles = db.session.scalars(select(Angle).where(Angle.active).order_by(Angle.label)).all()
     mailboxes = db.session.scalars(
         visible(Mailbox, select(Mailbox), campaign=campaign).order_by(Mailbox.name)
     ).all()
-    blocked = blockers(chosen, own_angle=not request.form.get("angle"))
+    blocked = blockers(chosen, own_angle=not angle)
     return render_template(
         "outbox/enroll.html",
         campaign=campaign,
         prospects=chosen,
+        listed=ENROLL_LISTED,
         blocked=blocked,
         ready=len(chosen) - len(blocked),
         summary=grouped(blocked.values()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from crm.core.suppression import suppress
@@ -10,7 +11,7 @@ from tests.factories import ContactFactory, ProspectFactory
 from tests.outreach.factories import MailboxFactory
 
 
-def _ready_prospect(db: Any, team: dict[str, Any], domain: str = "pmtoolsreview.com") -> Any:
+def ready_prospect(db: Any, team: dict[str, Any], domain: str = "pmtoolsreview.com") -> Any:
     prospect = ProspectFactory(
         campaign=team["campaign"],
         domain=domain,
@@ -36,7 +37,7 @@ def test_specialist_enrolls_a_prospect_and_sees_its_touches(
     client: Any, db: Any, team: dict[str, Any]
 ) -> None:
     MailboxFactory(name="outreach")
-    prospect = _ready_prospect(db, team)
+    prospect = ready_prospect(db, team)
     db.session.commit()
     page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
     client.login(team["specialist"].email)
@@ -57,7 +58,7 @@ def test_stopping_from_the_outbox_cancels_the_unsent_touches(
     client: Any, db: Any, team: dict[str, Any]
 ) -> None:
     MailboxFactory(name="outreach")
-    _ready_prospect(db, team)
+    ready_prospect(db, team)
     db.session.commit()
     client.login(team["specialist"].email)
     campaign_id = team["campaign"].id
@@ -91,10 +92,10 @@ def test_the_enroll_page_counts_the_ready_rows_groups_the_rest_and_enrolls_the_c
     client: Any, db: Any, team: dict[str, Any]
 ) -> None:
     MailboxFactory(name="outreach")
-    ready = [_ready_prospect(db, team, f"ready{i}.example") for i in range(2)]
+    ready = [ready_prospect(db, team, f"ready{i}.example") for i in range(2)]
     for i in range(3):
         ProspectFactory(campaign=team["campaign"], domain=f"bare{i}.example", tier=1, in_gap=True)
-    barred = _ready_prospect(db, team, "barred.example")
+    barred = ready_prospect(db, team, "barred.example")
     db.session.flush()
     suppress(barred.contacts[0].email, "asked us to stop")
     db.session.commit()
@@ -139,7 +140,7 @@ def test_enrolling_without_a_chosen_mailbox_never_sends_from_another_teams(
             campaign_id=team["other_campaign"].id, mailbox_id=theirs.id
         )
     )
-    prospect = _ready_prospect(db, team)
+    prospect = ready_prospect(db, team)
     db.session.commit()
     page = f"/campaigns/{team['campaign'].id}/prospects/{prospect.id}"
     client.login(team["specialist"].email)
@@ -154,7 +155,7 @@ def test_enrolling_without_a_chosen_mailbox_never_sends_from_another_teams(
 def _enrolled_first_touches(client: Any, db: Any, team: dict[str, Any], n: int) -> dict[str, Any]:
     """Enroll n ready prospects from their pages as a specialist; return {domain: first touch}."""
     MailboxFactory(name="outreach")
-    prospects = [_ready_prospect(db, team, f"site{i}.example") for i in range(n)]
+    prospects = [ready_prospect(db, team, f"site{i}.example") for i in range(n)]
     db.session.commit()
     client.login(team["specialist"].email)
     for prospect in prospects:
@@ -193,3 +194,52 @@ def test_the_needs_attention_badge_counts_what_the_list_shows(
     listed = {f"site{i}.example" for i in range(5) if f"site{i}.example" in html}
     assert listed == {"site1.example", "site2.example", "site3.example", "site4.example"}
     assert '<span class="badge bad">4</span>' in html
+
+
+def test_a_prospect_unticked_on_the_enroll_page_of_a_gap_selection_is_not_enrolled(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    MailboxFactory(name="outreach")
+    chosen = [ready_prospect(db, team, f"ready{i}.example") for i in range(3)]
+    db.session.commit()
+    client.login(team["specialist"].email)
+    table = f"/campaigns/{team['campaign'].id}/gap"
+    ids = [str(p.id) for p in chosen]
+    response = client.post_form(f"{table}/bulk", {"action": "enroll", "prospect_id": ids},
+                                page=table)  # fmt: skip
+    html = response.get_data(as_text=True)
+    assert "<strong>3</strong> prospects, <strong>3</strong> ready" in html
+    action = re.search(r'<form method="post" id="enroll-form" action="([^"]+)"', html)
+    assert action is not None and "prospect_id" not in action.group(1)
+    ticked = {"csrf_token": client.csrf_token(table), "rows": "chosen", "prospect_id": ids[:2]}
+    assert client.post(action.group(1), data=ticked).status_code == 302
+    enrolled = sorted(e.prospect.domain for e in db.session.query(Enrollment))
+    assert enrolled == ["ready0.example", "ready1.example"]
+
+
+def test_ready_prospects_past_the_listed_rows_are_sent_with_the_form_and_counted(
+    client: Any, db: Any, team: dict[str, Any], monkeypatch: Any
+) -> None:
+    import crm.web.outbox
+
+    monkeypatch.setattr(crm.web.outbox, "ENROLL_LISTED", 1)
+    MailboxFactory(name="outreach")
+    chosen = [ready_prospect(db, team, f"ready{i}.example") for i in range(3)]
+    for score, prospect in enumerate(chosen, 1):
+        prospect.score = score
+    ProspectFactory(campaign=team["campaign"], domain="bare.example", tier=1, in_gap=True, score=0)
+    db.session.commit()
+    client.login(team["specialist"].email)
+    url = f"/campaigns/{team['campaign'].id}/enroll"
+    html = client.get(url + "?tier=1").get_data(as_text=True)
+    ticks = re.findall(r'type="checkbox" name="prospect_id" value="(\d+)"', html)
+    unlisted = re.findall(r'type="hidden" name="prospect_id" value="(\d+)"', html)
+    assert len(ticks) == 1 and len(unlisted) == 2  # the bare one is not ready: not sent
+    assert 'Enroll <span id="enroll-count">3</span> prospects' in html
+    assert "the other 2 ready are enrolled with them" in html
+    response = client.post_form(url, {"rows": "chosen", "tier": "1", "prospect_id": unlisted},
+                                page=url + "?tier=1")  # fmt: skip
+    assert response.status_code == 302
+    enrolled = {e.prospect_id for e in db.session.query(Enrollment)}
+    assert enrolled == {int(i) for i in unlisted} and len(enrolled) == 2
+    assert {p.id for p in chosen} - enrolled == {int(ticks[0])}  # the unticked listed row

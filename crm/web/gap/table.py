@@ -49,6 +49,7 @@ from crm.web.gap.blueprint import bp
 from crm.web.gap.changes import answer_bulk
 from crm.web.gap.rows import render_rows
 from crm.web.helpers import Options, Page, page_number
+from crm.web.outbox import ENROLL_LIMIT, enroll_page
 
 BULK_ACTIONS = {
     "qualify": "Qualify",
@@ -62,8 +63,6 @@ BULK_ACTIONS = {
     "stage": "Move to stage…",
     "enroll": "Enroll in a sequence…",
 }
-# Enrolling "all matching" passes ids in the URL; the enroll page takes this many.
-ENROLL_LIMIT = 2000
 # The fixed choices of the table's filter and bulk bars, escaped once.
 STATUS_OPTIONS = Options((s.value, s.label) for s in ProspectStatus)
 LINK_TYPE_OPTIONS = Options(LINK_TYPES.items())
@@ -191,7 +190,7 @@ def _selected_ids(campaign: Campaign, view: GapFilter) -> list[int]:
 
 
 @bp.route("/campaigns/<int:campaign_id>/gap/bulk", methods=["POST"])
-def bulk(campaign_id: int) -> BaseResponse:
+def bulk(campaign_id: int) -> BaseResponse | str:
     campaign: Campaign = g.campaign
     view = GapFilter.from_args(request.form)
     # Back to the results, not the top of the page: Apply keeps the reader's place.
@@ -209,9 +208,7 @@ def bulk(campaign_id: int) -> BaseResponse:
             flash(f"The enroll page takes {ENROLL_LIMIT:,} prospects at a time: these are the "
                   f"first {ENROLL_LIMIT:,} of the {len(ids):,} matching, in the table's order.",
                   "info")  # fmt: skip
-        return redirect(
-            url_for("outbox.enroll_many", campaign_id=campaign.id, prospect_id=ids[:ENROLL_LIMIT])
-        )
+        return enroll_page(campaign, ids[:ENROLL_LIMIT], "")
     actor = current_user._get_current_object()
     choices = {key: request.form.get(key, "") for key in CHOICE_FIELDS}
     batch = batch_size(current_app.config)

@@ -195,12 +195,14 @@ def test_enroll_hands_the_selection_to_the_enroll_page(
     response = client.post_form(
         f"{table}/bulk", {"action": "enroll", "prospect_id": [str(i) for i in ids]}, page=table
     )
-    assert response.status_code == 302
-    location = response.headers["Location"]
-    assert location.startswith(f"/campaigns/{campaign.id}/enroll?")
-    assert sorted(int(v) for v in re.findall(r"prospect_id=(\d+)", location)) == sorted(ids)
-    page = client.get(location).get_data(as_text=True)
+    # The page answers the form itself: 2,000 ids in a redirect's URL would be refused
+    # by a proxy's header limit (nginx: 8 KB).
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
     assert f"<strong>{len(ids)}</strong> prospects" in page
+    assert f'action="/campaigns/{campaign.id}/enroll"' in page
+    listed = re.findall(r'name="prospect_id" value="(\d+)"', page)
+    assert sorted(int(v) for v in listed) == sorted(ids)
 
 
 def test_enrolling_more_matching_than_the_enroll_page_takes_says_which_ones_it_got(
@@ -221,10 +223,9 @@ def test_enrolling_more_matching_than_the_enroll_page_takes_says_which_ones_it_g
         select(Prospect.id).where(Prospect.tier == 1, Prospect.excluded_by.is_(None))
         .order_by(Prospect.score.desc(), Prospect.id.desc()).limit(2)
     ).all()  # fmt: skip
-    assert [int(v) for v in re.findall(r"prospect_id=(\d+)", response.headers["Location"])] == (
-        first_two
-    )
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    listed = re.findall(r'name="prospect_id" value="(\d+)"', page)
+    assert sorted(int(v) for v in listed) == sorted(first_two)
     assert (
         "The enroll page takes 2 prospects at a time: these are the first 2 of the 4 matching, "
         "in the table&#39;s order." in page
