@@ -58,6 +58,21 @@ def remove_upload_folder(import_id: int) -> None:
     shutil.rmtree(imports_folder(import_id), ignore_errors=True)
 
 
+# The name a file is shown by; on disk it is shorter still (file systems take 255 bytes).
+MAX_NAME = 200
+_MAX_DISK_NAME = 100
+
+
+def _shortened(name: str, limit: int) -> str:
+    """Cut a file name to `limit` characters, keeping its extension."""
+    if len(name) <= limit:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 16:
+        return name[:limit]
+    return f"{stem[: limit - len(extension) - 1]}.{extension}"
+
+
 def store_uploads(
     gap_import: GapImport, uploads: Iterable[tuple[str, IO[bytes]]]
 ) -> list[tuple[str, str]]:
@@ -66,11 +81,12 @@ def store_uploads(
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stored: list[tuple[str, str]] = []
     for filename, stream in uploads:
-        name = Path(filename.replace("\\", "/")).name.strip()
+        name = _shortened(Path(filename.replace("\\", "/")).name.strip(), MAX_NAME)
         if not name:
             continue
         index = len(gap_import.files) + len(stored)
-        path = folder / f"{index + 1:02d}-{secure_filename(name) or 'export.csv'}"
+        on_disk = _shortened(secure_filename(name) or "export.csv", _MAX_DISK_NAME)
+        path = folder / f"{index + 1:02d}-{on_disk}"
         with open(path, "wb") as out:
             while chunk := stream.read(1 << 20):
                 out.write(chunk)

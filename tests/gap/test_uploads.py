@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from crm.gap.uploads import imports_folder, job_remove_old_uploads, remove_old_uploads
+from crm.gap.uploads import (
+    MAX_NAME,
+    imports_folder,
+    job_remove_old_uploads,
+    remove_old_uploads,
+    store_uploads,
+)
 from crm.jobs import JOBS
 from crm.models import GapImport, ImportState, utcnow
 
@@ -75,3 +83,16 @@ def test_the_worker_job_keeps_files_the_configured_number_of_days(
 
     assert job_remove_old_uploads() == {"removed": 1}
     assert not imports_folder(gone.id).exists() and imports_folder(kept.id).exists()
+
+
+def test_a_file_with_a_name_longer_than_a_file_system_takes_is_stored_with_its_extension(
+    db: Any, team: dict[str, Any]
+) -> None:
+    gap_import = GapImport(campaign_id=team["campaign"].id, files=[], state=ImportState.PENDING)
+    db.session.add(gap_import)
+    db.session.flush()
+    long_name = "rival-" + "b" * 3000 + ".csv"
+    [(path, name)] = store_uploads(gap_import, [(long_name, io.BytesIO(b"Domain\nx.com\n"))])
+    assert Path(path).read_bytes() == b"Domain\nx.com\n"
+    assert Path(path).name.endswith("bbb.csv") and len(Path(path).name) <= 110
+    assert name.startswith("rival-bbb") and name.endswith("bbb.csv") and len(name) == MAX_NAME
