@@ -21,6 +21,7 @@ from sqlalchemy import select
 from crm.commands import print_json, print_table, user_errors
 from crm.core.campaigns import add_target_page, find_campaign
 from crm.core.errors import UserError
+from crm.core.ids import MAX_INTEGER
 from crm.core.stages import stage_names
 from crm.core.users import find_user_by_email
 from crm.extensions import db
@@ -138,7 +139,7 @@ def gap_import(campaign: str, sources: tuple[str, ...], format_hint: str | None,
 @click.option("--all", "show_all", is_flag=True, help="Every referring domain, not only the gap.")
 @click.option("--tier", type=click.IntRange(1, 3))
 @click.option("--min-dr", type=click.FloatRange(min=0), help="Minimum DR/authority.")
-@click.option("--min-traffic", type=click.IntRange(min=0))
+@click.option("--min-traffic", type=click.IntRange(min=0, max=MAX_INTEGER, clamp=True))
 @click.option("--dofollow-only", is_flag=True)
 @click.option("--category", "categories", multiple=True, type=click.Choice(list(CATEGORY_BITS)))
 @click.option("--visible-only", is_flag=True, help="Leave out prospects a rule or a person hid.")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from crm.commands import format_option, print_json, print_table, user_errors
 from crm.core.campaigns import find_campaign
+from crm.core.ids import MAX_INTEGER
 from crm.core.prospects import find_prospect
 from crm.extensions import db
 from crm.mail.classify import KINDS
@@ -70,7 +71,12 @@ def inbox() -> None:
 @click.option("--campaign", help="Only messages matched to prospects of this campaign")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Repeatable")
 @click.option("--unmatched", is_flag=True, help="Only messages matched to no prospect (triage)")
-@click.option("--limit", type=int, default=0, help="At most this many, newest first (0: all)")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0, max=MAX_INTEGER, clamp=True),
+    default=0,
+    help="At most this many, newest first (0: all)",
+)
 @format_option
 @user_errors
 def inbox_list(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from crm.commands import format_option, print_json, print_table, user_errors
 from crm.core.campaigns import find_campaign
 from crm.core.errors import UserError
+from crm.core.ids import MAX_ID
 from crm.core.prospects import find_prospect, iso
 from crm.extensions import db
 from crm.models import AnchorType, LinkCheck, LinkRel, LinkState, User, WonLink
@@ -131,7 +132,7 @@ def links_list(campaign: str, state: str | None, fmt: str) -> None:
 
 
 @links.command("checks")
-@click.argument("link_id", type=int)
+@click.argument("link_id", type=click.IntRange(min=1, max=MAX_ID))
 @format_option
 @user_errors
 def links_checks(link_id: int, fmt: str) -> None:

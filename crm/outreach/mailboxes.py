@@ -19,6 +19,10 @@ from crm.models.campaign import campaign_members
 from crm.models.outreach import campaign_mailboxes
 from crm.outreach.windows import SendingWindow, format_days, parse_timezone
 
+# A real mailbox sends 50-500 a day; the caps only keep numbers sane (and in INTEGER).
+MAX_DAILY_CAP = 5000
+MAX_SPACING_SECONDS = 86400
+
 
 @dataclass
 class MailboxSettings:
@@ -87,10 +91,13 @@ def apply_mailbox_settings(mailbox: Mailbox, s: MailboxSettings) -> Mailbox:
         parse_timezone(s.timezone)
     except ValueError as exc:
         raise UserError(str(exc), field="timezone") from None
-    if s.daily_cap < 1:
-        raise UserError("the daily cap must be at least 1", field="daily_cap")
-    if s.min_spacing_seconds < 0:
-        raise UserError("spacing cannot be negative", field="min_spacing_seconds")
+    if not 1 <= s.daily_cap <= MAX_DAILY_CAP:
+        raise UserError(f"the daily cap must be 1 to {MAX_DAILY_CAP:,}", field="daily_cap")
+    if not 0 <= s.min_spacing_seconds <= MAX_SPACING_SECONDS:
+        raise UserError(
+            f"spacing must be 0 to {MAX_SPACING_SECONDS:,} seconds (a day)",
+            field="min_spacing_seconds",
+        )
     for host, field in ((s.smtp_host, "smtp_host"), (s.imap_host, "imap_host")):
         if not host.strip():
             raise UserError(f"{field.replace('_', ' ')} is required", field=field)

@@ -23,7 +23,13 @@ from crm.core.audit import record_audit
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.models import Mailbox, Role
-from crm.outreach.mailboxes import MailboxSettings, apply_mailbox_settings, create_mailbox
+from crm.outreach.mailboxes import (
+    MAX_DAILY_CAP,
+    MAX_SPACING_SECONDS,
+    MailboxSettings,
+    apply_mailbox_settings,
+    create_mailbox,
+)
 from crm.outreach.windows import WEEKDAYS
 from crm.web.access import requires
 from crm.web.forms import attach_user_error, choices
@@ -79,11 +85,11 @@ class MailboxForm(FlaskForm):
     daily_cap = IntegerField(
         "Daily cap",
         default=50,
-        validators=[NumberRange(1, 5000)],
+        validators=[NumberRange(1, MAX_DAILY_CAP)],
         description="Emails per day, counted in the mailbox's time zone.",
     )
     min_spacing_seconds = IntegerField(
-        "Minimum spacing (seconds)", default=120, validators=[NumberRange(0, 86400)]
+        "Minimum spacing (seconds)", default=120, validators=[NumberRange(0, MAX_SPACING_SECONDS)]
     )
     window = StringField(
         "Sending window",

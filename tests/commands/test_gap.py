@@ -64,6 +64,9 @@ def test_import_then_show_tier_1_dr_50_dofollow_as_json_with_the_contract_fields
     exported = list(csv.DictReader(io.StringIO(visible.stdout)))
     assert [r["domain"] for r in exported] == ["alpha.com", "beta.co.uk"]
     assert run(app, "gap", "show", "Mine", "--all", "--format", "table").stdout.count("\n") == 13
+    # Past PostgreSQL's INTEGER: nobody has that much traffic, not an "out of range" error.
+    huge = run(app, "gap", "show", "Mine", "--min-traffic", "3000000000", "--format", "json")
+    assert huge.exit_code == 0 and json.loads(huge.stdout) == [], huge.output
     show = run(app, "prospects", "show", "Mine", "alpha.com", "--format", "json")
     shown = json.loads(show.stdout)
     assert shown["evidence"]["rival-a.com"][0]["title"] == "Best kanban tools in 2026"

@@ -117,6 +117,7 @@ def test_inbox_errors_are_one_line_without_traceback(app: Flask, world: World) -
         == "Error: no inbound message '<nope@x>' (use its id or its Message-ID)"
     )
     assert crm(app, "inbox", "list", "--kind", "weird").exit_code == 2
+    assert crm(app, "inbox", "list", "--limit", "9" * 30).exit_code == 0  # every message
     for number in ("²", "3000000000", "9" * 5000):  # no id: read as a Message-ID, not found
         odd = crm(app, "inbox", "outcome", number, "positive")
         assert odd.exit_code == 1 and odd.stderr.startswith("Error: no inbound message"), odd.stderr

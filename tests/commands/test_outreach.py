@@ -174,7 +174,11 @@ def test_mailboxes_add_no_auth_sends_without_logging_in(app: Flask, db: Any) -> 
       "--no-auth takes neither --username nor --password-stdin"),
      (["--from-name", "Ana"], "give --password-stdin (with --username if it differs)"),
      (["--no-auth"], "Missing option '--from-name'"),
-     (["--from-name", " ", "--no-auth"], "give the sender name recipients see")],
+     (["--from-name", " ", "--no-auth"], "give the sender name recipients see"),
+     (["--from-name", "Ana", "--no-auth", "--daily-cap", "3000000000"],
+      "the daily cap must be 1 to 5,000"),
+     (["--from-name", "Ana", "--no-auth", "--min-spacing-seconds", "3000000000"],
+      "spacing must be 0 to 86,400 seconds")],
 )  # fmt: skip
 def test_mailboxes_add_needs_a_sender_name_and_a_login_or_no_auth(
     app: Flask, db: Any, args: list[str], error: str

@@ -96,6 +96,8 @@ def test_verify_links_prints_the_counts_and_links_list_filters_by_state(
     assert table.stdout.startswith("checked 2: 1 live, 0 lost, 1 inconclusive")
     checks = crm(app, "links", "checks", str(json.loads(live.stdout)[0]["id"]), "--format", "json")
     assert [c["result"] for c in json.loads(checks.stdout)] == ["found", "found"]
+    no_such = crm(app, "links", "checks", "3000000000")  # past any id: a usage error, no traceback
+    assert no_such.exit_code == 2 and "is not in the range" in no_such.stderr
 
 
 def test_links_list_csv_escapes_formula_cells(app: Flask, world: LinkWorld) -> None:
