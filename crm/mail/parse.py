@@ -26,6 +26,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from crm.core.storable import storable
 from crm.mail.parts import PartChoice, PartInfo, choose_parts, find_part, raw_payload, tree_of
 from crm.mail.snippet import html_to_text, normalise_text, reply_part
 
@@ -295,7 +296,7 @@ def parse_message(
         returned = _header_block(decode_part(returned_headers).encode("utf-8", "replace"))
         original_id = next(iter(message_ids(returned.get("Message-ID"))), None)
 
-    return InboundFacts(
+    facts = InboundFacts(
         message_id=next(iter(message_ids(block.get("Message-ID"))), None),
         in_reply_to=reply_ids[0] if reply_ids else None,
         references=references,
@@ -320,6 +321,7 @@ def parse_message(
         original_message_id=original_id,
         headers=headers,
     )
+    return storable(facts)
 
 
 def _sender(block: Message) -> tuple[str, str]:

@@ -436,3 +436,22 @@ def test_a_message_whose_effects_fail_is_stored_with_the_error_and_blocks_nothin
     assert fine.effects_applied_at is not None
     assert world.enrollment(B).state == EnrollmentState.STOPPED
     assert poll()["fetched"] == 0, "the cursor moved past both"
+
+
+def test_a_reply_holding_nul_characters_is_stored_and_stops_its_sequence(
+    world: World, dovecot: DovecotAccount
+) -> None:
+    # PostgreSQL's text refuses NUL: this reply used to fail the mailbox's every poll.
+    raw = reply(world.touch(A), sender=f"editor@{A}", message_id="<nul@pmtoolsreview.com>",
+                subject="=?utf-8?q?Re:_Gantt=00_list?=", body="Happy=00 to add it.",
+                headers="Content-Transfer-Encoding: quoted-printable\r\n")  # fmt: skip
+    dovecot.append(raw)
+    dovecot.append(reply(world.touch(B), sender=f"editor@{B}", message_id="<r2@ganttguide.org>"))
+
+    assert poll()["replies"] == 2
+
+    stored = {m.message_id: m for m in inbound()}
+    assert stored["<nul@pmtoolsreview.com>"].subject == "Re: Gantt\ufffd list"
+    assert "Happy\ufffd to add it." in stored["<nul@pmtoolsreview.com>"].snippet
+    assert world.enrollment(A).state == EnrollmentState.STOPPED
+    assert world.enrollment(B).state == EnrollmentState.STOPPED
