@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.core.audit import record_audit
 from crm.core.errors import UserError
+from crm.core.storable import storable
 from crm.core.timeline import add_touchpoint, change_status
 from crm.extensions import db
 from crm.links.anchors import AnchorSuggestion, suggest_anchor_type
@@ -320,6 +321,7 @@ def record_check(
 ) -> LinkCheck:
     """Store one check of a link and move the link's state; a new loss opens a reclamation task."""
     now = now or utcnow()
+    fetched, verdict = storable(fetched), storable(verdict)  # a page's headers and text are hostile
     settings = link_settings(link.campaign.settings)
     before = link.state
     state, misses = next_state(before, link.consecutive_misses, verdict.result,

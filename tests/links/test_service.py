@@ -205,3 +205,17 @@ def test_a_link_saved_twice_at_once_is_refused_by_the_database_too(
     assert err.value.field == "source_url" and "already logged" in err.value.message
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(WonLink)) == 1
+
+
+def test_a_check_of_a_page_whose_headers_hold_nul_characters_is_stored(world: LinkWorld) -> None:
+    # Seen from a real page on 127.0.0.1: the content type and X-Robots-Tag keep a NUL.
+    link = log_won_link(world.prospect, data(world), actor=world.user, now=NOW)
+    fetched = Fetched(url="https://blog.example/p", status=200, final_url="https://blog.example/p",
+                      content_type="text/html; charset=utf-8\x00x")  # fmt: skip
+    found = _verdict(CheckResult.FOUND, "link found", actual_anchor="gantt\x00 chart",
+                     actual_rel=LinkRel.NOFOLLOW, robots=("noindex\x00",))  # fmt: skip
+    check = record_check(link, fetched, found, now=NOW)
+    db.session.commit()
+    assert check.content_type == "text/html; charset=utf-8\ufffdx"
+    assert (check.actual_anchor, check.robots) == ("gantt\ufffd chart", "noindex\ufffd")
+    assert link.state == LinkState.LIVE
