@@ -116,10 +116,15 @@ def read_bounded(stream: IO[bytes], name: str) -> bytes:
 
 def _decode(data: bytes, name: str) -> str:
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise UserError(f"{name}, line {line}: not UTF-8 text ({exc.reason})") from None
+    if (at := text.find("\x00")) >= 0:  # no text holds one; PostgreSQL cannot store it
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        raise UserError(f"{name}, line {line}, character {column}: a NUL character "
+                        "(is this a binary file?)")  # fmt: skip
+    return text
 
 
 def _reader(data: bytes, name: str) -> tuple[Any, list[str]]:

@@ -54,3 +54,15 @@ def test_a_bad_row_under_a_mapping_names_the_files_column_and_imports_nothing(
     assert caught.value.field == "timezone"
     assert db.session.query(Contact).count() == 0
     assert db.session.query(Prospect).count() == 0
+
+
+def test_a_nul_character_in_a_contacts_csv_is_named_by_line_and_imports_nothing(
+    db: Any, team: dict[str, Any]
+) -> None:
+    data = b"email,first_name\na@ok.com,Ana\nb@ok.com,Sa\x00rah\n"
+    with pytest.raises(UserError) as caught:
+        import_contacts_csv(team["campaign"], data, "team.csv")
+    assert caught.value.message == (
+        "team.csv, line 3, character 12: a NUL character (is this a binary file?)"
+    )
+    assert db.session.query(Contact).count() == 0

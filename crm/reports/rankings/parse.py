@@ -134,11 +134,15 @@ def _lines(source: Source) -> Iterator[str]:
         head = raw.read(4)
         codec, bom = sniff_encoding(head)
         total = 0
-        for line in LineReader(raw, codec, source.display_name, prefix=head[bom:]):
+        lines = LineReader(raw, codec, source.display_name, prefix=head[bom:])
+        for number, line in enumerate(lines, 1):
             total += len(line) + 1
             if total > MAX_BYTES:
                 too_big = f"the file holds more than {MAX_BYTES // 2**20} MiB of text"
                 raise ExportError(source.display_name, None, None, too_big)
+            if "\x00" in line:  # no text holds one; PostgreSQL cannot store it
+                raise ExportError(source.display_name, number, None,
+                                  "a NUL character (is this a binary file?)")  # fmt: skip
             yield line
 
 

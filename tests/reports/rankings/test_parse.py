@@ -63,6 +63,9 @@ def test_utf16_export_is_read(tmp_path: Path) -> None:
         ("Domain,Backlinks\nexample.com,3\n",
          'p.csv, line 1: no page or position column (found "Domain", "Backlinks")'),
         ("Top pages,Clicks,Impressions,CTR,Position\n", "p.csv: the table has no rows"),
+        ("Top pages,Clicks,Impressions,CTR,Position\nhttps://a.example/x,1,2,3%,4\n"
+         "https://a.example/\x00,1,2,3%,4\n",
+         "p.csv, line 3: a NUL character (is this a binary file?)"),
     ],
 )  # fmt: skip
 def test_broken_files_name_file_line_and_column(tmp_path: Path, text: str, message: str) -> None:
