@@ -19,6 +19,7 @@ from crm.gap.sample_exports import gsc_bytes, write
 from crm.models import GapImport, Prospect, ProspectStatus
 from tests.fixtures.gap import Checkpoint
 from tests.gap.mixed_exports import SITE
+from tests.gap.writers import SAMPLES
 
 pytestmark = pytest.mark.postgres
 
@@ -157,6 +158,21 @@ def test_a_bad_file_is_one_line_on_stderr_and_nothing_is_written(
     assert db.session.scalar(select(func.count()).select_from(GapImport)) == 0
     missing = run(app, "gap", "import", "Mine", str(tmp_path / "nope.csv"))
     assert missing.exit_code == 1 and "no such file" in missing.stderr
+
+
+def test_a_nul_character_in_an_exports_title_is_refused_with_its_line_and_column(
+    app: Flask, db: Any, team: dict[str, Any], tmp_path: Path
+) -> None:
+    # PostgreSQL cannot store it: the import failed with a traceback while writing.
+    text = (SAMPLES / "ahrefs-backlinks.sample.csv").read_bytes().decode("utf-16")
+    lines = text.split("\n")
+    lines[2] = lines[2].replace('"\t', '\x00"\t', 1)  # the end of the page title
+    bad = write(tmp_path / "rival-a.com-backlinks.csv", "\n".join(lines).encode("utf-16"))
+    result = run(app, "gap", "import", "Mine", f"rival-a.com={bad}")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == ('Error: rival-a.com-backlinks.csv, line 3, column "Referring page '
+                             'title": a NUL character (is this a binary file?)\n')  # fmt: skip
+    assert db.session.scalar(select(func.count()).select_from(Prospect)) == 0
 
 
 def test_show_all_as_json_streams_row_by_row_what_one_json_document_would_print(

@@ -85,8 +85,19 @@ def _sql_literal(text: str) -> str:
 
 
 def parse_text(text: str) -> str:
-    """Return the cell without surrounding whitespace."""
+    """Return the cell without surrounding whitespace (no text holds a NUL)."""
+    _refuse_nul(text)
     return strip(text)
+
+
+def _refuse_nul(text: str) -> None:
+    # PostgreSQL's text cannot hold one, and no real export writes one.
+    if "\x00" in text:
+        raise ValueError("a NUL character (is this a binary file?)")
+
+
+def _no_nul_sql(v: str) -> str:
+    return f"NOT contains({v}, chr(0))"
 
 
 def parse_number(text: str) -> float | None:
@@ -200,6 +211,7 @@ def parse_url(text: str) -> str:
     key = strip(text)
     if not key:
         raise ValueError("this cell must not be empty")
+    _refuse_nul(key)
     try:
         fold_key(host_key(key))
     except DomainError:
@@ -282,9 +294,9 @@ class Kind:
         return f"({s} <> '' AND NOT coalesce({self.valid(v)}, false))"
 
 
-TEXT = Kind("text", parse_text, "VARCHAR", lambda s: s)
+TEXT = Kind("text", parse_text, "VARCHAR", lambda s: s, _no_nul_sql)
 # A URL or host whose registrable domain the fold computes; DuckDB checks it then.
-URL = Kind("url", parse_url, "VARCHAR", lambda s: s)
+URL = Kind("url", parse_url, "VARCHAR", lambda s: s, _no_nul_sql)
 AUTHORITY = Kind("authority", parse_authority, "DOUBLE", _number_sql, _score_valid)
 COUNT_KIND = Kind("count", parse_count, "BIGINT", _count_sql, _count_valid)
 BOOL = Kind("bool", parse_bool, "BOOLEAN", _bool_sql, _known, _bool_prepare)

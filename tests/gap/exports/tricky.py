@@ -20,7 +20,7 @@ TRICKY = [
     "100", "100.0", "100.0000000000001", "100.00000000000001", "-0.00000001", "4.7", "58",
     " 7 ", "\t7\t", "\u00a07", "7\u2003", "1,240", "1.240", "1 240", "—", "n/a", "2147483647",
     "2147483648", "9999999999", "99999999999", "007", "3.0", "3.00", "3.5", "-3", "true",
-    "TRUE", "tRuE", "Yes", "nO", "y", "F", "ſalse", "İ", "K", "2", "on", "\x0b1\x0c",
+    "TRUE", "tRuE", "Yes", "nO", "y", "F", "ſalse", "İ", "K", "2", "on", "\x0b1\x0c", "a\x00b",
 ]  # fmt: skip
 text = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=8)
 cells = st.one_of(st.sampled_from(TRICKY), text)
