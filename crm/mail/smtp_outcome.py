@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from crm.core.storable import storable
+
 
 class OutcomeKind(StrEnum):
     ACCEPTED = "accepted"
@@ -85,7 +87,7 @@ def classify_smtp_reply(
     hard bounce; any other 5xx on DATA fails the message.
     """
     reply = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    reply = " ".join(reply.split())
+    reply = storable(" ".join(reply.split()))  # the server's text, kept as our note
     step = Stage(stage)
     status = enhanced_status(reply)
     kind = _kind(code, reply, step, status)

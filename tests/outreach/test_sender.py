@@ -160,6 +160,19 @@ def test_a_550_5_1_1_suppresses_the_address_after_one_try(
     assert [s for s in server.script.seen if s == ("rcpt", address)] == [("rcpt", address)]
 
 
+def test_a_refusal_whose_text_holds_a_nul_is_recorded_and_the_pass_goes_on(
+    app: Flask, world: dict[str, Any], server: SmtpTestServer
+) -> None:
+    # PostgreSQL cannot store a NUL: the refusal's note would fail the pass after sending.
+    address = "editor@site1.example"
+    server.script.rcpt(address, "550 5.1.1 no such\x00 user", forever=True)
+    counts = send_pass(app, NOW)
+
+    assert counts["bounced"] == 1 and counts["sent"] == 2
+    first = _touch(db.session.get(Enrollment, world["e"][1].id), 1)
+    assert first.state == TouchState.FAILED and "no such\ufffd user" in first.last_error
+
+
 def test_a_policy_refusal_pauses_the_mailbox_and_suppresses_nobody(
     app: Flask, world: dict[str, Any], server: SmtpTestServer
 ) -> None:
