@@ -9,27 +9,26 @@ from typing import Any
 # out of range" error on PostgreSQL (past 64 bits, an OverflowError on SQLite).
 MAX_INTEGER = 2**31 - 1
 MAX_ID = MAX_INTEGER
-_MAX_DIGITS = len(str(MAX_ID))
 
 
-def _digits(raw: Any) -> int | None:
-    """Return a whole number of 0 or more, or None; one too long to convert is MAX_ID + 1."""
+def _digits(raw: Any, maximum: int) -> int | None:
+    """Return a whole number of 0 or more, or None; one past `maximum` is maximum + 1."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
-        return raw if raw >= 0 else None
+        return min(raw, maximum + 1) if raw >= 0 else None
     if not (isinstance(raw, str) and (text := raw.strip()).isascii() and text.isdigit()):
         return None  # "²" and "١" are digits to str.isdigit(), not to int()
     # Bounded before int(): Python refuses to convert over 4,300 digits (ValueError).
     digits = text.lstrip("0")
-    if len(digits) > _MAX_DIGITS:
-        return MAX_ID + 1
-    return int(digits or "0")
+    if len(digits) > len(str(maximum)):
+        return maximum + 1
+    return min(int(digits or "0"), maximum + 1)
 
 
 def parse_id(raw: Any) -> int | None:
     """Read an id from a path, query or form value; None when it cannot name an object."""
-    value = _digits(raw)
+    value = _digits(raw, MAX_ID)
     return value if value is not None and 0 < value <= MAX_ID else None
 
 
@@ -39,5 +38,5 @@ def parse_whole(raw: Any, *, maximum: int = MAX_INTEGER) -> int | None:
     A threshold of 10**30 means "none match", which `maximum` still says; returning
     None would drop the filter and show everything.
     """
-    value = _digits(raw)
+    value = _digits(raw, maximum)
     return None if value is None else min(value, maximum)

@@ -41,3 +41,8 @@ def test_a_whole_number_past_the_databases_reads_as_their_largest(raw: Any, expe
 
 def test_a_whole_number_is_held_to_its_maximum() -> None:
     assert parse_whole("5000", maximum=100) == 100
+
+
+def test_a_larger_maximum_reads_long_numbers_exactly() -> None:
+    assert parse_whole("100000000000", maximum=2**63) == 100_000_000_000
+    assert parse_whole("9" * 5000, maximum=2**63) == 2**63
