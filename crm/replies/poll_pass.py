@@ -60,7 +60,12 @@ from crm.models import (
 )
 from crm.models.inbound import AUTO_KINDS, BOUNCE_KINDS, REPLY_KINDS
 from crm.outreach.mailboxes import mailbox_password
-from crm.replies.receive import DbTouchLookup, our_addresses, receive_messages
+from crm.replies.receive import (
+    DbTouchLookup,
+    our_addresses,
+    receive_messages,
+    store_unreadable,
+)
 
 log = logging.getLogger("crm.poller")
 
@@ -283,12 +288,27 @@ class _MailboxPoll:
             except Exception as exc:
                 db.session.rollback()
                 log.exception("mailbox %s: effects of UID %s failed", self.mailbox_id, item.uid)
-                counts = Counter()
-                self._store(folder_id, [item], item.cursor, counts, failure=repr(exc))
-                db.session.commit()
+                counts = self._store_failed(folder_id, item, exc)
             self.counts.update(counts)
         self._advance(folder_id, batch.cursor)
         db.session.commit()
+
+    def _store_failed(self, folder_id: int, item: FetchedMessage, exc: Exception) -> Counter[str]:
+        """Store a message whose effects failed without them; else as unreadable, in triage."""
+        counts: Counter[str] = Counter()
+        try:
+            self._store(folder_id, [item], item.cursor, counts, failure=repr(exc))
+            db.session.commit()
+            return counts
+        except Exception as again:
+            db.session.rollback()
+            log.exception("mailbox %s: UID %s kept as unreadable", self.mailbox_id, item.uid)
+            row = db.session.get(MailboxFolder, folder_id)
+            assert row is not None
+            store_unreadable(self.mailbox_id, row.folder, item, repr(again), self.now)
+            self._advance(folder_id, item.cursor)
+            db.session.commit()
+            return Counter(fetched=1, unmatched=1, errors=1)
 
     def _advance(self, folder_id: int, cursor: Cursor) -> None:
         row = db.session.get(MailboxFolder, folder_id)

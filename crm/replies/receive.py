@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from crm.core.domains import DomainError, registrable_domain
+from crm.core.storable import storable
 from crm.extensions import db
 from crm.mail.imap import FetchedMessage
 from crm.mail.parse import InboundFacts
@@ -181,6 +182,33 @@ def receive_messages(
         else:
             message.effects = [f"applying the effects failed: {failure[:500]}"]
     return messages
+
+
+def store_unreadable(
+    mailbox_id: int, folder: str, item: FetchedMessage, error: str, now: datetime
+) -> InboundMessage:
+    """Store a message that could not be stored even without its effects, from fixed text.
+
+    It waits in triage, where a person opens it in the mailbox by its UID, and the
+    poll moves past it: one message the app cannot read must not stop the mailbox
+    (every later reply would go unread).
+    """
+    where = f"UID {item.uid} of {folder[:200]}"
+    message = InboundMessage(
+        mailbox_id=mailbox_id, folder=folder[:255], uid=item.uid,
+        uidvalidity=item.cursor.uidvalidity,
+        message_id=f"<unreadable-{item.cursor.uidvalidity}-{item.uid}@linkgap.invalid>",
+        in_reply_to="", references="", from_address="", from_name="", to_addresses="",
+        subject=f"A message Linkgap could not read ({where})",
+        received_at=item.internal_date or now,
+        snippet=f"Open {where} in the mailbox itself and assign it if it is a reply.",
+        kind=InboundKind.HUMAN_REPLY,  # triage lists it; nothing is applied until assigned
+        evidence=[], match_method="", match_detail="",
+        effects=[f"could not be stored: {storable(error)[:500]}"], created_at=now,
+    )  # fmt: skip
+    db.session.add(message)
+    db.session.flush()
+    return message
 
 
 def _new_message(

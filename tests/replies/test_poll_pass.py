@@ -455,3 +455,33 @@ def test_a_reply_holding_nul_characters_is_stored_and_stops_its_sequence(
     assert "Happy\ufffd to add it." in stored["<nul@pmtoolsreview.com>"].snippet
     assert world.enrollment(A).state == EnrollmentState.STOPPED
     assert world.enrollment(B).state == EnrollmentState.STOPPED
+
+
+def test_a_message_that_cannot_be_stored_at_all_waits_in_triage_and_the_mailbox_reads_on(
+    world: World, dovecot: DovecotAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import crm.replies.receive
+    from crm.replies.inbox import inbox_query
+
+    # A bug in reading one odd message (here: injected) used to stop the mailbox's poll on
+    # every pass, so no later reply was read.
+    real = crm.replies.receive.read_inbound
+
+    def broken_on_odd(facts: Any, *args: Any, **kwargs: Any) -> Any:
+        if "odd" in facts.subject:
+            raise RuntimeError("cannot read this one")
+        return real(facts, *args, **kwargs)
+
+    monkeypatch.setattr(crm.replies.receive, "read_inbound", broken_on_odd)
+    dovecot.append(reply(world.touch(A), sender=f"editor@{A}", message_id="<odd@pmtoolsreview.com>",
+                         subject="Re: an odd one"))  # fmt: skip
+    dovecot.append(reply(world.touch(B), sender=f"editor@{B}", message_id="<r2@ganttguide.org>"))
+
+    assert poll() == {
+        "fetched": 2, "replies": 1, "auto_replies": 0, "bounces": 0, "unmatched": 1, "errors": 1,
+    }  # fmt: skip
+    assert world.enrollment(B).state == EnrollmentState.STOPPED
+    (kept,) = db.session.scalars(inbox_query(None, tab="triage")).all()
+    assert kept.subject == "A message Linkgap could not read (UID 1 of INBOX)"
+    assert kept.uid == 1 and "cannot read this one" in kept.effects[0]
+    assert poll()["fetched"] == 0  # read past it, once

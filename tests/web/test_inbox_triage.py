@@ -161,3 +161,29 @@ def test_triage_follows_the_campaign_mailbox_links_not_the_mailboxes_used(
 
     assert "x@y.net" not in client.get("/inbox?tab=triage").get_data(as_text=True)
     assert client.get(f"/inbox/messages/{stranger.id}").status_code == 404
+
+
+def test_an_unreadable_message_waits_in_triage_saying_where_to_find_it_and_can_be_assigned(
+    client: Any, world: World, team: dict[str, Any]
+) -> None:
+    from crm.mail.imap import Cursor, FetchedMessage
+    from crm.mail.parse import parse_raw
+    from crm.models import utcnow
+    from crm.replies.receive import store_unreadable
+
+    raw = reply(world.touch(A), sender=f"editor@{A}", message_id="<x@pmtoolsreview.com>")
+    item = FetchedMessage(uid=7, facts=parse_raw(raw), cursor=Cursor(1, 7), internal_date=None)
+    kept = store_unreadable(world.mailbox.id, "INBOX", item, "RuntimeError('bug')", utcnow())
+    db.session.commit()
+    client.login(team["specialist"].email)
+
+    triage = client.get("/inbox?tab=triage").get_data(as_text=True)
+    assert "A message Linkgap could not read (UID 7 of INBOX)" in triage
+    page = client.get(f"/inbox/messages/{kept.id}").get_data(as_text=True)
+    assert "Open UID 7 of INBOX in the mailbox itself" in page
+    prospect_id = str(world.enrollment(A).prospect_id)
+    response = client.post_form(f"/inbox/messages/{kept.id}/assign", {"prospect_id": prospect_id},
+                                page=f"/inbox/messages/{kept.id}")  # fmt: skip
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert world.enrollment(A).state == EnrollmentState.STOPPED
