@@ -206,7 +206,8 @@ def verify_links(campaign: str | None, fmt: str) -> None:
     if fmt == "json":
         print_json(counts)
         return
+    errors = f"; {counts['errors']} could not be recorded (see the log)" if counts["errors"] else ""
     click.echo(
         f"checked {counts['checked']}: {counts['live']} live, {counts['lost']} lost, "
-        f"{counts['inconclusive']} inconclusive, {counts['unchecked']} not yet decided"
+        f"{counts['inconclusive']} inconclusive, {counts['unchecked']} not yet decided{errors}"
     )

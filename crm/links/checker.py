@@ -77,10 +77,12 @@ def run_verify_pass(
     states: Iterable[LinkState] | None = None,
     fetcher: PageFetcher | None = None,
 ) -> dict[str, int]:
-    """Check every won link (of a campaign, or in some states) once; commit per host.
+    """Check every won link (of a campaign, or in some states) once; commit per link.
 
     Returns the counts of CONTRACT `verify-links`: checked, live, lost, inconclusive
-    (states after the pass), plus unchecked for links still short of a verdict.
+    (states after the pass), plus unchecked for links still short of a verdict, and
+    errors for checks that could not be recorded (logged; the link is checked again
+    next pass).
     """
     fetcher = fetcher or make_fetcher()
     stmt = select(WonLink).order_by(WonLink.id)
@@ -92,19 +94,26 @@ def run_verify_pass(
     for link in db.session.scalars(stmt):
         by_host[_host(link.source_url)].append(_Job(link.id, logged_of(link)))
     db.session.commit()  # end the read: nothing is held open while pages are fetched
-    counts = {"checked": 0, "live": 0, "lost": 0, "inconclusive": 0, "unchecked": 0}
+    counts = {"checked": 0, "live": 0, "lost": 0, "inconclusive": 0, "unchecked": 0, "errors": 0}
     workers = max(1, int(current_app.config.get("LINKS_CHECK_WORKERS") or 4))
     with ThreadPoolExecutor(max_workers=min(workers, max(1, len(by_host)))) as pool:
         futures = [pool.submit(_check_host, fetcher, jobs) for jobs in by_host.values()]
         for future in as_completed(futures):
             for link_id, fetched, verdict in future.result():
-                found = db.session.get(WonLink, link_id)
-                if found is None:  # deleted while its page was fetched
+                try:
+                    found = db.session.get(WonLink, link_id)
+                    if found is None:  # deleted while its page was fetched
+                        continue
+                    record_check(found, fetched, verdict)
+                    state = found.state.value
+                    db.session.commit()
+                except Exception:  # one page must never end the pass, here either
+                    db.session.rollback()
+                    log.exception("recording the check of link %s failed", link_id)
+                    counts["errors"] += 1
                     continue
-                record_check(found, fetched, verdict)
                 counts["checked"] += 1
-                counts[found.state.value] += 1
-            db.session.commit()
+                counts[state] += 1
     return counts
 
 

@@ -89,6 +89,7 @@ def test_verify_links_prints_the_counts_and_links_list_filters_by_state(
         "lost": 0,
         "inconclusive": 1,
         "unchecked": 0,
+        "errors": 0,
     }
     live = crm(app, "links", "list", world.campaign.name, "--state", "live", "--format", "json")
     assert [x["source_url"] for x in json.loads(live.stdout)] == [source(pages, "/a")]
