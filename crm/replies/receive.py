@@ -198,7 +198,7 @@ def store_unreadable(
         mailbox_id=mailbox_id, folder=folder[:255], uid=item.uid,
         uidvalidity=item.cursor.uidvalidity,
         message_id=f"<unreadable-{item.cursor.uidvalidity}-{item.uid}@linkgap.invalid>",
-        in_reply_to="", references="", from_address="", from_name="", to_addresses="",
+        in_reply_to="", references="", from_address="", from_name="not read", to_addresses="",
         subject=f"A message Linkgap could not read ({where})",
         received_at=item.internal_date or now,
         snippet=f"Open {where} in the mailbox itself and assign it if it is a reply.",

@@ -181,6 +181,7 @@ def test_an_unreadable_message_waits_in_triage_saying_where_to_find_it_and_can_b
     assert "A message Linkgap could not read (UID 7 of INBOX)" in triage
     page = client.get(f"/inbox/messages/{kept.id}").get_data(as_text=True)
     assert "Open UID 7 of INBOX in the mailbox itself" in page
+    assert "<dt>From</dt><dd>not read</dd>" in page
     prospect_id = str(world.enrollment(A).prospect_id)
     response = client.post_form(f"/inbox/messages/{kept.id}/assign", {"prospect_id": prospect_id},
                                 page=f"/inbox/messages/{kept.id}")  # fmt: skip
