@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from crm.core.domains import DomainError, registrable_domain
+from crm.core.storable import storable
 from crm.extensions import db
 from crm.links.fetch import PageFetcher
 from crm.links.page import decode_page, linked_keys, visible_text
@@ -106,7 +107,8 @@ def _store(
         row = UnlinkedMention(prospect=prospect, url=url)
         db.session.add(row)
     row.checked_at = utcnow()
-    row.unlinked, row.sentence, row.detail = unlinked, sentence, detail[:1000]
+    # The page's words and a fetch problem's text are hostile (a NUL cannot be stored).
+    row.unlinked, row.sentence, row.detail = unlinked, storable(sentence), storable(detail[:1000])
     return row
 
 

@@ -328,14 +328,14 @@ def record_check(
                                settings.lost_after)  # fmt: skip
     check = LinkCheck(
         won_link_id=link.id, checked_at=now, result=verdict.result, reason=verdict.reason,
-        http_status=fetched.status, final_url=fetched.final_url or "",
+        http_status=fetched.status, final_url=(fetched.final_url or "")[:2048],
         hops=[h.as_json() for h in fetched.hops], via_proxy=fetched.via_proxy,
         content_type=fetched.content_type[:200], actual_anchor=verdict.actual_anchor,
         actual_rel=verdict.actual_rel.value if verdict.actual_rel else None,
-        rel_detail=verdict.rel_detail, robots=", ".join(verdict.robots),
+        rel_detail=verdict.rel_detail, robots=", ".join(verdict.robots)[:200],
         rel_mismatch=verdict.rel_mismatch, anchor_mismatch=verdict.anchor_mismatch,
         html_zlib=_compress(verdict.html),
-        html_bytes=len(fetched.body or b""), charset=verdict.charset,
+        html_bytes=len(fetched.body or b""), charset=verdict.charset[:40],
         duration_ms=fetched.duration_ms, state_after=state,
     )  # fmt: skip
     db.session.add(check)

@@ -219,3 +219,18 @@ def test_a_check_of_a_page_whose_headers_hold_nul_characters_is_stored(world: Li
     assert check.content_type == "text/html; charset=utf-8\ufffdx"
     assert (check.actual_anchor, check.robots) == ("gantt\ufffd chart", "noindex\ufffd")
     assert link.state == LinkState.LIVE
+
+
+def test_a_check_of_a_page_with_overlong_headers_is_stored_cut_to_its_columns(
+    world: LinkWorld,
+) -> None:
+    # A page's redirect target, X-Robots-Tag and charset are as long as it likes.
+    link = log_won_link(world.prospect, data(world), actor=world.user, now=NOW)
+    long_url = "https://blog.example/" + "a" * 3000
+    fetched = Fetched(url="https://blog.example/p", status=200, final_url=long_url)
+    found = _verdict(CheckResult.FOUND, "link found", actual_anchor="gantt chart",
+                     robots=("noindex",) * 60, charset="x" * 60)  # fmt: skip
+    check = record_check(link, fetched, found, now=NOW)
+    db.session.commit()
+    assert check.final_url == long_url[:2048]
+    assert len(check.robots) == 200 and len(check.charset) == 40

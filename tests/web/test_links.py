@@ -320,3 +320,32 @@ def test_a_lost_links_follow_up_is_edited_on_the_link_page_and_queued_once(
     )
     assert again.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(OneOffMessage)) == 1
+
+
+@pytest.mark.postgres
+def test_a_mention_on_a_page_holding_nul_characters_is_stored(
+    app: Flask, client: Any, world: LinkWorld, pages: PageServer
+) -> None:
+    from crm.models import Evidence, UnlinkedMention
+
+    db.session.query(Evidence).delete()
+    db.session.add_all([
+        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, "/m")),
+        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, "/r")),
+    ])  # fmt: skip
+    db.session.commit()
+    pages.routes["/m"] = Page("<p>Intro. We use Sample Site\x00 for our charts. More.</p>")
+
+    def odd_redirect(handler: Any) -> None:  # a Location no URL can be: the problem quotes it
+        handler.wfile.write(b"HTTP/1.1 302 Found\r\nLocation: ftp://x\x00y/\r\n"
+                            b"Content-Length: 0\r\nConnection: close\r\n\r\n")  # fmt: skip
+        handler.close_connection = True
+
+    pages.routes["/r"] = odd_redirect
+    client.login(world.user.email)
+    response = client.post_form(f"/campaigns/{world.campaign.id}/links/mentions",
+                                {"domains": "blog.example"}, page="/links")  # fmt: skip
+    assert response.status_code == 302
+    rows = {m.url.rsplit("/", 1)[1]: m for m in db.session.query(UnlinkedMention)}
+    assert rows["m"].unlinked and "\x00" not in rows["m"].sentence
+    assert rows["r"].detail.startswith("could not read the page") and "\x00" not in rows["r"].detail
