@@ -175,7 +175,9 @@ def enroll_many(campaign_id: int) -> Response | str:
 
 
 def _ids(values: Any) -> list[int]:
-    return [i for i in map(parse_id, values.getlist("prospect_id")) if i is not None]
+    # Bounded before anything is read: past the page's limit, ids are nobody's selection.
+    raw = values.getlist("prospect_id")[:ENROLL_LIMIT]
+    return [i for i in map(parse_id, raw) if i is not None]
 
 
 def _chosen(campaign: Campaign, ids: list[int], tier: str) -> list[Prospect]:

@@ -243,3 +243,18 @@ def test_ready_prospects_past_the_listed_rows_are_sent_with_the_form_and_counted
     enrolled = {e.prospect_id for e in db.session.query(Enrollment)}
     assert enrolled == {int(i) for i in unlisted} and len(enrolled) == 2
     assert {p.id for p in chosen} - enrolled == {int(ticks[0])}  # the unticked listed row
+
+
+def test_a_form_naming_more_prospects_than_the_enroll_page_takes_reads_only_that_many(
+    client: Any, db: Any, team: dict[str, Any]
+) -> None:
+    MailboxFactory(name="outreach")
+    chosen = ready_prospect(db, team, "ready.example")
+    db.session.commit()
+    client.login(team["specialist"].email)
+    url = f"/campaigns/{team['campaign'].id}/enroll"
+    # More ids than a statement may bind (SQLite: 250,000): the read is bounded first.
+    ids = [str(chosen.id)] + [str(i) for i in range(10**6, 10**6 + 300_000)]
+    response = client.post_form(url, {"rows": "chosen", "prospect_id": ids}, page=url)
+    assert response.status_code == 302
+    assert [e.prospect_id for e in db.session.query(Enrollment)] == [chosen.id]

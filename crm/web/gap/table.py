@@ -185,7 +185,8 @@ def export_csv(campaign_id: int) -> Response:
 def _selected_ids(campaign: Campaign, view: GapFilter) -> list[int]:
     if request.form.get("scope") == "all":
         return matching_ids(campaign.id, view)
-    ids = map(parse_id, request.form.getlist("prospect_id"))
+    # Ticked rows: never more than the table's longest page shows.
+    ids = map(parse_id, request.form.getlist("prospect_id")[: max(PER_PAGE_CHOICES)])
     return [i for i in ids if i is not None]
 
 

@@ -267,3 +267,23 @@ def test_an_assignee_id_that_names_nobody_is_refused_on_the_form(
     assert db.session.scalars(select(Prospect.assigned_to_id)).all() == [None] * len(
         db.session.scalars(select(Prospect.id)).all()
     )
+
+
+def test_ticked_rows_are_read_up_to_the_longest_page_and_no_further(
+    db: Any, client: Any, team: dict[str, Any]
+) -> None:
+    from crm.gap.queries import PER_PAGE_CHOICES
+    from tests.factories import ProspectFactory
+
+    first, past = (ProspectFactory(campaign=team["campaign"], domain=f"{name}.example",
+                                   tier=1, in_gap=True) for name in ("first", "past"))  # fmt: skip
+    db.session.commit()
+    client.login(team["specialist"].email)
+    table = f"/campaigns/{team['campaign'].id}/gap"
+    fillers = [str(10**6 + i) for i in range(max(PER_PAGE_CHOICES) - 1)]
+    ids = [str(first.id), *fillers, str(past.id), *fillers]  # `past` is one row too far
+    response = client.post_form(f"{table}/bulk", {"action": "qualify", "prospect_id": ids},
+                                page=table)  # fmt: skip
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (first.status, past.status) == (ProspectStatus.QUALIFIED, ProspectStatus.NEW)
