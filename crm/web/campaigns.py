@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -29,14 +29,12 @@ from crm.core.errors import UserError
 from crm.extensions import db
 from crm.gap.actions import BulkResult
 from crm.gap.bulk_changes import (
-    batch_size,
-    change_prospects,
     unconfirmed_prospect_ids,
 )
 from crm.models import BulkChange, Campaign, Prospect, Role, TargetCategory, TargetPage, User
 from crm.web.access import requires, visible_campaigns_query
 from crm.web.forms import attach_user_error, choices, lines
-from crm.web.gap.changes import answer_bulk
+from crm.web.gap.changes import answer_bulk, change_as_user
 from crm.web.objects import load_object
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -243,9 +241,7 @@ def delete_target(campaign_id: int, target_id: int) -> Response:
 def _map_again(campaign: Campaign) -> tuple[BulkResult | BulkChange, list[int]]:
     """Map the prospects without a confirmed target page again, or start doing so (flush)."""
     ids = unconfirmed_prospect_ids(campaign)
-    actor = current_user._get_current_object()
-    batch = batch_size(current_app.config)
-    return change_prospects(campaign, "map_targets", {}, {}, ids, actor=actor, batch=batch), ids
+    return change_as_user(campaign, "map_targets", ids), ids
 
 
 def _mapped_again(

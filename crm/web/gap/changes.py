@@ -6,7 +6,7 @@ Endpoints of the "gap" blueprint; the gap table's bulk form starts the change
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -76,6 +76,19 @@ def _page_args(change: BulkChange) -> dict[str, Any]:
     }
 
 
+def change_as_user(
+    campaign: Campaign, action: str, ids: Sequence[int], *,
+    choices: Mapping[str, str] | None = None, view: Mapping[str, Any] | None = None,
+) -> BulkResult | BulkChange:  # fmt: skip
+    """Change prospects as the signed-in user: at once, or by starting a bulk change (flush).
+
+    The request commits, then answers with `answer_bulk`.
+    """
+    actor = current_user._get_current_object()
+    return change_prospects(campaign, action, choices or {}, view or {}, ids, actor=actor,
+                            batch=batch_size(current_app.config))  # fmt: skip
+
+
 def answer_bulk(
     outcome: BulkResult | BulkChange, ids: Sequence[int], action: str, *, back: str,
     saved: str = "",
@@ -139,10 +152,9 @@ def change_again(campaign_id: int, change_id: int) -> Response:
         flash("This change did not stop: there is nothing to finish.", "error")
         return redirect(here)
     ids = prospects_of(stopped)
-    batch = batch_size(current_app.config)
     try:
-        outcome = change_prospects(campaign, stopped.action, stopped.choices, stopped.view, ids,
-                                   actor=actor, batch=batch)  # fmt: skip
+        outcome = change_as_user(campaign, stopped.action, ids, choices=stopped.choices,
+                                 view=stopped.view)  # fmt: skip
     except UserError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, render_template, url_for
-from flask_login import current_user
+from flask import flash, g, render_template, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, FloatField, IntegerField, StringField, TextAreaField
@@ -12,16 +11,14 @@ from wtforms.validators import NumberRange, Optional
 from crm.core.errors import UserError
 from crm.extensions import db
 from crm.gap.bulk_changes import (
-    batch_size,
     campaign_prospect_ids,
-    change_prospects,
 )
 from crm.gap.settings import PATTERN_GROUPS, campaign_config, save_config
 from crm.models import Campaign, Role
 from crm.web.access import requires
 from crm.web.forms import attach_user_error, lines
 from crm.web.gap.blueprint import bp
-from crm.web.gap.changes import answer_bulk
+from crm.web.gap.changes import answer_bulk, change_as_user
 
 
 class GapSettingsForm(FlaskForm):
@@ -88,10 +85,7 @@ def settings(campaign_id: int) -> Response | str:
             })  # fmt: skip
             campaign.min_overlap = form.min_overlap.data or 1
             ids = campaign_prospect_ids(campaign)
-            batch = batch_size(current_app.config)
-            actor = current_user._get_current_object()
-            outcome = change_prospects(campaign, "apply_rules", {}, {}, ids, actor=actor,
-                                       batch=batch)  # fmt: skip
+            outcome = change_as_user(campaign, "apply_rules", ids)
         except UserError as exc:
             db.session.rollback()
             if not attach_user_error(form, exc, "min_authority"):

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from flask import (
     Response,
-    current_app,
     flash,
     g,
     redirect,
@@ -17,7 +16,6 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from crm.core.errors import UserError
@@ -27,8 +25,6 @@ from crm.extensions import db
 from crm.gap.assess import LINK_TYPES
 from crm.gap.bulk_changes import (
     CHOICE_FIELDS,
-    batch_size,
-    change_prospects,
     running_bulk_change,
 )
 from crm.gap.qualify import RULE_LABELS, UNWINNABLE_REASONS
@@ -46,7 +42,7 @@ from crm.models import Campaign, GapImport, ProspectStatus, utcnow
 from crm.models.prospect import CATEGORY_BITS
 from crm.web.gap import choices
 from crm.web.gap.blueprint import bp
-from crm.web.gap.changes import answer_bulk
+from crm.web.gap.changes import answer_bulk, change_as_user
 from crm.web.gap.rows import render_rows
 from crm.web.helpers import Options, Page, page_number
 from crm.web.outbox import ENROLL_LIMIT, enroll_page
@@ -210,12 +206,9 @@ def bulk(campaign_id: int) -> BaseResponse | str:
                   f"first {ENROLL_LIMIT:,} of the {len(ids):,} matching, in the table's order.",
                   "info")  # fmt: skip
         return enroll_page(campaign, ids[:ENROLL_LIMIT], "")
-    actor = current_user._get_current_object()
     choices = {key: request.form.get(key, "") for key in CHOICE_FIELDS}
-    batch = batch_size(current_app.config)
     try:
-        outcome = change_prospects(campaign, action, choices, view.query_args(), ids,
-                                   actor=actor, batch=batch)  # fmt: skip
+        outcome = change_as_user(campaign, action, ids, choices=choices, view=view.query_args())
     except UserError as exc:
         db.session.rollback()
         flash(exc.message, "error")
