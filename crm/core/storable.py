@@ -9,6 +9,8 @@ T = TypeVar("T")
 
 # What a NUL becomes: the character that says "something unreadable was here".
 REPLACEMENT = "\ufffd"
+# What an imported file holding one is told (no real export or CSV writes one).
+NUL_IN_FILE = "a NUL character (is this a binary file?)"
 
 
 def storable(value: T) -> T:

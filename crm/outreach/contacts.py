@@ -11,6 +11,7 @@ from typing import IO, Any
 from sqlalchemy import func, select
 
 from crm.core.errors import UserError
+from crm.core.storable import NUL_IN_FILE
 from crm.core.users import normalise_login_email
 from crm.extensions import db
 from crm.models import Campaign, Contact, Prospect
@@ -122,8 +123,7 @@ def _decode(data: bytes, name: str) -> str:
         raise UserError(f"{name}, line {line}: not UTF-8 text ({exc.reason})") from None
     if (at := text.find("\x00")) >= 0:  # no text holds one; PostgreSQL cannot store it
         line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
-        raise UserError(f"{name}, line {line}, character {column}: a NUL character "
-                        "(is this a binary file?)")  # fmt: skip
+        raise UserError(f"{name}, line {line}, character {column}: {NUL_IN_FILE}")
     return text
 
 

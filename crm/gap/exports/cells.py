@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from crm.core.domains import DomainError, registrable_domain
+from crm.core.storable import NUL_IN_FILE
 
 WHITESPACE = " \t\n\r\x0b\x0c"
 _SQL_WHITESPACE = "'" + WHITESPACE + "'"  # DuckDB takes these characters as they are
@@ -93,7 +94,7 @@ def parse_text(text: str) -> str:
 def _refuse_nul(text: str) -> None:
     # PostgreSQL's text cannot hold one, and no real export writes one.
     if "\x00" in text:
-        raise ValueError("a NUL character (is this a binary file?)")
+        raise ValueError(NUL_IN_FILE)
 
 
 def _no_nul_sql(v: str) -> str:

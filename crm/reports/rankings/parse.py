@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from crm.core.storable import NUL_IN_FILE
 from crm.gap.exports.cells import parse_grouped_count
 from crm.gap.exports.errors import ExportError
 from crm.gap.exports.textio import DELIMITERS, LineReader, Source, open_sources, sniff_encoding
@@ -141,8 +142,7 @@ def _lines(source: Source) -> Iterator[str]:
                 too_big = f"the file holds more than {MAX_BYTES // 2**20} MiB of text"
                 raise ExportError(source.display_name, None, None, too_big)
             if "\x00" in line:  # no text holds one; PostgreSQL cannot store it
-                raise ExportError(source.display_name, number, None,
-                                  "a NUL character (is this a binary file?)")  # fmt: skip
+                raise ExportError(source.display_name, number, None, NUL_IN_FILE)
             yield line
 
 
