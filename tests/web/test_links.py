@@ -247,17 +247,24 @@ def test_only_a_manager_deletes_a_link(
     assert db.session.scalar(select(func.count()).select_from(LinkCheck)) == 0
 
 
+def _known_pages(world: LinkWorld, pages: PageServer, *paths: str) -> None:
+    """Make these pages of `pages` the prospect's only known pages (its evidence)."""
+    from crm.models import Evidence
+
+    db.session.query(Evidence).delete()
+    db.session.add_all(
+        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, path))
+        for path in paths
+    )
+    db.session.commit()
+
+
 def test_unlinked_mentions_are_found_for_chosen_prospects_and_the_angle_suggested(
     app: Flask, client: Any, world: LinkWorld, pages: PageServer
 ) -> None:
-    from crm.models import Evidence, UnlinkedMention
+    from crm.models import UnlinkedMention
 
-    db.session.query(Evidence).delete()
-    db.session.add_all([
-        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, "/m")),
-        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, "/l")),
-    ])  # fmt: skip
-    db.session.commit()
+    _known_pages(world, pages, "/m", "/l")
     pages.routes["/m"] = Page("<p>Intro. We use Sample Site for our charts. More text.</p>")
     pages.routes["/l"] = Page(
         '<p>See <a href="https://sample-site.example/">sample-site.example</a>.</p>'
@@ -326,14 +333,9 @@ def test_a_lost_links_follow_up_is_edited_on_the_link_page_and_queued_once(
 def test_a_mention_on_a_page_holding_nul_characters_is_stored(
     app: Flask, client: Any, world: LinkWorld, pages: PageServer
 ) -> None:
-    from crm.models import Evidence, UnlinkedMention
+    from crm.models import UnlinkedMention
 
-    db.session.query(Evidence).delete()
-    db.session.add_all([
-        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, "/m")),
-        Evidence(prospect_id=world.prospect.id, site="rival-a.com", page_url=source(pages, "/r")),
-    ])  # fmt: skip
-    db.session.commit()
+    _known_pages(world, pages, "/m", "/r")
     pages.routes["/m"] = Page("<p>Intro. We use Sample Site\x00 for our charts. More.</p>")
 
     def odd_redirect(handler: Any) -> None:  # a Location no URL can be: the problem quotes it
